@@ -1,0 +1,93 @@
+"""Write benchmark results: JSON plus a short markdown table, with provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores ({cpu}), no GPU" \
+        if not os.environ.get("CUDA_VISIBLE_DEVICES") else f"{platform.system()} {cpu} with GPU"
+
+
+def write_result(name: str, metrics: dict, references: dict | None = None, command: str | None = None,
+                 wall_time_s: float | None = None, notes: str = "", extra: dict | None = None) -> Path:
+    """Write ``benchmarks/results/<name>.json`` and ``<name>.md``.
+
+    ``metrics`` holds measured values; ``references`` the published values under the same
+    keys (missing keys show as '-'). Returns the JSON path.
+    """
+    import keras
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    record = {
+        "name": name,
+        "command": command or " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:]),
+        "commit": git_commit(),
+        "machine": machine(),
+        "backend": keras.backend.backend(),
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "wall_time_s": None if wall_time_s is None else round(float(wall_time_s), 2),
+        "metrics": metrics,
+        "references": references or {},
+        "notes": notes,
+    }
+    if extra:
+        record.update(extra)
+    from shared.cli_utils import _plain
+
+    json_path = RESULTS / f"{name}.json"
+    json_path.write_text(json.dumps(_plain(record), indent=2, sort_keys=False) + "\n")
+    lines = [
+        f"# {name}", "",
+        f"- command: `{record['command']}`",
+        f"- commit: {record['commit']}, date: {record['date']}",
+        f"- machine: {record['machine']}, backend: {record['backend']} (Keras {record['keras']})",
+        f"- wall time: {record['wall_time_s']} s", "",
+        "| metric | measured | published reference |", "|---|---|---|",
+    ]
+    for key, value in _flatten(metrics).items():
+        reference = _flatten(references or {}).get(key, "-")
+        lines.append(f"| {key} | {_fmt(value)} | {_fmt(reference)} |")
+    if notes:
+        lines += ["", notes]
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+    return json_path
+
+
+def _flatten(mapping, prefix=""):
+    flat = {}
+    for key, value in mapping.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, full + "."))
+        else:
+            flat[full] = value
+    return flat
+
+
+def _fmt(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -1,0 +1,195 @@
+"""Dataset resolver: find a dataset's files locally, or download and verify them.
+
+Resolution order for ``path(name, file)``:
+
+1. ``$CNNKIT_DATA/<folder>/<file>``: a read-only tree laid out like the handbook's
+   ``data/`` folder (CI points it there). Never written to.
+2. ``$CNNKIT_CACHE/data/<folder>/<file>`` (``$CNNKIT_CACHE`` defaults to
+   ``~/.cache/cnnkit``).
+3. A download from the file's pinned public URL into the cache, checked by sha256.
+
+Derived artefacts (decoded images, encoded Go positions) belong in
+``cache_dir(...)``, never in ``$CNNKIT_DATA``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from shared.dataset_registry import DATASETS
+
+__all__ = [
+    "DATASETS",
+    "DatasetNotFoundError",
+    "ChecksumError",
+    "path",
+    "folder",
+    "files",
+    "cache_dir",
+    "data_root",
+    "register",
+    "sha256_of",
+]
+
+# Base URL of pinned downloads; tests point it at a local HTTP server.
+_DEFAULT_URL_BASE = "https://raw.githubusercontent.com/"
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset file is neither local nor downloadable."""
+
+
+class ChecksumError(ValueError):
+    """A file's sha256 does not match the registry."""
+
+
+def data_root() -> Path | None:
+    """The read-only data tree named by ``$CNNKIT_DATA``, or None."""
+    root = os.environ.get("CNNKIT_DATA")
+    return Path(root).expanduser() if root else None
+
+
+def cache_dir(*parts: str) -> Path:
+    """A folder in the user cache (created). Derived artefacts go here."""
+    base = Path(os.environ.get("CNNKIT_CACHE", Path.home() / ".cache" / "cnnkit")).expanduser()
+    target = base.joinpath(*parts)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def register(name: str, folder: str, files: dict[str, tuple[str, str | None]]) -> None:
+    """Add (or replace) a dataset: ``files`` maps file name -> (sha256, url or None)."""
+    DATASETS[name] = {"folder": folder, "files": dict(files)}
+
+
+def sha256_of(file_path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(file_path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _entry(name: str) -> dict:
+    if name not in DATASETS:
+        raise ValueError(
+            f"Unknown dataset {name!r}. Known datasets: {', '.join(sorted(DATASETS))}."
+        )
+    return DATASETS[name]
+
+
+def files(name: str) -> list[str]:
+    """The registered file names of a dataset."""
+    return sorted(_entry(name)["files"])
+
+
+def _how_to_get(name: str) -> str:
+    entry = _entry(name)
+    return (
+        f"Set CNNKIT_DATA to a folder that holds '{entry['folder']}/' (the handbook's data/ "
+        f"folder; `make test` uses ../shared/data), or place the files in "
+        f"{Path(os.environ.get('CNNKIT_CACHE', '~/.cache/cnnkit')) / 'data' / entry['folder']}."
+    )
+
+
+def folder(name: str) -> Path:
+    """The local folder of a dataset (in ``$CNNKIT_DATA`` or the cache), if any file is there."""
+    entry = _entry(name)
+    root = data_root()
+    candidates = []
+    if root is not None:
+        candidates.append(root / entry["folder"])
+    candidates.append(cache_dir("data") / entry["folder"])
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise DatasetNotFoundError(
+        f"Dataset {name!r} was not found locally (looked in: "
+        f"{', '.join(str(c) for c in candidates)}). {_how_to_get(name)}"
+    )
+
+
+def path(name: str, file: str, download: bool = True, verify: bool = False) -> Path:
+    """Local path of one file of a named dataset, e.g. ``path("mr", "rt-polarity.pos")``.
+
+    ``verify=True`` re-checks the sha256 of a file found locally. Downloads are always
+    checked. Files outside the registry (e.g. ``sample/...``) resolve from local trees only.
+    """
+    entry = _entry(name)
+    registered = entry["files"].get(file)
+    relative = Path(entry["folder"]) / file
+    root = data_root()
+    searched = []
+    if root is not None:
+        candidate = root / relative
+        searched.append(str(candidate))
+        if candidate.is_file():
+            if verify and registered:
+                _check(candidate, registered[0])
+            return candidate
+    cached = cache_dir("data") / relative
+    searched.append(str(cached))
+    if cached.is_file():
+        if verify and registered:
+            _check(cached, registered[0])
+        return cached
+    if registered is None:
+        known = ", ".join(files(name))
+        raise DatasetNotFoundError(
+            f"File {file!r} of dataset {name!r} was not found (looked in: {'; '.join(searched)}). "
+            f"Registered files of {name!r}: {known}. {_how_to_get(name)}"
+        )
+    sha, url = registered
+    if not download or url is None:
+        reason = "downloads are disabled" if url else "it has no public download URL"
+        raise DatasetNotFoundError(
+            f"File {file!r} of dataset {name!r} was not found (looked in: {'; '.join(searched)}) "
+            f"and {reason}. Expected files: {', '.join(files(name))}. {_how_to_get(name)}"
+        )
+    return _download(_rebase(url), cached, sha, name, file)
+
+
+def _rebase(url: str) -> str:
+    base = os.environ.get("CNNKIT_DOWNLOAD_BASE")
+    if base and url.startswith(_DEFAULT_URL_BASE):
+        return base.rstrip("/") + "/" + url[len(_DEFAULT_URL_BASE):]
+    return url
+
+
+def _check(file_path: Path, sha: str) -> None:
+    actual = sha256_of(file_path)
+    if actual != sha:
+        raise ChecksumError(
+            f"Checksum mismatch for {file_path}: expected sha256 {sha}, got {actual}. "
+            "The file is corrupt or a different version; delete it and download again."
+        )
+
+
+def _download(url: str, target: Path, sha: str, name: str, file: str) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+    try:
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            shutil.copyfileobj(response, out)
+        actual = sha256_of(temporary)
+        if actual != sha:
+            raise ChecksumError(
+                f"Checksum mismatch for {file!r} of dataset {name!r} downloaded from {url}: "
+                f"expected sha256 {sha}, got {actual}. Nothing was kept."
+            )
+        os.replace(temporary, target)
+    except (urllib.error.URLError, OSError) as error:
+        raise DatasetNotFoundError(
+            f"Could not download {file!r} of dataset {name!r} from {url}: {error}. "
+            f"{_how_to_get(name)}"
+        ) from error
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return target

@@ -1,0 +1,98 @@
+"""Task = backbone + head + loss, as in KerasHub."""
+
+from __future__ import annotations
+
+import keras
+
+from shared.backbone import resolve_activation
+
+
+class Task(keras.Model):
+    """Base class: wraps any feature-extracting ``keras.Model`` with a head.
+
+    A backbone that outputs feature maps is reduced by global ``pooling`` first; then
+    optional ``hidden_units`` dense layers with ``dropout``; then the subclass's head.
+    The model is compiled with the subclass's default loss, Adam and metrics.
+    """
+
+    def __init__(
+        self,
+        backbone,
+        hidden_units=(),
+        dropout=0.0,
+        pooling="avg",
+        hidden_activation="relu",
+        learning_rate=1e-3,
+        name=None,
+        **kwargs,
+    ):
+        if not isinstance(backbone, keras.Model):
+            raise ValueError(f"backbone must be a keras.Model (e.g. shared.Backbone), got {type(backbone).__name__}.")
+        if pooling not in ("avg", "max", "flatten"):
+            raise ValueError(f"pooling must be 'avg', 'max' or 'flatten', got {pooling!r}.")
+        inputs = backbone.input
+        features = backbone(inputs)
+        if isinstance(features, (list, tuple, dict)):
+            raise ValueError("The backbone must have a single output tensor.")
+        rank = len(features.shape)
+        if rank > 2:
+            if pooling == "flatten":
+                features = keras.layers.Flatten(name="head_flatten")(features)
+            else:
+                pool = {
+                    ("avg", 3): keras.layers.GlobalAveragePooling1D,
+                    ("avg", 4): keras.layers.GlobalAveragePooling2D,
+                    ("avg", 5): keras.layers.GlobalAveragePooling3D,
+                    ("max", 3): keras.layers.GlobalMaxPooling1D,
+                    ("max", 4): keras.layers.GlobalMaxPooling2D,
+                    ("max", 5): keras.layers.GlobalMaxPooling3D,
+                }[(pooling, rank)]
+                features = pool(name="head_pool")(features)
+        activation_fn = resolve_activation(hidden_activation)
+        x = features
+        for index, units in enumerate(hidden_units):
+            x = keras.layers.Dense(units, activation=activation_fn, name=f"head_dense{index + 1}")(x)
+            if dropout:
+                x = keras.layers.Dropout(dropout, name=f"head_dense{index + 1}_dropout")(x)
+        if dropout and not hidden_units:
+            x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+        outputs = self._build_head(x)
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        self.backbone = backbone
+        self.hidden_units = list(hidden_units)
+        self.dropout = dropout
+        self.pooling = pooling
+        self.hidden_activation = hidden_activation
+        self.learning_rate = learning_rate
+        self.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss=self.default_loss(),
+            metrics=self.default_metrics(),
+        )
+
+    def _build_head(self, features):
+        raise NotImplementedError
+
+    def default_loss(self):
+        raise NotImplementedError
+
+    def default_metrics(self):
+        return []
+
+    def get_config(self):
+        return {
+            "backbone": keras.layers.serialize(self.backbone),
+            "hidden_units": self.hidden_units,
+            "dropout": self.dropout,
+            "pooling": self.pooling,
+            "hidden_activation": self.hidden_activation,
+            "learning_rate": self.learning_rate,
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.layers.deserialize(config["backbone"])
+        return cls(**config)
