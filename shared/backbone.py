@@ -197,7 +197,8 @@ class Backbone(keras.Model):
             return x
 
         token_dtype = "int32"
-        inputs = keras.Input(shape=input_shape, dtype=token_dtype if token_input else None, name="inputs")
+        inputs = keras.Input(shape=input_shape, dtype=token_dtype if token_input else None,
+                             name=f"{name}_input" if name else None)
         x = inputs
         if token_input:
             x = keras.layers.Embedding(vocab_size, embed_dim, trainable=embed_trainable, name="embedding")(x)

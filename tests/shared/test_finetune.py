@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+import keras
+
+from shared import Backbone, Classifier, MultiLabelClassifier, data, finetune, training
+
+
+def _task(classes=2):
+    keras.utils.set_random_seed(0)
+    return Classifier(Backbone((8, 8, 1), filters=(4,)), classes, hidden_units=(6,))
+
+
+def test_extend_classes_keeps_old_logits_for_every_input():
+    task = _task()
+    bigger = finetune.extend_classes(task, 3)
+    x = np.random.default_rng(0).normal(size=(16, 8, 8, 1)).astype("float32")
+    old = task.logits_model().predict(x, verbose=0)
+    new = bigger.logits_model().predict(x, verbose=0)
+    assert new.shape == (16, 3)
+    np.testing.assert_allclose(new[:, :2], old, rtol=1e-5, atol=1e-6)
+    assert not bigger.backbone.trainable
+    trainable = {w.path.split("/")[0] for w in bigger.trainable_weights}
+    assert trainable == {"head_dense1", "logits"}
+
+
+def test_replace_head_and_freeze_unfreeze():
+    task = _task()
+    other = finetune.replace_head(task, 5)
+    assert other.num_classes == 5 and other.backbone is task.backbone
+    finetune.freeze(task.backbone)
+    assert task.backbone.trainable_weights == []
+    finetune.unfreeze(task.backbone)
+    assert task.backbone.trainable_weights
+
+
+def test_extend_classes_rejects_bad_requests():
+    with pytest.raises(ValueError, match="more than the current 2 classes"):
+        finetune.extend_classes(_task(), 2)
+    with pytest.raises(ValueError, match="Expected a shared.Classifier"):
+        finetune.extend_classes(MultiLabelClassifier(Backbone((8, 8, 1), filters=(2,)), 2), 3)
+
+
+def test_two_class_mnist_net_learns_a_third_class(data_available):
+    shard = np.load(data.path("mnist", "mnist_test.npz"))
+    x = (shard["x"][..., None] / 255.0).astype("float32")
+    y = shard["y"].astype("int64")
+    train, test = slice(0, 6000), slice(6000, 10000)
+    old = np.isin(y, [0, 1])
+    keras.utils.set_random_seed(0)
+    task = Classifier(Backbone((28, 28, 1), filters=(8, 16), global_pooling="flatten"), 2,
+                      learning_rate=3e-3)
+    xs, ys = x[train][old[train]], y[train][old[train]]
+    training.fit(task, (xs, ys), epochs=2, batch_size=64, verbose=0)
+    test_old = old[test]
+    before = (task.predict(x[test][test_old], verbose=0).argmax(1) == y[test][test_old]).mean()
+
+    bigger = finetune.extend_classes(task, 3)
+    three = np.isin(y, [0, 1, 2])
+    training.fit(bigger, (x[train][three[train]], y[train][three[train]]), epochs=2, batch_size=64, verbose=0)
+    predictions = bigger.predict(x[test][np.isin(y[test], [0, 1, 2])], verbose=0).argmax(1)
+    truth = y[test][np.isin(y[test], [0, 1, 2])]
+    after_old = (predictions[truth < 2] == truth[truth < 2]).mean()
+    new_class = (predictions[truth == 2] == 2).mean()
+    assert before > 0.97
+    assert after_old > before - 0.03
+    assert new_class > 0.8

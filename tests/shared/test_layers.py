@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+import keras
+
+from shared.layers import FractionalMaxPooling2D, KMaxPooling1D, L2Pooling1D, L2Pooling2D, abs_tanh
+
+
+def test_l2_pooling_2d_is_window_norm():
+    x = np.zeros((1, 2, 4, 1), "float32")
+    x[0, :, :2, 0] = [[3, 0], [0, 4]]
+    x[0, :, 2:, 0] = [[1, 1], [1, 1]]
+    out = keras.ops.convert_to_numpy(L2Pooling2D(2)(x))
+    np.testing.assert_allclose(out[0, 0, :, 0], [5.0, 2.0], rtol=1e-4)
+
+
+def test_l2_pooling_1d_is_window_norm():
+    x = np.array([[[3.0], [4.0], [6.0], [8.0]]], "float32")
+    out = keras.ops.convert_to_numpy(L2Pooling1D(2)(x))
+    np.testing.assert_allclose(out[0, :, 0], [5.0, 10.0], rtol=1e-4)
+
+
+def test_k_max_pooling_keeps_original_order():
+    x = np.array([[1, 3, 2, 5, 4]], "float32")[..., None]
+    out = keras.ops.convert_to_numpy(KMaxPooling1D(3)(x))
+    np.testing.assert_array_equal(out[0, :, 0], [3, 5, 4])
+
+
+def test_k_max_pooling_per_channel():
+    x = np.stack([[1, 3, 2, 5, 4], [9, 8, 7, 6, 5]], axis=-1)[None].astype("float32")
+    out = keras.ops.convert_to_numpy(KMaxPooling1D(2)(x))
+    np.testing.assert_array_equal(out[0], [[5, 9], [4, 8]])
+
+
+def test_k_max_pooling_rejects_bad_k_and_short_input():
+    with pytest.raises(ValueError, match="k must be a positive int"):
+        KMaxPooling1D(0)
+    with pytest.raises(ValueError, match="at least 4 steps"):
+        KMaxPooling1D(4)(keras.Input((3, 2)))
+
+
+def test_fractional_pooling_ratio_two_equals_max_pooling():
+    x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+    out = keras.ops.convert_to_numpy(FractionalMaxPooling2D(2.0)(x))
+    reference = keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(2)(x))
+    np.testing.assert_allclose(out, reference)
+
+
+def test_fractional_pooling_shape_and_determinism():
+    layer = FractionalMaxPooling2D(np.sqrt(2), seed=1)
+    x = np.random.default_rng(1).random((2, 20, 20, 2)).astype("float32")
+    a = keras.ops.convert_to_numpy(layer(x, training=False))
+    b = keras.ops.convert_to_numpy(layer(x, training=False))
+    assert a.shape == (2, 14, 14, 2)
+    np.testing.assert_array_equal(a, b)
+    # Every pooled value is an input value of the same image and channel.
+    assert np.isin(a[0, :, :, 0], x[0, :, :, 0]).all()
+
+
+def test_fractional_pooling_is_random_in_training():
+    layer = FractionalMaxPooling2D(1.5, seed=3)
+    x = np.random.default_rng(2).random((1, 30, 30, 1)).astype("float32")
+    outs = [keras.ops.convert_to_numpy(layer(x, training=True)) for _ in range(6)]
+    assert any(not np.array_equal(outs[0], o) for o in outs[1:])
+
+
+def test_fractional_pooling_rejects_bad_ratio():
+    with pytest.raises(ValueError, match="pooling_ratio"):
+        FractionalMaxPooling2D(2.5)
+
+
+def test_abs_tanh_values():
+    x = np.array([-2.0, 0.0, 1.0], "float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(abs_tanh(x)), np.abs(np.tanh(x)), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [(L2Pooling2D(2), (8, 8, 2)), (L2Pooling1D(2), (8, 2)), (KMaxPooling1D(3), (8, 2)),
+     (FractionalMaxPooling2D(1.5), (9, 9, 2))],
+)
+def test_layers_round_trip_through_keras_file(tmp_path, layer, shape):
+    inputs = keras.Input(shape)
+    model = keras.Model(inputs, layer(inputs))
+    x = np.random.default_rng(0).random((2,) + shape).astype("float32")
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+import keras
+
+from shared import Backbone, Classifier, MultiLabelClassifier, Regressor
+
+
+def _data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 8, 8, 1)).astype("float32")
+    label = (x[:, :4].mean(axis=(1, 2, 3)) > x[:, 4:].mean(axis=(1, 2, 3))).astype("int64")
+    return x, label
+
+
+def _backbone():
+    return Backbone((8, 8, 1), filters=(4,), pooling="max")
+
+
+@pytest.mark.parametrize(
+    "make, loss",
+    [(lambda b: Classifier(b, 3), keras.losses.SparseCategoricalCrossentropy),
+     (lambda b: MultiLabelClassifier(b, 4), keras.losses.BinaryCrossentropy),
+     (lambda b: Regressor(b, outputs=2), keras.losses.MeanSquaredError)],
+)
+def test_tasks_use_the_classic_loss_layers(make, loss):
+    task = make(_backbone())
+    assert isinstance(task.loss, loss)
+
+
+def test_classifier_outputs_probabilities_and_logits():
+    task = Classifier(_backbone(), 3)
+    x, _ = _data(4)
+    probabilities = task.predict(x, verbose=0)
+    logits = task.logits_model().predict(x, verbose=0)
+    np.testing.assert_allclose(probabilities, keras.ops.convert_to_numpy(keras.ops.softmax(logits)), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda b: Classifier(b, 3, hidden_units=(5,), dropout=0.2, head_kernel_constraint=keras.constraints.MaxNorm(3)),
+     lambda b: MultiLabelClassifier(b, 2), lambda b: Regressor(b)],
+)
+def test_save_and_load_give_identical_predictions(tmp_path, make):
+    task = make(_backbone())
+    x, _ = _data(6)
+    task.save(tmp_path / "task.keras")
+    loaded = keras.models.load_model(tmp_path / "task.keras")
+    assert type(loaded) is type(task)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), task.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_classifier_learns_a_separable_problem():
+    keras.utils.set_random_seed(0)
+    x, y = _data(256)
+    task = Classifier(Backbone((8, 8, 1), filters=(8,), pooling=None, global_pooling="flatten"), 2,
+                      learning_rate=1e-2)
+    task.fit(x, y, epochs=15, batch_size=32, verbose=0)
+    assert task.evaluate(x, y, verbose=0, return_dict=True)["accuracy"] > 0.85
+
+
+def test_regressor_reduces_euclidean_loss():
+    keras.utils.set_random_seed(0)
+    x, y = _data(128)
+    target = x.mean(axis=(1, 2, 3))[:, None] * 4
+    task = Regressor(Backbone((8, 8, 1), filters=(4,), pooling="avg"), learning_rate=1e-2)
+    before = task.evaluate(x, target, verbose=0, return_dict=True)["loss"]
+    task.fit(x, target, epochs=10, verbose=0)
+    after = task.evaluate(x, target, verbose=0, return_dict=True)["loss"]
+    assert after < before / 4
+
+
+def test_task_on_a_two_input_backbone(tmp_path):
+    left = Backbone((10,), filters=(4,), conv_dims=1, vocab_size=8, embed_dim=3, global_pooling="max",
+                    pooling=None, name="left")
+    right = Backbone((12,), filters=(4,), conv_dims=1, vocab_size=5, embed_dim=3, global_pooling="max",
+                     pooling=None, name="right")
+    joined = keras.layers.Concatenate()([left(left.input), right(right.input)])
+    pair = keras.Model([left.input, right.input], joined, name="pair")
+    task = Regressor(pair, hidden_units=(8,))
+    inputs = [np.random.default_rng(0).integers(0, 8, (3, 10)), np.random.default_rng(1).integers(0, 5, (3, 12))]
+    assert task.predict(inputs, verbose=0).shape == (3, 1)
+    task.save(tmp_path / "pair.keras")
+    loaded = keras.models.load_model(tmp_path / "pair.keras")
+    np.testing.assert_allclose(loaded.predict(inputs, verbose=0), task.predict(inputs, verbose=0), rtol=1e-6)
+
+
+def test_bad_task_arguments():
+    with pytest.raises(ValueError, match="num_classes must be an int >= 2"):
+        Classifier(_backbone(), 1)
+    with pytest.raises(ValueError, match="backbone must be a keras.Model"):
+        Classifier("resnet", 3)
+    with pytest.raises(ValueError, match="pooling must be"):
+        Regressor(_backbone(), pooling="median")
