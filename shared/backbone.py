@@ -321,7 +321,7 @@ class Backbone(keras.Model):
 
     def pyramid_model(self):
         """A model from this backbone's input to a dict of every stage's output."""
-        return keras.Model(self.inputs, self.pyramid_outputs, name=f"{self.name}_pyramid")
+        return keras.Model(self.inputs, dict(self.pyramid_outputs), name=f"{self.name}_pyramid")
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, **self._backbone_config}
