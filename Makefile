@@ -1,0 +1,62 @@
+# cnnkit: two commands. `make demo` (tour of all five apps on real data) and `make test`.
+# Both create .venv and install what is missing on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# The handbook's data folder beside the project, unless CNNKIT_DATA is set.
+CNNKIT_DATA ?= $(abspath $(wildcard ../shared/data))
+export CNNKIT_DATA
+export PYTHONUNBUFFERED := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: demo test test-shared-jax venv system-deps gnugo benchmarks clean help
+
+help:
+	@echo "make demo   - create .venv, install, run a short tour of all five applications on real data"
+	@echo "make test   - create .venv, install (and GNU Go), run the whole test suite, notebooks included"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+# OpenCV needs libGL; the Go matches need GNU Go. Installed with apt when running as root.
+system-deps:
+	@missing=""; \
+	test -e /usr/games/gnugo || command -v gnugo >/dev/null 2>&1 || missing="$$missing gnugo"; \
+	ldconfig -p 2>/dev/null | grep -q 'libGL.so.1' || missing="$$missing libgl1"; \
+	ldconfig -p 2>/dev/null | grep -q 'libglib-2.0.so.0' || missing="$$missing libglib2.0-0"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "warning: missing system packages:$$missing. Install them with: sudo apt-get install$$missing"; \
+	  fi; \
+	fi
+
+gnugo: system-deps
+
+demo: venv system-deps
+	$(PY) -m apps.demo
+
+test: venv system-deps
+	$(PY) -m pytest -q tests
+	$(MAKE) --no-print-directory test-shared-jax
+
+# The shared core again under the JAX backend (two-device runs already covered above).
+test-shared-jax: venv
+	KERAS_BACKEND=jax $(PY) -m pytest -q tests/shared -k "not two_devices"
+
+benchmarks: venv
+	@echo "Each benchmark is a script; see README.md (Benchmarks). Example: $(PY) benchmarks/kim2014.py"
+
+clean:
+	rm -rf $(VENV) build *.egg-info
