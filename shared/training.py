@@ -329,9 +329,13 @@ def fit(
                                                        append=initial_epoch > 0))
         if tensorboard:
             try:
+                import tensorboard  # noqa: F401
                 import tensorflow  # noqa: F401
             except ImportError as error:
-                raise ValueError("tensorboard=True needs the tensorflow package installed.") from error
+                raise ValueError(
+                    "tensorboard=True needs the tensorflow and tensorboard packages installed "
+                    "(pip install tensorflow tensorboard)."
+                ) from error
             all_callbacks.append(keras.callbacks.TensorBoard(str(Path(log_dir) / "tensorboard")))
     all_callbacks += list(callbacks or [])
 

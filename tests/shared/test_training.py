@@ -110,3 +110,23 @@ def test_two_devices_give_the_same_loss_curve(mode, tolerance):
     curves = json.loads(result.stdout.strip().splitlines()[-1])
     assert curves["devices"] == 2
     np.testing.assert_allclose(curves["multi"], curves["single"], atol=tolerance)
+
+
+def test_mixed_precision_policy_trains(tmp_path):
+    policy = training.use_mixed_precision()
+    try:
+        model = _build()
+        assert model.dtype_policy.name == policy
+        x, y = _data()
+        history = training.fit(model, (x, y), epochs=1, batch_size=32, verbose=0, mixed_precision=True)
+        assert np.isfinite(history.history["loss"][0])
+        assert model.output.dtype == "float32"
+    finally:
+        training.use_mixed_precision(False)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorBoard writer needs TensorFlow")
+def test_tensorboard_logs(tmp_path):
+    x, y = _data()
+    training.fit(_build(), (x, y), epochs=1, batch_size=32, verbose=0, log_dir=tmp_path, tensorboard=True)
+    assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
