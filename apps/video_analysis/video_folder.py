@@ -1,0 +1,103 @@
+"""Clip datasets from a folder of videos with one subfolder per class (the UCF101 layout).
+
+``root/<class>/<video>.{avi,mp4,...}``. Each video becomes ``frames`` frames sampled evenly
+over its length, resized to ``size``. Files OpenCV cannot open or that hold no frame are
+reported, counted in ``skipped`` and left out; one bad file never stops the run.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from apps.video_analysis.reader import VideoReadError, VideoReader, probe
+
+VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv")
+
+
+def load_clip(path, frames: int = 8, size=(32, 32), grayscale: bool = False) -> np.ndarray:
+    """(frames, height, width, channels) float32 in [0, 1], frames sampled evenly.
+
+    Short videos repeat frames; the file is read once, keeping only the chosen frames.
+    """
+    info = probe(path)
+    total = info.frame_count
+    if total <= 0:  # header without a count: decode to count
+        total = sum(1 for _ in VideoReader(path, size=(8, 8)))
+    if total <= 0:
+        raise VideoReadError(f"Video has no frames: {path}")
+    wanted = np.linspace(0, total - 1, frames).round().astype(int)
+    picked = {}
+    chosen = set(int(i) for i in wanted)
+    last = None
+    for frame in VideoReader(path, size=size):
+        last = frame.image
+        if frame.index in chosen:
+            picked[frame.index] = frame.image
+        if frame.index >= wanted[-1]:
+            break
+    if last is None:
+        raise VideoReadError(f"Video has no decodable frames: {path}")
+    clip = []
+    for index in wanted:
+        image = picked.get(index)
+        if image is None:  # truncated: reuse the nearest earlier frame
+            earlier = [k for k in picked if k <= index]
+            image = picked[max(earlier)] if earlier else last
+        clip.append(image)
+    clip = np.stack(clip).astype(np.float32) / 255.0
+    if grayscale:
+        clip = clip.mean(axis=-1, keepdims=True)
+    return clip
+
+
+class VideoFolder:
+    """Index of ``root/<class>/<video>`` files: ``files``, ``labels``, ``class_names``, ``skipped``."""
+
+    def __init__(self, root, frames: int = 8, size=(32, 32), grayscale: bool = False, class_names=None):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"Video folder not found: {self.root} (expected root/<class>/<video files>).")
+        found = sorted(p.name for p in self.root.iterdir() if p.is_dir())
+        self.class_names = list(class_names) if class_names is not None else found
+        if not self.class_names:
+            raise ValueError(f"{self.root} has no class subfolders (expected root/<class>/<video files>).")
+        self.frames, self.size, self.grayscale = frames, tuple(size), grayscale
+        self.files, self.labels, self.skipped = [], [], []
+        for label, name in enumerate(self.class_names):
+            folder = self.root / name
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                if path.suffix.lower() not in VIDEO_EXTENSIONS:
+                    continue
+                self.files.append(path)
+                self.labels.append(label)
+        if not self.files:
+            raise ValueError(
+                f"{self.root} holds no video files ({', '.join(VIDEO_EXTENSIONS)}) in its class subfolders."
+            )
+
+    def __len__(self):
+        return len(self.files)
+
+    def to_arrays(self, progress: bool = True):
+        """Load every clip: (x, y). Unreadable videos are skipped, listed in ``skipped``, warned."""
+        from tqdm import tqdm
+
+        xs, ys = [], []
+        for path, label in tqdm(list(zip(self.files, self.labels)), desc="clips", disable=not progress,
+                                leave=False):
+            try:
+                xs.append(load_clip(path, self.frames, self.size, self.grayscale))
+                ys.append(label)
+            except VideoReadError as error:
+                self.skipped.append((str(path), str(error)))
+        if self.skipped:
+            warnings.warn(f"Skipped {len(self.skipped)} of {len(self.files)} videos in {self.root}: "
+                          + "; ".join(f"{p} ({e})" for p, e in self.skipped[:5]), stacklevel=2)
+        if not xs:
+            raise ValueError(f"No readable video in {self.root} ({len(self.skipped)} skipped).")
+        return np.stack(xs), np.array(ys, np.int64)
