@@ -1,0 +1,1 @@
+"""Go policy network application: rules engine, SGF datasets, policy CNN, GTP engine."""

@@ -1,0 +1,6 @@
+import sys
+
+from apps.go_policy.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,194 @@
+"""``cnnkit go``: encode, train, evaluate, gtp, match, bench.
+
+Examples::
+
+    cnnkit go train --sgf data/go/cwi_pro/cwi_pro_19x19_part01.tar.gz --out runs/go --max-games 2000
+    cnnkit go evaluate --sgf data/go/cwi_pro/cwi_pro_19x19_part12.tar.gz --max-games 200 --json
+    cnnkit go gtp                      # a GTP engine on stdin/stdout (GoGui, Sabaki, ...)
+    cnnkit go match --opponent "gnugo --mode gtp --level 10" --games 10 --size 19 --out runs/match
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from shared.cli_utils import add_common_arguments, emit_json, fail, seed_everything
+
+PRESETS = Path(__file__).resolve().parent / "presets"
+DEFAULT_PRESET = PRESETS / "policy_small.keras"
+
+
+def _sgf_argument(parser):
+    parser.add_argument("--sgf", nargs="+", required=True, metavar="ARCHIVE_OR_FOLDER",
+                        help="SGF sources: folders, .sgf files, .zip, .tar.gz or .tar.bz2 archives")
+    parser.add_argument("--max-games", type=int, default=None, help="use at most this many games per source")
+    parser.add_argument("--workers", type=int, default=2, help="encoding worker processes (default: 2)")
+
+
+def _model_argument(parser):
+    parser.add_argument("--model", default=None,
+                        help=f"a trained policy .keras file (default: the shipped preset {DEFAULT_PRESET.name})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnnkit go", description="Go policy network: rules, SGF data, "
+                                     "training, evaluation, a GTP engine and matches against GNU Go.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    encode = commands.add_parser("encode", help="encode SGF sources into cached position shards")
+    _sgf_argument(encode)
+    encode.add_argument("--features", default="small", help="feature set: minimal, small, full or plane groups")
+    add_common_arguments(encode)
+
+    train = commands.add_parser("train", help="train a policy network on SGF sources")
+    _sgf_argument(train)
+    train.add_argument("--features", default="small", help="feature set: minimal, small (22 planes), full (47)")
+    train.add_argument("--depth", type=int, default=6, help="convolution layers (AlphaGo: 13)")
+    train.add_argument("--filters", type=int, default=48, help="filters per layer (AlphaGo: 192)")
+    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--steps-per-epoch", type=int, default=None,
+                       help="batches per epoch (default: all training positions)")
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--max-minutes", type=float, default=None, help="stop training after this wall time")
+    add_common_arguments(train, out_default="runs/go_policy")
+
+    evaluate = commands.add_parser("evaluate", help="top-1 / top-5 move prediction on SGF games")
+    _sgf_argument(evaluate)
+    _model_argument(evaluate)
+    evaluate.add_argument("--max-positions", type=int, default=None)
+    evaluate.add_argument("--split", default="all", choices=["all", "test", "validation"],
+                          help="all games of the sources (held-out archives) or one split of them")
+    add_common_arguments(evaluate)
+
+    gtp = commands.add_parser("gtp", help="a GTP version 2 engine on stdin/stdout")
+    _model_argument(gtp)
+    gtp.add_argument("--temperature", type=float, default=0.0,
+                     help="0 plays the most probable legal move; >0 samples")
+    gtp.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
+    add_common_arguments(gtp)
+
+    match = commands.add_parser("match", help="play the engine against a GTP opponent (e.g. GNU Go)")
+    _model_argument(match)
+    match.add_argument("--opponent", default="gnugo --mode gtp --level 10",
+                       help='opponent command line (default: "gnugo --mode gtp --level 10")')
+    match.add_argument("--games", type=int, default=10)
+    match.add_argument("--size", type=int, default=19, choices=[9, 13, 19])
+    match.add_argument("--komi", type=float, default=7.5)
+    match.add_argument("--max-moves", type=int, default=None, help="adjudicate by area score after this many moves")
+    match.add_argument("--temperature", type=float, default=0.0)
+    match.add_argument("--max-minutes", type=float, default=None, help="start no new game after this wall time")
+    add_common_arguments(match, out_default="runs/go_match")
+
+    bench = commands.add_parser("bench", help="rules-engine speed: random legal moves per second")
+    bench.add_argument("--size", type=int, default=19)
+    bench.add_argument("--moves", type=int, default=20000)
+    add_common_arguments(bench)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    args.argv = argv
+    if args.command is None:
+        parser.print_help()
+        return 0
+    seed_everything(args.seed)
+    try:
+        return int(COMMANDS[args.command](args) or 0)
+    except ValueError as error:
+        return fail(str(error))
+    except FileNotFoundError as error:
+        return fail(str(error))
+
+
+def _load_model(path):
+    from apps.go_policy.engine import load_policy
+
+    return load_policy(path or DEFAULT_PRESET)
+
+
+def _encode(args):
+    from apps.go_policy.data import encode_dataset
+
+    manifest = encode_dataset(args.sgf, features=args.features, workers=args.workers, max_games=args.max_games,
+                              progress=not args.json)
+    metrics = {k: manifest[k] for k in ("folder", "planes", "positions", "games", "report",
+                                         "positions_per_s", "cached")}
+    _print(metrics, args)
+
+
+def _train(args):
+    from apps.go_policy.training import train_policy
+
+    command = "cnnkit go " + " ".join(args.argv)
+    summary = train_policy(
+        args.sgf, args.out, features=args.features, depth=args.depth, filters=args.filters,
+        batch_size=args.batch_size, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+        max_games=args.max_games, max_minutes=args.max_minutes, learning_rate=args.learning_rate,
+        workers=args.workers, seed=args.seed, progress=not args.json, verbose=0 if args.json else "auto",
+        command=command,
+    )
+    summary.pop("history", None)
+    _print(summary, args)
+
+
+def _evaluate(args):
+    from apps.go_policy.training import evaluate_policy
+
+    model = _load_model(args.model)
+    metrics = evaluate_policy(model, args.sgf, max_games=args.max_games, max_positions=args.max_positions,
+                              split=args.split, workers=args.workers, progress=not args.json)
+    metrics["model"] = str(args.model or DEFAULT_PRESET)
+    if args.out:
+        import json
+
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(metrics, indent=1))
+    _print(metrics, args)
+
+
+def _gtp(args):
+    from apps.go_policy.engine import PolicyEngine
+    from apps.go_policy.gtp import GtpEngine
+
+    engine = PolicyEngine(_load_model(args.model), temperature=args.temperature, seed=args.seed)
+    GtpEngine(engine, superko=args.superko).serve(sys.stdin, sys.stdout)
+    return 0
+
+
+def _match(args):
+    from apps.go_policy.engine import PolicyEngine
+    from apps.go_policy.match import play_match
+
+    engine = PolicyEngine(_load_model(args.model), temperature=args.temperature, seed=args.seed)
+    result = play_match(engine, args.opponent, games=args.games, size=args.size, komi=args.komi,
+                        out=args.out, max_moves=args.max_moves, progress=not args.json,
+                        max_minutes=args.max_minutes)
+    _print(result, args)
+
+
+def _bench(args):
+    from apps.go_policy.board import random_playout_speed
+
+    start = time.perf_counter()
+    speed = random_playout_speed(args.size, args.moves, seed=args.seed)
+    _print({"size": args.size, "moves": args.moves, "moves_per_s": round(speed, 1),
+            "seconds": round(time.perf_counter() - start, 2)}, args)
+
+
+def _print(metrics: dict, args) -> None:
+    if args.json:
+        emit_json(metrics)
+    else:
+        for key, value in metrics.items():
+            print(f"{key}: {value}")
+
+
+COMMANDS = {"encode": _encode, "train": _train, "evaluate": _evaluate, "gtp": _gtp, "match": _match,
+            "bench": _bench}

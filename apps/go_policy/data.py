@@ -1,0 +1,286 @@
+"""SGF archives -> encoded position shards in the cache -> streaming training batches.
+
+``encode_dataset`` parses games with parallel worker processes (the ``spawn``
+start method, so it is safe with TensorFlow / JAX loaded and on macOS and
+Windows), replays each game and writes the feature planes of every position
+before a non-pass move, with the move as the label, to compressed ``.npz``
+shards (planes bit-packed) under ``shared.data.cache_dir("go_policy", ...)``.
+Games are split into train / validation / test by a hash of their name, so
+every position of a game lands in the same split. ``apps.go_policy.position_dataset.PositionDataset``
+streams the shards for training. This module does not import Keras, so the
+spawned workers start quickly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import numpy as np
+
+from apps.go_policy.board import Board
+from apps.go_policy.features import FeatureEncoder, resolve_feature_set
+from apps.go_policy.records import SkipReport, check_source, read_games, sources_fingerprint
+
+FORMAT_VERSION = 1
+SPLITS = ("train", "validation", "test")
+PHASES = {"opening": (1, 60), "middlegame": (61, 180), "endgame": (181, 10_000)}
+
+
+def split_of(name: str, validation: float = 0.05, test: float = 0.05) -> str:
+    """The split of a game, from a stable hash of its name (never by position)."""
+    bucket = int(hashlib.sha1(name.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
+    if bucket < test:
+        return "test"
+    if bucket < test + validation:
+        return "validation"
+    return "train"
+
+
+def phase_of(move_number) -> np.ndarray:
+    """Game phase name per 1-based move number (opening 1-60, middlegame 61-180, endgame 181+)."""
+    move_number = np.asarray(move_number)
+    out = np.empty(move_number.shape, dtype=object)
+    for name, (low, high) in PHASES.items():
+        out[(move_number >= low) & (move_number <= high)] = name
+    return out
+
+
+def encode_game(record, encoder: FeatureEncoder):
+    """(planes (n, s, s, c) uint8, labels (n,), move numbers (n,)) for every non-pass move."""
+    board = Board(record.size, record.komi)
+    for colour, point in record.setup:
+        board.place_setup(colour, point)
+    xs, ys, numbers = [], [], []
+    for number, (colour, point) in enumerate(record.moves, start=1):
+        if point is not None:
+            board.to_move = colour  # records may have two moves in a row by one colour
+            xs.append(encoder.encode(board))
+            ys.append(point)
+            numbers.append(number)
+        board.play(point, colour)
+    if not xs:
+        size = record.size
+        return np.zeros((0, size, size, encoder.num_planes), np.uint8), np.zeros(0, np.int16), np.zeros(0, np.int16)
+    return np.stack(xs), np.asarray(ys, np.int16), np.asarray(numbers, np.int16)
+
+
+class _ShardWriter:
+    def __init__(self, folder: Path, prefix: str, split: str, shard_size: int, planes: int):
+        self.folder, self.prefix, self.split = folder, prefix, split
+        self.shard_size, self.planes = shard_size, planes
+        self.buffer_x, self.buffer_y, self.buffer_n, self.buffer_g = [], [], [], []
+        self.count = 0
+        self.written = []
+
+    def add(self, x, y, numbers, game_index):
+        self.buffer_x.append(x)
+        self.buffer_y.append(y)
+        self.buffer_n.append(numbers)
+        self.buffer_g.append(np.full(len(y), game_index, np.int32))
+        self.count += len(y)
+        if self.count >= self.shard_size:
+            self.flush()
+
+    def flush(self):
+        if not self.count:
+            return
+        x = np.concatenate(self.buffer_x)
+        file = self.folder / f"{self.prefix}-{self.split}-{len(self.written):04d}.npz"
+        np.savez_compressed(
+            file, x=np.packbits(x, axis=-1), y=np.concatenate(self.buffer_y),
+            move_number=np.concatenate(self.buffer_n), game=np.concatenate(self.buffer_g),
+            planes=np.int32(self.planes),
+        )
+        self.written.append({"file": file.name, "split": self.split, "positions": int(len(x))})
+        self.buffer_x, self.buffer_y, self.buffer_n, self.buffer_g = [], [], [], []
+        self.count = 0
+
+
+def _encode_unit(task: dict) -> dict:
+    """Worker: encode every ``parts``-th game (offset ``part``) of one source into shards.
+
+    ``game`` ids in a shard are per source unit (``index * parts + part`` is not the
+    file index when games are skipped, but it is unique within the unit).
+    """
+    start = time.perf_counter()
+    encoder = FeatureEncoder(task["features"])
+    folder = Path(task["folder"])
+    prefix = f"u{task['unit']:03d}"
+    writers = {split: _ShardWriter(folder, prefix, split, task["shard_size"], encoder.num_planes) for split in SPLITS}
+    report = SkipReport()
+    positions = 0
+    games = {split: 0 for split in SPLITS}
+    parts, part = task["parts"], task["part"]
+    for index, record in enumerate(read_games(task["source"], task["max_games"], report,
+                                              select=lambda i: i % parts == part,
+                                              sizes=tuple(task["sizes"]), min_moves=task["min_moves"])):
+        split = split_of(record.name, task["validation"], task["test"])
+        x, y, numbers = encode_game(record, encoder)
+        writers[split].add(x, y, numbers, index * parts + part)
+        games[split] += 1
+        positions += len(y)
+    for writer in writers.values():
+        writer.flush()
+    return {
+        "unit": task["unit"], "source": task["source"], "positions": positions, "games": games,
+        "shards": [item for writer in writers.values() for item in writer.written],
+        "report": report.as_dict(), "seconds": time.perf_counter() - start,
+    }
+
+
+def encode_dataset(sources, features="small", workers: int = 2, max_games: int | None = None,
+                   shard_size: int = 8192, validation: float = 0.05, test: float = 0.05,
+                   sizes=(19,), min_moves: int = 10, parts_per_source: int | None = None,
+                   cache: str | Path | None = None, force: bool = False, progress: bool = True) -> dict:
+    """Encode SGF sources to position shards (cached); return the manifest.
+
+    The manifest has ``folder``, ``shards`` (file, split, positions), ``positions``
+    per split, ``report`` (games read / used / skipped by reason) and
+    ``positions_per_s``. A second call with the same inputs reuses the shards.
+    """
+    from shared.data import cache_dir
+
+    sources = [str(check_source(source)) for source in (sources if isinstance(sources, (list, tuple)) else [sources])]
+    groups = resolve_feature_set(features)
+    key_data = {
+        "version": FORMAT_VERSION, "sources": sources_fingerprint(sources), "features": groups,
+        "max_games": max_games, "shard_size": shard_size, "validation": validation, "test": test,
+        "sizes": list(sizes), "min_moves": min_moves,
+    }
+    key = hashlib.sha1(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
+    folder = Path(cache) if cache else cache_dir("go_policy", "positions", key)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest_file = folder / "manifest.json"
+    if manifest_file.exists() and not force:
+        manifest = json.loads(manifest_file.read_text())
+        manifest["folder"] = str(folder)
+        manifest["cached"] = True
+        return manifest
+    for old in folder.glob("*.npz"):
+        old.unlink()
+    parts = parts_per_source or (max(1, workers) if len(sources) < max(1, workers) else 1)
+    tasks = []
+    for source_index, source in enumerate(sources):
+        for part in range(parts):
+            tasks.append({
+                "unit": len(tasks), "source": source, "part": part, "parts": parts, "max_games": max_games,
+                "features": groups, "folder": str(folder), "shard_size": shard_size,
+                "validation": validation, "test": test, "sizes": list(sizes), "min_moves": min_moves,
+            })
+    start = time.perf_counter()
+    results = []
+    bar = _progress(len(tasks), progress, "encoding SGF sources")
+    if workers <= 1 or len(tasks) == 1:
+        for task in tasks:
+            results.append(_encode_unit(task))
+            bar.update(1)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(min(workers, len(tasks))) as pool:
+            for result in pool.imap_unordered(_encode_unit, tasks):
+                results.append(result)
+                bar.update(1)
+    bar.close()
+    seconds = time.perf_counter() - start
+    report = SkipReport()
+    for result in results:
+        part_report = result["report"]
+        report.read += part_report["games_read"]
+        report.used += part_report["games_used"]
+        report.skipped.update(part_report["skipped_by_reason"])
+        for reason, example in part_report["skip_examples"].items():
+            report.examples.setdefault(reason, example)
+    shards = sorted((item for result in results for item in result["shards"]), key=lambda item: item["file"])
+    positions = {split: sum(s["positions"] for s in shards if s["split"] == split) for split in SPLITS}
+    games = {split: sum(r["games"][split] for r in results) for split in SPLITS}
+    total = sum(positions.values())
+    manifest = {
+        "key": key, "inputs": key_data, "features": groups, "planes": FeatureEncoder(groups).num_planes,
+        "shards": shards, "positions": positions, "games": games, "report": report.as_dict(),
+        "encode_seconds": round(seconds, 2), "positions_per_s": round(total / max(seconds, 1e-9), 1),
+        "workers": workers,
+    }
+    manifest_file.write_text(json.dumps(manifest, indent=1))
+    manifest["folder"] = str(folder)
+    manifest["cached"] = False
+    return manifest
+
+
+def shard_paths(manifest: dict, split: str) -> list[Path]:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    return [Path(manifest["folder"]) / s["file"] for s in manifest["shards"] if s["split"] == split]
+
+
+def _progress(total, enabled, description):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, desc=description, unit="part")
+
+
+# ------------------------------------------------------------- symmetries
+def dihedral(x: np.ndarray, transform: int) -> np.ndarray:
+    """One of the 8 board symmetries of (batch, rows, cols, ...) arrays: 0 is the identity."""
+    if transform & 4:
+        x = np.swapaxes(x, 1, 2)
+    return np.rot90(x, transform & 3, axes=(1, 2))
+
+
+_LABEL_MAPS: dict[int, np.ndarray] = {}
+
+
+def label_maps(size: int) -> np.ndarray:
+    """(8, size*size): where point p moves to under each dihedral transform."""
+    if size not in _LABEL_MAPS:
+        grid = np.arange(size * size).reshape(1, size, size)
+        maps = []
+        for transform in range(8):
+            moved = dihedral(grid, transform)[0].ravel()  # moved[j] = original point now at j
+            maps.append(np.argsort(moved))
+        _LABEL_MAPS[size] = np.stack(maps)
+    return _LABEL_MAPS[size]
+
+
+def augment_batch(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
+    """Apply an independent random dihedral symmetry to every position (and its label)."""
+    size = x.shape[1]
+    transforms = rng.integers(0, 8, size=len(x))
+    out_x = np.empty_like(x)
+    out_y = np.empty_like(y)
+    maps = label_maps(size)
+    for transform in range(8):
+        chosen = np.nonzero(transforms == transform)[0]
+        if len(chosen):
+            out_x[chosen] = dihedral(x[chosen], transform)
+            out_y[chosen] = maps[transform][y[chosen]]
+    return out_x, out_y
+
+
+def unpack(packed: np.ndarray, planes: int) -> np.ndarray:
+    return np.unpackbits(packed, axis=-1, count=planes)
+
+
+def load_positions(paths, max_positions: int | None = None):
+    """(x float32 (n, s, s, c), y int32, move_number int32) read from shard files."""
+    xs, ys, numbers = [], [], []
+    total = 0
+    for path in paths:
+        with np.load(path) as shard:
+            planes = int(shard["planes"])
+            x, y, number = shard["x"], shard["y"], shard["move_number"]
+        if max_positions is not None:
+            keep = max_positions - total
+            x, y, number = x[:keep], y[:keep], number[:keep]
+        xs.append(unpack(x, planes))
+        ys.append(y.astype(np.int32))
+        numbers.append(number.astype(np.int32))
+        total += len(y)
+        if max_positions is not None and total >= max_positions:
+            break
+    if not xs:
+        raise ValueError("no encoded positions found in the given shards")
+    return np.concatenate(xs).astype("float32"), np.concatenate(ys), np.concatenate(numbers)

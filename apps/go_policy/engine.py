@@ -1,0 +1,96 @@
+"""Move selection with the policy network alone (no search), as in Clark & Storkey 2015.
+
+The network's probabilities are masked to *sensible* moves (legal and not filling
+one of the mover's own true eyes, as in AlphaGo's rollouts and the dlgo book) and
+the most probable move is played (or one is sampled with ``temperature > 0``).
+A policy network knows nothing about ending the game, so the engine passes when
+no sensible move is left, or when the opponent has just passed and the
+Tromp-Taylor area count already favours it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from apps.go_policy.board import BLACK, Board
+from apps.go_policy.features import FeatureEncoder, sensible_mask
+from apps.go_policy.policy_network import masked_probabilities
+
+
+def load_policy(path) -> keras.Model:
+    """Load a policy network saved as ``.keras`` (raises a clear error if it is missing)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"policy model {path} not found: pass --model PATH to a .keras file written by "
+            "`cnnkit go train` (its policy.keras)"
+        )
+    import apps.go_policy.policy_network  # noqa: F401  (registers the custom classes)
+
+    return keras.saving.load_model(path, compile=False)
+
+
+class PolicyEngine:
+    """Choose moves for a ``Board`` with a policy network.
+
+    Args:
+        model: a ``PolicyNetwork`` (its ``features`` say how to encode positions).
+        temperature: 0 plays the arg-max; > 0 samples from p ** (1 / temperature).
+        seed: random seed for sampling.
+    """
+
+    name = "cnnkit-go"
+    version = "0.1.0"
+
+    def __init__(self, model, temperature: float = 0.0, seed: int = 0):
+        self.model = model
+        features = getattr(model, "features", None) or "small"
+        self.encoder = FeatureEncoder(features)
+        if int(model.input_shape[-1]) != self.encoder.num_planes:
+            raise ValueError(
+                f"the model expects {model.input_shape[-1]} input planes but feature set {features!r} "
+                f"has {self.encoder.num_planes}"
+            )
+        self.temperature = float(temperature)
+        self.rng = np.random.default_rng(seed)
+        self.last_seconds = 0.0
+        self._predict = None
+
+    def probabilities(self, board: Board) -> np.ndarray:
+        """Raw network move probabilities, shape (size * size,)."""
+        x = self.encoder.encode(board)[None].astype("float32")
+        out = self.model(x, training=False)
+        return np.asarray(keras.ops.convert_to_numpy(out))[0].astype("float64")
+
+    def move_probabilities(self, board: Board) -> np.ndarray:
+        """Probabilities masked to sensible moves and renormalised (zeros if none)."""
+        mask = sensible_mask(board)
+        if not mask.any():
+            return np.zeros(board.size * board.size)
+        return masked_probabilities(self.probabilities(board), mask)
+
+    def select_move(self, board: Board):
+        """The point to play for ``board.to_move``, or None to pass."""
+        start = time.perf_counter()
+        try:
+            if board.history and board.history[-1][1] is None and self._ahead(board):
+                return None
+            probabilities = self.move_probabilities(board)
+            if probabilities.sum() <= 0:
+                return None
+            if self.temperature > 0:
+                weights = probabilities ** (1.0 / self.temperature)
+                weights /= weights.sum()
+                return int(self.rng.choice(len(weights), p=weights))
+            return int(np.argmax(probabilities))
+        finally:
+            self.last_seconds = time.perf_counter() - start
+
+    @staticmethod
+    def _ahead(board: Board) -> bool:
+        score = board.score()
+        return score > 0 if board.to_move == BLACK else score < 0

@@ -1,0 +1,187 @@
+"""Play our engine against another GTP engine (GNU Go) and report the win rate.
+
+Colours alternate (our engine is Black in even-numbered games). Each finished
+game is scored by the opponent's ``final_score`` when it has one (GNU Go
+removes dead stones), otherwise by Tromp-Taylor area counting on our board; it
+is saved as SGF. The win rate comes with a 95% Wilson score interval.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+
+from apps.go_policy.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
+from apps.go_policy.records import write_sgf
+
+
+class GtpClient:
+    """Talk to a GTP engine running as a subprocess."""
+
+    def __init__(self, command: str):
+        self.command = command
+        argv = shlex.split(command)
+        if not argv:
+            raise ValueError("opponent command is empty: expected e.g. 'gnugo --mode gtp --level 10'")
+        if shutil.which(argv[0]) is None and shutil.which(argv[0], path="/usr/games:/usr/local/games"):
+            argv[0] = shutil.which(argv[0], path="/usr/games:/usr/local/games")  # Debian installs gnugo there
+        try:
+            self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        except FileNotFoundError:
+            raise ValueError(f"opponent program {argv[0]!r} not found (command: {command!r}); "
+                             "install it (Debian: apt-get install gnugo) or give its full path") from None
+
+    def send(self, command: str) -> str:
+        """Send one command; return the answer text, or raise ValueError on a ``?`` reply."""
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        lines = []
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise ValueError(f"GTP opponent {self.command!r} exited while answering {command!r}")
+            if line.strip() == "" and lines:
+                break
+            if line.strip() or lines:
+                lines.append(line.rstrip("\n"))
+        reply = "\n".join(lines)
+        if reply.startswith("?"):
+            raise ValueError(f"GTP opponent refused {command!r}: {reply[1:].strip()}")
+        return reply[1:].strip()
+
+    def close(self) -> None:
+        try:
+            self.send("quit")
+        except (ValueError, OSError, BrokenPipeError):
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def wilson_interval(wins: int, games: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a win rate (scipy's binomial test)."""
+    if games == 0:
+        return 0.0, 1.0
+    from scipy.stats import binomtest
+
+    interval = binomtest(int(wins), int(games)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def play_game(engine, opponent: GtpClient, size: int = 19, komi: float = 7.5, engine_colour: int = BLACK,
+              max_moves: int | None = None) -> dict:
+    """Play one game; return the moves, the winner and how it was decided."""
+    max_moves = max_moves or 3 * size * size
+    opponent.send(f"boardsize {size}")
+    opponent.send("clear_board")
+    opponent.send(f"komi {komi:g}")
+    board = Board(size, komi)
+    think = []
+    resigned = None
+    while not board.is_over and board.move_number < max_moves:
+        colour = board.to_move
+        letter = "b" if colour == BLACK else "w"
+        if colour == engine_colour:
+            point = engine.select_move(board)
+            think.append(getattr(engine, "last_seconds", 0.0))
+            board.play(point, colour)
+            opponent.send(f"play {letter} {point_to_gtp(point, size)}")
+        else:
+            vertex = opponent.send(f"genmove {letter}")
+            if vertex.lower() == "resign":
+                resigned = colour
+                break
+            board.play(gtp_to_point(vertex, size), colour)
+    if resigned is not None:
+        winner = WHITE if resigned == BLACK else BLACK
+        result = f"{'W' if winner == WHITE else 'B'}+R"
+        scored_by = "resignation"
+    else:
+        result, scored_by = None, "tromp-taylor"
+        try:
+            result = opponent.send("final_score")
+            scored_by = "opponent final_score"
+        except ValueError:
+            pass
+        if not result or result[:2].upper() not in ("B+", "W+") and result != "0":
+            result, scored_by = board.result(), "tromp-taylor"
+        winner = BLACK if result.upper().startswith("B+") else WHITE if result.upper().startswith("W+") else None
+    return {
+        "moves": list(board.history), "result": result, "winner": winner, "scored_by": scored_by,
+        "tromp_taylor": board.result(), "move_count": board.move_number,
+        "adjudicated_at_max_moves": not board.is_over and resigned is None,
+        "engine_think_ms_mean": float(np.mean(think) * 1000) if think else 0.0,
+        "engine_think_ms_max": float(np.max(think) * 1000) if think else 0.0,
+    }
+
+
+def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, komi: float = 7.5,
+               out=None, max_moves: int | None = None, progress: bool = True,
+               max_minutes: float | None = None, first_game: int = 0) -> dict:
+    """Play ``games`` games with alternating colours; save SGFs; return the win rate and its 95% CI.
+
+    ``max_minutes`` stops starting new games after that much wall time (the
+    summary says how many were played). ``first_game`` numbers the games (and picks
+    the colours) from that index, so several processes can share one match.
+    """
+    if games < 1:
+        raise ValueError(f"games must be >= 1, got {games}")
+    out = Path(out) if out else None
+    opponent = GtpClient(opponent_command)
+    try:
+        opponent_name = opponent.send("name")
+    except ValueError:
+        opponent_name = opponent_command
+    records = []
+    start = time.perf_counter()
+    try:
+        for index in range(first_game, first_game + games):
+            if max_minutes is not None and time.perf_counter() - start > 60 * max_minutes and records:
+                break
+            colour = BLACK if index % 2 == 0 else WHITE
+            game_start = time.perf_counter()
+            game = play_game(engine, opponent, size, komi, colour, max_moves)
+            game["engine_colour"] = "B" if colour == BLACK else "W"
+            game["won"] = game["winner"] == colour
+            game["seconds"] = round(time.perf_counter() - game_start, 1)
+            ours, theirs = getattr(engine, "name", "cnnkit-go"), opponent_name
+            if out is not None:
+                path = out / f"game_{index + 1:03d}.sgf"
+                write_sgf(path, size, komi, game["moves"], game["result"],
+                          black=ours if colour == BLACK else theirs, white=theirs if colour == BLACK else ours)
+                game["sgf"] = str(path)
+            moves = game.pop("moves")
+            game["moves"] = len(moves)
+            records.append(game)
+            if progress:
+                print(f"game {index + 1}/{first_game + games}: engine {game['engine_colour']}, {game['result']} "
+                      f"({game['scored_by']}), {'won' if game['won'] else 'lost'}, {game['moves']} moves, "
+                      f"{game['seconds']} s", flush=True)
+    finally:
+        opponent.close()
+    wins = sum(game["won"] for game in records)
+    low, high = wilson_interval(wins, len(records))
+    think = [game["engine_think_ms_mean"] for game in records]
+    summary = {
+        "opponent": opponent_command, "opponent_name": opponent_name, "size": size, "komi": komi,
+        "games": len(records), "games_requested": games, "wins": wins, "win_rate": wins / len(records),
+        "win_rate_ci95": [low, high], "ci_method": "Wilson score interval",
+        "wins_as_black": sum(g["won"] for g in records if g["engine_colour"] == "B"),
+        "wins_as_white": sum(g["won"] for g in records if g["engine_colour"] == "W"),
+        "engine_genmove_ms_mean": float(np.mean(think)) if think else 0.0,
+        "seconds": round(time.perf_counter() - start, 1), "game_records": records,
+    }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        name = "match.json" if first_game == 0 else f"match_from_game_{first_game + 1:03d}.json"
+        (out / name).write_text(json.dumps(summary, indent=1, default=str))
+    return summary

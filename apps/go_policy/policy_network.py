@@ -1,0 +1,106 @@
+"""The policy CNN: a full-resolution ``shared.Backbone`` plus a 1x1 convolution head.
+
+As in Clark & Storkey (2015) and AlphaGo's SL policy network (Silver et al.
+2016): no pooling, ``same`` padding, a first 5x5 layer, ``depth - 1`` 3x3
+layers of ``filters`` maps, then a 1x1 convolution to one map whose points go
+through a softmax. The network is fully convolutional (``board_size=None``), so
+one model plays 9x9, 13x13 and 19x19; it outputs move probabilities over the
+``size * size`` points. Illegal moves are masked at inference (``move_probabilities``).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from shared import Backbone
+
+
+@keras.saving.register_keras_serializable(package="cnnkit")
+class PolicyNetwork(keras.Model):
+    """Backbone + 1x1 conv head -> softmax over the board points.
+
+    Args:
+        backbone: a ``shared.Backbone`` (or any model) mapping (rows, cols, planes)
+            to feature maps of the same rows and cols.
+        board_size: the board size the network was trained for (metadata; the
+            network itself accepts any size when the backbone does).
+        features: the plane groups of its input (``apps.go_policy.features``), kept
+            in the saved model so the engine encodes positions the same way.
+        learning_rate: Adam's learning rate for the default compile.
+    """
+
+    def __init__(self, backbone, board_size=19, features=None, learning_rate=1e-3, compile_model=True, **kwargs):
+        inputs = backbone.input
+        feature_maps = backbone(inputs)
+        x = keras.layers.Conv2D(1, 1, padding="same", name="policy_conv")(feature_maps)
+        logits = keras.layers.Reshape((-1,), name="logits")(x)
+        outputs = keras.layers.Activation("softmax", dtype="float32", name="move_probabilities")(logits)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.backbone = backbone
+        self.board_size = int(board_size)
+        self.features = list(features) if features is not None else None
+        self.learning_rate = float(learning_rate)
+        if compile_model:
+            self.compile(
+                optimizer=keras.optimizers.Adam(learning_rate),
+                loss=keras.losses.SparseCategoricalCrossentropy(),
+                metrics=[
+                    keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+                    keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"),
+                ],
+            )
+
+    @property
+    def num_planes(self) -> int:
+        return int(self.input_shape[-1])
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "board_size": self.board_size,
+            "features": self.features,
+            "learning_rate": self.learning_rate,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        return cls(compile_model=False, **config)
+
+
+def build_policy_network(features="small", depth: int = 8, filters: int = 64, board_size: int | None = None,
+                         trained_size: int = 19, learning_rate: float = 1e-3) -> PolicyNetwork:
+    """A policy network of ``depth`` conv layers (one 5x5, then 3x3) of ``filters`` maps.
+
+    ``features`` is a feature-set name or list of plane groups (it fixes the input
+    planes). ``board_size=None`` (default) accepts any board size; AlphaGo's network is
+    ``depth=13, filters=192`` with the 48-plane input.
+    """
+    from apps.go_policy.features import FeatureEncoder
+
+    encoder = FeatureEncoder(features)
+    planes = encoder.num_planes
+    if depth < 1 or filters < 1:
+        raise ValueError(f"depth and filters must be >= 1, got depth={depth}, filters={filters}")
+    backbone = Backbone(
+        input_shape=(board_size, board_size, planes),
+        filters=(filters,) * depth,
+        kernel_size=[5] + [3] * (depth - 1),
+        pooling=None,
+        padding="same",
+        activation="relu",
+        name="policy_backbone",
+    )
+    return PolicyNetwork(backbone, board_size=trained_size, features=encoder.groups, learning_rate=learning_rate, name="policy_network")
+
+
+def masked_probabilities(probabilities: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Zero the illegal points and renormalise (uniform over legal points if all mass was illegal)."""
+    probabilities = np.where(mask, probabilities, 0.0)
+    total = probabilities.sum()
+    if total <= 0:
+        return mask / max(mask.sum(), 1)
+    return probabilities / total

@@ -1,0 +1,85 @@
+"""Stream encoded position shards as a ``keras.utils.PyDataset`` for training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from apps.go_policy.data import augment_batch, unpack
+
+
+class PositionDataset(keras.utils.PyDataset):
+    """Stream batches from position shards, one shard in memory at a time.
+
+    Each epoch visits the shards in a random order and each shard's positions in a
+    random order (``max_batches`` shortens an epoch to that many batches of a fresh
+    random plan, for frequent validation and checkpoints); ``augment`` applies a random dihedral symmetry per position.
+    Batches never straddle two shards (a shard's last partial batch is dropped,
+    a different one each epoch).
+    """
+
+    def __init__(self, paths, batch_size: int = 128, augment: bool = True, shuffle: bool = True,
+                 seed: int = 0, max_positions: int | None = None, max_batches: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.paths = [Path(p) for p in paths]
+        if not self.paths:
+            raise ValueError("PositionDataset needs at least one shard file (did the split get any games?)")
+        self.batch_size = int(batch_size)
+        self.max_batches = max_batches
+        self.augment, self.shuffle = augment, shuffle
+        self.rng = np.random.default_rng(seed)
+        self.counts = []
+        budget = max_positions
+        for path in self.paths:
+            with np.load(path) as shard:
+                count = int(len(shard["y"]))
+                self.planes = int(shard["planes"])
+            if budget is not None:
+                count = min(count, budget)
+                budget -= count
+            self.counts.append(count)
+        self._cache_index, self._cache = None, None
+        self._plan()
+        if not self._batches:
+            raise ValueError(
+                f"batch_size {batch_size} is larger than every shard ({max(self.counts)} positions at most)"
+            )
+
+    def _plan(self):
+        order = list(range(len(self.paths)))
+        if self.shuffle:
+            self.rng.shuffle(order)
+        self._batches = []
+        self._orders = {}
+        for shard in order:
+            count = self.counts[shard]
+            self._orders[shard] = self.rng.permutation(count) if self.shuffle else np.arange(count)
+            for start in range(0, count - self.batch_size + 1, self.batch_size):
+                self._batches.append((shard, start))
+
+    def __len__(self):
+        if self.max_batches:
+            return min(len(self._batches), int(self.max_batches))
+        return len(self._batches)
+
+    def _shard(self, index):
+        if self._cache_index != index:
+            with np.load(self.paths[index]) as shard:
+                self._cache = (shard["x"], shard["y"].astype(np.int32))
+            self._cache_index = index
+        return self._cache
+
+    def __getitem__(self, index):
+        shard, start = self._batches[index]
+        packed, labels = self._shard(shard)
+        chosen = np.sort(self._orders[shard][start:start + self.batch_size])
+        x = unpack(packed[chosen], self.planes)
+        y = labels[chosen]
+        if self.augment:
+            x, y = augment_batch(x, y, self.rng)
+        return x.astype("float32"), y
+
+    def on_epoch_end(self):
+        self._plan()

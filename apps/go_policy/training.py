@@ -1,0 +1,168 @@
+"""Train and evaluate move prediction: SGF sources -> shards -> policy network -> metrics."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+from sklearn.metrics import accuracy_score, top_k_accuracy_score
+
+from apps.go_policy.data import PHASES, encode_dataset, load_positions, phase_of, shard_paths
+from apps.go_policy.policy_network import build_policy_network
+from apps.go_policy.position_dataset import PositionDataset
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training cleanly after ``minutes`` of wall time (checked after every batch)."""
+
+    def __init__(self, minutes: float | None):
+        super().__init__()
+        self.seconds = None if minutes is None else float(minutes) * 60.0
+        self.start = None
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.seconds is not None and time.perf_counter() - self.start > self.seconds:
+            self.model.stop_training = True
+            self.stopped = True
+
+
+class Throughput(keras.callbacks.Callback):
+    """Count training positions per second (excluding validation)."""
+
+    def __init__(self, batch_size: int):
+        super().__init__()
+        self.batch_size = batch_size
+        self.batches = 0
+        self.seconds = 0.0
+        self._t = None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._t = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seconds += time.perf_counter() - self._t
+        self.batches += 1
+
+    @property
+    def positions(self) -> int:
+        return self.batches * self.batch_size
+
+    @property
+    def positions_per_s(self) -> float:
+        return self.positions / self.seconds if self.seconds else 0.0
+
+
+def move_prediction_metrics(probabilities: np.ndarray, labels: np.ndarray, move_numbers=None) -> dict:
+    """Top-1 and top-5 accuracy (scikit-learn), overall and by game phase."""
+    labels = np.asarray(labels)
+    classes = np.arange(probabilities.shape[1])
+    metrics = {
+        "positions": int(len(labels)),
+        "top1": float(accuracy_score(labels, probabilities.argmax(axis=1))),
+        "top5": float(top_k_accuracy_score(labels, probabilities, k=5, labels=classes)),
+    }
+    if move_numbers is not None:
+        phases = phase_of(move_numbers)
+        by_phase = {}
+        for phase, (low, high) in PHASES.items():
+            chosen = phases == phase
+            if chosen.any():
+                by_phase[phase] = {
+                    "moves": f"{low}-{high}" if high < 10_000 else f"{low}+",
+                    "positions": int(chosen.sum()),
+                    "top1": float(accuracy_score(labels[chosen], probabilities[chosen].argmax(axis=1))),
+                    "top5": float(top_k_accuracy_score(labels[chosen], probabilities[chosen], k=5, labels=classes)),
+                }
+        metrics["by_phase"] = by_phase
+    return metrics
+
+
+def evaluate_policy(model, sources, max_games=None, max_positions=None, split="all", workers=2,
+                    batch_size=256, progress=True) -> dict:
+    """Move-prediction accuracy of ``model`` on the games of ``sources``.
+
+    ``split="all"`` uses every game of the sources (for held-out archives, e.g. a
+    shard not used for training); ``"test"`` / ``"validation"`` use that split only.
+    """
+    features = getattr(model, "features", None) or "small"
+    fractions = {"validation": 0.0, "test": 0.0} if split == "all" else {"validation": 0.05, "test": 0.05}
+    manifest = encode_dataset(sources, features=features, workers=workers, max_games=max_games,
+                              progress=progress, **fractions)
+    splits = ["train", "validation", "test"] if split == "all" else [split]
+    paths = [p for s in splits for p in shard_paths(manifest, s)]
+    if not paths:
+        raise ValueError(f"no positions in split {split!r} of {', '.join(map(str, sources))}")
+    x, y, numbers = load_positions(paths, max_positions)
+    start = time.perf_counter()
+    probabilities = model.predict(x, batch_size=batch_size, verbose=0)
+    seconds = time.perf_counter() - start
+    metrics = move_prediction_metrics(probabilities, y, numbers)
+    metrics["games"] = manifest["report"]
+    metrics["predict_positions_per_s"] = round(len(y) / max(seconds, 1e-9), 1)
+    return metrics
+
+
+def train_policy(sources, out, features="small", depth=6, filters=48, batch_size=128, epochs=10,
+                 steps_per_epoch=None, max_games=None, max_minutes=None, learning_rate=1e-3,
+                 workers=2, seed=0, validation_positions=4096, test_positions=20000,
+                 progress=True, verbose="auto", command=None) -> dict:
+    """Encode ``sources``, train a policy network, save ``out/policy.keras`` and metrics.
+
+    Returns a summary with validation and test top-1 / top-5, training and encoding
+    throughput and the dataset report. Checkpoints in ``out/checkpoints`` let a
+    rerun with the same arguments resume.
+    """
+    from shared.training import fit
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+    manifest = encode_dataset(sources, features=features, workers=workers, max_games=max_games, progress=progress)
+    train_paths = shard_paths(manifest, "train")
+    if not train_paths:
+        raise ValueError(f"no training positions were encoded from {sources}: {manifest['report']}")
+    train_data = PositionDataset(train_paths, batch_size=batch_size, augment=True, seed=seed,
+                                 max_batches=steps_per_epoch)
+    validation = None
+    validation_paths = shard_paths(manifest, "validation")
+    if validation_paths:
+        x_val, y_val, _ = load_positions(validation_paths, validation_positions)
+        validation = (x_val, y_val)
+    model = build_policy_network(features, depth=depth, filters=filters, learning_rate=learning_rate)
+    budget = TimeBudget(max_minutes)
+    throughput = Throughput(batch_size)
+    start = time.perf_counter()
+    history = fit(model, train_data, validation=validation, epochs=epochs, batch_size=batch_size,
+                  checkpoint_dir=out / "checkpoints", log_dir=out, seed=seed,
+                  callbacks=[budget, throughput], verbose=verbose)
+    train_seconds = time.perf_counter() - start
+    model_path = out / "policy.keras"
+    model.save(model_path)
+    summary = {
+        "model": str(model_path), "features": manifest["features"], "planes": manifest["planes"],
+        "depth": depth, "filters": filters, "parameters": int(model.count_params()),
+        "batch_size": batch_size, "epochs_run": len(history.history.get("loss", [])),
+        "stopped_by_time_budget": budget.stopped, "train_seconds": round(train_seconds, 1),
+        "train_positions_seen_this_run": throughput.positions,
+        "train_positions_per_s": round(throughput.positions_per_s, 1),
+        "encode_positions_per_s": manifest["positions_per_s"], "positions": manifest["positions"],
+        "games": manifest["games"], "dataset": manifest["report"],
+        "history": {k: [float(v) for v in values] for k, values in history.history.items()},
+        "command": command,
+    }
+    test_paths = shard_paths(manifest, "test")
+    if test_paths:
+        x_test, y_test, n_test = load_positions(test_paths, test_positions)
+        summary["test"] = move_prediction_metrics(model.predict(x_test, batch_size=256, verbose=0), y_test, n_test)
+    if validation is not None:
+        summary["validation"] = move_prediction_metrics(model.predict(validation[0], batch_size=256, verbose=0),
+                                                        validation[1])
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    return summary

@@ -1,0 +1,139 @@
+"""Win rate of the shipped policy preset (no search) against GNU Go level 10 on 19x19.
+
+    CNNKIT_DATA=../shared/data python benchmarks/go_match.py --games 10 --max-minutes 25
+
+Colours alternate; GNU Go scores each finished game (``final_score``, dead stones
+removed); games that reach ``--max-moves`` are scored the same way at that point.
+SGFs go to benchmarks/results/go_match_games/. Published CNNs (Clark & Storkey 2015,
+Maddison et al. 2015) won 86-97% against GNU Go with the network alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--games", type=int, default=10)
+    parser.add_argument("--size", type=int, default=19)
+    parser.add_argument("--level", type=int, default=10)
+    parser.add_argument("--max-moves", type=int, default=250)
+    parser.add_argument("--max-minutes", type=float, default=25.0)
+    parser.add_argument("--parallel", type=int, default=1, help="processes sharing the games")
+    parser.add_argument("--summarise-only", action="store_true",
+                        help="write the result from the SGFs already saved in go_match_games/ (an interrupted run)")
+    args = parser.parse_args()
+    if args.summarise_only:
+        return summarise(args)
+
+    from shared.benchmarking import write_result
+
+    from apps.go_policy.match import wilson_interval
+
+    start = time.perf_counter()
+    per_process = -(-args.games // args.parallel)
+    jobs = [(first, min(per_process, args.games - first), args) for first in range(0, args.games, per_process)]
+    if len(jobs) == 1:
+        results = [_play(jobs[0])]
+    else:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
+            results = pool.map(_play, jobs)
+    records = sorted((g for r in results for g in r["game_records"]), key=lambda g: g["sgf"])
+    for partial in (ROOT / "benchmarks" / "results" / "go_match_games").glob("match*.json"):
+        partial.unlink()  # per-process summaries; the combined one is written below
+    for game in records:
+        game["sgf"] = str(Path(game["sgf"]).relative_to(ROOT))
+    wins = sum(g["won"] for g in records)
+    metrics = {
+        "games": len(records), "wins": wins, "win_rate": wins / len(records),
+        "win_rate_ci95": list(wilson_interval(wins, len(records))),
+        "wins_as_black": sum(g["won"] for g in records if g["engine_colour"] == "B"),
+        "wins_as_white": sum(g["won"] for g in records if g["engine_colour"] == "W"),
+        "engine_genmove_ms_mean": sum(g["engine_think_ms_mean"] for g in records) / len(records),
+        "opponent": f"{results[0]['opponent_name']} level {args.level}",
+    }
+    result = {"games": len(records), "game_records": records}
+    references = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
+    notes = (f"{result['games']} of {args.games} requested games were played within the {args.max_minutes}-minute "
+             f"budget ({args.parallel} processes) "
+             f"on a shared 2-core CPU (GNU Go level 10 needs seconds per move there); komi 7.5, "
+             f"area scoring by GNU Go's final_score; games reaching {args.max_moves} moves are scored at that "
+             "point. The preset is a small CPU-trained network (see go_accuracy), far from the published "
+             "networks, so a low win rate is expected. Per-game records: " +
+             "; ".join(f"{g['engine_colour']} {g['result']} {g['moves']} moves" for g in result["game_records"]))
+    write_result(f"go_match_{args.size}x{args.size}_level{args.level}", metrics, references,
+                 wall_time_s=time.perf_counter() - start, notes=notes, extra={"game_records": records})
+    print(metrics)
+
+
+def summarise(args):
+    """Score the finished games saved by an interrupted run (their SGF RE property)."""
+    from shared.benchmarking import write_result
+
+    from apps.go_policy.match import wilson_interval
+    from apps.go_policy.records import parse_game
+
+    folder = ROOT / "benchmarks" / "results" / "go_match_games"
+    records = []
+    for file in sorted(folder.glob("game_*.sgf")):
+        game = parse_game(file.read_bytes(), file.name, min_moves=0)
+        colour = "B" if game.black == "cnnkit-go" else "W"
+        won = (game.result or "").upper().startswith(colour + "+")
+        records.append({"sgf": str(file.relative_to(ROOT)), "engine_colour": colour, "result": game.result,
+                        "moves": len(game.moves), "won": won})
+    if not records:
+        raise SystemExit("no finished games in " + str(folder))
+    wins = sum(g["won"] for g in records)
+    metrics = {
+        "games": len(records), "wins": wins, "win_rate": wins / len(records),
+        "win_rate_ci95": list(wilson_interval(wins, len(records))),
+        "wins_as_black": sum(g["won"] for g in records if g["engine_colour"] == "B"),
+        "wins_as_white": sum(g["won"] for g in records if g["engine_colour"] == "W"),
+        "opponent": f"GNU Go 3.8 level {args.level}",
+    }
+    references = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
+    notes = ("Summarised from the finished games of a run that was stopped at the deadline "
+             f"(`benchmarks/go_match.py --games {args.games} --parallel {args.parallel} --max-minutes "
+             f"{args.max_minutes} --max-moves {args.max_moves}`): GNU Go level 10 needed about 7 s per move on "
+             "the shared, overloaded 2-core CPU, so a 250-move game took about 15 minutes. Komi 7.5; each game "
+             "scored by GNU Go's final_score (dead stones removed), at move 250 if it had not ended. The preset "
+             "is a small CPU-trained network (32% top-1, see go_accuracy) playing without search, far from the "
+             "44-57% networks of the papers. Games: " +
+             "; ".join(f"engine {g['engine_colour']} {g['result']} {g['moves']} moves" for g in records))
+    write_result(f"go_match_{args.size}x{args.size}_level{args.level}", metrics, references,
+                 command=f"benchmarks/go_match.py --summarise-only (games of: --games {args.games} --parallel "
+                         f"{args.parallel} --max-minutes {args.max_minutes} --max-moves {args.max_moves})",
+                 notes=notes, extra={"game_records": records})
+    print(metrics)
+
+
+def _play(job):
+    first, games, args = job
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(2)
+    from apps.go_policy.cli import DEFAULT_PRESET
+    from apps.go_policy.engine import PolicyEngine, load_policy
+    from apps.go_policy.match import play_match
+
+    gnugo = shutil.which("gnugo") or "/usr/games/gnugo"
+    opponent = f"{gnugo} --mode gtp --level {args.level}"
+    out = ROOT / "benchmarks" / "results" / "go_match_games"
+    return play_match(PolicyEngine(load_policy(DEFAULT_PRESET)), opponent, games=games, size=args.size,
+                      komi=7.5, out=out, max_moves=args.max_moves, max_minutes=args.max_minutes, first_game=first)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Encoding to cached shards with spawn workers, split by game, streaming with symmetries."""
+
+import numpy as np
+
+from apps.go_policy.data import encode_dataset, load_positions, shard_paths, split_of
+from apps.go_policy.position_dataset import PositionDataset
+
+
+def test_split_is_by_game_and_stable():
+    names = [f"game{i}.sgf" for i in range(2000)]
+    splits = [split_of(n) for n in names]
+    assert splits == [split_of(n) for n in names]
+    share = {s: splits.count(s) / len(names) for s in ("train", "validation", "test")}
+    assert 0.85 < share["train"] < 0.95 and 0.02 < share["test"] < 0.08
+
+
+def test_encode_with_spawn_workers_counts_skips_and_caches(small_sgf_folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
+    manifest = encode_dataset([small_sgf_folder], features="minimal", workers=2, shard_size=300,
+                              validation=0.3, test=0.3, min_moves=1, progress=False)
+    report = manifest["report"]
+    assert report["games_read"] == 6 and report["games_used"] == 4
+    assert report["skipped_by_reason"] == {"illegal move": 1, "malformed sgf": 1}
+    total = sum(manifest["positions"].values())
+    assert total > 300 and manifest["positions_per_s"] > 0
+    assert sum(manifest["games"].values()) == 4
+    assert str(tmp_path / "cache") in manifest["folder"]
+    # every shard's games belong to exactly one split
+    seen = {}
+    for shard in manifest["shards"]:
+        with np.load(f"{manifest['folder']}/{shard['file']}") as data:
+            unit = shard["file"].split("-")[0]
+            for game in set(data["game"].tolist()):
+                assert seen.setdefault((unit, game), shard["split"]) == shard["split"]
+    again = encode_dataset([small_sgf_folder], features="minimal", workers=2, shard_size=300,
+                           validation=0.3, test=0.3, min_moves=1, progress=False)
+    assert again["cached"] and again["positions"] == manifest["positions"]
+
+    paths = [p for split in ("train", "validation", "test") for p in shard_paths(manifest, split)]
+    x, y, numbers = load_positions(paths)
+    assert x.shape == (total, 19, 19, 4) and x.dtype == np.float32
+    assert numbers.min() >= 1 and y.max() < 361
+    # the label is always an empty point (stone_colour plane 3) of the encoded position
+    assert (x.reshape(total, 361, 4)[np.arange(total), y, 2] == 1).all()
+
+    dataset = PositionDataset(paths, batch_size=64, seed=1)
+    assert len(dataset) >= 4
+    bx, by = dataset[0]
+    assert bx.shape == (64, 19, 19, 4) and by.shape == (64,)
+    # augmentation keeps labels on empty points
+    assert (bx.reshape(64, 361, 4)[np.arange(64), by, 2] == 1).all()
+    limited = PositionDataset(paths, batch_size=64, max_batches=2)
+    assert len(limited) == 2

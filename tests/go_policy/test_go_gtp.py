@@ -1,0 +1,111 @@
+"""GTP engine: every listed command, ids, errors as '? message', never a crash."""
+
+import io
+import shutil
+
+import pytest
+
+from apps.go_policy.engine import PolicyEngine
+from apps.go_policy.gtp import COMMANDS, GtpEngine
+
+
+@pytest.fixture
+def gtp(tiny_model):
+    return GtpEngine(PolicyEngine(tiny_model))
+
+
+def ask(engine, line):
+    return engine.handle(line)
+
+
+def test_protocol_commands(gtp):
+    assert ask(gtp, "protocol_version") == "= 2\n\n"
+    assert ask(gtp, "7 name") == "=7 cnnkit-go\n\n"
+    assert ask(gtp, "version").startswith("= ")
+    assert ask(gtp, "known_command genmove") == "= true\n\n"
+    assert ask(gtp, "known_command fly") == "= false\n\n"
+    listed = ask(gtp, "list_commands")[2:].split()
+    assert set(COMMANDS) == set(listed)
+    assert ask(gtp, "# only a comment") is None
+
+
+def test_a_short_game_with_undo_score_and_time(gtp):
+    assert ask(gtp, "boardsize 9") == "=\n\n"
+    assert ask(gtp, "clear_board") == "=\n\n"
+    assert ask(gtp, "komi 6.5") == "=\n\n"
+    assert ask(gtp, "play black E5") == "=\n\n"
+    reply = ask(gtp, "genmove w")
+    assert reply.startswith("= ") and reply.strip() != "= E5"
+    assert gtp.board.move_number == 2
+    assert ask(gtp, "undo") == "=\n\n"
+    assert gtp.board.move_number == 1
+    assert "X" in ask(gtp, "showboard")
+    assert ask(gtp, "final_score") == "= B+74.5\n\n"
+    assert ask(gtp, "time_settings 300 30 5") == "=\n\n"
+    assert ask(gtp, "time_left b 120 0") == "=\n\n"
+    assert ask(gtp, "play w pass") == "=\n\n"
+
+
+@pytest.mark.parametrize("line, message", [
+    ("fly", "unknown command"),
+    ("boardsize 40", "unacceptable size"),
+    ("boardsize nine", "boardsize not an integer"),
+    ("boardsize", "wrong number of arguments"),
+    ("komi lots", "komi not a float"),
+    ("play x D4", "invalid color"),
+    ("play b Z99", "invalid coordinate"),
+    ("undo", "cannot undo"),
+    ("time_settings a b c", "syntax error"),
+])
+def test_errors_are_question_mark_replies(gtp, line, message):
+    reply = ask(gtp, line)
+    assert reply.startswith("?") and message in reply and reply.endswith("\n\n")
+
+
+def test_illegal_moves_are_refused(gtp):
+    ask(gtp, "play b D4")
+    assert "occupied" in ask(gtp, "12 play w D4")
+    assert ask(gtp, "12 play w D4").startswith("?12 ")
+
+
+def test_serve_until_quit():
+    engine = GtpEngine(engine=None)
+    out = io.StringIO()
+    engine.serve(io.StringIO("name\n\nquit\nname\n"), out)
+    assert out.getvalue() == "= cnnkit-go\n\n=\n\n"
+
+
+def test_cli_gtp_with_a_saved_model(tiny_model, tmp_path, monkeypatch, capsys):
+    from apps.go_policy.cli import main
+
+    path = tmp_path / "m.keras"
+    tiny_model.save(path)
+    monkeypatch.setattr("sys.stdin", io.StringIO("boardsize 9\ngenmove b\nplay q q\nquit\n"))
+    assert main(["gtp", "--model", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("=") == 3 and "? invalid color" in out
+
+
+@pytest.mark.skipif(shutil.which("gnugo") is None and not shutil.os.path.exists("/usr/games/gnugo"),
+                    reason="GNU Go is not installed")
+def test_match_against_gnugo_writes_sgf_and_ci(tiny_model, tmp_path):
+    from apps.go_policy.match import play_match, wilson_interval
+
+    # "gnugo" is found in /usr/games even when that folder is not on PATH
+    result = play_match(PolicyEngine(tiny_model), "gnugo --mode gtp --level 0", games=2, size=9,
+                        out=tmp_path, max_moves=8, progress=False)
+    assert result["games"] == 2 and 0 <= result["wins"] <= 2
+    low, high = result["win_rate_ci95"]
+    assert low <= result["win_rate"] <= high
+    assert [g["engine_colour"] for g in result["game_records"]] == ["B", "W"]
+    assert (tmp_path / "game_001.sgf").read_bytes().startswith(b"(;")
+    assert (tmp_path / "match.json").exists()
+    assert wilson_interval(0, 10)[0] == 0.0
+    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-3)
+
+
+def test_bad_opponent_command_is_a_clear_error(tiny_model):
+    from apps.go_policy.match import play_match
+
+    with pytest.raises(ValueError, match="no-such-engine"):
+        play_match(PolicyEngine(tiny_model), "no-such-engine --mode gtp", games=1)

@@ -1,0 +1,80 @@
+"""Policy network: shapes, any board size, save/load round trip, masking, training step."""
+
+import keras
+import numpy as np
+import pytest
+
+from apps.go_policy.board import Board
+from apps.go_policy.engine import PolicyEngine, load_policy
+from apps.go_policy.features import FeatureEncoder, sensible_mask
+from apps.go_policy.policy_network import build_policy_network, masked_probabilities
+
+
+def test_shapes_and_softmax(tiny_model):
+    x = np.random.default_rng(0).integers(0, 2, (3, 19, 19, 22)).astype("float32")
+    probabilities = np.asarray(tiny_model.predict(x, verbose=0))
+    assert probabilities.shape == (3, 361)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    # fully convolutional: the same network plays 9x9
+    assert np.asarray(tiny_model(x[:, :9, :9])).shape == (3, 81)
+    layers = [layer for layer in tiny_model.backbone.layers if "conv" in layer.name and hasattr(layer, "kernel_size")]
+    assert layers[0].kernel_size == (5, 5) and layers[1].kernel_size == (3, 3)
+
+
+def test_save_load_round_trip(tiny_model, tmp_path):
+    x = np.random.default_rng(1).integers(0, 2, (2, 19, 19, 22)).astype("float32")
+    path = tmp_path / "policy.keras"
+    tiny_model.save(path)
+    loaded = load_policy(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), tiny_model.predict(x, verbose=0), atol=1e-6)
+    assert loaded.features == FeatureEncoder("small").groups
+
+
+def test_missing_model_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothere.keras"):
+        load_policy(tmp_path / "nothere.keras")
+
+
+def test_masked_probabilities():
+    p = np.array([0.5, 0.3, 0.2])
+    np.testing.assert_allclose(masked_probabilities(p, np.array([False, True, True])), [0, 0.6, 0.4])
+    np.testing.assert_allclose(masked_probabilities(np.zeros(3), np.array([True, False, True])), [0.5, 0, 0.5])
+
+
+def test_engine_never_plays_an_illegal_or_eye_filling_move(tiny_model):
+    engine = PolicyEngine(tiny_model)
+    board = Board(9)
+    for _ in range(60):
+        point = engine.select_move(board)
+        if point is not None:
+            assert sensible_mask(board)[point]
+        board.play(point)
+        if board.is_over:
+            break
+    assert engine.last_seconds < 1.0
+
+
+def test_a_training_step_reduces_the_loss():
+    model = build_policy_network("minimal", depth=2, filters=8, learning_rate=1e-2)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, (32, 9, 9, 4)).astype("float32")
+    y = rng.integers(0, 81, 32)
+    first = model.train_on_batch(x, y, return_dict=True)["loss"]
+    for _ in range(10):
+        last = model.train_on_batch(x, y, return_dict=True)["loss"]
+    assert last < first
+    assert keras.backend.backend() in ("tensorflow", "jax", "torch")
+
+
+def test_engine_passes_after_an_opponent_pass_when_ahead(tiny_model):
+    engine = PolicyEngine(tiny_model)
+    board = Board(9)
+    board.play(40)  # black
+    board.play(None)  # white passes; black owns the whole board by area
+    assert engine.select_move(board) is None
+    board = Board(9)
+    board.play(None)  # black passes on the empty board; white is ahead by komi
+    assert engine.select_move(board) is None
+    board = Board(9, komi=-1)
+    board.play(None)
+    assert engine.select_move(board) is not None  # white is behind: it keeps playing

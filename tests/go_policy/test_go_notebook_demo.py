@@ -1,0 +1,13 @@
+"""The notebook runs top to bottom in fast mode; the demo returns its summary row."""
+
+
+def test_notebook(run_notebook):
+    run_notebook("05_go_policy.ipynb")
+
+
+def test_demo_fast(data_available):
+    from apps.go_policy.demo import run
+
+    row = run(fast=True)
+    assert row["app"] == "go_policy" and row["metric"] == "top1_accuracy"
+    assert 0.0 <= row["value"] <= 1.0 and row["seconds"] > 0
