@@ -1,0 +1,5 @@
+import sys
+
+from apps.image_recognition.cli import main
+
+sys.exit(main(sys.argv[1:]))

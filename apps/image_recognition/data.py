@@ -1,0 +1,469 @@
+"""Image data: named datasets (mnist, cifar10, digits) and class-per-folder image trees.
+
+Named datasets load as uint8 arrays ``(N, H, W, C)``; CIFAR-10's JPEG shards are decoded
+once into a ``.npy`` cache. Folders (the layout of ``keras.utils.image_dataset_from_directory``)
+are streamed by :class:`ImageFolderDataset` so a tree larger than memory trains; files that
+OpenCV cannot decode are skipped, counted and named in the log.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+import os
+import tarfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import keras
+
+from shared import data as shared_data
+
+log = logging.getLogger("cnnkit.image")
+
+NAMED_DATASETS = ("mnist", "cifar10", "digits")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+MNIST_TRAIN_SHARDS = [f"mnist_train_part{i}of4.npz" for i in range(1, 5)]
+CIFAR10_TRAIN_SHARDS = [f"cifar10_jpg_train_part{i}of5.tar.gz" for i in range(1, 6)]
+
+
+# --------------------------------------------------------------------------- decoding
+
+class SkipLog:
+    """Thread-safe record of files that could not be decoded (reported, counted, skipped)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.files: list[str] = []
+
+    def add(self, name: str, reason: str) -> None:
+        with self._lock:
+            if name in self.files:
+                return
+            self.files.append(name)
+        log.warning("skipped unreadable image %s (%s)", name, reason)
+
+    @property
+    def count(self) -> int:
+        return len(self.files)
+
+    def __contains__(self, name):
+        return name in self.files
+
+
+def convert_channels(image: np.ndarray, channels: int) -> np.ndarray:
+    """Grey <-> colour conversion so every image has ``channels`` (1 or 3) channels, RGB order."""
+    if image.ndim == 2:
+        image = image[:, :, None]
+    have = image.shape[-1]
+    if have == channels:
+        return image
+    if have == 4:
+        image = image[:, :, :3]
+        have = 3
+    if have == 2:  # grey + alpha
+        image = image[:, :, :1]
+        have = 1
+    if channels == 1 and have == 3:
+        return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)[:, :, None]
+    if channels == 3 and have == 1:
+        return np.repeat(image, 3, axis=-1)
+    if have == channels:
+        return image
+    raise ValueError(f"Cannot convert an image with {image.shape[-1]} channels to {channels} channels.")
+
+
+def decode_image(data: bytes | np.ndarray, name: str = "<bytes>") -> np.ndarray:
+    """Decode PNG/JPEG/BMP bytes to a uint8 array (H, W, C) in RGB order; ValueError if corrupt."""
+    buffer = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray)) else data
+    image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED) if buffer.size else None
+    if image is None:
+        raise ValueError(f"{name}: not a readable PNG/JPEG/BMP image")
+    if image.dtype != np.uint8:  # 16-bit PNG
+        image = (image / 257).astype(np.uint8) if image.dtype == np.uint16 else image.astype(np.uint8)
+    if image.ndim == 3 and image.shape[-1] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    elif image.ndim == 3 and image.shape[-1] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
+    return image if image.ndim == 3 else image[:, :, None]
+
+
+def load_image(file: str | os.PathLike, image_size=None, channels=None) -> np.ndarray:
+    """Read one image file as uint8 (H, W, C) RGB, optionally resized and channel-converted."""
+    file = Path(file)
+    try:
+        raw = file.read_bytes()
+    except OSError as error:
+        raise ValueError(f"{file}: cannot read file ({error.strerror})") from error
+    image = decode_image(raw, str(file))
+    return prepare_image(image, image_size, channels)
+
+
+def prepare_image(image: np.ndarray, image_size=None, channels=None) -> np.ndarray:
+    if channels is not None:
+        image = convert_channels(image, int(channels))
+    if image_size is not None:
+        height, width = image_size
+        if image.shape[:2] != (height, width):
+            interpolation = cv2.INTER_AREA if image.shape[0] > height else cv2.INTER_LINEAR
+            resized = cv2.resize(image, (width, height), interpolation=interpolation)
+            image = resized if resized.ndim == 3 else resized[:, :, None]
+    return image
+
+
+# --------------------------------------------------------------------------- named datasets
+
+@dataclass
+class ArrayData:
+    """A dataset held in memory: uint8 images (N, H, W, C) and int labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list
+    name: str
+    skipped: list = field(default_factory=list)
+
+    @property
+    def input_shape(self):
+        return tuple(self.x_train.shape[1:])
+
+
+def stratified_limit(x, y, limit, seed=0):
+    """A class-stratified subset of ``limit`` rows (fast mode, tests)."""
+    if limit is None or limit >= len(y):
+        return x, y
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(np.arange(len(y)), train_size=int(limit), stratify=y, random_state=seed)
+    keep = np.sort(keep)
+    return x[keep], y[keep]
+
+
+def load_mnist(limit=None, test_limit=None, seed=0) -> ArrayData:
+    """MNIST from the npz shards: 60,000 train and 10,000 test 28x28 grey digits."""
+    xs, ys = [], []
+    shards = MNIST_TRAIN_SHARDS
+    if limit is not None and limit <= 15000:
+        shards = shards[:1]
+    for shard in shards:
+        with np.load(shared_data.path("mnist", shard)) as archive:
+            xs.append(archive["x"])
+            ys.append(archive["y"])
+    with np.load(shared_data.path("mnist", "mnist_test.npz")) as archive:
+        x_test, y_test = archive["x"], archive["y"]
+    x_train, y_train = stratified_limit(np.concatenate(xs), np.concatenate(ys), limit, seed)
+    x_test, y_test = stratified_limit(x_test, y_test, test_limit, seed)
+    return ArrayData(x_train[..., None], y_train.astype("int32"), x_test[..., None],
+                     y_test.astype("int32"), [str(i) for i in range(10)], "mnist")
+
+
+def cifar10_cache() -> Path:
+    return shared_data.cache_dir("image_recognition", "cifar10")
+
+
+def _decode_cifar_split(split: str, skipped: SkipLog):
+    """Decode one split of the CIFAR-10 JPEG shards (labels from labels.csv.gz)."""
+    labels = {}
+    with gzip.open(shared_data.path("cifar10", "labels.csv.gz"), "rt", newline="") as handle:
+        for row_number, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                if row["split"] == split:
+                    labels[row["member"]] = int(row["label"])
+            except (KeyError, ValueError) as error:
+                raise ValueError(
+                    f"labels.csv.gz row {row_number}: expected columns archive, member, split, "
+                    f"class_name, label, sha256_16 ({error})"
+                ) from error
+    shards = ["cifar10_jpg_test.tar.gz"] if split == "test" else CIFAR10_TRAIN_SHARDS
+    images, targets = [], []
+    from tqdm import tqdm
+
+    progress = tqdm(total=len(labels), desc=f"decoding CIFAR-10 {split}", unit="img", leave=False)
+    for shard in shards:
+        with tarfile.open(shared_data.path("cifar10", shard), "r:gz") as archive:
+            for member in archive:
+                if not member.isfile() or member.name not in labels:
+                    continue
+                name = f"{shard}:{member.name}"
+                try:
+                    image = decode_image(archive.extractfile(member).read(), name)
+                    image = prepare_image(image, (32, 32), 3)
+                except ValueError as error:
+                    skipped.add(name, str(error))
+                    continue
+                images.append(image)
+                targets.append(labels[member.name])
+                progress.update()
+    progress.close()
+    if len(targets) + skipped.count < len(labels):
+        log.warning("CIFAR-10 %s: %d labelled files were not found in the shards",
+                    split, len(labels) - len(targets) - skipped.count)
+    return np.stack(images).astype(np.uint8), np.asarray(targets, dtype=np.int32)
+
+
+def _save_atomic(path: Path, array: np.ndarray) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        np.save(handle, array)
+    os.replace(temporary, path)
+
+
+def load_cifar10(limit=None, test_limit=None, seed=0) -> ArrayData:
+    """CIFAR-10 (JPEG re-encodings, 32x32 RGB): decoded once into the cache as uint8 .npy."""
+    cache = cifar10_cache()
+    skipped_all = []
+    arrays = {}
+    for split in ("train", "test"):
+        x_file, y_file = cache / f"{split}_x.npy", cache / f"{split}_y.npy"
+        if not (x_file.is_file() and y_file.is_file()):
+            skipped = SkipLog()
+            x, y = _decode_cifar_split(split, skipped)
+            _save_atomic(x_file, x)
+            _save_atomic(y_file, y)
+            skipped_all += skipped.files
+        arrays[split] = (np.load(x_file, mmap_mode="r"), np.load(y_file))
+    x_train, y_train = stratified_limit(*arrays["train"], limit, seed)
+    x_test, y_test = stratified_limit(*arrays["test"], test_limit, seed)
+    return ArrayData(np.asarray(x_train), y_train, np.asarray(x_test), y_test, list(CIFAR10_CLASSES),
+                     "cifar10", skipped_all)
+
+
+def load_digits(test_size=0.25, seed=0, limit=None, test_limit=None) -> ArrayData:
+    """scikit-learn's embedded 8x8 digits (values 0-16 scaled to 0-255), stratified split."""
+    from sklearn.datasets import load_digits as sk_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = sk_digits()
+    images = np.clip(digits.images * 16.0, 0, 255).astype(np.uint8)[..., None]
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, digits.target.astype("int32"), test_size=test_size, stratify=digits.target,
+        random_state=seed)
+    x_train, y_train = stratified_limit(x_train, y_train, limit, seed)
+    x_test, y_test = stratified_limit(x_test, y_test, test_limit, seed)
+    return ArrayData(x_train, y_train, x_test, y_test, [str(i) for i in range(10)], "digits")
+
+
+def load_named(name: str, limit=None, test_limit=None, seed=0) -> ArrayData:
+    loaders = {"mnist": load_mnist, "cifar10": load_cifar10, "digits": load_digits}
+    if name not in loaders:
+        raise ValueError(f"Unknown dataset {name!r}; expected one of {', '.join(NAMED_DATASETS)} "
+                         "or a folder with one subfolder per class.")
+    return loaders[name](limit=limit, test_limit=test_limit, seed=seed)
+
+
+# --------------------------------------------------------------------------- folders
+
+@dataclass
+class FolderSplit:
+    """Image files and their labels (indices into ``class_names``)."""
+
+    files: list
+    labels: np.ndarray
+    class_names: list
+
+
+def _is_image(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def list_images(folder: Path) -> list:
+    """Every image file under ``folder`` (recursive, sorted)."""
+    return sorted(p for p in Path(folder).rglob("*") if _is_image(p))
+
+
+def scan_class_folder(root: str | os.PathLike, class_names=None) -> FolderSplit:
+    """One subfolder per class -> files and labels. Empty classes and empty trees are errors."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"{root}: not a folder (expected one of {', '.join(NAMED_DATASETS)} "
+                         "or a folder with one subfolder per class).")
+    found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not found:
+        loose = [p.name for p in root.iterdir() if _is_image(p)]
+        extra = f" It holds {len(loose)} loose image files." if loose else ""
+        raise ValueError(
+            f"{root}: no class subfolders. Expected one subfolder per class, e.g. "
+            f"{root}/cat/*.jpg and {root}/dog/*.jpg (the layout of "
+            f"keras.utils.image_dataset_from_directory).{extra}")
+    names = list(class_names) if class_names is not None else found
+    unknown = [name for name in found if name not in names]
+    if unknown:
+        raise ValueError(f"{root}: class folder(s) {unknown} are not among the expected classes {names}.")
+    files, labels = [], []
+    empty = []
+    for name in found:
+        images = list_images(root / name)
+        if not images:
+            empty.append(name)
+        files += images
+        labels += [names.index(name)] * len(images)
+    if empty:
+        raise ValueError(f"{root}: class folder(s) {', '.join(repr(e) for e in empty)} contain no "
+                         f"images (expected {', '.join(IMAGE_EXTENSIONS)} files).")
+    return FolderSplit(files, np.asarray(labels, dtype=np.int32), names)
+
+
+def scan_dataset_folder(root, val_split=0.0, seed=0):
+    """Return ``(train, test)`` FolderSplits: from ``train/`` and ``test/`` subfolders when
+    present, else a stratified ``val_split`` of the class folders (``test`` None if 0)."""
+    root = Path(root)
+    if (root / "train").is_dir():
+        full = scan_class_folder(root / "train")
+        for candidate in ("test", "val", "validation"):
+            if (root / candidate).is_dir():
+                return full, scan_class_folder(root / candidate, class_names=full.class_names)
+    else:
+        full = scan_class_folder(root)
+    if not val_split:
+        return full, None
+    from sklearn.model_selection import train_test_split
+
+    counts = np.bincount(full.labels)
+    stratify = full.labels if counts.min() >= 2 else None
+    train_index, test_index = train_test_split(
+        np.arange(len(full.files)), test_size=val_split, random_state=seed, stratify=stratify)
+    pick = lambda index: FolderSplit([full.files[i] for i in sorted(index)], full.labels[np.sort(index)],
+                                      full.class_names)
+    return pick(train_index), pick(test_index)
+
+
+def guess_channels(files, sample=32) -> int:
+    """1 if every sampled image is grey, else 3."""
+    for file in files[:sample]:
+        try:
+            image = load_image(file)
+        except ValueError:
+            continue
+        if image.shape[-1] >= 3:
+            rgb = image[..., :3].astype(np.int16)
+            if np.abs(rgb[..., 0] - rgb[..., 1]).max() > 0 or np.abs(rgb[..., 1] - rgb[..., 2]).max() > 0:
+                return 3
+    return 1
+
+
+class ImageFolderDataset(keras.utils.PyDataset):
+    """Streams batches of images from files: OpenCV decode, resize, channel conversion.
+
+    Unreadable files are skipped (named in the log and kept in ``skipped``); the batch is
+    refilled from the following files so every batch stays full. Pixels stay in 0-255:
+    the model normalises them itself.
+    """
+
+    def __init__(self, files, labels=None, batch_size=32, image_size=(64, 64), channels=3,
+                 shuffle=False, seed=0, skipped: SkipLog | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not len(files):
+            raise ValueError("ImageFolderDataset needs at least one image file.")
+        self.files = [str(f) for f in files]
+        self.labels = None if labels is None else np.asarray(labels, dtype=np.int32)
+        self.batch_size = int(batch_size)
+        self.image_size = tuple(int(s) for s in image_size)
+        self.channels = int(channels)
+        self.shuffle = shuffle
+        self.skipped = skipped if skipped is not None else SkipLog()
+        self._rng = np.random.default_rng(seed)
+        self._order = np.arange(len(self.files))
+        if shuffle:
+            self._rng.shuffle(self._order)
+
+    def __len__(self):
+        return -(-len(self.files) // self.batch_size)
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self._rng.shuffle(self._order)
+
+    def _read(self, index):
+        name = self.files[index]
+        if name in self.skipped:
+            return None
+        try:
+            return load_image(name, self.image_size, self.channels)
+        except ValueError as error:
+            self.skipped.add(name, str(error).split(": ", 1)[-1])
+            return None
+
+    def __getitem__(self, batch):
+        wanted = self._order[batch * self.batch_size:(batch + 1) * self.batch_size]
+        images, labels = [], []
+        position = (batch + 1) * self.batch_size
+        queue = list(wanted)
+        tries = 0
+        while queue and tries < len(self.files) + len(wanted):
+            index = queue.pop(0)
+            tries += 1
+            image = self._read(index)
+            if image is None:
+                # Refill from the next files so the batch stays full.
+                queue.append(self._order[position % len(self.files)])
+                position += 1
+                continue
+            images.append(image)
+            if self.labels is not None:
+                labels.append(self.labels[index])
+        if not images:
+            raise ValueError(f"No readable image among {len(self.files)} files "
+                             f"({self.skipped.count} unreadable, e.g. {self.skipped.files[:3]}).")
+        x = np.stack(images).astype("float32")
+        if self.labels is None:
+            return (x,)
+        return x, np.asarray(labels, dtype=np.int32)
+
+
+def iterate_files(files, image_size, channels, batch_size=64, skipped: SkipLog | None = None):
+    """Yield ``(indices, uint8 batch)`` for files in order, skipping unreadable ones (for
+    evaluate / predict, where every file counts once)."""
+    skipped = skipped if skipped is not None else SkipLog()
+    indices, images = [], []
+    for index, file in enumerate(files):
+        try:
+            images.append(load_image(file, image_size, channels))
+            indices.append(index)
+        except ValueError as error:
+            skipped.add(str(file), str(error).split(": ", 1)[-1])
+            continue
+        if len(images) == batch_size:
+            yield np.asarray(indices), np.stack(images)
+            indices, images = [], []
+    if images:
+        yield np.asarray(indices), np.stack(images)
+
+
+def sample_statistics(x=None, dataset: ImageFolderDataset | None = None, max_batches=32):
+    """Per-channel mean and variance of the training split (all of ``x``, or the first
+    ``max_batches`` batches of a streamed folder)."""
+    if x is not None:
+        pixels = np.asarray(x, dtype=np.float64).reshape(-1, x.shape[-1])
+        return pixels.mean(axis=0), pixels.var(axis=0)
+    total = count = 0
+    square = 0
+    for batch in range(min(len(dataset), max_batches)):
+        images = dataset[batch][0].astype(np.float64).reshape(-1, dataset.channels)
+        total = total + images.sum(axis=0)
+        square = square + (images ** 2).sum(axis=0)
+        count += images.shape[0]
+    mean = total / count
+    return mean, np.maximum(square / count - mean ** 2, 1e-6)
+
+
+def is_named(source: str) -> bool:
+    return str(source) in NAMED_DATASETS
+
+
+def resolve_source(source: str):
+    """A named dataset or an existing folder; otherwise a clear error."""
+    if is_named(source):
+        return source
+    path = Path(source)
+    if not path.exists():
+        raise ValueError(f"--data {source!r}: neither a named dataset ({', '.join(NAMED_DATASETS)}) "
+                         "nor an existing folder.")
+    return path

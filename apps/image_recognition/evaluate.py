@@ -1,0 +1,204 @@
+"""Evaluation and prediction: accuracy, top-5, per-class scores (scikit-learn), confusion
+matrix and worst-mistakes PNGs; top-k predictions for files and folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from apps.image_recognition import data as image_data
+from apps.image_recognition import models
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def check_class_match(model_classes, data_classes, source):
+    """Every data class must be a model class; returns the data -> model label mapping."""
+    missing = [c for c in data_classes if c not in model_classes]
+    if missing:
+        raise ValueError(
+            f"Class mismatch between the model and --data {source}: the data has class(es) "
+            f"{missing} that the model does not know. Model classes: {list(model_classes)}; data "
+            f"classes: {list(data_classes)}. Use `cnnkit image finetune --add-classes` to add classes.")
+    return np.asarray([list(model_classes).index(c) for c in data_classes], dtype=np.int32)
+
+
+def predict_arrays(model, x, batch_size=256):
+    return model.predict(np.asarray(x, dtype="float32"), batch_size=batch_size, verbose=0)
+
+
+def load_eval_data(source, model, split="test", limit=None, seed=0, val_split=0.0):
+    """Images (uint8 array, decoded here so mistakes can be drawn), labels, class names, skipped."""
+    image_size, channels = models.model_input_spec(model)
+    source = image_data.resolve_source(str(source))
+    skipped = image_data.SkipLog()
+    if isinstance(source, str):
+        d = image_data.load_named(source, test_limit=limit if split == "test" else None,
+                                  limit=limit if split == "train" else None, seed=seed)
+        x, y = (d.x_test, d.y_test) if split == "test" else (d.x_train, d.y_train)
+        if x.shape[1:3] != image_size or x.shape[-1] != channels:
+            x = np.stack([image_data.prepare_image(i, image_size, channels) for i in x])
+        return x, y, d.class_names, skipped, [f"{source}[{i}]" for i in range(len(y))]
+    train_split, test_split = image_data.scan_dataset_folder(source, val_split=val_split, seed=seed)
+    chosen = test_split if (split == "test" and test_split is not None) else train_split
+    files, labels = chosen.files, chosen.labels
+    if limit and limit < len(files):
+        keep = np.sort(np.random.default_rng(seed).choice(len(files), size=limit, replace=False))
+        files, labels = [files[i] for i in keep], labels[keep]
+    images, kept = [], []
+    for indices, batch in image_data.iterate_files(files, image_size, channels, skipped=skipped):
+        images.append(batch)
+        kept.append(indices)
+    if not images:
+        raise ValueError(f"--data {source}: none of the {len(files)} images could be read "
+                         f"(e.g. {skipped.files[:3]}).")
+    kept = np.concatenate(kept)
+    return (np.concatenate(images), labels[kept], chosen.class_names, skipped,
+            [str(files[i]) for i in kept])
+
+
+def evaluate(model, class_names, source, split="test", out_dir=None, limit=None, seed=0,
+             val_split=0.0, worst=16):
+    """Score ``model`` on a data source; write confusion-matrix and worst-mistakes PNGs."""
+    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, top_k_accuracy_score
+
+    x, y_data, data_classes, skipped, names = load_eval_data(source, model, split, limit, seed, val_split)
+    mapping = check_class_match(class_names, data_classes, source)
+    y = mapping[y_data]
+    probabilities = predict_arrays(model, x)
+    predicted = probabilities.argmax(axis=1)
+    labels = np.arange(len(class_names))
+    metrics = {
+        "data": str(source), "split": split, "images": int(len(y)),
+        "accuracy": float(accuracy_score(y, predicted)),
+        "skipped_files": skipped.count, "skipped_names": skipped.files[:50],
+    }
+    if len(class_names) > 5:
+        metrics["top5_accuracy"] = float(top_k_accuracy_score(y, probabilities, k=5, labels=labels))
+    report = classification_report(y, predicted, labels=labels, target_names=[str(c) for c in class_names],
+                                   output_dict=True, zero_division=0)
+    metrics["per_class"] = {str(c): {k: float(report[str(c)][k]) for k in ("precision", "recall", "f1-score", "support")}
+                            for c in class_names}
+    metrics["macro_f1"] = float(report["macro avg"]["f1-score"])
+    matrix = confusion_matrix(y, predicted, labels=labels)
+    metrics["confusion_matrix"] = matrix.tolist()
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        metrics["confusion_matrix_png"] = str(plot_confusion(matrix, class_names, out / "confusion_matrix.png"))
+        metrics["worst_mistakes_png"] = str(plot_worst(x, y, probabilities, class_names,
+                                                       out / "worst_mistakes.png", worst, names))
+        (out / "evaluation.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def plot_confusion(matrix, class_names, path):
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    plt = _plt()
+    size = max(5, 0.6 * len(class_names) + 2)
+    figure, axis = plt.subplots(figsize=(size, size))
+    ConfusionMatrixDisplay(matrix, display_labels=[str(c) for c in class_names]).plot(
+        ax=axis, colorbar=False, xticks_rotation=45 if len(class_names) > 3 else 0)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return Path(path)
+
+
+def worst_mistakes(y, probabilities, count=16):
+    """Indices of the wrong predictions made with the highest confidence."""
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != y)
+    confidence = probabilities[wrong, predicted[wrong]]
+    return wrong[np.argsort(-confidence)][:count]
+
+
+def plot_worst(x, y, probabilities, class_names, path, count=16, names=None):
+    plt = _plt()
+    chosen = worst_mistakes(y, probabilities, count)
+    columns = 4
+    rows = max(1, -(-len(chosen) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(2.4 * columns, 2.6 * rows), squeeze=False)
+    for axis in axes.ravel():
+        axis.axis("off")
+    for axis, index in zip(axes.ravel(), chosen):
+        image = x[index]
+        axis.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray" if image.shape[-1] == 1 else None)
+        guess = int(probabilities[index].argmax())
+        axis.set_title(f"true {class_names[y[index]]}\npred {class_names[guess]} ({probabilities[index, guess]:.2f})",
+                       fontsize=8)
+    if not len(chosen):
+        axes[0, 0].text(0.5, 0.5, "no mistakes", ha="center")
+    figure.suptitle("Most confident mistakes")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return Path(path)
+
+
+def collect_files(paths) -> list:
+    """Files given directly plus every image inside given folders (recursive)."""
+    files = []
+    for item in paths:
+        item = Path(item)
+        if item.is_dir():
+            found = image_data.list_images(item)
+            if not found:
+                raise ValueError(f"{item}: folder contains no images ({', '.join(image_data.IMAGE_EXTENSIONS)}).")
+            files += found
+        elif item.exists():
+            files.append(item)
+        else:
+            raise ValueError(f"{item}: no such file or folder.")
+    return files
+
+
+def predict_files(model, class_names, paths, top_k=3, batch_size=64):
+    """Top-k labels and probabilities per readable file; unreadable files are listed apart."""
+    image_size, channels = models.model_input_spec(model)
+    files = collect_files(paths)
+    skipped = image_data.SkipLog()
+    rows = []
+    k = min(top_k, len(class_names))
+    for indices, batch in image_data.iterate_files(files, image_size, channels, batch_size, skipped):
+        probabilities = predict_arrays(model, batch, batch_size)
+        order = np.argsort(-probabilities, axis=1)[:, :k]
+        for row, index in enumerate(indices):
+            rows.append({
+                "file": str(files[index]),
+                "top": [{"label": str(class_names[c]), "probability": float(probabilities[row, c])}
+                        for c in order[row]],
+            })
+    return rows, skipped
+
+
+def format_predictions(rows, fmt="table"):
+    if fmt == "json":
+        return json.dumps(rows, indent=2)
+    if fmt == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        k = len(rows[0]["top"]) if rows else 0
+        writer.writerow(["file"] + [f"{p}{i + 1}" for i in range(k) for p in ("label", "probability")])
+        for row in rows:
+            writer.writerow([row["file"]] + [v for t in row["top"] for v in (t["label"], f"{t['probability']:.6f}")])
+        return buffer.getvalue().rstrip("\n")
+    width = max([len(r["file"]) for r in rows] + [4])
+    lines = [f"{'file':<{width}}  top predictions"]
+    for row in rows:
+        tops = ", ".join(f"{t['label']} {t['probability']:.3f}" for t in row["top"])
+        lines.append(f"{row['file']:<{width}}  {tops}")
+    return "\n".join(lines)

@@ -1,0 +1,60 @@
+"""Export a trained classifier: ``.keras``, TensorFlow SavedModel, or TensorFlow Lite.
+
+SavedModel and TFLite need TensorFlow; they fail with a clear error otherwise.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import keras
+
+FORMATS = ("keras", "savedmodel", "tflite")
+
+
+def _require_tensorflow(fmt):
+    try:
+        import tensorflow as tf  # noqa: F401
+    except ImportError as error:
+        raise ValueError(f"--format {fmt} needs TensorFlow (pip install tensorflow).") from error
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(f"--format {fmt} needs the TensorFlow backend; KERAS_BACKEND is "
+                         f"{keras.backend.backend()!r}. Rerun with KERAS_BACKEND=tensorflow.")
+    return tf
+
+
+def export_model(model, out, fmt="keras", class_names=None):
+    """Write ``model`` to ``out`` in ``fmt``; returns the written path."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown --format {fmt!r}; expected one of {', '.join(FORMATS)}.")
+    out = Path(out)
+    if fmt == "keras":
+        if out.suffix != ".keras":
+            out = out / "model.keras"
+        from apps.image_recognition.models import save_classifier
+
+        if class_names is not None:
+            return save_classifier(model, out, class_names)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        model.save(out)
+        return out
+    tf = _require_tensorflow(fmt)
+    if fmt == "savedmodel":
+        if out.exists():
+            shutil.rmtree(out)
+        model.export(str(out), format="tf_saved_model", verbose=False)
+        _write_labels(out / "labels.txt", class_names)
+        return out
+    target = out if out.suffix == ".tflite" else out / "model.tflite"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    target.write_bytes(converter.convert())
+    _write_labels(target.with_name("labels.txt"), class_names)
+    return target
+
+
+def _write_labels(path, class_names):
+    if class_names:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text("\n".join(str(c) for c in class_names) + "\n")

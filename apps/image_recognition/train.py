@@ -1,0 +1,229 @@
+"""Training: data source -> classifier -> ``shared.training.fit`` -> model.keras, log, curves."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import keras
+
+from apps.image_recognition import data as image_data
+from apps.image_recognition import models
+
+log = logging.getLogger("cnnkit.image")
+
+
+def fit(model, train, validation=None, epochs=1, batch_size=32, checkpoint_dir=None, log_dir=None,
+        seed=0, verbose="auto", callbacks=None, resume=True):
+    """``shared.training.fit`` (checkpoints, resume, CSV log); plain ``model.fit`` as fallback
+    while the shared trainer is not importable."""
+    try:
+        from shared import training
+    except ImportError:
+        training = None
+    if training is not None and hasattr(training, "fit"):
+        return training.fit(model, train, validation=validation, epochs=epochs, batch_size=batch_size,
+                            checkpoint_dir=checkpoint_dir, log_dir=log_dir, seed=seed, verbose=verbose,
+                            callbacks=callbacks, resume=resume)
+    callbacks = list(callbacks or [])
+    if log_dir is not None:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        callbacks.append(keras.callbacks.CSVLogger(str(Path(log_dir) / "training_log.csv")))
+    keras.utils.set_random_seed(seed)
+    if isinstance(train, tuple):
+        return model.fit(train[0], train[1], validation_data=validation, epochs=epochs,
+                         batch_size=batch_size, callbacks=callbacks, verbose=verbose)
+    return model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+
+
+def compile_for_training(model, learning_rate, total_steps, schedule="cosine", weight_decay=0.0):
+    """Re-compile with Adam(W) and a cosine learning-rate decay over ``total_steps``."""
+    if schedule == "cosine" and total_steps > 0:
+        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=int(total_steps), alpha=0.01)
+    elif schedule in ("constant", None) or total_steps <= 0:
+        rate = learning_rate
+    else:
+        raise ValueError(f"Unknown schedule {schedule!r}; expected 'cosine' or 'constant'.")
+    optimizer = (keras.optimizers.AdamW(rate, weight_decay=weight_decay) if weight_decay
+                 else keras.optimizers.Adam(rate))
+    model.compile(optimizer=optimizer, loss=model.default_loss(), metrics=model.default_metrics())
+    return model
+
+
+@dataclass
+class Prepared:
+    """What training needs from a data source (arrays or streamed folders)."""
+
+    train: object                # (x, y) arrays or an ImageFolderDataset
+    validation: object           # (x, y), an ImageFolderDataset or None
+    class_names: list
+    input_shape: tuple
+    mean: np.ndarray
+    variance: np.ndarray
+    train_size: int
+    skipped: image_data.SkipLog = field(default_factory=image_data.SkipLog)
+    name: str = ""
+
+
+def prepare(source, image_size=None, channels=None, val_split=0.0, batch_size=32, limit=None,
+            test_limit=None, seed=0, classes=None) -> Prepared:
+    """Load a named dataset (arrays) or scan a folder (streamed), plus normalisation statistics
+    from the training split. ``classes`` keeps only those class labels (named datasets)."""
+    source = image_data.resolve_source(str(source))
+    skipped = image_data.SkipLog()
+    if isinstance(source, str):
+        if classes is None:
+            d = image_data.load_named(source, limit=limit, test_limit=test_limit, seed=seed)
+            x_train, y_train, x_test, y_test = d.x_train, d.y_train, d.x_test, d.y_test
+            class_names = d.class_names
+        else:  # select the classes first, then take the limits from what is left
+            d = image_data.load_named(source, seed=seed)
+            x_train, y_train, x_test, y_test, class_names = select_classes(
+                d.x_train, d.y_train, d.x_test, d.y_test, d.class_names, classes)
+            x_train, y_train = image_data.stratified_limit(x_train, y_train, limit, seed)
+            x_test, y_test = image_data.stratified_limit(x_test, y_test, test_limit, seed)
+        if image_size is not None or channels is not None:
+            size = tuple(image_size) if image_size is not None else x_train.shape[1:3]
+            chans = channels or x_train.shape[-1]
+            convert = lambda x: np.stack([image_data.prepare_image(i, size, chans) for i in x])
+            x_train, x_test = convert(x_train), convert(x_test)
+        mean, variance = image_data.sample_statistics(x_train)
+        return Prepared((x_train, y_train), (x_test, y_test), class_names, tuple(x_train.shape[1:]),
+                        mean, variance, len(y_train), skipped, source)
+    train_split, test_split = image_data.scan_dataset_folder(source, val_split=val_split, seed=seed)
+    size = tuple(image_size) if image_size is not None else (64, 64)
+    chans = channels or image_data.guess_channels(train_split.files)
+    if limit:
+        train_split = _subset(train_split, limit, seed)
+    if test_split is not None and test_limit:
+        test_split = _subset(test_split, test_limit, seed)
+    train = image_data.ImageFolderDataset(train_split.files, train_split.labels, batch_size, size, chans,
+                                          shuffle=True, seed=seed, skipped=skipped)
+    stats_view = image_data.ImageFolderDataset(train_split.files, train_split.labels, batch_size, size,
+                                               chans, shuffle=True, seed=seed + 1, skipped=skipped)
+    mean, variance = image_data.sample_statistics(dataset=stats_view)
+    validation = None
+    if test_split is not None:
+        validation = image_data.ImageFolderDataset(test_split.files, test_split.labels, batch_size, size,
+                                                   chans, shuffle=False, skipped=skipped)
+    return Prepared(train, validation, train_split.class_names, (*size, chans), mean, variance,
+                    len(train_split.files), skipped, str(source))
+
+
+def _subset(split, limit, seed):
+    if limit >= len(split.files):
+        return split
+    rng = np.random.default_rng(seed)
+    keep = np.sort(rng.choice(len(split.files), size=limit, replace=False))
+    return image_data.FolderSplit([split.files[i] for i in keep], split.labels[keep], split.class_names)
+
+
+def select_classes(x_train, y_train, x_test, y_test, class_names, classes):
+    """Keep only ``classes`` (names or label ints), relabelled 0..k-1 in the given order."""
+    wanted = []
+    for item in classes:
+        item = str(item)
+        if item not in class_names:
+            raise ValueError(f"Class {item!r} is not in this dataset; classes are {class_names}.")
+        wanted.append(class_names.index(item))
+    lookup = {old: new for new, old in enumerate(wanted)}
+
+    def pick(x, y):
+        mask = np.isin(y, wanted)
+        return x[mask], np.asarray([lookup[v] for v in y[mask]], dtype=np.int32)
+
+    x_train, y_train = pick(x_train, y_train)
+    x_test, y_test = pick(x_test, y_test)
+    return x_train, y_train, x_test, y_test, [class_names[i] for i in wanted]
+
+
+def steps_per_epoch(prepared: Prepared, batch_size: int) -> int:
+    if isinstance(prepared.train, tuple):
+        return -(-prepared.train_size // batch_size)
+    return len(prepared.train)
+
+
+def plot_curves(history: dict, path) -> Path:
+    """Loss and accuracy per epoch (train and validation) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, key in zip(axes, ("loss", "accuracy")):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            values = history.get(prefix + key)
+            if values:
+                axis.plot(range(1, len(values) + 1), values, style, marker="o", label=(prefix or "train_") + key)
+        axis.set_xlabel("epoch")
+        axis.set_title(key)
+        axis.legend()
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return Path(path)
+
+
+def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learning_rate=1e-3,
+          augment=None, image_size=None, channels=None, val_split=0.0, limit=None, test_limit=None,
+          seed=0, weight_decay=0.0, schedule="cosine", verbose="auto",
+          classes=None, backbone_kwargs=None, callbacks=None, resume=True):
+    """Train a classifier on a named dataset or folder; save model, class names, log, curves.
+
+    With ``out_dir`` a checkpoint is written every epoch (``out_dir/checkpoints``) and, with
+    ``resume``, a rerun with the same arguments continues from it (``shared.training.fit``).
+
+    Returns ``(model, class_names, metrics)``.
+    """
+    keras.utils.set_random_seed(seed)
+    start = time.time()
+    prepared = prepare(source, image_size=image_size, channels=channels, val_split=val_split,
+                       batch_size=batch_size, limit=limit, test_limit=test_limit, seed=seed, classes=classes)
+    model = models.build_classifier(arch, prepared.input_shape, len(prepared.class_names),
+                                    prepared.mean, prepared.variance, augment=augment,
+                                    learning_rate=learning_rate, seed=seed, backbone_kwargs=backbone_kwargs)
+    compile_for_training(model, learning_rate, epochs * steps_per_epoch(prepared, batch_size),
+                         schedule=schedule, weight_decay=weight_decay)
+    out = Path(out_dir) if out_dir else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    history = fit(model, prepared.train, prepared.validation, epochs=epochs, batch_size=batch_size,
+                  checkpoint_dir=None if out is None else out / "checkpoints",
+                  log_dir=out, seed=seed, verbose=verbose, callbacks=callbacks, resume=resume)
+    seconds = time.time() - start
+    history_dict = {k: [float(v) for v in values] for k, values in history.history.items()}
+    metrics = {
+        "data": prepared.name, "arch": arch, "epochs": epochs, "train_images": prepared.train_size,
+        "classes": len(prepared.class_names), "seconds": round(seconds, 2),
+        "skipped_files": prepared.skipped.count, "skipped_names": prepared.skipped.files[:50],
+    }
+    for key in ("accuracy", "loss", "val_accuracy", "val_loss", "val_top5_accuracy"):
+        if history_dict.get(key):
+            metrics[f"final_{key}"] = history_dict[key][-1]
+    if out is not None:
+        models.save_classifier(model, out / "model.keras", prepared.class_names,
+                               extra={"arch": arch, "data": prepared.name, "input_shape": list(prepared.input_shape)})
+        (out / "history.json").write_text(json.dumps(history_dict, indent=2) + "\n")
+        if not (out / "training_log.csv").exists():
+            _write_log(history_dict, out / "training_log.csv")
+        plot_curves(history_dict, out / "curves.png")
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        metrics["model"] = str(out / "model.keras")
+    if prepared.skipped.count:
+        log.warning("%d unreadable image(s) skipped: %s", prepared.skipped.count,
+                    ", ".join(prepared.skipped.files[:20]))
+    return model, prepared.class_names, metrics
+
+
+def _write_log(history, path):
+    keys = list(history)
+    rows = ["epoch," + ",".join(keys)]
+    for epoch in range(len(history[keys[0]]) if keys else 0):
+        rows.append(f"{epoch}," + ",".join(str(history[k][epoch]) for k in keys))
+    Path(path).write_text("\n".join(rows) + "\n")

@@ -1,0 +1,91 @@
+"""CIFAR-10 time-to-accuracy on this machine (issue 3 target: >= 90% test accuracy).
+
+A reduced, honest run: ``resnet_small`` (3x3 stem + three residual stages, batch norm, global
+average pooling), flip + 4-pixel crop/translate augmentation, AdamW with cosine decay, trained
+on all 50,000 training JPEGs for as many epochs as the wall-time budget allows, scored on the
+10,000 test images after every epoch (the accuracy-vs-time curve). The last epoch is the result.
+
+    CNNKIT_DATA=../shared/data python benchmarks/image_cifar10.py --epochs 5 --width 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from shared import data as shared_data  # noqa: E402
+from shared.benchmarking import write_result  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--arch", default="resnet_small")
+    parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--budget-s", type=float, default=22 * 60)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--name", default="image_cifar10")
+    args = parser.parse_args(argv)
+
+    import keras
+    from image_common import TimeToAccuracy
+    from sklearn.metrics import accuracy_score
+
+    from apps.image_recognition import data as image_data
+    from apps.image_recognition import train as image_train
+
+    start = time.time()
+    image_data.load_cifar10()  # decode / cache outside the timed training
+    decode_seconds = time.time() - start
+    timer = TimeToAccuracy(budget_s=args.budget_s)
+    out = shared_data.cache_dir("image_recognition", "bench", args.name)
+    backbone_kwargs = {"width": args.width} if args.arch in ("resnet_small", "convnet") else None
+    model, _, info = image_train.train(
+        "cifar10", arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, out_dir=out,
+        augment="flip,crop", learning_rate=args.learning_rate, weight_decay=0.05, limit=args.limit,
+        seed=0, verbose=2, callbacks=[timer], resume=False, backbone_kwargs=backbone_kwargs)
+    test = image_data.load_cifar10()
+    probabilities = model.predict(test.x_test.astype("float32"), batch_size=512, verbose=0)
+    accuracy = float(accuracy_score(test.y_test, probabilities.argmax(axis=1)))
+    wall = time.time() - start
+    train_seconds = timer.rows[-1]["seconds"] if timer.rows else None
+    metrics = {
+        "test_accuracy": round(accuracy, 5),
+        "epochs_run": len(timer.rows),
+        "train_seconds_cpu_machine": train_seconds,
+        "seconds_to_70": timer.first_reaching(0.70),
+        "seconds_to_80": timer.first_reaching(0.80),
+        "seconds_to_90": timer.first_reaching(0.90),
+        "seconds_to_94": timer.first_reaching(0.94),
+        "train_images_per_s": round(info["train_images"] * len(timer.rows) / train_seconds, 1) if train_seconds else None,
+        "parameters": int(model.count_params()),
+        "dataset_load_seconds": round(decode_seconds, 1),
+        "gpu_run": "not run: no GPU machine was available to this task",
+    }
+    references = {
+        "test_accuracy": "issue target >= 0.90; airbench94 (Jordan 2024): 0.94",
+        "seconds_to_94": "3.29 s on one A100 (airbench94, '94% on CIFAR-10 in 3.29 seconds on a single GPU', 2024)",
+        "seconds_to_90": "issue target: reach >= 0.90 (no published CPU time)",
+    }
+    notes = (
+        f"{args.arch} width {args.width}, flip + crop(4 px) augmentation, AdamW lr {args.learning_rate} "
+        f"wd 0.05 cosine, batch {args.batch_size}, {len(timer.rows)} epoch(s) of a planned {args.epochs}, "
+        f"budget {args.budget_s:.0f} s, on a 2-core CPU shared with five other jobs (no GPU). "
+        f"Reached {accuracy * 100:.2f}% test accuracy. The issue's >= 90% target is "
+        f"{'MET' if accuracy >= 0.9 else 'NOT met'}: reaching 90%+ needs roughly two orders of magnitude more compute "
+        "(wider nets, 10-50+ epochs: hours on this CPU, seconds on a GPU). JPEG re-encoded CIFAR-10 "
+        "(lossy) is used, as in the data manifest. Per-epoch test accuracy vs wall time is in `curve`.")
+    write_result(args.name, metrics, references, wall_time_s=wall, notes=notes, extra={"curve": timer.rows})
+    print(metrics)
+    keras.backend.clear_session()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Data loading: named datasets, folder scanning, streaming, bad input."""
+
+import numpy as np
+import pytest
+
+from apps.image_recognition import data
+
+
+def test_convert_channels_grey_colour_alpha():
+    grey = np.arange(12, dtype=np.uint8).reshape(3, 4, 1)
+    colour = data.convert_channels(grey, 3)
+    assert colour.shape == (3, 4, 3) and (colour[..., 0] == grey[..., 0]).all()
+    assert data.convert_channels(colour, 1).shape == (3, 4, 1)
+    np.testing.assert_array_equal(data.convert_channels(colour, 1)[..., 0], grey[..., 0])
+    rgba = np.zeros((2, 2, 4), np.uint8)
+    assert data.convert_channels(rgba, 3).shape == (2, 2, 3)
+
+
+def test_decode_rejects_garbage_with_name():
+    with pytest.raises(ValueError, match="broken.jpg"):
+        data.decode_image(b"not an image", "broken.jpg")
+
+
+def test_named_datasets(data_available):
+    mnist = data.load_mnist(limit=300, test_limit=100)
+    assert mnist.x_train.shape == (300, 28, 28, 1) and mnist.x_train.dtype == np.uint8
+    assert mnist.x_test.shape == (100, 28, 28, 1)
+    assert set(np.unique(mnist.y_train)) == set(range(10))  # stratified slice keeps every class
+    digits = data.load_digits()
+    assert digits.x_train.shape[1:] == (8, 8, 1) and len(digits.y_train) + len(digits.y_test) == 1797
+    cifar = data.load_cifar10(limit=200, test_limit=50)
+    assert cifar.x_train.shape == (200, 32, 32, 3) and cifar.class_names[0] == "airplane"
+    assert np.bincount(cifar.y_test).max() <= 6
+
+
+def test_mnist_png_matches_npz(data_available):
+    """The sample PNGs decode to the same pixels as the npz shards (same MNIST order)."""
+    folder = data_available / "images" / "mnist" / "sample_png"
+    test = data.load_mnist()
+    file = folder / "test_label7_60000.png"
+    if not file.exists():
+        file = sorted(folder.glob("*.png"))[0]
+    index = int(file.stem.split("_")[-1]) - 60000
+    np.testing.assert_array_equal(data.load_image(file), test.x_test[index])
+
+
+def test_scan_and_stream_folder_skips_corrupt(image_tree):
+    train, test = data.scan_dataset_folder(image_tree)
+    assert train.class_names == ["0", "1", "2"] and len(test.files) == 18
+    assert any(str(f).endswith("broken.png") for f in train.files)
+    skipped = data.SkipLog()
+    dataset = data.ImageFolderDataset(train.files, train.labels, batch_size=8, image_size=(28, 28),
+                                      channels=1, skipped=skipped)
+    seen = 0
+    for batch in range(len(dataset)):
+        x, y = dataset[batch]
+        assert x.shape[1:] == (28, 28, 1) and x.dtype == np.float32 and len(x) == len(y)
+        seen += len(x)
+    assert skipped.count == 1 and skipped.files[0].endswith("broken.png")
+    assert seen >= len(train.files) - 1
+    colour = data.ImageFolderDataset(test.files, test.labels, batch_size=4, image_size=(16, 20), channels=3)
+    assert colour[0][0].shape == (4, 16, 20, 3)
+
+
+def test_val_split_is_stratified(image_tree):
+    train, test = data.scan_dataset_folder(image_tree / "train", val_split=0.25, seed=0)
+    assert len(test.files) == 10 and set(test.labels) == {0, 1, 2}
+    assert not set(map(str, train.files)) & set(map(str, test.files))
+
+
+def test_empty_class_folder_error_names_it(tmp_path, image_tree):
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "dog").mkdir()
+    source = next((image_tree / "train" / "0").glob("*.png"))
+    (tmp_path / "dog" / "a.png").write_bytes(source.read_bytes())
+    with pytest.raises(ValueError, match="'cat' contain no images"):
+        data.scan_class_folder(tmp_path)
+
+
+def test_folder_without_class_subfolders(tmp_path):
+    (tmp_path / "loose.png").write_bytes(b"x")
+    with pytest.raises(ValueError, match="no class subfolders"):
+        data.scan_class_folder(tmp_path)
+    with pytest.raises(ValueError, match="neither a named dataset"):
+        data.resolve_source(str(tmp_path / "missing"))
+
+
+def test_iterate_files_counts_unreadable(image_tree):
+    files = sorted((image_tree / "train" / "1").iterdir())
+    skipped = data.SkipLog()
+    batches = list(data.iterate_files(files, (28, 28), 1, batch_size=5, skipped=skipped))
+    total = sum(len(indices) for indices, _ in batches)
+    assert total == len(files) - 1 and skipped.count == 1
+
+
+def test_statistics_from_stream_match_arrays(image_tree):
+    train, _ = data.scan_dataset_folder(image_tree)
+    dataset = data.ImageFolderDataset(train.files, train.labels, batch_size=64, image_size=(28, 28), channels=1)
+    mean, variance = data.sample_statistics(dataset=dataset)
+    x = dataset[0][0]
+    np.testing.assert_allclose(mean, x.reshape(-1, 1).mean(0), rtol=1e-5)
+    np.testing.assert_allclose(variance, x.reshape(-1, 1).var(0), rtol=1e-4)
