@@ -9,6 +9,7 @@ and the optimizer state.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -146,7 +147,8 @@ class _EpochControl(keras.callbacks.Callback):
         _atomic(directory / CHECKPOINT_OPTIMIZER, lambda p: np.savez(p, *optimizer_arrays), suffix=".npz")
         if self.save_model:
             _atomic(directory / CHECKPOINT_MODEL, self.model.save)
-        state = {"epoch": epoch + 1, "history": self.history}
+        state = {"epoch": epoch + 1, "history": self.history,
+                 "model_fingerprint": _config_fingerprint(self.model)}
         if self.early_stopping is not None:
             state["early_stopping"] = self.early_stopping.state()
         _atomic(directory / CHECKPOINT_STATE, lambda p: Path(p).write_text(json.dumps(state)), suffix=".json")
@@ -179,10 +181,36 @@ class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
                 "best_epoch": int(self.best_epoch)}
 
 
+def _config_fingerprint(model):
+    """A hash of the model's configuration without layer names (names change per process)."""
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "name"}
+        if isinstance(value, (list, tuple)):
+            return [strip(v) for v in value]
+        return value
+
+    try:
+        config = model.get_config()
+    except Exception:  # noqa: BLE001 - models without a config are not fingerprinted
+        return None
+    text = json.dumps(strip(config), sort_keys=True, default=str)
+    shapes = [list(w.shape) for w in model.weights]
+    return hashlib.sha256((text + json.dumps(shapes)).encode()).hexdigest()[:16]
+
+
 def _restore(model, directory):
     """Load weights and optimizer state from ``directory``; return the saved state dict."""
     directory = Path(directory)
     state = json.loads((directory / CHECKPOINT_STATE).read_text())
+    saved, current = state.get("model_fingerprint"), _config_fingerprint(model)
+    if saved and current and saved != current:
+        raise ValueError(
+            f"The checkpoint in {directory} was written by a model with a different configuration "
+            "(layers, sizes or settings differ). Use another checkpoint_dir, or resume=False to "
+            "start over."
+        )
     model.load_weights(str(directory / CHECKPOINT_WEIGHTS))
     if model.optimizer is not None and (directory / CHECKPOINT_OPTIMIZER).exists():
         saved = np.load(directory / CHECKPOINT_OPTIMIZER)

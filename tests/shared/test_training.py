@@ -130,3 +130,14 @@ def test_tensorboard_logs(tmp_path):
     x, y = _data()
     training.fit(_build(), (x, y), epochs=1, batch_size=32, verbose=0, log_dir=tmp_path, tensorboard=True)
     assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+def test_checkpoint_of_a_different_model_is_refused(tmp_path):
+    x, y = _data()
+    training.fit(_build(), (x, y), epochs=1, batch_size=32, verbose=0, checkpoint_dir=tmp_path)
+    other = Classifier(Backbone((10, 10, 1), filters=(4,), pooling="fractional", dropout=0.5), 3, dropout=0.3)
+    with pytest.raises(ValueError, match="different configuration"):
+        training.fit(other, (x, y), epochs=2, batch_size=32, verbose=0, checkpoint_dir=tmp_path)
+    history = training.fit(other, (x, y), epochs=1, batch_size=32, verbose=0, checkpoint_dir=tmp_path,
+                           resume=False)
+    assert len(history.history["loss"]) == 1
