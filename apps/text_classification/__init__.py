@@ -1,0 +1,27 @@
+"""Sentence classification with CNNs: Kim (2014), char-CNN (Zhang et al. 2015), DCNN (Kalchbrenner et al. 2014).
+
+Names are imported lazily so that ``cnnkit text --help`` does not start TensorFlow.
+"""
+
+import importlib
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of command output
+
+_EXPORTS = {
+    "TextDataset": "data", "load_dataset": "data", "load_texts": "data",
+    "TextEncoder": "text_encoder", "clean_str": "text_encoder",
+    "TextClassifier": "text_classifier",
+    "load_word_vectors": "vectors",
+    "build_model": "train", "train_model": "train", "cross_validate": "train", "evaluate": "train",
+}
+# kim_cnn, char_cnn, dcnn and explain share their module's name: import them from
+# apps.text_classification.kim_cnn (etc.), since a loaded submodule shadows a package attribute.
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        module = importlib.import_module(f"apps.text_classification.{_EXPORTS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'apps.text_classification' has no attribute {name!r}")

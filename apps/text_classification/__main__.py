@@ -1,0 +1,5 @@
+import sys
+
+from apps.text_classification.cli import main
+
+sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,357 @@
+"""Read the Kim (2014) benchmarks and user files into texts + integer labels.
+
+MR, SUBJ and TREC are cp1252 bytes: lines are split on ``b"\\n"`` *before* decoding
+(U+0085 would otherwise count as a line break). User files are read as UTF-8 with a
+per-line cp1252 fallback. Empty lines and unusable rows are skipped and counted, never lost
+silently: every ``TextDataset`` carries ``notes`` that the command line prints.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from shared import data as shared_data
+
+# name -> (registry name, description); "cv" datasets have no test split (10-fold CV).
+NAMED = {
+    "mr": "movie-review polarity (Pang & Lee 2005), 10,662 sentences, 10-fold CV",
+    "subj": "subjectivity (Pang & Lee 2004), 10,000 sentences, 10-fold CV",
+    "trec": "TREC question type (Li & Roth 2002), 6 coarse classes, train/test",
+    "trec50": "TREC question type, 50 fine classes, train/test",
+    "sst1": "Stanford Sentiment Treebank, 5 classes, sentence level, train/dev/test",
+    "sst2": "Stanford Sentiment Treebank, binary, sentence level, train/dev/test",
+}
+SST1_NAMES = ["very negative", "negative", "neutral", "positive", "very positive"]
+SST2_NAMES = ["negative", "positive"]
+# Sentences shared between datasets (see the data manifest): never train on one, test on the other.
+OVERLAPS = {frozenset({"mr", "sst1"}), frozenset({"mr", "sst2"}), frozenset({"mr", "subj"}),
+            frozenset({"sst1", "sst2"})}
+
+
+@dataclass
+class TextDataset:
+    """Texts and integer labels of one dataset, with its splits and what was skipped."""
+
+    name: str
+    label_names: list
+    train_texts: list
+    train_labels: np.ndarray
+    test_texts: list | None = None
+    test_labels: np.ndarray | None = None
+    dev_texts: list | None = None
+    dev_labels: np.ndarray | None = None
+    lowercase: bool = True
+    notes: list = field(default_factory=list)
+    skipped: dict = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.label_names)
+
+    @property
+    def has_test_split(self) -> bool:
+        return self.test_texts is not None
+
+    def all_texts(self):
+        """Every text and label (train + dev + test): what cross-validation folds over."""
+        texts, labels = list(self.train_texts), [self.train_labels]
+        for extra_texts, extra_labels in ((self.dev_texts, self.dev_labels),
+                                          (self.test_texts, self.test_labels)):
+            if extra_texts is not None:
+                texts += list(extra_texts)
+                labels.append(extra_labels)
+        return texts, np.concatenate(labels)
+
+    def subset(self, limit: int | None, seed: int = 0) -> "TextDataset":
+        """A stratified-ish random slice of at most ``limit`` texts per split (fast mode)."""
+        if not limit:
+            return self
+        rng = np.random.default_rng(seed)
+
+        def cut(texts, labels, n):
+            if texts is None or len(texts) <= n:
+                return texts, labels
+            keep = np.sort(rng.permutation(len(texts))[:n])
+            return [texts[i] for i in keep], labels[keep]
+
+        train = cut(self.train_texts, self.train_labels, limit)
+        test = cut(self.test_texts, self.test_labels, max(limit // 4, 1))
+        dev = cut(self.dev_texts, self.dev_labels, max(limit // 4, 1))
+        return TextDataset(self.name, self.label_names, *train, *test, *dev, lowercase=self.lowercase,
+                           notes=self.notes + [f"limited to a random {limit} training texts"],
+                           skipped=dict(self.skipped))
+
+
+# -- reading lines -----------------------------------------------------------------------
+def read_lines(file_path, encoding: str = "auto", skipped: dict | None = None, notes: list | None = None):
+    """Lines of a text file, split on b"\\n" before decoding; blank lines skipped and counted.
+
+    ``encoding="cp1252"`` for MR/SUBJ/TREC; ``"auto"`` tries UTF-8 per line, then cp1252,
+    then latin-1 (which never fails), counting every line that was not UTF-8.
+    """
+    file_path = Path(file_path)
+    try:
+        raw = file_path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"Cannot read text file {file_path}: {error.strerror or error}.") from error
+    chunks = raw.split(b"\n")
+    if chunks and chunks[-1] == b"":
+        chunks.pop()
+    lines, blank, not_utf8, undecodable = [], 0, 0, 0
+    for chunk in chunks:
+        chunk = chunk.rstrip(b"\r")
+        if encoding == "auto":
+            try:
+                text = chunk.decode("utf-8")
+            except UnicodeDecodeError:
+                not_utf8 += 1
+                text = _decode_cp1252(chunk)
+        else:
+            try:
+                text = chunk.decode(encoding)
+            except UnicodeDecodeError:
+                undecodable += 1
+                text = chunk.decode("latin-1")
+        if not text.strip():
+            blank += 1
+            continue
+        lines.append(text)
+    if skipped is not None and blank:
+        skipped[f"{file_path.name}: empty lines"] = blank
+    if notes is not None:
+        if blank:
+            notes.append(f"{file_path.name}: skipped {blank} empty line(s)")
+        if not_utf8:
+            notes.append(f"{file_path.name}: {not_utf8} line(s) were not valid UTF-8 and were decoded as cp1252")
+        if undecodable:
+            notes.append(f"{file_path.name}: {undecodable} line(s) had bytes undefined in {encoding}; decoded as latin-1")
+    return lines
+
+
+def _decode_cp1252(chunk: bytes) -> str:
+    try:
+        return chunk.decode("cp1252")
+    except UnicodeDecodeError:
+        return chunk.decode("latin-1")
+
+
+def _check_classes(labels, source):
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise ValueError(
+            f"{source}: the labels have only one class ({classes[0]!r} for all {len(labels)} texts); "
+            "a classifier needs at least two classes."
+            if classes else f"{source}: no labelled texts were found."
+        )
+    return classes
+
+
+# -- named datasets ------------------------------------------------------------------------
+def _per_class_files(name, files, encoding, label_names):
+    notes, skipped, texts, labels = [], {}, [], []
+    for index, file in enumerate(files):
+        lines = read_lines(shared_data.path(name, file), encoding, skipped, notes)
+        texts += lines
+        labels += [index] * len(lines)
+    return TextDataset(name, label_names, texts, np.asarray(labels, dtype="int32"), notes=notes, skipped=skipped)
+
+
+def _label_first(path, encoding, notes, skipped):
+    """``<label> <sentence>`` lines (SST) -> (labels, texts)."""
+    labels, texts, bad = [], [], 0
+    for line in read_lines(path, encoding, skipped, notes):
+        head, _, text = line.partition(" ")
+        if not head.isdigit() or not text.strip():
+            bad += 1
+            continue
+        labels.append(int(head))
+        texts.append(text)
+    if bad:
+        notes.append(f"{Path(path).name}: skipped {bad} line(s) without '<label> <sentence>'")
+        skipped[f"{Path(path).name}: malformed"] = bad
+    return texts, np.asarray(labels, dtype="int32")
+
+
+def _trec(fine: bool):
+    notes, skipped, splits = [], {}, {}
+    for split in ("train", "test"):
+        path = shared_data.path("trec", f"TREC.{split}")
+        labels, texts, bad = [], [], 0
+        for line in read_lines(path, "cp1252", skipped, notes):
+            head, _, text = line.partition(" ")
+            if ":" not in head or not text.strip():
+                bad += 1
+                continue
+            labels.append(head if fine else head.split(":")[0])
+            texts.append(text)
+        if bad:
+            notes.append(f"TREC.{split}: skipped {bad} line(s) without 'COARSE:fine question'")
+        splits[split] = (texts, labels)
+    names = sorted(set(splits["train"][1]))
+    index = {n: i for i, n in enumerate(names)}
+    test_texts, test_labels = splits["test"]
+    unknown = [i for i, lab in enumerate(test_labels) if lab not in index]
+    if unknown:
+        notes.append(f"TREC.test: skipped {len(unknown)} question(s) whose label never occurs in TREC.train")
+        skipped["TREC.test: label not in train"] = len(unknown)
+    keep = [i for i in range(len(test_texts)) if test_labels[i] in index]
+    return TextDataset(
+        "trec50" if fine else "trec", names, splits["train"][0],
+        np.asarray([index[lab] for lab in splits["train"][1]], dtype="int32"),
+        [test_texts[i] for i in keep], np.asarray([index[test_labels[i]] for i in keep], dtype="int32"),
+        lowercase=False, notes=notes, skipped=skipped,
+    )
+
+
+def _sst(name, stem, label_names):
+    notes, skipped, parts = [], {}, {}
+    for split in ("train", "dev", "test"):
+        parts[split] = _label_first(shared_data.path(name, f"{stem}.{split}"), "utf-8", notes, skipped)
+    return TextDataset(name, label_names, *parts["train"], *parts["test"], *parts["dev"],
+                       notes=notes, skipped=skipped)
+
+
+def load_named(name: str) -> TextDataset:
+    """One of ``mr``, ``subj``, ``trec``, ``trec50``, ``sst1``, ``sst2`` from ``shared.data``."""
+    if name == "mr":
+        return _per_class_files("mr", ["rt-polarity.neg", "rt-polarity.pos"], "cp1252", ["negative", "positive"])
+    if name == "subj":
+        return _per_class_files("subj", ["subj.objective", "subj.subjective"], "cp1252",
+                                ["objective", "subjective"])
+    if name in ("trec", "trec50"):
+        return _trec(fine=name == "trec50")
+    if name == "sst1":
+        return _sst("sst1", "stsa.fine", SST1_NAMES)
+    if name == "sst2":
+        return _sst("sst2", "stsa.binary", SST2_NAMES)
+    raise ValueError(f"Unknown dataset {name!r}. Expected one of {', '.join(NAMED)}, a CSV/TSV file "
+                     "with 'text' and 'label' columns, or one text file per class.")
+
+
+# -- user files ----------------------------------------------------------------------------
+def _read_table(path: Path):
+    """A CSV/TSV with ``text`` and ``label`` columns -> (texts, labels, notes, skipped)."""
+    import pandas as pd
+
+    notes, skipped = [], {}
+    raw = path.read_bytes()
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        content = raw.decode("cp1252", errors="replace")
+        notes.append(f"{path.name}: the file is not valid UTF-8; decoded as cp1252")
+    sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    bad_rows = []
+
+    def on_bad(fields):
+        bad_rows.append(fields)
+        return None
+
+    try:
+        frame = pd.read_csv(io.StringIO(content), sep=sep, dtype=str, keep_default_na=False,
+                            engine="python", on_bad_lines=on_bad)
+    except pd.errors.EmptyDataError as error:
+        raise ValueError(f"{path}: the file is empty; expected a header with 'text' and 'label' columns.") from error
+    columns = {str(c).strip().lower(): c for c in frame.columns}
+    missing = [c for c in ("text", "label") if c not in columns]
+    if missing:
+        raise ValueError(f"{path}: expected columns 'text' and 'label', missing {missing}; "
+                         f"found columns {list(frame.columns)}.")
+    texts, labels, empty_rows = [], [], []
+    for row, (text, label) in enumerate(zip(frame[columns["text"]], frame[columns["label"]]), start=2):
+        if not str(text).strip() or not str(label).strip():
+            empty_rows.append(row)
+            continue
+        texts.append(str(text))
+        labels.append(str(label).strip())
+    if bad_rows:
+        notes.append(f"{path.name}: skipped {len(bad_rows)} row(s) with the wrong number of fields")
+        skipped[f"{path.name}: malformed rows"] = len(bad_rows)
+    if empty_rows:
+        shown = ", ".join(map(str, empty_rows[:5])) + (" ..." if len(empty_rows) > 5 else "")
+        notes.append(f"{path.name}: skipped {len(empty_rows)} row(s) with an empty text or label (rows {shown})")
+        skipped[f"{path.name}: empty text or label"] = len(empty_rows)
+    return texts, labels, notes, skipped
+
+
+def _class_names_for(paths):
+    for candidate in ([p.stem for p in paths], [p.suffix.lstrip(".") for p in paths], [p.name for p in paths]):
+        if all(candidate) and len(set(candidate)) == len(candidate):
+            return candidate
+    return [str(p) for p in paths]
+
+
+def load_texts(sources) -> TextDataset:
+    """User data: one CSV/TSV (``text``, ``label``) or one-sentence-per-line files, one per class.
+
+    Label names are sorted strings (CSV) or taken from the file names (per-class files:
+    ``pos.txt neg.txt`` -> ``pos``, ``neg``; ``rt-polarity.pos`` -> ``pos``).
+    """
+    paths = [Path(s) for s in ([sources] if isinstance(sources, (str, os.PathLike)) else sources)]
+    for p in paths:
+        if not p.is_file():
+            raise ValueError(f"Data file {p} does not exist. Pass a dataset name ({', '.join(NAMED)}), "
+                             "a CSV/TSV with 'text' and 'label' columns, or one text file per class.")
+    if len(paths) == 1:
+        path = paths[0]
+        if path.suffix.lower() not in (".csv", ".tsv", ".tab"):
+            raise ValueError(f"{path}: a single plain text file has no labels. Pass a .csv/.tsv file with "
+                             "'text' and 'label' columns, or two or more files with one sentence per line, "
+                             "one file per class.")
+        texts, labels, notes, skipped = _read_table(path)
+        names = _check_classes(labels, str(path))
+        index = {n: i for i, n in enumerate(names)}
+        return TextDataset(path.stem, names, texts, np.asarray([index[x] for x in labels], dtype="int32"),
+                           notes=notes, skipped=skipped)
+    names = _class_names_for(paths)
+    notes, skipped, texts, labels = [], {}, [], []
+    for index, path in enumerate(paths):
+        lines = read_lines(path, "auto", skipped, notes)
+        if not lines:
+            notes.append(f"{path}: no non-empty lines; class {names[index]!r} has no texts")
+        texts += lines
+        labels += [index] * len(lines)
+    _check_classes([names[i] for i in labels], " + ".join(map(str, paths)))
+    return TextDataset("+".join(names), names, texts, np.asarray(labels, dtype="int32"),
+                       notes=notes, skipped=skipped)
+
+
+def load_dataset(source) -> TextDataset:
+    """A named dataset (``mr``, ``subj``, ``trec``, ``trec50``, ``sst1``, ``sst2``) or user file(s)."""
+    if isinstance(source, (list, tuple)):
+        if len(source) == 1:
+            source = source[0]
+        else:
+            return load_texts(source)
+    if str(source).lower() in NAMED:
+        return load_named(str(source).lower())
+    return load_texts(source)
+
+
+def overlap_warning(train_name: str | None, eval_name: str | None) -> str | None:
+    """A warning when a model is evaluated on a dataset that shares sentences with its training data."""
+    if train_name and eval_name and train_name != eval_name:
+        pair = frozenset({train_name.replace("trec50", "trec"), eval_name.replace("trec50", "trec")})
+        if pair in OVERLAPS:
+            return (f"warning: {train_name!r} and {eval_name!r} share many sentences (see the data manifest); "
+                    "this evaluation overstates accuracy.")
+    return None
+
+
+def split_holdout(texts, labels, fraction: float, seed: int):
+    """A stratified split -> (train_texts, train_labels, held_texts, held_labels)."""
+    from sklearn.model_selection import train_test_split
+
+    labels = np.asarray(labels)
+    counts = np.bincount(labels)
+    stratify = labels if counts[counts > 0].min() >= 2 else None
+    index = np.arange(len(texts))
+    train_index, held_index = train_test_split(index, test_size=fraction, random_state=seed, stratify=stratify)
+    train_index, held_index = np.sort(train_index), np.sort(held_index)
+    return ([texts[i] for i in train_index], labels[train_index],
+            [texts[i] for i in held_index], labels[held_index])

@@ -1,0 +1,200 @@
+"""Build, train, evaluate and cross-validate text classifiers (the Python API behind ``cnnkit text``)."""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+
+from apps.text_classification.batching import LengthBucketedBatches
+from apps.text_classification.char_cnn import MIN_LENGTH as CHAR_MIN_LENGTH
+from apps.text_classification.char_cnn import char_cnn
+from apps.text_classification.data import split_holdout
+from apps.text_classification.dcnn import dcnn
+from apps.text_classification.kim_cnn import kim_cnn
+from apps.text_classification.text_classifier import TextClassifier
+from apps.text_classification.text_encoder import TextEncoder
+from apps.text_classification.vectors import load_word_vectors
+
+MODELS = ("kim", "char", "dcnn")
+# Paper settings where the CPU allows; every entry can be overridden by keyword.
+DEFAULTS = {
+    "kim": dict(embed_dim=300, filters=100, kernel_sizes=(3, 4, 5), dropout=0.5, max_norm=3.0,
+                batch_size=50, learning_rate=1e-3),
+    "char": dict(filters=256, dense_units=1024, dropout=0.5, batch_norm=False, batch_size=64, learning_rate=1e-3),
+    "dcnn": dict(embed_dim=48, widths=(7, 5), maps=(6, 14), k_top=4, dropout=0.5, batch_size=50,
+                 learning_rate=1e-3),
+}
+
+
+def make_encoder(model="kim", lowercase=True, max_length=None):
+    """The preprocessing each model expects: Kim's clean-up for words, raw characters for char-CNN."""
+    if model == "char":
+        return TextEncoder(level="char", lowercase=True, max_length=max_length, length_cap=1014,
+                           min_length=CHAR_MIN_LENGTH)
+    return TextEncoder(level="word", lowercase=lowercase, clean=True, max_length=max_length,
+                       min_length=max(DEFAULTS["dcnn"]["k_top"], 5) if model == "dcnn" else 1)
+
+
+def build_model(model, encoder, label_names, variant="rand", embeddings=None, trained_on=None, **overrides):
+    """A compiled ``TextClassifier`` for ``model`` in ``kim``/``char``/``dcnn`` on a fitted encoder."""
+    if model not in MODELS:
+        raise ValueError(f"Unknown model {model!r}. Expected one of {', '.join(MODELS)}.")
+    settings = {**DEFAULTS[model], **{k: v for k, v in overrides.items() if v is not None}}
+    length, vocab = encoder.max_length, encoder.vocab_size
+    constraint = None
+    if model == "kim":
+        backbone = kim_cnn(None, vocab, variant=variant, embed_dim=settings["embed_dim"],
+                           filters=settings["filters"], kernel_sizes=settings["kernel_sizes"], embeddings=embeddings)
+        constraint = keras.constraints.MaxNorm(settings["max_norm"]) if settings.get("max_norm") else None
+        architecture, dropout = f"kim-{variant}", settings["dropout"]
+    elif model == "char":
+        backbone = char_cnn(length, vocab, filters=settings["filters"], dense_units=settings["dense_units"],
+                            dropout=settings["dropout"], batch_norm=settings["batch_norm"])
+        architecture, dropout = "char", 0.0
+    else:
+        backbone = dcnn(length, vocab, embed_dim=settings["embed_dim"], widths=settings["widths"],
+                        maps=settings["maps"], k_top=settings["k_top"])
+        architecture, dropout = "dcnn", settings["dropout"]
+    classifier = TextClassifier(backbone, len(label_names), encoder=encoder, label_names=label_names,
+                                architecture=architecture, trained_on=trained_on, dropout=dropout,
+                                head_kernel_constraint=constraint, learning_rate=settings["learning_rate"])
+    optimizer = settings.get("optimizer", "adam")
+    if optimizer == "adadelta":  # Kim (2014): Adadelta, rho 0.95, epsilon 1e-6
+        classifier.compile(optimizer=keras.optimizers.Adadelta(settings["learning_rate"], rho=0.95, epsilon=1e-6),
+                           loss=classifier.default_loss(), metrics=classifier.default_metrics())
+    elif optimizer != "adam":
+        raise ValueError(f"optimizer must be 'adam' or 'adadelta', got {optimizer!r}.")
+    return classifier
+
+
+def fit(model, train, validation, epochs, batch_size, patience=None, seed=0, checkpoint_dir=None,
+        verbose="auto", bucket=False):
+    """``shared.training.fit`` with early stopping on validation accuracy (best weights restored).
+
+    ``bucket=True`` feeds length-bucketed batches (models that accept any length only).
+    """
+    callbacks = []
+    if bucket:
+        train = LengthBucketedBatches(train[0], train[1], batch_size=batch_size, seed=seed)
+    if patience and validation is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
+                                                       restore_best_weights=True))
+    try:
+        from shared.training import fit as shared_fit
+    except ImportError:  # the lead's training loop is not in this checkout yet
+        keras.utils.set_random_seed(seed)
+        if isinstance(train, tuple):
+            return model.fit(train[0], train[1], validation_data=validation, epochs=epochs,
+                             batch_size=batch_size, callbacks=callbacks, verbose=verbose)
+        return model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    return shared_fit(model, train, validation=validation, epochs=epochs, batch_size=batch_size,
+                      checkpoint_dir=checkpoint_dir, seed=seed, callbacks=callbacks, verbose=verbose)
+
+
+def train_model(texts, labels, label_names, model="kim", variant="rand", dev=None, vectors=None, epochs=10,
+                max_length=None, lowercase=True, patience=3, seed=0, trained_on=None, checkpoint_dir=None,
+                verbose="auto", dev_fraction=0.1, bucket=True, **overrides):
+    """Fit the encoder on ``texts`` only, build ``model`` and train it.
+
+    ``dev=(texts, labels)`` drives early stopping; without it ``dev_fraction`` of the
+    training texts is held out (Kim 2014 used 10%). ``bucket`` pads each batch only to its
+    longest text (Kim CNN only; same model, less padding). Returns ``(classifier, history, info)``.
+    """
+    keras.utils.set_random_seed(seed)
+    labels = np.asarray(labels, dtype="int32")
+    if len(set(labels.tolist())) < 2:
+        raise ValueError("The training labels have only one class; a classifier needs at least two.")
+    if dev is None and dev_fraction:
+        texts, labels, dev_texts, dev_labels = split_holdout(list(texts), labels, dev_fraction, seed)
+        dev = (dev_texts, dev_labels)
+    encoder = make_encoder(model, lowercase=lowercase, max_length=max_length).fit(texts)
+    embeddings, vector_report = None, {}
+    if model == "kim" and variant != "rand":
+        if not vectors:
+            raise ValueError(f"The {variant!r} variant needs a word vector file (--vectors FILE).")
+        embeddings = load_word_vectors(vectors, encoder.vocabulary, seed=seed, report=vector_report)
+    elif vectors and model != "kim":
+        raise ValueError("--vectors is only used by the Kim CNN (static, nonstatic, multichannel).")
+    classifier = build_model(model, encoder, label_names, variant=variant, embeddings=embeddings,
+                             trained_on=trained_on, **overrides)
+    x, report = encoder.encode(texts, return_report=True)
+    validation = None
+    if dev is not None:
+        validation = (encoder.encode(dev[0]), np.asarray(dev[1], dtype="int32"))
+    batch_size = overrides.get("batch_size") or DEFAULTS[model]["batch_size"]
+    start = time.perf_counter()
+    history = fit(classifier, (x, labels), validation, epochs=epochs, batch_size=batch_size, patience=patience,
+                  seed=seed, checkpoint_dir=checkpoint_dir, verbose=verbose, bucket=bucket and model == "kim")
+    seconds = time.perf_counter() - start
+    epochs_run = len(history.history.get("loss", []))
+    info = dict(train_texts=len(texts), dev_texts=0 if dev is None else len(dev[0]), epochs_run=epochs_run,
+                train_seconds=seconds, sentences_per_second=len(texts) * epochs_run / max(seconds, 1e-9),
+                truncated_train_texts=report["truncated"], vocab_size=encoder.vocab_size,
+                max_length=encoder.max_length, vectors=vector_report or None, history=history.history)
+    return classifier, history, info
+
+
+def evaluate(classifier, texts, labels, batch_size=256):
+    """Accuracy, macro F1 and the confusion matrix (scikit-learn) on raw texts."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+    labels = np.asarray(labels, dtype="int32")
+    x, report = classifier.encode(texts, return_report=True)
+    probabilities = np.asarray(classifier.predict(x, batch_size=batch_size, verbose=0))
+    predicted = probabilities.argmax(axis=1)
+    classes = list(range(classifier.num_classes))
+    return dict(
+        accuracy=float(accuracy_score(labels, predicted)),
+        macro_f1=float(f1_score(labels, predicted, labels=classes, average="macro", zero_division=0)),
+        confusion_matrix=confusion_matrix(labels, predicted, labels=classes).tolist(),
+        labels=list(classifier.label_names), count=int(len(labels)), truncated_texts=report["truncated"],
+        unknown_token_rate=report["unknown_tokens"] / max(report["tokens"], 1),
+    )
+
+
+def cross_validate(texts, labels, label_names, folds=10, seed=0, progress=True, completed=None, on_fold=None,
+                   **train_kwargs):
+    """Stratified k-fold CV (Kim's protocol for MR and SUBJ): mean and std of test-fold accuracy.
+
+    Each fold fits its own vocabulary on its training part and early-stops on 10% of it.
+    ``completed`` ({fold: record}) skips folds already done (resume); ``on_fold(fold, record)``
+    is called after each new fold, e.g. to save progress.
+    """
+    completed = dict(completed or {})
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(labels, dtype="int32")
+    if folds < 2:
+        raise ValueError(f"folds must be at least 2, got {folds}.")
+    counts = np.bincount(labels)
+    if counts.max() < folds:
+        raise ValueError(f"Every class has fewer than folds={folds} texts (largest: {counts.max()}); use fewer folds.")
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = list(splitter.split(np.zeros(len(labels)), labels))
+    iterator = splits
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(splits, desc=f"{folds}-fold CV", unit="fold")
+    accuracies, seconds, epochs = [], [], []
+    train_kwargs.setdefault("verbose", 0)
+    for fold, (train_index, test_index) in enumerate(iterator):
+        if fold in completed:
+            record = completed[fold]
+        else:
+            start = time.perf_counter()
+            classifier, _, info = train_model([texts[i] for i in train_index], labels[train_index], label_names,
+                                              seed=seed + fold, **train_kwargs)
+            result = evaluate(classifier, [texts[i] for i in test_index], labels[test_index])
+            record = dict(accuracy=result["accuracy"], seconds=time.perf_counter() - start,
+                          epochs=info["epochs_run"], sentences_per_second=info["sentences_per_second"])
+            keras.backend.clear_session()
+            if on_fold is not None:
+                on_fold(fold, record)
+        accuracies.append(record["accuracy"])
+        seconds.append(record["seconds"])
+        epochs.append(record["epochs"])
+    return dict(accuracy=float(np.mean(accuracies)), accuracy_std=float(np.std(accuracies)), folds=folds,
+                fold_accuracies=accuracies, fold_seconds=seconds, fold_epochs=epochs)
