@@ -1,0 +1,5 @@
+import sys
+
+from apps.drug_target.cli import main
+
+sys.exit(main(sys.argv[1:]))

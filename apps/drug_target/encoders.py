@@ -1,0 +1,60 @@
+"""Label encoders: SMILES characters and protein residues -> fixed-length integer arrays.
+
+Index 0 is padding, index 1 an unknown character; sequences longer than ``max_length``
+are truncated (DeepDTA: 85/1200 for Davis, 100/1000 for KIBA).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from apps.drug_target.proteins import EXTENDED_AMINO_ACIDS
+
+# Every character that appears in (isomeric) SMILES of the DeepDTA/DrugBAN sets and more.
+SMILES_CHARACTERS = "#%()+-./0123456789:=@ABCDEFGHIKLMNOPRSTUVWXYZ[\\]abcdefghiklmnoprstuy*$"
+PAD, UNKNOWN = 0, 1
+
+
+class _CharacterEncoder:
+    alphabet = ""
+
+    def __init__(self, max_length: int):
+        if int(max_length) < 1:
+            raise ValueError(f"max_length must be a positive int, got {max_length!r}.")
+        self.max_length = int(max_length)
+        self.index = {ch: i + 2 for i, ch in enumerate(self.alphabet)}
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.alphabet) + 2
+
+    def encode(self, text: str) -> np.ndarray:
+        codes = np.zeros(self.max_length, dtype=np.int32)
+        for position, ch in enumerate(text[: self.max_length]):
+            codes[position] = self.index.get(ch, UNKNOWN)
+        return codes
+
+    def encode_many(self, texts) -> np.ndarray:
+        out = np.zeros((len(texts), self.max_length), dtype=np.int32)
+        for row, text in enumerate(texts):
+            out[row] = self.encode(text)
+        return out
+
+    def truncated(self, texts) -> int:
+        """How many of ``texts`` are longer than ``max_length`` (and get truncated)."""
+        return int(sum(len(t) > self.max_length for t in texts))
+
+    def get_config(self) -> dict:
+        return {"max_length": self.max_length}
+
+
+class SmilesEncoder(_CharacterEncoder):
+    """Character-level SMILES label encoding (DeepDTA)."""
+
+    alphabet = SMILES_CHARACTERS
+
+
+class ProteinEncoder(_CharacterEncoder):
+    """Residue-level protein label encoding over the IUPAC amino-acid alphabet."""
+
+    alphabet = EXTENDED_AMINO_ACIDS

@@ -1,0 +1,127 @@
+"""DeepDTA (Öztürk et al. 2018) on the shared backbone, plus its entity-batched view.
+
+The saved model is the plain per-pair network: inputs ``[smiles_tokens, protein_tokens]``
+-> two ``shared.Backbone`` 1-D token branches (embedding 128, 3 convs of 32/64/96 filters,
+global max pooling) -> concatenation -> ``shared.Regressor`` head (1024-1024-512, dropout
+0.1, MSE) or ``shared.MultiLabelClassifier(..., 1)`` for binary interaction.
+
+:func:`entity_view` builds a second functional model from the *same layers*: it takes
+the unique drugs and proteins of a batch plus per-pair indices, encodes each entity once
+and gathers. Training it trains the per-pair model (the variables are shared).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from apps.drug_target.encoders import ProteinEncoder, SmilesEncoder
+from shared import Backbone, MultiLabelClassifier, Regressor
+
+TASKS = ("affinity", "interaction")
+
+
+@keras.saving.register_keras_serializable(package="cnnkit")
+class EntityGather(keras.layers.Layer):
+    """``features[index]`` along the batch axis: per-entity features -> per-pair features."""
+
+    def call(self, inputs):
+        features, index = inputs
+        return keras.ops.take(features, keras.ops.cast(index, "int32"), axis=0)
+
+    def compute_output_shape(self, input_shapes):
+        features, index = input_shapes
+        return (index[0],) + tuple(features[1:])
+
+
+def build_deepdta(
+    task: str = "affinity",
+    smiles_length: int = 85,
+    protein_length: int = 1200,
+    embed_dim: int = 128,
+    filters=(32, 64, 96),
+    smiles_kernels=(4, 6, 8),
+    protein_kernels=(4, 8, 12),
+    hidden_units=(1024, 1024, 512),
+    dropout: float = 0.1,
+    learning_rate: float = 1e-3,
+):
+    """DeepDTA as a ``shared`` task model (compiled with Adam and the task's loss)."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
+    smiles_vocab = SmilesEncoder(smiles_length).vocab_size
+    protein_vocab = ProteinEncoder(protein_length).vocab_size
+    branch = dict(filters=list(filters), conv_dims=1, embed_dim=embed_dim, pooling=None,
+                  padding="valid", global_pooling="max")
+    drug_branch = Backbone((smiles_length,), kernel_size=list(smiles_kernels),
+                           vocab_size=smiles_vocab, name="drug_branch", **branch)
+    protein_branch = Backbone((protein_length,), kernel_size=list(protein_kernels),
+                              vocab_size=protein_vocab, name="protein_branch", **branch)
+    smiles_tokens = keras.Input((smiles_length,), dtype="int32", name="smiles_tokens")
+    protein_tokens = keras.Input((protein_length,), dtype="int32", name="protein_tokens")
+    joined = keras.layers.Concatenate(name="pair_features")(
+        [drug_branch(smiles_tokens), protein_branch(protein_tokens)]
+    )
+    pair_backbone = keras.Model([smiles_tokens, protein_tokens], joined, name="deepdta_backbone")
+    head = dict(hidden_units=tuple(hidden_units), dropout=dropout, learning_rate=learning_rate)
+    if task == "affinity":
+        return Regressor(pair_backbone, outputs=1, name="deepdta_affinity", **head)
+    return MultiLabelClassifier(pair_backbone, 1, name="deepdta_interaction", **head)
+
+
+def branches(model):
+    """The (drug, protein) branch backbones of a DeepDTA task model."""
+    backbone = model.backbone if hasattr(model, "backbone") else model.get_layer("deepdta_backbone")
+    return backbone.get_layer("drug_branch"), backbone.get_layer("protein_branch")
+
+
+def head_layers(model):
+    """The layers after the joined backbone (dense head and output), in order."""
+    backbone = model.backbone
+    layers, seen = [], False
+    for layer in model.layers:
+        if seen:
+            layers.append(layer)
+        if layer is backbone:
+            seen = True
+    if not seen:
+        raise ValueError("Not a DeepDTA task model: its backbone is not among its layers.")
+    return layers
+
+
+def input_lengths(model) -> tuple[int, int]:
+    """(SMILES, protein) maximum lengths read from a model's input shapes."""
+    drug, protein = branches(model)
+    return int(drug.input_shape[1]), int(protein.input_shape[1])
+
+
+def entity_view(model):
+    """A model over unique entities + indices that shares every variable with ``model``.
+
+    Inputs: ``unique_smiles_tokens`` (U_d, Ls), ``unique_protein_tokens`` (U_p, Lp),
+    ``drug_index`` (B,), ``protein_index`` (B,). Output: the same (B, 1) predictions the
+    per-pair model gives for ``[smiles[drug_index], proteins[protein_index]]``.
+    """
+    drug_branch, protein_branch = branches(model)
+    ls, lp = input_lengths(model)
+    unique_smiles = keras.Input((ls,), dtype="int32", name="unique_smiles_tokens")
+    unique_proteins = keras.Input((lp,), dtype="int32", name="unique_protein_tokens")
+    drug_index = keras.Input((), dtype="int32", name="drug_index")
+    protein_index = keras.Input((), dtype="int32", name="protein_index")
+    drug_features = EntityGather(name="gather_drugs")([drug_branch(unique_smiles), drug_index])
+    protein_features = EntityGather(name="gather_proteins")([protein_branch(unique_proteins), protein_index])
+    x = keras.layers.Concatenate(name="entity_pair_features")([drug_features, protein_features])
+    for layer in head_layers(model):
+        x = layer(x)
+    return keras.Model([unique_smiles, unique_proteins, drug_index, protein_index], x,
+                       name=f"{model.name}_entity_view")
+
+
+def head_model(model):
+    """Pair features (drug ++ protein) -> output, sharing the head layers of ``model``."""
+    drug_branch, protein_branch = branches(model)
+    width = drug_branch.output_shape[-1] + protein_branch.output_shape[-1]
+    features = keras.Input((width,), name="pair_features_in")
+    x = features
+    for layer in head_layers(model):
+        x = layer(x)
+    return keras.Model(features, x, name=f"{model.name}_head")

@@ -1,0 +1,120 @@
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from apps.drug_target.cli import main
+
+TINY = ["--epochs", "1", "--embed-dim", "8", "--filters", "4", "6", "8", "--hidden-units", "16",
+        "--max-smiles-length", "40", "--max-protein-length", "64", "--batch-pairs", "32"]
+
+
+def _last_json(capsys):
+    out = capsys.readouterr().out.strip().splitlines()
+    return json.loads(out[-1])
+
+
+@pytest.fixture(scope="module")
+def affinity_csv(tmp_path_factory, data_available):
+    from apps.drug_target.data import load_dataset
+
+    pair_data, _ = load_dataset("davis")
+    rows = list(range(0, 30056, 500))[:60]
+    frame = pd.DataFrame({"smiles": [pair_data.drugs[pair_data.drug_index[i]] for i in rows],
+                          "sequence": [pair_data.proteins[pair_data.protein_index[i]] for i in rows],
+                          "affinity": [f"{pair_data.y[i]:.3f}" for i in rows]})
+    frame.loc[3, "smiles"] = "C1CC("          # invalid SMILES
+    frame.loc[7, "affinity"] = "n/a"          # non-numeric
+    path = tmp_path_factory.mktemp("dta") / "davis_slice.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained_affinity(tmp_path_factory, affinity_csv):
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--data", str(affinity_csv), "--out", str(out), "--json"] + TINY) == 0
+    return out
+
+
+def test_train_csv_affinity_saves_model(trained_affinity):
+    assert (trained_affinity / "model.keras").is_file()
+    summary = json.loads((trained_affinity / "metrics.json").read_text())
+    assert summary["task"] == "affinity" and summary["skipped_rows"] == 2
+    assert "test_ci" in summary and "test_mse" in summary
+    assert (trained_affinity / "training_log.csv").is_file()
+
+
+def test_evaluate_json_has_affinity_metrics(trained_affinity, affinity_csv, capsys):
+    assert main(["evaluate", "--model", str(trained_affinity / "model.keras"), "--data", str(affinity_csv),
+                 "--json"]) == 0
+    metrics = _last_json(capsys)
+    assert {"ci", "mse", "pearson", "rm2"} <= set(metrics)
+    assert metrics["n"] == 58 and metrics["skipped_rows"] == 2
+
+
+def test_predict_keeps_order_and_error_column(trained_affinity, tmp_path, capsys):
+    pairs = tmp_path / "pairs.csv"
+    seq = "MKVLLEAGHKWYRSTPQNDCFI"
+    pd.DataFrame({"smiles": ["CCO", "bad(", "c1ccccc1", "CCN"],
+                  "sequence": [seq, seq, "", seq]}).to_csv(pairs, index=False)
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", "--model", str(trained_affinity / "model.keras"), "--pairs", str(pairs),
+                 "--out", str(out), "--json"]) == 0
+    result = _last_json(capsys)
+    assert result["predicted"] == 2 and result["errors"] == 2
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert list(frame["row"]) == [1, 2, 3, 4]
+    assert list(frame["smiles"]) == ["CCO", "bad(", "c1ccccc1", "CCN"]
+    assert frame.loc[1, "error"].startswith("pairs.csv row 2 (line 3): invalid SMILES")
+    assert "empty protein sequence" in frame.loc[2, "error"]
+    assert frame.loc[0, "error"] == "" and frame.loc[0, "prediction"] != ""
+
+
+def test_screen_ranks_and_draws(trained_affinity, tmp_path, capsys):
+    ligands = tmp_path / "ligands.smi"
+    ligands.write_text("CCO ethanol\nc1ccccc1 benzene\nnot_smiles broken\nCC(=O)Oc1ccccc1C(=O)O aspirin\n")
+    fasta = tmp_path / "target.fasta"
+    fasta.write_text(">kinase\nMKVLLEAGHK\nWYRSTPQNDCFI\n")
+    out = tmp_path / "screen"
+    assert main(["screen", "--model", str(trained_affinity / "model.keras"), "--target", str(fasta),
+                 "--ligands", str(ligands), "--top", "2", "--out", str(out), "--json"]) == 0
+    result = _last_json(capsys)
+    assert result["scored"] == 3 and result["errors"] == 1 and len(result["top"]) == 2
+    ranked = pd.read_csv(out / "ranked.csv", keep_default_na=False)
+    assert list(ranked["rank"][:3].astype(int)) == [1, 2, 3]
+    assert ranked["prediction"][:3].is_monotonic_decreasing
+    assert ranked.loc[3, "name"] == "broken" and "invalid SMILES" in ranked.loc[3, "error"]
+    assert (out / "top_molecules.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_train_interaction_on_bindingdb_sample(tmp_path, capsys, data_available):
+    assert main(["train", "--data", "bindingdb", "--out", str(tmp_path), "--json"] + TINY) == 0
+    result = _last_json(capsys)
+    assert result["task"] == "interaction" and 0 <= result["test_auroc"] <= 1
+    assert main(["evaluate", "--model", str(tmp_path / "model.keras"), "--data", "bindingdb", "--json"]) == 0
+    metrics = _last_json(capsys)
+    assert {"auroc", "auprc"} <= set(metrics)
+
+
+def test_bad_inputs_give_clear_messages(tmp_path, capsys, trained_affinity):
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"smiles": ["CCO"], "affinity": [5.0]}).to_csv(bad, index=False)
+    assert main(["train", "--data", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "bad.csv: missing column(s) sequence" in capsys.readouterr().err
+    assert main(["predict", "--model", str(tmp_path / "missing.keras"), "--pairs", str(bad)]) == 2
+    assert "missing.keras: no such model file" in capsys.readouterr().err
+    assert main(["screen", "--model", str(trained_affinity / "model.keras"), "--target", "ACGTACGTACGTACGTACGTACGT",
+                 "--ligands", str(bad), "--out", str(tmp_path / "s")]) == 2
+    assert "DNA/RNA" in capsys.readouterr().err
+    assert main(["train", "--data", "davis", "--split", "setting1", "--task", "interaction",
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "use --task affinity" in capsys.readouterr().err
+
+
+def test_help_and_module_entry_point():
+    result = subprocess.run([sys.executable, "-m", "apps.drug_target", "train", "--help"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "--seed" in result.stdout and "--json" in result.stdout

@@ -1,0 +1,110 @@
+import keras
+import numpy as np
+import pytest
+
+from apps.drug_target.batching import EntityBatches
+from apps.drug_target.model import build_deepdta, entity_view, head_model
+
+TINY = dict(smiles_length=20, protein_length=40, embed_dim=8, filters=(4, 6, 8),
+            hidden_units=(16, 8))
+
+
+def _tokens(rng, n, length, vocab):
+    return rng.integers(2, vocab, (n, length)).astype("int32")
+
+
+def test_deepdta_shapes_and_published_layout():
+    model = build_deepdta("affinity")
+    drug = model.backbone.get_layer("drug_branch")
+    protein = model.backbone.get_layer("protein_branch")
+    assert drug.input_shape == (None, 85) and protein.input_shape == (None, 1200)
+    assert drug.output_shape == (None, 96) and protein.output_shape == (None, 96)
+    dense = [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    assert dense == [1024, 1024, 512, 1]
+    assert [layer.kernel_size[0] for layer in protein.layers if isinstance(layer, keras.layers.Conv1D)] == [4, 8, 12]
+
+
+def test_entity_view_gives_the_same_predictions_and_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    model = build_deepdta("affinity", **TINY)
+    smiles, proteins = _tokens(rng, 7, 20, 60), _tokens(rng, 5, 40, 25)
+    d, p = rng.integers(0, 7, 30), rng.integers(0, 5, 30)
+    per_pair = model.predict([smiles[d], proteins[p]], verbose=0)
+    entity = np.asarray(entity_view(model)([smiles, proteins, d, p], training=False))
+    np.testing.assert_allclose(per_pair, entity, atol=1e-5)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict([smiles[d], proteins[p]], verbose=0), per_pair, atol=1e-6)
+    features = np.concatenate([model.backbone.get_layer("drug_branch").predict(smiles[d], verbose=0),
+                               model.backbone.get_layer("protein_branch").predict(proteins[p], verbose=0)], 1)
+    np.testing.assert_allclose(head_model(model).predict(features, verbose=0), per_pair, atol=1e-5)
+
+
+def test_training_the_entity_view_trains_the_pair_model():
+    rng = np.random.default_rng(1)
+    model = build_deepdta("interaction", **TINY)
+    smiles, proteins = _tokens(rng, 6, 20, 60), _tokens(rng, 4, 40, 25)
+    d, p = rng.integers(0, 6, 40), rng.integers(0, 4, 40)
+    y = (d % 2).astype("float32")
+    before = model.predict([smiles[d], proteins[p]], verbose=0)
+    view = entity_view(model)
+    view.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy")
+    batches = EntityBatches(smiles, proteins, d, p, y, batch_pairs=16)
+    view.fit(batches, epochs=2, verbose=0)
+    after = model.predict([smiles[d], proteins[p]], verbose=0)
+    assert not np.allclose(before, after)
+    assert ((after >= 0) & (after <= 1)).all()
+
+
+def test_entity_batches_cover_every_pair_once_per_epoch():
+    rng = np.random.default_rng(2)
+    d, p = rng.integers(0, 30, 500), rng.integers(0, 12, 500)
+    batches = EntityBatches(np.zeros((30, 5)), np.zeros((12, 9)), d, p, np.arange(500.0), batch_pairs=64)
+    for _ in range(2):
+        seen = np.concatenate([batches.pair_indices(i) for i in range(len(batches))])
+        assert sorted(seen.tolist()) == list(range(500))
+        x, y = batches[0]
+        assert x["unique_smiles_tokens"].shape[0] <= 30
+        np.testing.assert_array_equal(y.ravel(), np.arange(500.0)[batches.pair_indices(0)])
+        batches.on_epoch_end()
+
+
+def test_bad_task_name():
+    with pytest.raises(ValueError, match="task must be one of"):
+        build_deepdta("regression")
+
+
+def test_trainer_per_pair_and_entity_paths_and_best_epoch(tmp_path):
+    from apps.drug_target import trainer
+    from apps.drug_target.data import PairData
+
+    rng = np.random.default_rng(3)
+    pair_data = PairData(drugs=["CCO", "c1ccccc1", "CCN", "CCCl"], proteins=["MKVLLEAGHK", "WYRSTPQNDCFI", "AAAAC"],
+                         drug_index=rng.integers(0, 4, 60), protein_index=rng.integers(0, 3, 60),
+                         y=rng.normal(6, 1, 60).astype("float32"))
+    for entity_batched in (True, False):
+        model = build_deepdta("affinity", **TINY)
+        result = trainer.train(model, pair_data, np.arange(40), np.arange(40, 60), epochs=2, batch_pairs=16,
+                               entity_batched=entity_batched, verbose=0, log_path=tmp_path / "log.csv",
+                               checkpoint_dir=str(tmp_path / f"ckpt{entity_batched}"))
+        assert result["epochs_run"] == 2 and result["best_epoch"] in (1, 2)
+        assert {"loss", "val_ci", "val_mse", "seconds"} <= set(result["records"][-1])
+        metrics, predictions = trainer.evaluate(model, pair_data, np.arange(40, 60))
+        np.testing.assert_allclose(
+            predictions, model.predict([trainer.encode_entities(pair_data, 20, 40)[0][pair_data.drug_index[40:]],
+                                        trainer.encode_entities(pair_data, 20, 40)[1][pair_data.protein_index[40:]]],
+                                       verbose=0).ravel(), atol=1e-5)
+    assert (tmp_path / "log.csv").read_text().startswith("epoch,")
+
+
+def test_entity_batches_padding_for_jax_shapes():
+    rng = np.random.default_rng(4)
+    d, p = rng.integers(0, 30, 100), rng.integers(0, 12, 100)
+    batches = EntityBatches(np.zeros((30, 5)), np.zeros((12, 9)), d, p, np.ones(100), batch_pairs=33,
+                            pad_entities=True)
+    for index in range(len(batches)):
+        x, y, weights = batches[index] if len(batches[index]) == 3 else (*batches[index], np.ones(batches.pairs_per_batch))
+        assert x["unique_smiles_tokens"].shape[0] % 8 == 0 and x["unique_protein_tokens"].shape[0] % 8 == 0
+        assert len(y) == len(weights) == batches.pairs_per_batch == len(x["drug_index"])
+        assert weights.sum() == len(batches.pair_indices(index))
