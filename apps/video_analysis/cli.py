@@ -61,7 +61,10 @@ def cmd_shots(args):
     output["seconds"] = round(seconds, 3)
     output["frames_per_second"] = round(result.frame_count / max(seconds, 1e-9), 1)
     if args.thumbnails and output["shots"]:
-        output["thumbnails"] = str(contact_sheet(args.file, output["shots"], args.thumbnails))
+        sheet = args.thumbnails
+        if sheet == "auto":  # bare --thumbnails: next to --out, else <video>_shots.png here
+            sheet = Path(args.out).with_suffix(".png") if args.out else Path(Path(args.file).stem + "_shots.png")
+        output["thumbnails"] = str(contact_sheet(args.file, output["shots"], sheet))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(output, indent=1))
@@ -309,7 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     shots = commands.add_parser("shots", help="detect shot boundaries (cuts, dissolves, fades, wipes)")
     shots.add_argument("file")
     detector_options(shots)
-    shots.add_argument("--thumbnails", default=None, help="write a contact sheet PNG, one keyframe per shot")
+    shots.add_argument("--thumbnails", nargs="?", const="auto", default=None, metavar="PNG",
+                       help="write a contact sheet PNG, one keyframe per shot (default path: next to "
+                            "--out, or <video>_shots.png)")
     add_common_arguments(shots)
 
     embed = commands.add_parser("embed", help="per-frame embeddings, near-duplicate removal, keyframes")

@@ -103,3 +103,12 @@ def test_help_for_every_command(capsys):
         assert exit_info.value.code == 0
         text = capsys.readouterr().out
         assert "--seed" in text and "--json" in text and "--out" in text
+
+
+def test_bare_thumbnails_flag_writes_sheet_next_to_out(clip_file, tmp_path, capsys):
+    out = tmp_path / "bikes.json"
+    assert main(["shots", str(clip_file("bikes_scene_cuts.mp4")), "--json", "--thumbnails", "--out", str(out)]) == 0
+    data = _json(capsys)
+    assert data["thumbnails"] == str(tmp_path / "bikes.png")
+    assert (tmp_path / "bikes.png").stat().st_size > 1000
+    assert json.loads(out.read_text())["shots"] == data["shots"]
