@@ -12,6 +12,7 @@ entity-batched step against the plain per-pair DeepDTA step measured in the same
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -79,7 +80,9 @@ def main(argv=None):
     model.save(checkpoint / "model.keras")
     np.save(checkpoint / "test_predictions.npy", predictions)
     entity_pps = result["pairs_per_second"]
-    metrics.update(epochs=result["epochs_run"], seconds_per_epoch_cpu=result["seconds_per_epoch"],
+    state_file = checkpoint / "state.json"
+    total_epochs = json.loads(state_file.read_text())["epoch"] if state_file.exists() else result["epochs_run"]
+    metrics.update(epochs=total_epochs, epochs_this_invocation=result["epochs_run"], seconds_per_epoch_cpu=result["seconds_per_epoch"],
                    train_pairs_per_second_entity_batched=entity_pps)
 
     def finish(baselines, stage):
@@ -99,10 +102,12 @@ def main(argv=None):
             f"selection on the test fold. Max lengths SMILES {smiles_length} / protein {protein_length} "
             f"({result['encoding']['proteins_truncated']} proteins and "
             f"{result['encoding']['smiles_truncated']} SMILES truncated); RDKit-canonical SMILES. "
-            f"Ran {result['epochs_run']} of DeepDTA's 100 epochs (batches of ~{args.batch_pairs} pairs, "
-            f"Adam {args.learning_rate}) inside a {args.time_budget_min:g}-minute training budget on a "
-            f"2-core CPU machine that was heavily shared (load average 20-30 from other jobs), so this is "
-            f"a reduced run, not the published schedule. Target (DeepDTA): CI >= {target_ci}, MSE <= "
+            f"Ran {total_epochs} of DeepDTA's 100 epochs ({result['epochs_run']} in this invocation; an "
+            f"interrupted run resumes from its checkpoint in the cnnkit cache) with batches of "
+            f"~{args.batch_pairs} pairs, Adam {args.learning_rate}, a {args.time_budget_min:g}-minute "
+            f"training budget per invocation, on a 2-core CPU"
+            + (", so this is a reduced run, not the published schedule" if total_epochs < 100 else "")
+            + f". Target (DeepDTA): CI >= {target_ci}, MSE <= "
             f"{target_mse}: {'met' if met else 'NOT met'}. Entity-batched training encodes each unique "
             f"drug/protein once per batch (same model, same predictions)"
             + (f"; measured {speed:.1f}x the pairs/s of the plain per-pair step in this run" if speed else "")
