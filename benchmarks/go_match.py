@@ -38,8 +38,6 @@ def main():
 
     from shared.benchmarking import write_result
 
-    from apps.go_policy.match import wilson_interval
-
     start = time.perf_counter()
     per_process = -(-args.games // args.parallel)
     jobs = [(first, min(per_process, args.games - first), args) for first in range(0, args.games, per_process)]
@@ -55,15 +53,11 @@ def main():
         partial.unlink()  # per-process summaries; the combined one is written below
     for game in records:
         game["sgf"] = str(Path(game["sgf"]).relative_to(ROOT))
-    wins = sum(g["won"] for g in records)
-    metrics = {
-        "games": len(records), "wins": wins, "win_rate": wins / len(records),
-        "win_rate_ci95": list(wilson_interval(wins, len(records))),
-        "wins_as_black": sum(g["won"] for g in records if g["engine_colour"] == "B"),
-        "wins_as_white": sum(g["won"] for g in records if g["engine_colour"] == "W"),
-        "engine_genmove_ms_mean": sum(g["engine_think_ms_mean"] for g in records) / len(records),
-        "opponent": f"{results[0]['opponent_name']} level {args.level}",
-    }
+    metrics = _win_metrics(records)
+    metrics.update(
+        engine_genmove_ms_mean=sum(g["engine_think_ms_mean"] for g in records) / len(records),
+        opponent=f"{results[0]['opponent_name']} level {args.level}",
+    )
     result = {"games": len(records), "game_records": records}
     references = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
     notes = (f"{result['games']} of {args.games} requested games were played within the {args.max_minutes}-minute "
@@ -78,11 +72,23 @@ def main():
     print(metrics)
 
 
+def _win_metrics(records):
+    """Win rate with its 95% Wilson interval, overall and by the engine's colour."""
+    from apps.go_policy.match import wilson_interval
+
+    wins = sum(g["won"] for g in records)
+    return {
+        "games": len(records), "wins": wins, "win_rate": wins / len(records),
+        "win_rate_ci95": list(wilson_interval(wins, len(records))),
+        "wins_as_black": sum(g["won"] for g in records if g["engine_colour"] == "B"),
+        "wins_as_white": sum(g["won"] for g in records if g["engine_colour"] == "W"),
+    }
+
+
 def summarise(args):
     """Score the finished games saved by an interrupted run (their SGF RE property)."""
     from shared.benchmarking import write_result
 
-    from apps.go_policy.match import wilson_interval
     from apps.go_policy.records import parse_game
 
     folder = ROOT / "benchmarks" / "results" / "go_match_games"
@@ -95,14 +101,8 @@ def summarise(args):
                         "moves": len(game.moves), "won": won})
     if not records:
         raise SystemExit("no finished games in " + str(folder))
-    wins = sum(g["won"] for g in records)
-    metrics = {
-        "games": len(records), "wins": wins, "win_rate": wins / len(records),
-        "win_rate_ci95": list(wilson_interval(wins, len(records))),
-        "wins_as_black": sum(g["won"] for g in records if g["engine_colour"] == "B"),
-        "wins_as_white": sum(g["won"] for g in records if g["engine_colour"] == "W"),
-        "opponent": f"GNU Go 3.8 level {args.level}",
-    }
+    metrics = _win_metrics(records)
+    metrics["opponent"] = f"GNU Go 3.8 level {args.level}"
     references = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
     notes = ("Summarised from the finished games of a run that was stopped at the deadline "
              f"(`benchmarks/go_match.py --games {args.games} --parallel {args.parallel} --max-minutes "
