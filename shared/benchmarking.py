@@ -55,8 +55,32 @@ def write_result(name: str, metrics: dict, references: dict | None = None, comma
     }
     if extra:
         record.update(extra)
+    return _save(record)
+
+
+def update_result(name: str, updates: dict, note: str, wall_time_s: float | None = None) -> Path:
+    """Merge ``updates`` into an existing result (e.g. baselines run later) and rewrite its markdown.
+
+    The original command, commit and date stay; the update's own command, commit, date and
+    ``note`` are appended to ``record["updates"]`` and to the notes, so both runs can be re-run.
+    """
+    json_path = RESULTS / f"{name}.json"
+    if not json_path.exists():
+        raise FileNotFoundError(f"{json_path} does not exist; run the benchmark that writes {name!r} first.")
+    record = json.loads(json_path.read_text())
+    record.update(updates)
+    command = " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:])
+    stamp = {"command": command, "commit": git_commit(), "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+             "wall_time_s": None if wall_time_s is None else round(float(wall_time_s), 2), "note": note}
+    record.setdefault("updates", []).append(stamp)
+    record["notes"] = (record.get("notes") or "") + f" Update (`{command}`, commit {stamp['commit']}): {note}"
+    return _save(record)
+
+
+def _save(record: dict) -> Path:
     from shared.cli_utils import _plain
 
+    name = record["name"]
     json_path = RESULTS / f"{name}.json"
     json_path.write_text(json.dumps(_plain(record), indent=2, sort_keys=False) + "\n")
     lines = [
@@ -64,14 +88,20 @@ def write_result(name: str, metrics: dict, references: dict | None = None, comma
         f"- command: `{record['command']}`",
         f"- commit: {record['commit']}, date: {record['date']}",
         f"- machine: {record['machine']}, backend: {record['backend']} (Keras {record['keras']})",
-        f"- wall time: {record['wall_time_s']} s", "",
-        "| metric | measured | published reference |", "|---|---|---|",
+        f"- wall time: {record['wall_time_s']} s",
     ]
+    for stamp in record.get("updates", []):
+        lines.append(f"- updated by: `{stamp['command']}` (commit {stamp['commit']}, {stamp['date']}, "
+                     f"wall time {stamp['wall_time_s']} s)")
+    lines += ["", "| metric | measured | published reference |", "|---|---|---|"]
+    metrics, references = record.get("metrics", {}), record.get("references") or {}
     for key, value in _flatten(metrics).items():
-        reference = _flatten(references or {}).get(key, "-")
+        reference = _flatten(references).get(key, "-")
         lines.append(f"| {key} | {_fmt(value)} | {_fmt(reference)} |")
-    if notes:
-        lines += ["", notes]
+    if record.get("comparison_table"):
+        lines += ["", "```", *record["comparison_table"], "```"]
+    if record.get("notes"):
+        lines += ["", record["notes"]]
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     return json_path
 

@@ -65,6 +65,10 @@ def _train_kwargs(args):
     kwargs = dict(model=args.model, variant=args.variant, vectors=args.vectors, epochs=args.epochs,
                   max_length=args.max_length, patience=args.patience, batch_size=args.batch_size,
                   learning_rate=args.learning_rate, optimizer=args.optimizer)
+    if args.no_batch_norm:
+        if args.model != "char":
+            raise ValueError("--no-batch-norm applies to --model char only.")
+        kwargs["batch_norm"] = False
     if args.variant != "rand" and args.model != "kim":
         raise ValueError(f"--variant {args.variant} applies to --model kim only.")
     return kwargs
@@ -275,6 +279,9 @@ def _add_model_arguments(parser):
     parser.add_argument("--batch-size", type=int, help="batch size (default: 50 Kim/DCNN, 64 char)")
     parser.add_argument("--learning-rate", type=float, help="learning rate (default 1e-3)")
     parser.add_argument("--optimizer", choices=("adam", "adadelta"), help="optimizer (default adam; Kim used adadelta)")
+    parser.add_argument("--no-batch-norm", action="store_true",
+                        help="char-CNN exactly as published, without batch normalisation (it then needs far more "
+                             "data or epochs to leave chance level)")
     parser.add_argument("--max-length", type=int,
                         help="pad/cut texts to this many tokens (characters for char); default: the longest "
                              "training text (at most 400 words or 1014 characters)")

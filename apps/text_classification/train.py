@@ -18,11 +18,13 @@ from apps.text_classification.text_encoder import TextEncoder
 from apps.text_classification.vectors import load_word_vectors
 
 MODELS = ("kim", "char", "dcnn")
-# Paper settings where the CPU allows; every entry can be overridden by keyword.
+# Paper settings where the CPU allows; every entry can be overridden by keyword. The char-CNN
+# adds batch normalisation by default: without it the six-layer stack stays at chance on
+# MR/TREC-sized data (measured in benchmarks/kim2014.py); ``batch_norm=False`` is the paper's model.
 DEFAULTS = {
     "kim": dict(embed_dim=300, filters=100, kernel_sizes=(3, 4, 5), dropout=0.5, max_norm=3.0,
                 batch_size=50, learning_rate=1e-3),
-    "char": dict(filters=256, dense_units=1024, dropout=0.5, batch_norm=False, batch_size=64, learning_rate=1e-3),
+    "char": dict(filters=256, dense_units=1024, dropout=0.5, batch_norm=True, batch_size=64, learning_rate=1e-3),
     "dcnn": dict(embed_dim=48, widths=(7, 5), maps=(6, 14), k_top=4, dropout=0.5, batch_size=50,
                  learning_rate=1e-3),
 }
@@ -61,8 +63,9 @@ def build_model(model, encoder, label_names, variant="rand", embeddings=None, tr
                                 architecture=architecture, trained_on=trained_on, dropout=dropout,
                                 head_kernel_constraint=constraint, learning_rate=settings["learning_rate"])
     optimizer = settings.get("optimizer", "adam")
-    if optimizer == "adadelta":  # Kim (2014): Adadelta, rho 0.95, epsilon 1e-6
-        classifier.compile(optimizer=keras.optimizers.Adadelta(settings["learning_rate"], rho=0.95, epsilon=1e-6),
+    if optimizer == "adadelta":  # Kim (2014): Adadelta, rho 0.95, epsilon 1e-6, learning rate 1.0
+        rate = overrides.get("learning_rate") or 1.0
+        classifier.compile(optimizer=keras.optimizers.Adadelta(rate, rho=0.95, epsilon=1e-6),
                            loss=classifier.default_loss(), metrics=classifier.default_metrics())
     elif optimizer != "adam":
         raise ValueError(f"optimizer must be 'adam' or 'adadelta', got {optimizer!r}.")

@@ -120,3 +120,25 @@ def test_multichannel_round_trip(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(loaded.predict_texts(["good film"]), classifier.predict_texts(["good film"]), rtol=1e-5)
     assert loaded.architecture == "kim-multichannel"
+
+
+def test_char_cnn_has_batch_norm_by_default_and_paper_model_on_request():
+    from apps.text_classification.train import make_encoder
+
+    encoder = make_encoder("char").fit(["a good film", "a bad film"])
+    default = build_model("char", encoder, ["neg", "pos"], filters=4, dense_units=4)
+    paper = build_model("char", encoder, ["neg", "pos"], filters=4, dense_units=4, batch_norm=False)
+    kinds = lambda m: [type(layer).__name__ for layer in m.backbone.layers]  # noqa: E731
+    assert kinds(default).count("BatchNormalization") == 6
+    assert "BatchNormalization" not in kinds(paper)
+
+
+def test_adadelta_uses_kims_learning_rate_unless_given():
+    from apps.text_classification.train import make_encoder
+
+    encoder = make_encoder("kim").fit(["a good film", "a bad film"])
+    kim = build_model("kim", encoder, ["neg", "pos"], embed_dim=4, filters=2, optimizer="adadelta")
+    assert isinstance(kim.optimizer, keras.optimizers.Adadelta)
+    assert float(kim.optimizer.learning_rate) == pytest.approx(1.0) and kim.optimizer.rho == 0.95
+    slow = build_model("kim", encoder, ["neg", "pos"], embed_dim=4, filters=2, optimizer="adadelta", learning_rate=0.5)
+    assert float(slow.optimizer.learning_rate) == pytest.approx(0.5)

@@ -1,0 +1,27 @@
+import json
+
+import pytest
+
+from shared import benchmarking
+
+
+def test_write_then_update_keeps_provenance_and_adds_the_update(tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmarking, "RESULTS", tmp_path)
+    benchmarking.write_result("toy", {"ci": 0.9, "nested": {"mse": 0.2}}, {"ci": 0.878}, command="bench.py --x 1",
+                              wall_time_s=3.0, notes="first run.", extra={"comparison_table": ["model CI", "ours 0.9"]})
+    first = json.loads((tmp_path / "toy.json").read_text())
+    benchmarking.update_result("toy", {"baselines": {"rf": {"ci": 0.8}}}, "baselines added.", wall_time_s=1.5)
+    record = json.loads((tmp_path / "toy.json").read_text())
+    assert record["command"] == "bench.py --x 1" and record["commit"] == first["commit"]
+    assert record["baselines"] == {"rf": {"ci": 0.8}} and record["metrics"] == first["metrics"]
+    assert record["updates"][0]["note"] == "baselines added." and record["updates"][0]["wall_time_s"] == 1.5
+    assert record["notes"].startswith("first run. Update (")
+    markdown = (tmp_path / "toy.md").read_text()
+    assert "| ci | 0.9 | 0.878 |" in markdown and "| nested.mse | 0.2 | - |" in markdown
+    assert "- updated by: `" in markdown and "ours 0.9" in markdown
+
+
+def test_update_of_a_missing_result_says_which_benchmark_to_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmarking, "RESULTS", tmp_path)
+    with pytest.raises(FileNotFoundError, match="run the benchmark that writes 'nope' first"):
+        benchmarking.update_result("nope", {}, "x")
