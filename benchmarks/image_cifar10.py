@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from shared import data as shared_data  # noqa: E402
-from shared.benchmarking import write_result  # noqa: E402
+from shared.benchmarking import cpu_has_bf16, write_result  # noqa: E402
 
 
 def main(argv=None):
@@ -31,6 +31,10 @@ def main(argv=None):
     parser.add_argument("--budget-s", type=float, default=22 * 60)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--name", default="image_cifar10")
+    parser.add_argument("--weight-decay", type=float, default=0.05)
+    parser.add_argument("--precision", choices=("auto", "float32", "bf16"), default="float32",
+                        help="mixed bfloat16 is about 1.5x faster on CPUs with AMX/AVX512-BF16 (auto: use it there)")
+    parser.add_argument("--resume", action="store_true", help="continue a killed run from its checkpoint")
     args = parser.parse_args(argv)
 
     import keras
@@ -40,23 +44,30 @@ def main(argv=None):
     from apps.image_recognition import data as image_data
     from apps.image_recognition import train as image_train
 
+    bf16 = args.precision == "bf16" or (args.precision == "auto" and cpu_has_bf16())
+    if bf16:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
     start = time.time()
     image_data.load_cifar10()  # decode / cache outside the timed training
     decode_seconds = time.time() - start
     timer = TimeToAccuracy(budget_s=args.budget_s)
     out = shared_data.cache_dir("image_recognition", "bench", args.name)
-    backbone_kwargs = {"width": args.width} if args.arch in ("resnet_small", "convnet") else None
+    backbone_kwargs = {"width": args.width} if args.arch in ("resnet_small", "convnet", "airbench") else None
     model, _, info = image_train.train(
         "cifar10", arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, out_dir=out,
-        augment="flip,crop", learning_rate=args.learning_rate, weight_decay=0.05, limit=args.limit,
-        seed=0, verbose=2, callbacks=[timer], resume=False, backbone_kwargs=backbone_kwargs)
+        augment="flip,crop", learning_rate=args.learning_rate, weight_decay=args.weight_decay, limit=args.limit,
+        seed=0, verbose=2, callbacks=[timer], resume=args.resume, backbone_kwargs=backbone_kwargs)
     test = image_data.load_cifar10()
     probabilities = model.predict(test.x_test.astype("float32"), batch_size=512, verbose=0)
     accuracy = float(accuracy_score(test.y_test, probabilities.argmax(axis=1)))
+    # Flip test-time augmentation (airbench's evaluation): average the image and its mirror.
+    mirrored = model.predict(test.x_test[:, :, ::-1].astype("float32"), batch_size=512, verbose=0)
+    accuracy_tta = float(accuracy_score(test.y_test, (probabilities + mirrored).argmax(axis=1)))
     wall = time.time() - start
     train_seconds = timer.rows[-1]["seconds"] if timer.rows else None
     metrics = {
         "test_accuracy": round(accuracy, 5),
+        "test_accuracy_flip_tta": round(accuracy_tta, 5),
         "epochs_run": len(timer.rows),
         "train_seconds_cpu_machine": train_seconds,
         "seconds_to_70": timer.first_reaching(0.70),
@@ -70,17 +81,18 @@ def main(argv=None):
     }
     references = {
         "test_accuracy": "issue target >= 0.90; airbench94 (Jordan 2024): 0.94",
+        "test_accuracy_flip_tta": "airbench94 (Jordan 2024, with flip TTA): 0.94",
         "seconds_to_94": "3.29 s on one A100 (airbench94, '94% on CIFAR-10 in 3.29 seconds on a single GPU', 2024)",
         "seconds_to_90": "issue target: reach >= 0.90 (no published CPU time)",
     }
     notes = (
         f"{args.arch} width {args.width}, flip + crop(4 px) augmentation, AdamW lr {args.learning_rate} "
-        f"wd 0.05 cosine, batch {args.batch_size}, {len(timer.rows)} epoch(s) of a planned {args.epochs}, "
-        f"budget {args.budget_s:.0f} s, on a 2-core CPU shared with five other jobs (no GPU). "
-        f"Reached {accuracy * 100:.2f}% test accuracy. The issue's >= 90% target is "
-        f"{'MET' if accuracy >= 0.9 else 'NOT met'}: reaching 90%+ needs roughly two orders of magnitude more compute "
-        "(wider nets, 10-50+ epochs: hours on this CPU, seconds on a GPU). JPEG re-encoded CIFAR-10 "
-        "(lossy) is used, as in the data manifest. Per-epoch test accuracy vs wall time is in `curve`.")
+        f"wd {args.weight_decay} cosine, batch {args.batch_size}, {'mixed bfloat16' if bf16 else 'float32'}, "
+        f"{len(timer.rows)} epoch(s) of a planned {args.epochs}, budget {args.budget_s:.0f} s, on a 2-core CPU "
+        f"(no GPU). Reached {accuracy * 100:.2f}% test accuracy ({accuracy_tta * 100:.2f}% with flip test-time "
+        f"augmentation). The issue's >= 90% target is {'MET' if accuracy >= 0.9 else 'NOT met'} without TTA. "
+        "No model selection: the last epoch is scored; the test set is also scored after every epoch for the "
+        "accuracy-vs-time `curve` only. JPEG re-encoded CIFAR-10 (lossy) is used, as in the data manifest.")
     write_result(args.name, metrics, references, wall_time_s=wall, notes=notes, extra={"curve": timer.rows})
     print(metrics)
     keras.backend.clear_session()

@@ -74,6 +74,11 @@ def main(argv=None):
             "head_epochs": case["head_epochs"], "unfreeze_epochs": args.unfreeze_epochs,
             "finetune_seconds": result["finetune_seconds"],
             "scratch_three_class_accuracy": round(result["scratch"]["accuracy"], 5),
+            # How much a three-class model trained from scratch loses on the old classes against the
+            # two-class model: the share of the drop that comes from the new class itself.
+            "scratch_old_class_accuracy": round(result["scratch"]["old_class_accuracy"], 5),
+            "scratch_old_class_drop_points": round(
+                100 * (result["old_class_accuracy_before"] - result["scratch"]["old_class_accuracy"]), 3),
             "scratch_seconds": result["scratch"]["seconds"],
             "scratch_epochs": result["scratch"]["epochs"],
         }

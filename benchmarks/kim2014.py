@@ -28,7 +28,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from shared import data as shared_data  # noqa: E402
-from shared.benchmarking import write_result  # noqa: E402
+from shared.benchmarking import cpu_has_bf16, write_result  # noqa: E402
 
 from apps.text_classification.data import load_dataset, split_holdout  # noqa: E402
 from apps.text_classification.train import cross_validate, evaluate, train_model  # noqa: E402
@@ -42,14 +42,6 @@ PUBLISHED = {
     "char_cnn": {},
 }
 MODELS = {"kim_rand": ("kim", "rand"), "char_cnn": ("char", "rand"), "dcnn": ("dcnn", "rand")}
-
-
-def cpu_has_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def plain_keras_kim(max_length, vocab_size, num_classes):
@@ -170,7 +162,8 @@ def main(argv=None) -> int:
                 continue
             dataset = load_dataset(name).subset(limit, 0)
             common = dict(model=model, variant=variant, lowercase=dataset.lowercase, trained_on=name,
-                          learning_rate=args.learning_rate, optimizer=args.optimizer, verbose=0)
+                          learning_rate=None if args.optimizer == "adadelta" else args.learning_rate,
+                          optimizer=args.optimizer, verbose=0)
             if model == "char":
                 common.update(filters=args.char_filters, dense_units=args.char_dense, epochs=args.char_epochs,
                               patience=args.char_patience, learning_rate=args.char_learning_rate,

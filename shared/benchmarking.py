@@ -23,6 +23,15 @@ def git_commit() -> str:
         return "unknown"
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU has bfloat16 matrix units (AMX or AVX512-BF16): mixed bfloat16 pays off there."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores ({cpu}), no GPU" \

@@ -38,9 +38,21 @@ def resnet_small(input_shape=(32, 32, 3), width=32, **kwargs):
                     global_pooling="avg", name="resnet_small", **kwargs)
 
 
+def airbench(input_shape=(32, 32, 3), width=64, **kwargs):
+    """A fast CIFAR-10 net after Jordan's airbench (2024): a 3x3 stem of ``width / 2`` maps, three
+    stages of two 3x3 convolutions (``width``, ``4 width``, ``4 width`` maps) each followed by
+    2x2 max pooling, batch norm, GELU, and global max pooling. ``width=64`` is airbench94's size
+    (2.0M parameters); ``width=32`` a quarter of the compute for CPU budgets.
+    """
+    return Backbone(input_shape, filters=(width, 4 * width, 4 * width), convs_per_stage=2, batch_norm=True,
+                    activation="gelu", pooling="max", stem_filters=max(width // 2, 1), stem_kernel_size=3,
+                    stem_strides=1, global_pooling="max", name="airbench", **kwargs)
+
+
 ARCHITECTURES = {
     "convnet": convnet,
     "resnet_small": resnet_small,
+    "airbench": airbench,
     "lenet5": architectures.lenet5,
     "alexnet": architectures.alexnet,
     "vgg": lambda input_shape, **kw: architectures.vgg(16, input_shape=input_shape, **kw),

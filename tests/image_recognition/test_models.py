@@ -12,13 +12,13 @@ def _tiny(num_classes=3, input_shape=(16, 16, 1), augment="translate,rotate"):
                                    augment=augment, backbone_kwargs={"width": 4})
 
 
-@pytest.mark.parametrize("arch", ["convnet", "resnet_small", "lenet5", "all_conv", "googlenet"])
+@pytest.mark.parametrize("arch", ["convnet", "resnet_small", "airbench", "lenet5", "all_conv", "googlenet"])
 def test_architectures_build_and_predict(arch):
     model = models.build_classifier(arch, (32, 32, 3), 4, augment="flip,crop")
     out = model.predict(np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32"), verbose=0)
     assert out.shape == (2, 4)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
-    assert models.find_backbone(model).name in (arch, "resnet_small", "convnet")
+    assert models.find_backbone(model).name in (arch, "resnet_small", "convnet", "airbench")
 
 
 def test_unknown_arch_and_augment():
