@@ -101,6 +101,8 @@ def test_bad_training_data_is_reported(capsys, tmp_path):
     assert "does not exist" in capsys.readouterr().err
     assert main(["train", "--data", "mr", "--model", "char", "--variant", "static", "--out", str(tmp_path)]) == 2
     assert "--variant static applies to --model kim only" in capsys.readouterr().err
+    assert main(["train", "--data", "mr", "--no-batch-norm", "--out", str(tmp_path)]) == 2
+    assert "--no-batch-norm applies to --model char only" in capsys.readouterr().err
 
 
 def test_pair_of_files_trains_through_the_console_script(tmp_path):
