@@ -21,6 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dta_common import comparison_lines  # noqa: E402
+
 PUBLISHED = {  # test fold of setting 1 (MANIFEST-text-dta.md; Öztürk 2018, Nguyen 2021)
     "davis": {"KronRLS": (0.871, 0.379), "SimBoost": (0.872, 0.282), "DeepDTA": (0.878, 0.261),
               "GraphDTA GCN": (0.880, 0.254), "GraphDTA GAT": (0.892, 0.232),
@@ -85,13 +87,10 @@ def main(argv=None):
     metrics.update(epochs=total_epochs, epochs_this_invocation=result["epochs_run"], seconds_per_epoch_cpu=result["seconds_per_epoch"],
                    train_pairs_per_second_entity_batched=entity_pps)
 
+    published = {label: {"ci": ci, "mse": mse} for label, (ci, mse) in PUBLISHED[args.data].items()}
+
     def finish(baselines, stage):
-        lines = [f"{'model':<26} {'CI':>6} {'MSE':>7}"]
-        for label, (ci, mse) in PUBLISHED[args.data].items():
-            lines.append(f"{label + ' (published)':<26} {ci:>6.3f} {mse:>7.3f}")
-        for label, values in baselines.items():
-            lines.append(f"{label + ' (ours)':<26} {values['ci']:>6.3f} {values['mse']:>7.3f}")
-        lines.append(f"{'DeepDTA (ours)':<26} {metrics['ci']:>6.3f} {metrics['mse']:>7.3f}")
+        lines = comparison_lines("affinity", published, baselines, metrics)
         print("\n".join(lines), flush=True)
         target_ci, target_mse = PUBLISHED[args.data]["DeepDTA"]
         met = metrics["ci"] >= target_ci and metrics["mse"] <= target_mse
@@ -117,7 +116,7 @@ def main(argv=None):
             name, metrics=metrics,
             references={"ci": target_ci, "mse": target_mse, "rm2": DEEPDTA_RM2[args.data]},
             wall_time_s=time.perf_counter() - wall, notes=notes,
-            extra={"published": {k: {"ci": v[0], "mse": v[1]} for k, v in PUBLISHED[args.data].items()},
+            extra={"published": published,
                    "baselines": baselines, "training_log": log_path.name, "comparison_table": lines},
         )
 

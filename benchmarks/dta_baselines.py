@@ -21,18 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def comparison_lines(task, published, baselines, ours):
-    """The side-by-side table the DTA results print (published rows, baselines, our DeepDTA)."""
-    if task == "affinity":
-        lines = [f"{'model':<26} {'CI':>6} {'MSE':>7}"]
-        lines += [f"{label + ' (published)':<26} {v['ci']:>6.3f} {v['mse']:>7.3f}" for label, v in published.items()]
-        lines += [f"{label + ' (ours)':<26} {v['ci']:>6.3f} {v['mse']:>7.3f}" for label, v in baselines.items()]
-        return lines + [f"{'DeepDTA (ours)':<26} {ours['ci']:>6.3f} {ours['mse']:>7.3f}"]
-    lines = [f"{'model':<34} {'AUROC':>6} {'AUPRC':>6}"]
-    lines += [f"{label + ' (published)':<34} {value:>6.3f} {'-':>6}" for label, value in published.items()]
-    lines += [f"{label + ' (ours)':<34} {v['auroc']:>6.3f} {v['auprc']:>6.3f}" for label, v in baselines.items()]
-    return lines + [f"{'DeepDTA CNN (ours)':<34} {ours['auroc']:>6.3f} {ours['auprc']:>6.3f}"]
+from dta_common import comparison_lines  # noqa: E402
 
 
 def main(argv=None):

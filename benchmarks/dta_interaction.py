@@ -17,6 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dta_common import comparison_lines  # noqa: E402
+
 PUBLISHED_AUROC = {"DrugBAN": 0.982, "issue target (CNN/GNN models)": 0.97}
 
 
@@ -66,12 +68,7 @@ def main(argv=None):
                    seconds_per_epoch_cpu=result["seconds_per_epoch"],
                    train_pairs_per_second_entity_batched=result["pairs_per_second"],
                    train_pairs_per_second_per_pair=per_pair_pps)
-    lines = [f"{'model':<34} {'AUROC':>6} {'AUPRC':>6}"]
-    for label, value in PUBLISHED_AUROC.items():
-        lines.append(f"{label + ' (published)':<34} {value:>6.3f} {'-':>6}")
-    for label, values in baselines.items():
-        lines.append(f"{label + ' (ours)':<34} {values['auroc']:>6.3f} {values['auprc']:>6.3f}")
-    lines.append(f"{'DeepDTA CNN (ours)':<34} {metrics['auroc']:>6.3f} {metrics['auprc']:>6.3f}")
+    lines = comparison_lines("interaction", PUBLISHED_AUROC, baselines, metrics)
     print("\n".join(lines), flush=True)
     notes = (
         f"Human {args.split} split (DrugBAN files): trained on train.csv ({len(split['train'])} pairs), epoch "

@@ -133,6 +133,20 @@ def _find_column(columns, candidates):
     return None
 
 
+def _checked_once(cache, value, check, what):
+    """``check(value)``, computed once per distinct value (big tables repeat drugs and proteins);
+    a failure is cached too and raised again as ``ValueError("{what}: ...")`` for every row."""
+    if value not in cache:
+        try:
+            cache[value] = check(value)
+        except ValueError as error:
+            cache[value] = error
+    result = cache[value]
+    if isinstance(result, ValueError):
+        raise ValueError(f"{what}: {result}")
+    return result
+
+
 def read_pairs(source, task: str | None = None, require_target: bool = True,
                name: str | None = None) -> PairData:
     """Read a CSV (path or DataFrame) with ``smiles``, ``sequence`` and ``affinity``/``label``.
@@ -194,22 +208,8 @@ def read_pairs(source, task: str | None = None, require_target: bool = True,
     for row, (smiles, sequence) in enumerate(zip(frame[smiles_column], frame[sequence_column])):
         where = f"{label} row {row + 1} (line {row + 2})"
         try:
-            if smiles not in smiles_cache:
-                try:
-                    smiles_cache[smiles] = canonicalize_smiles(smiles)
-                except ValueError as error:
-                    smiles_cache[smiles] = error
-            canonical = smiles_cache[smiles]
-            if isinstance(canonical, ValueError):
-                raise ValueError(f"invalid SMILES: {canonical}")
-            if sequence not in sequence_cache:
-                try:
-                    sequence_cache[sequence] = clean_sequence(sequence)
-                except ValueError as error:
-                    sequence_cache[sequence] = error
-            clean = sequence_cache[sequence]
-            if isinstance(clean, ValueError):
-                raise ValueError(f"invalid sequence: {clean}")
+            canonical = _checked_once(smiles_cache, smiles, canonicalize_smiles, "invalid SMILES")
+            clean = _checked_once(sequence_cache, sequence, clean_sequence, "invalid sequence")
             value = np.nan
             if raw_targets is not None:
                 text = str(raw_targets[row]).strip()

@@ -136,22 +136,13 @@ def plot_filters(model, path, limit=64):
     plt = _plt()
     conv = first_conv_layer(models.find_backbone(model))
     kernel = keras.ops.convert_to_numpy(conv.kernel)  # (kh, kw, in, out)
-    count = min(limit, kernel.shape[-1])
-    columns = min(8, count)
-    rows = -(-count // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.2 * rows), squeeze=False)
-    for index, axis in enumerate(axes.ravel()):
-        axis.axis("off")
-        if index >= count:
-            continue
+    def draw(axis, index):
         k = kernel[..., index]
         k = (k - k.min()) / (k.max() - k.min() + 1e-8)
         axis.imshow(k[..., 0] if k.shape[-1] != 3 else k, cmap="gray" if k.shape[-1] != 3 else None)
-    figure.suptitle(f"{conv.name}: {kernel.shape[0]}x{kernel.shape[1]} filters")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return Path(path)
+
+    return _save_grid(plt, min(limit, kernel.shape[-1]), 1.2, draw,
+                      f"{conv.name}: {kernel.shape[0]}x{kernel.shape[1]} filters", path)
 
 
 def plot_feature_maps(model, image, path, limit=32):
@@ -170,15 +161,21 @@ def plot_feature_maps(model, image, path, limit=32):
     for layer in cam.pre_layers:
         x = layer(x, training=False)
     maps = keras.ops.convert_to_numpy(probe(x, training=False))[0]
-    count = min(limit, maps.shape[-1])
+    return _save_grid(plt, min(limit, maps.shape[-1]), 1.4,
+                      lambda axis, index: axis.imshow(maps[..., index], cmap="viridis"),
+                      "first-layer feature maps", path)
+
+
+def _save_grid(plt, count, cell_inches, draw, title, path):
+    """A PNG grid of ``count`` panels, 8 per row; ``draw(axis, index)`` fills one panel."""
     columns = min(8, count)
     rows = -(-count // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(1.4 * columns, 1.4 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(cell_inches * columns, cell_inches * rows), squeeze=False)
     for index, axis in enumerate(axes.ravel()):
         axis.axis("off")
         if index < count:
-            axis.imshow(maps[..., index], cmap="viridis")
-    figure.suptitle("first-layer feature maps")
+            draw(axis, index)
+    figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
