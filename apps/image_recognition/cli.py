@@ -68,6 +68,8 @@ def build_parser():
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--learning-rate", type=float, default=1e-3)
     train.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay (0: Adam)")
+    train.add_argument("--label-smoothing", type=float, default=0.0,
+                       help="label smoothing of the cross-entropy target, in [0, 1) (airbench: 0.2)")
     train.add_argument("--augment", default="none", help=f"comma list of {', '.join(AUGMENTATIONS)} or none")
     train.add_argument("--image-size", type=_image_size, default=None,
                        help="N or HxW; images are resized (folders default to 64x64, named datasets keep "
@@ -169,7 +171,7 @@ def cmd_train(args):
         learning_rate=args.learning_rate, augment=args.augment, image_size=args.image_size,
         channels=args.channels, val_split=args.val_split, limit=args.limit, test_limit=args.test_limit,
         seed=args.seed, weight_decay=args.weight_decay, verbose=_verbose(args), classes=_classes(args.classes),
-        resume=not args.fresh)
+        resume=not args.fresh, label_smoothing=args.label_smoothing)
     _report_skipped(metrics, args.out)
     if not args.json:
         print(f"saved {metrics['model']} ({len(class_names)} classes: {', '.join(map(str, class_names[:10]))}"

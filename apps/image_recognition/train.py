@@ -13,6 +13,7 @@ import keras
 
 from apps.image_recognition import data as image_data
 from apps.image_recognition import models
+from shared.losses import SparseCategoricalCrossentropyWithLabelSmoothing
 
 log = logging.getLogger("cnnkit.image")
 
@@ -40,8 +41,12 @@ def fit(model, train, validation=None, epochs=1, batch_size=32, checkpoint_dir=N
     return model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
 
 
-def compile_for_training(model, learning_rate, total_steps, schedule="cosine", weight_decay=0.0):
-    """Re-compile with Adam(W) and a cosine learning-rate decay over ``total_steps``."""
+def compile_for_training(model, learning_rate, total_steps, schedule="cosine", weight_decay=0.0,
+                         label_smoothing=0.0):
+    """Re-compile with Adam(W) and a cosine learning-rate decay over ``total_steps``.
+
+    ``label_smoothing > 0`` swaps the softmax cross-entropy for its label-smoothed form.
+    """
     if schedule == "cosine" and total_steps > 0:
         rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=int(total_steps), alpha=0.01)
     elif schedule in ("constant", None) or total_steps <= 0:
@@ -50,7 +55,9 @@ def compile_for_training(model, learning_rate, total_steps, schedule="cosine", w
         raise ValueError(f"Unknown schedule {schedule!r}; expected 'cosine' or 'constant'.")
     optimizer = (keras.optimizers.AdamW(rate, weight_decay=weight_decay) if weight_decay
                  else keras.optimizers.Adam(rate))
-    model.compile(optimizer=optimizer, loss=model.default_loss(), metrics=model.default_metrics())
+    loss = (SparseCategoricalCrossentropyWithLabelSmoothing(label_smoothing) if label_smoothing
+            else model.default_loss())
+    model.compile(optimizer=optimizer, loss=loss, metrics=model.default_metrics())
     return model
 
 
@@ -173,7 +180,7 @@ def plot_curves(history: dict, path) -> Path:
 def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learning_rate=1e-3,
           augment=None, image_size=None, channels=None, val_split=0.0, limit=None, test_limit=None,
           seed=0, weight_decay=0.0, schedule="cosine", verbose="auto",
-          classes=None, backbone_kwargs=None, callbacks=None, resume=True):
+          classes=None, backbone_kwargs=None, callbacks=None, resume=True, label_smoothing=0.0):
     """Train a classifier on a named dataset or folder; save model, class names, log, curves.
 
     With ``out_dir`` a checkpoint is written every epoch (``out_dir/checkpoints``) and, with
@@ -189,7 +196,7 @@ def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learn
                                     prepared.mean, prepared.variance, augment=augment,
                                     learning_rate=learning_rate, seed=seed, backbone_kwargs=backbone_kwargs)
     compile_for_training(model, learning_rate, epochs * steps_per_epoch(prepared, batch_size),
-                         schedule=schedule, weight_decay=weight_decay)
+                         schedule=schedule, weight_decay=weight_decay, label_smoothing=label_smoothing)
     out = Path(out_dir) if out_dir else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
