@@ -19,10 +19,11 @@ def _last_json(capsys):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, data_available):
-    """A LeNet-5 trained for one epoch on 600 MNIST images, classes 0-9."""
+    """A LeNet-5 trained for one epoch on 600 MNIST images, classes 0-9, with label smoothing."""
     out = tmp_path_factory.mktemp("mnist_run")
     code = main(["train", "--data", "mnist", "--arch", "lenet5", "--limit", "600", "--test-limit", "200",
-                 "--epochs", "1", "--batch-size", "64", "--augment", "translate", "--out", str(out), "--json"])
+                 "--epochs", "1", "--batch-size", "64", "--augment", "translate", "--label-smoothing", "0.1",
+                 "--out", str(out), "--json"])
     assert code == 0
     return out
 
@@ -38,6 +39,15 @@ def test_train_writes_model_names_log_curves(trained):
         assert (trained / name).exists(), name
     assert json.loads((trained / "class_names.json").read_text())["class_names"] == [str(i) for i in range(10)]
     assert len((trained / "training_log.csv").read_text().strip().splitlines()) == 2
+
+
+def test_label_smoothing_is_saved_with_the_model(trained):
+    from apps.image_recognition.models import load_classifier
+    from shared.losses import SparseCategoricalCrossentropyWithLabelSmoothing
+
+    model, _ = load_classifier(trained)
+    assert isinstance(model.loss, SparseCategoricalCrossentropyWithLabelSmoothing)
+    assert model.loss.label_smoothing == 0.1
 
 
 def test_evaluate_json(trained, capsys, tmp_path):

@@ -12,13 +12,24 @@ def _tiny(num_classes=3, input_shape=(16, 16, 1), augment="translate,rotate"):
                                    augment=augment, backbone_kwargs={"width": 4})
 
 
-@pytest.mark.parametrize("arch", ["convnet", "resnet_small", "airbench", "lenet5", "all_conv", "googlenet"])
+@pytest.mark.parametrize("arch", ["convnet", "resnet_small", "airbench", "airbench94", "lenet5", "all_conv",
+                                  "googlenet"])
 def test_architectures_build_and_predict(arch):
     model = models.build_classifier(arch, (32, 32, 3), 4, augment="flip,crop")
     out = model.predict(np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32"), verbose=0)
     assert out.shape == (2, 4)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
     assert models.find_backbone(model).name in (arch, "resnet_small", "convnet", "airbench")
+
+
+def test_airbench94_pools_between_the_two_convolutions_of_each_group():
+    backbone = models.build_backbone("airbench94", (32, 32, 3), width=8)
+    assert backbone.count_params() > 0
+    # conv (32x32) -> pool -> conv (16x16): the second convolution of a group runs pooled.
+    assert backbone.get_layer("stage1_block1_conv").output.shape[1:3] == (32, 32)
+    assert backbone.get_layer("stage2_block1_conv").output.shape[1:3] == (16, 16)
+    assert backbone.get_layer("stage6_block1_conv").output.shape[1:] == (4, 4, 32)
+    assert backbone.output.shape[1:] == (32,)
 
 
 def test_unknown_arch_and_augment():
