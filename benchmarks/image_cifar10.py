@@ -1,16 +1,21 @@
 """CIFAR-10 time-to-accuracy on this machine (issue 3 target: >= 90% test accuracy).
 
-A reduced, honest run: ``resnet_small`` (3x3 stem + three residual stages, batch norm, global
-average pooling), flip + 4-pixel crop/translate augmentation, AdamW with cosine decay, trained
-on all 50,000 training JPEGs for as many epochs as the wall-time budget allows, scored on the
-10,000 test images after every epoch (the accuracy-vs-time curve). The last epoch is the result.
+An honest CPU run of an airbench-style net (``--arch airbench94``: conv -> pool -> conv groups of
+64/256/256 maps, batch norm, GELU), flip + 4-pixel crop augmentation, AdamW with cosine decay
+and optional label smoothing, trained on all 50,000 training JPEGs for ``--epochs`` (stopped
+early only by ``--budget-s``), scored on the 10,000 test images after every epoch (the
+accuracy-vs-time curve). The last epoch is the result, reported without test-time augmentation,
+with flip TTA and with airbench's flip + 1-pixel translate TTA.
 
-    CNNKIT_DATA=../shared/data python benchmarks/image_cifar10.py --epochs 5 --width 16
+    CNNKIT_DATA=../shared/data python benchmarks/image_cifar10.py --arch airbench94 --width 64 \
+        --epochs 20 --label-smoothing 0.2 --precision auto
+    CNNKIT_DATA=../shared/data python benchmarks/image_cifar10.py --score-saved --name image_cifar10
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -18,7 +23,44 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from shared import data as shared_data  # noqa: E402
-from shared.benchmarking import cpu_has_bf16, write_result  # noqa: E402
+from shared.benchmarking import RESULTS, cpu_has_bf16, update_result, write_result  # noqa: E402
+
+TTA_REFERENCES = {
+    "test_accuracy_flip_tta": "airbench94 (Jordan 2024, with flip TTA): 0.94",
+    "test_accuracy_flip_translate_tta": "airbench94 (Jordan 2024, its flip + 1-pixel translate TTA): 0.94",
+}
+
+
+def score_test_set(model):
+    """Test accuracy without TTA, with flip TTA and with airbench's flip + translate TTA."""
+    from sklearn.metrics import accuracy_score
+
+    from apps.image_recognition import data as image_data
+    from apps.image_recognition.tta import predict_with_tta
+
+    test = image_data.load_cifar10()
+    return {f"test_accuracy{suffix}": round(float(accuracy_score(
+                test.y_test, predict_with_tta(model, test.x_test, mode, batch_size=512).argmax(axis=1))), 5)
+            for suffix, mode in (("", "none"), ("_flip_tta", "flip"), ("_flip_translate_tta", "flip_translate"))}
+
+
+def score_saved(name):
+    """Re-score the model a finished run saved in the cache and merge the TTA figures into its result."""
+    from apps.image_recognition import models
+
+    start = time.time()
+    model, _ = models.load_classifier(shared_data.cache_dir("image_recognition", "bench", name) / "model.keras")
+    scores = score_test_set(model)
+    record = json.loads((RESULTS / f"{name}.json").read_text())
+    # Figures the training run measured stay; only missing ones are added. The re-score runs in
+    # float32 (training used mixed bfloat16), so it can differ from them by a few test images.
+    added = {key: value for key, value in scores.items() if key not in record["metrics"]}
+    update_result(name, {"metrics": {**record["metrics"], **added},
+                         "references": {**record["references"], **TTA_REFERENCES}},
+                  note=f"the saved model re-scored in float32 with test-time augmentation: {scores}; "
+                       f"added {sorted(added)}", wall_time_s=time.time() - start)
+    print(scores)
+    return 0
 
 
 def main(argv=None):
@@ -36,11 +78,14 @@ def main(argv=None):
     parser.add_argument("--precision", choices=("auto", "float32", "bf16"), default="float32",
                         help="mixed bfloat16 is about 1.5x faster on CPUs with AMX/AVX512-BF16 (auto: use it there)")
     parser.add_argument("--resume", action="store_true", help="continue a killed run from its checkpoint")
+    parser.add_argument("--score-saved", action="store_true",
+                        help="no training: re-score the model saved by the run called --name (TTA figures)")
     args = parser.parse_args(argv)
+    if args.score_saved:
+        return score_saved(args.name)
 
     import keras
     from image_common import TimeToAccuracy
-    from sklearn.metrics import accuracy_score
 
     from apps.image_recognition import data as image_data
     from apps.image_recognition import train as image_train
@@ -59,17 +104,12 @@ def main(argv=None):
         augment="flip,crop", learning_rate=args.learning_rate, weight_decay=args.weight_decay, limit=args.limit,
         seed=0, verbose=2, callbacks=[timer], resume=args.resume, backbone_kwargs=backbone_kwargs,
         label_smoothing=args.label_smoothing)
-    test = image_data.load_cifar10()
-    probabilities = model.predict(test.x_test.astype("float32"), batch_size=512, verbose=0)
-    accuracy = float(accuracy_score(test.y_test, probabilities.argmax(axis=1)))
-    # Flip test-time augmentation (airbench's evaluation): average the image and its mirror.
-    mirrored = model.predict(test.x_test[:, :, ::-1].astype("float32"), batch_size=512, verbose=0)
-    accuracy_tta = float(accuracy_score(test.y_test, (probabilities + mirrored).argmax(axis=1)))
+    scores = score_test_set(model)
+    accuracy, accuracy_tta = scores["test_accuracy"], scores["test_accuracy_flip_translate_tta"]
     wall = time.time() - start
     train_seconds = timer.rows[-1]["seconds"] if timer.rows else None
     metrics = {
-        "test_accuracy": round(accuracy, 5),
-        "test_accuracy_flip_tta": round(accuracy_tta, 5),
+        **scores,
         "epochs_run": len(timer.rows),
         "train_seconds_cpu_machine": train_seconds,
         "seconds_to_70": timer.first_reaching(0.70),
@@ -83,7 +123,7 @@ def main(argv=None):
     }
     references = {
         "test_accuracy": "issue target >= 0.90; airbench94 (Jordan 2024): 0.94",
-        "test_accuracy_flip_tta": "airbench94 (Jordan 2024, with flip TTA): 0.94",
+        **TTA_REFERENCES,
         "seconds_to_94": "3.29 s on one A100 (airbench94, '94% on CIFAR-10 in 3.29 seconds on a single GPU', 2024)",
         "seconds_to_90": "issue target: reach >= 0.90 (no published CPU time)",
     }
@@ -91,8 +131,8 @@ def main(argv=None):
         f"{args.arch} width {args.width}, flip + crop(4 px) augmentation, AdamW lr {args.learning_rate} "
         f"wd {args.weight_decay} cosine, label smoothing {args.label_smoothing}, batch {args.batch_size}, {'mixed bfloat16' if bf16 else 'float32'}, "
         f"{len(timer.rows)} epoch(s) of a planned {args.epochs}, budget {args.budget_s:.0f} s, on a 2-core CPU "
-        f"(no GPU). Reached {accuracy * 100:.2f}% test accuracy ({accuracy_tta * 100:.2f}% with flip test-time "
-        f"augmentation). The issue's >= 90% target is {'MET' if accuracy >= 0.9 else 'NOT met'} without TTA. "
+        f"(no GPU). Reached {accuracy * 100:.2f}% test accuracy ({accuracy_tta * 100:.2f}% with airbench's flip + "
+        f"translate test-time augmentation). The issue's >= 90% target is {'MET' if accuracy >= 0.9 else 'NOT met'} without TTA. "
         "No model selection: the last epoch is scored; the test set is also scored after every epoch for the "
         "accuracy-vs-time `curve` only. JPEG re-encoded CIFAR-10 (lossy) is used, as in the data manifest.")
     write_result(args.name, metrics, references, wall_time_s=wall, notes=notes, extra={"curve": timer.rows})

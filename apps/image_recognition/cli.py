@@ -54,6 +54,7 @@ def _data_arguments(parser):
 def build_parser():
     from apps.image_recognition.export import FORMATS
     from apps.image_recognition.models import ARCHITECTURES, AUGMENTATIONS
+    from apps.image_recognition.tta import TTA_MODES
 
     parser = argparse.ArgumentParser(
         prog="cnnkit image", description=__doc__, epilog=EPILOG,
@@ -85,6 +86,9 @@ def build_parser():
     _data_arguments(evaluate)
     evaluate.add_argument("--split", choices=("test", "train"), default="test")
     evaluate.add_argument("--worst", type=int, default=16, help="mistakes drawn in worst_mistakes.png")
+    evaluate.add_argument("--tta", choices=TTA_MODES, default="none",
+                          help="test-time augmentation: average over mirrored (flip) and 1-pixel shifted "
+                               "(flip_translate, airbench's evaluation) copies")
     add_common_arguments(evaluate)
 
     predict = commands.add_parser("predict", help="top-k labels with probabilities for files or folders")
@@ -190,7 +194,7 @@ def cmd_evaluate(args):
         raise ValueError("--classes is not used by evaluate; the model's classes are matched by name.")
     metrics = evaluate.evaluate(model, class_names, args.data, split=args.split, out_dir=out,
                                 limit=args.test_limit or args.limit, seed=args.seed, val_split=args.val_split,
-                                worst=args.worst)
+                                worst=args.worst, tta=args.tta)
     _report_skipped(metrics, out)
     if not args.json:
         line = f"accuracy {metrics['accuracy']:.4f} on {metrics['images']} images"

@@ -10,6 +10,7 @@ import numpy as np
 
 from apps.image_recognition import data as image_data
 from apps.image_recognition import models
+from apps.image_recognition.tta import predict_with_tta
 
 
 def _plt():
@@ -67,18 +68,21 @@ def load_eval_data(source, model, split="test", limit=None, seed=0, val_split=0.
 
 
 def evaluate(model, class_names, source, split="test", out_dir=None, limit=None, seed=0,
-             val_split=0.0, worst=16):
-    """Score ``model`` on a data source; write confusion-matrix and worst-mistakes PNGs."""
+             val_split=0.0, worst=16, tta="none"):
+    """Score ``model`` on a data source; write confusion-matrix and worst-mistakes PNGs.
+
+    ``tta`` (``"flip"``, ``"flip_translate"``) averages predictions over transformed copies.
+    """
     from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, top_k_accuracy_score
 
     x, y_data, data_classes, skipped, names = load_eval_data(source, model, split, limit, seed, val_split)
     mapping = check_class_match(class_names, data_classes, source)
     y = mapping[y_data]
-    probabilities = predict_arrays(model, x)
+    probabilities = predict_with_tta(model, x, tta)
     predicted = probabilities.argmax(axis=1)
     labels = np.arange(len(class_names))
     metrics = {
-        "data": str(source), "split": split, "images": int(len(y)),
+        "data": str(source), "split": split, "images": int(len(y)), "tta": tta,
         "accuracy": float(accuracy_score(y, predicted)),
         "skipped_files": skipped.count, "skipped_names": skipped.files[:50],
     }

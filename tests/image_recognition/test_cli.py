@@ -52,10 +52,10 @@ def test_label_smoothing_is_saved_with_the_model(trained):
 
 def test_evaluate_json(trained, capsys, tmp_path):
     code = main(["evaluate", "--model", str(trained / "model.keras"), "--data", "mnist", "--test-limit", "300",
-                 "--out", str(tmp_path), "--json"])
+                 "--out", str(tmp_path), "--tta", "flip_translate", "--json"])
     assert code == 0
     metrics = _last_json(capsys)
-    assert metrics["images"] == 300 and 0.0 <= metrics["accuracy"] <= 1.0
+    assert metrics["images"] == 300 and 0.0 <= metrics["accuracy"] <= 1.0 and metrics["tta"] == "flip_translate"
     assert metrics["top5_accuracy"] >= metrics["accuracy"]
     assert set(metrics["per_class"]) == {str(i) for i in range(10)}
     assert sum(row["support"] for row in metrics["per_class"].values()) == 300

@@ -107,3 +107,32 @@ def test_export_formats(tmp_path):
     if keras.backend.backend() == "tensorflow":
         saved = export.export_model(model, tmp_path / "sm", "savedmodel", ["a", "b", "c"])
         assert (saved / "saved_model.pb").exists() and (saved / "labels.txt").read_text().split() == ["a", "b", "c"]
+
+
+class CornerPixelModel(keras.Model):
+    """A 2-class 'model' whose score is the image's top-left pixel: easy to predict by hand."""
+
+    def __init__(self):
+        super().__init__(name="corner_pixel")
+
+    def call(self, x):
+        corner = x[:, 0, 0, 0]
+        return keras.ops.stack([corner, 1.0 - corner], axis=1)
+
+
+def test_tta_views_average_as_airbench_does():
+    from apps.image_recognition.tta import predict_with_tta
+
+    x = np.zeros((1, 3, 3, 1), "float32")
+    x[0, :, :, 0] = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]]
+    model = CornerPixelModel()
+    np.testing.assert_allclose(predict_with_tta(model, x, "none")[0, 0], 0.1, rtol=1e-6)
+    np.testing.assert_allclose(predict_with_tta(model, x, "flip")[0, 0], (0.1 + 0.3) / 2, rtol=1e-6)
+    # shifted views with reflect padding: up-left corner is x[1, 1] = 0.5, its mirror x[1, 1] too;
+    # down-right starts at x[1, 1] = 0.5, its mirror at x[1, 1] = 0.5.
+    flip = (0.1 + 0.3) / 2
+    np.testing.assert_allclose(predict_with_tta(model, x, "flip_translate")[0, 0], 0.5 * flip + 0.5 * 0.5, rtol=1e-6)
+    with pytest.raises(ValueError, match="Unknown test-time augmentation 'rotate'"):
+        predict_with_tta(model, x, "rotate")
+    with pytest.raises(ValueError, match=r"needs images shaped \(N, H, W, C\)"):
+        predict_with_tta(model, x[0], "flip")
