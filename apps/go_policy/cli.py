@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="batches per epoch (default: all training positions)")
     train.add_argument("--learning-rate", type=float, default=1e-3)
     train.add_argument("--max-minutes", type=float, default=None, help="stop training after this wall time")
+    train.add_argument("--anneal", action="store_true",
+                       help="cosine-decay the learning rate to 1%% of --learning-rate over --max-minutes")
     add_common_arguments(train, out_default="runs/go_policy")
 
     evaluate = commands.add_parser("evaluate", help="top-1 / top-5 move prediction on SGF games")
@@ -132,7 +134,7 @@ def _train(args):
         batch_size=args.batch_size, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
         max_games=args.max_games, max_minutes=args.max_minutes, learning_rate=args.learning_rate,
         workers=args.workers, seed=args.seed, progress=not args.json, verbose=0 if args.json else "auto",
-        command=command,
+        command=command, anneal=args.anneal,
     )
     summary.pop("history", None)
     _print(summary, args)

@@ -16,16 +16,37 @@ from apps.go_policy.position_dataset import PositionDataset
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stop training cleanly after ``minutes`` of wall time (checked after every batch)."""
+    """Stop training cleanly after ``minutes`` of wall time (checked after every batch).
 
-    def __init__(self, minutes: float | None):
+    With ``anneal`` the learning rate also follows a cosine from its starting value down to
+    ``final_fraction`` of it over the budget: a time-limited run then ends at a low rate, as a
+    step-planned cosine schedule would, although the number of steps is not known in advance.
+    """
+
+    def __init__(self, minutes: float | None, anneal: bool = False, final_fraction: float = 0.01):
         super().__init__()
+        if anneal and not minutes:
+            raise ValueError("annealing the learning rate over the time budget needs --max-minutes.")
         self.seconds = None if minutes is None else float(minutes) * 60.0
+        self.anneal = anneal
+        self.final_fraction = float(final_fraction)
         self.start = None
         self.stopped = False
+        self.initial_learning_rate = None
+
+    def learning_rate_at(self, elapsed_seconds: float) -> float:
+        progress = min(max(elapsed_seconds / self.seconds, 0.0), 1.0)
+        cosine = 0.5 * (1.0 + np.cos(np.pi * progress))
+        return self.initial_learning_rate * (self.final_fraction + (1.0 - self.final_fraction) * cosine)
 
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter()
+        if self.anneal and self.initial_learning_rate is None:
+            self.initial_learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.anneal:
+            self.model.optimizer.learning_rate = self.learning_rate_at(time.perf_counter() - self.start)
 
     def on_train_batch_end(self, batch, logs=None):
         if self.seconds is not None and time.perf_counter() - self.start > self.seconds:
@@ -112,7 +133,7 @@ def evaluate_policy(model, sources, max_games=None, max_positions=None, split="a
 def train_policy(sources, out, features="small", depth=6, filters=48, batch_size=128, epochs=10,
                  steps_per_epoch=None, max_games=None, max_minutes=None, learning_rate=1e-3,
                  workers=2, seed=0, validation_positions=4096, test_positions=20000,
-                 progress=True, verbose="auto", command=None) -> dict:
+                 progress=True, verbose="auto", command=None, anneal=False) -> dict:
     """Encode ``sources``, train a policy network, save ``out/policy.keras`` and metrics.
 
     Returns a summary with validation and test top-1 / top-5, training and encoding
@@ -121,6 +142,7 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
     """
     from shared.training import fit
 
+    budget = TimeBudget(max_minutes, anneal=anneal)  # checks its arguments before the long encode
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
@@ -136,7 +158,6 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
         x_val, y_val, _ = load_positions(validation_paths, validation_positions)
         validation = (x_val, y_val)
     model = build_policy_network(features, depth=depth, filters=filters, learning_rate=learning_rate)
-    budget = TimeBudget(max_minutes)
     throughput = Throughput(batch_size)
     start = time.perf_counter()
     history = fit(model, train_data, validation=validation, epochs=epochs, batch_size=batch_size,
@@ -148,7 +169,8 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
     summary = {
         "model": str(model_path), "features": manifest["features"], "planes": manifest["planes"],
         "depth": depth, "filters": filters, "parameters": int(model.count_params()),
-        "batch_size": batch_size, "epochs_run": len(history.history.get("loss", [])),
+        "batch_size": batch_size, "learning_rate": learning_rate, "anneal_over_time_budget": anneal,
+        "epochs_run": len(history.history.get("loss", [])),
         "stopped_by_time_budget": budget.stopped, "train_seconds": round(train_seconds, 1),
         "train_positions_seen_this_run": throughput.positions,
         "train_positions_per_s": round(throughput.positions_per_s, 1),

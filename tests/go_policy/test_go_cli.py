@@ -15,9 +15,10 @@ def test_train_then_evaluate_json(small_sgf_folder, tmp_path, monkeypatch, capsy
     monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "run"
     code = main(["train", "--sgf", str(small_sgf_folder), "--out", str(out), "--depth", "2", "--filters", "4",
-                 "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "32", "--workers", "1", "--json"])
+                 "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "32", "--workers", "1", "--max-minutes", "30", "--anneal", "--json"])
     assert code == 0
     summary = last_json(capsys)
+    assert summary["anneal_over_time_budget"] is True and not summary["stopped_by_time_budget"]
     assert summary["dataset"]["games_used"] == 4
     assert summary["dataset"]["skipped_by_reason"]["malformed sgf"] == 1
     assert summary["train_positions_seen_this_run"] == 64

@@ -78,3 +78,28 @@ def test_engine_passes_after_an_opponent_pass_when_ahead(tiny_model):
     board = Board(9, komi=-1)
     board.play(None)
     assert engine.select_move(board) is not None  # white is behind: it keeps playing
+
+
+def test_time_budget_anneals_the_learning_rate_by_cosine():
+    from apps.go_policy.training import TimeBudget
+
+    budget = TimeBudget(minutes=10, anneal=True, final_fraction=0.01)
+    budget.initial_learning_rate = 1e-3
+    assert budget.learning_rate_at(0) == pytest.approx(1e-3)
+    assert budget.learning_rate_at(300) == pytest.approx(1e-3 * (0.01 + 0.99 * 0.5))
+    assert budget.learning_rate_at(600) == pytest.approx(1e-5)
+    assert budget.learning_rate_at(9999) == pytest.approx(1e-5)  # held at the floor after the budget
+    with pytest.raises(ValueError, match="needs --max-minutes"):
+        TimeBudget(minutes=None, anneal=True)
+
+
+def test_time_budget_lowers_the_rate_during_fit():
+    from apps.go_policy.training import TimeBudget
+
+    model = build_policy_network("minimal", depth=1, filters=4, learning_rate=1e-2)
+    x = np.zeros((64, 9, 9, 4), "float32")
+    y = np.zeros(64, "int64")
+    budget = TimeBudget(minutes=1e-9, anneal=True)  # the budget is spent at once: the rate drops to its floor
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[budget])
+    assert budget.stopped
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-4)
