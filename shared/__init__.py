@@ -1,12 +1,12 @@
 """cnnkit's reusable CNN core: backbone, layers, tasks, fine-tuning, training, data."""
 
-from shared import architectures, data, finetune, layers
+from shared import architectures, data, finetune, layers, losses  # losses: registers saved-model classes
 from shared.backbone import Backbone
 from shared.tasks import Classifier, MultiLabelClassifier, Regressor, Task
 
 __all__ = [
     "Backbone", "Classifier", "MultiLabelClassifier", "Regressor", "Task",
-    "architectures", "data", "finetune", "layers", "training",
+    "architectures", "data", "finetune", "layers", "losses", "training",
 ]
 
 

@@ -48,6 +48,13 @@ def test_label_smoothing_is_saved_with_the_model(trained):
     model, _ = load_classifier(trained)
     assert isinstance(model.loss, SparseCategoricalCrossentropyWithLabelSmoothing)
     assert model.loss.label_smoothing == 0.1
+    # a fresh process (nothing imported yet but the loader) finds the registered loss class too
+    script = ("from apps.image_recognition.models import load_classifier; import sys; "
+              "model, _ = load_classifier(sys.argv[1]); print(type(model.loss).__name__, model.loss.label_smoothing)")
+    result = subprocess.run([sys.executable, "-c", script, str(trained)], capture_output=True, text=True,
+                            cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-2:] == ["SparseCategoricalCrossentropyWithLabelSmoothing", "0.1"]
 
 
 def test_evaluate_json(trained, capsys, tmp_path):
