@@ -3,8 +3,8 @@
     CNNKIT_DATA=../shared/data python benchmarks/go_accuracy.py --games 200
 
 The preset was trained on games of shard 1 only (its training command and curve are
-in apps/go_policy/presets/policy_small.json); shard 12 is held out, so its games are
-a fair test. Accuracy is given overall and by game phase, next to the published
+in the ``.json`` beside it in apps/go_policy/presets/); shard 12 is held out, so its games
+are a fair test. The figures are also written into that record. Accuracy is given overall and by game phase, next to the published
 figures: Clark & Storkey (2015) 44.4% (8-layer CNN, GoGoD), Maddison et al. (2015)
 55.2%, AlphaGo's SL policy (Silver et al. 2016) 55.7% / 57.0% (full features).
 """
@@ -49,15 +49,22 @@ def main():
     }
     references = {"top1": "0.444 (Clark & Storkey 2015, 8 layers); 0.552-0.570 (Maddison 2015; AlphaGo SL)",
                   "top5": "-"}
-    notes = (f"Held-out {args.shard}, first {args.games} games, every non-pass move. The preset is a "
-             f"{preset.get('depth')}x{preset.get('filters')} network on the {len(preset.get('features', []))}-group "
-             f"small feature set ({preset.get('planes')} planes), trained for {preset.get('train_minutes')} minutes "
-             f"on a shared 2-core CPU ({preset.get('train_positions_seen')} training positions seen, "
-             "one pass over fewer than 1,000 games). The published networks were trained for days on GPUs "
+    notes = (f"Held-out {args.shard}, first {args.games} games, every non-pass move. The preset "
+             f"({DEFAULT_PRESET.name}) is a {preset.get('depth')}x{preset.get('filters')} network on the "
+             f"{len(preset.get('features', []))}-group small feature set ({preset.get('planes')} planes), trained for "
+             f"{preset.get('train_minutes')} minutes on a 2-core CPU ({preset.get('train_positions_seen')} training "
+             f"positions seen; {preset.get('trained_on')}). The published networks were trained for days on GPUs "
              "over millions of positions: the gap to 44% and to 55-57% is compute and data, not the "
              "method. `cnnkit go train --depth 13 --filters 192 --features full` builds the AlphaGo-size "
              "network for a GPU (JAX or TensorFlow backend). Raw network output (no legality masking) is scored.")
     write_result("go_accuracy", result, references, wall_time_s=time.perf_counter() - start, notes=notes)
+    preset["measured_accuracy_held_out"] = {
+        "source": f"go_pro {args.shard}, first {args.games} games (never used in training)",
+        "command": f"CNNKIT_DATA=../shared/data python benchmarks/go_accuracy.py --games {args.games}",
+        "positions": metrics["positions"], "top1": metrics["top1"], "top5": metrics["top5"],
+        "by_phase": metrics["by_phase"],
+    }
+    DEFAULT_PRESET.with_suffix(".json").write_text(json.dumps(preset, indent=1) + "\n")
     print(result)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from shared.cli_utils import add_common_arguments, emit_json, fail, seed_everything
 
 PRESETS = Path(__file__).resolve().parent / "presets"
-DEFAULT_PRESET = PRESETS / "policy_small.keras"
+DEFAULT_PRESET = PRESETS / "policy_medium.keras"
 
 
 def _sgf_argument(parser):

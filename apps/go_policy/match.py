@@ -148,6 +148,10 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
             if max_minutes is not None and time.perf_counter() - start > 60 * max_minutes and records:
                 break
             colour = BLACK if index % 2 == 0 else WHITE
+            try:  # a per-game seed: otherwise two deterministic engines replay the same game
+                opponent.send(f"set_random_seed {index + 1}")
+            except ValueError:
+                pass  # an opponent without the GNU Go extension plays as it is
             game_start = time.perf_counter()
             game = play_game(engine, opponent, size, komi, colour, max_moves)
             game["engine_colour"] = "B" if colour == BLACK else "W"

@@ -1,0 +1,65 @@
+"""Package a finished ``cnnkit go train`` run as the shipped preset (model + its record).
+
+    CNNKIT_DATA=../shared/data python benchmarks/go_preset.py --run runs/go_medium --name policy_medium
+    CNNKIT_DATA=../shared/data python benchmarks/go_accuracy.py --games 200   # adds the held-out accuracy
+
+Copies ``RUN/policy.keras`` to ``apps/go_policy/presets/NAME.keras`` and writes ``NAME.json``
+with the training command, the network, the data and throughput figures and the run's own
+validation and test-split accuracy from ``RUN/summary.json``. The preset must stay <= 5 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRESETS = ROOT / "apps" / "go_policy" / "presets"
+MAX_BYTES = 5 * 1024 * 1024
+KEPT = ("depth", "filters", "features", "planes", "parameters", "batch_size", "learning_rate",
+        "anneal_over_time_budget", "epochs_run", "stopped_by_time_budget", "positions", "games", "dataset",
+        "encode_positions_per_s")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", required=True, help="the --out folder of a finished `cnnkit go train`")
+    parser.add_argument("--name", default="policy_medium")
+    parser.add_argument("--trained-on", required=True, help="one line on the training games, for the record")
+    parser.add_argument("--machine", required=True, help="one line on the machine and its load, for the record")
+    args = parser.parse_args(argv)
+
+    run = Path(args.run)
+    summary_file, model_file = run / "summary.json", run / "policy.keras"
+    for needed in (summary_file, model_file):
+        if not needed.is_file():
+            raise SystemExit(f"--run {run}: {needed.name} is missing (is the training finished?)")
+    if model_file.stat().st_size > MAX_BYTES:
+        raise SystemExit(f"{model_file} is {model_file.stat().st_size / 1e6:.1f} MB; a preset must be <= 5 MB")
+    summary = json.loads(summary_file.read_text())
+    command = (summary.get("command") or "").replace(str(run), "runs/" + args.name)
+    record = {
+        "model": f"{args.name}.keras",
+        "command": "CNNKIT_DATA=../shared/data " + command,
+        "trained_on": args.trained_on,
+        "machine": args.machine,
+        **{key: summary.get(key) for key in KEPT},
+        "train_minutes": round(summary["train_seconds"] / 60.0, 1),
+        "train_positions_seen": summary["train_positions_seen_this_run"],
+        "train_positions_per_s": summary["train_positions_per_s"],
+        "validation_4096_positions": summary.get("validation"),
+        "test_split": summary.get("test"),
+        "history": summary.get("history"),
+    }
+    PRESETS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model_file, PRESETS / f"{args.name}.keras")
+    (PRESETS / f"{args.name}.json").write_text(json.dumps(record, indent=1) + "\n")
+    print(f"wrote {PRESETS / args.name}.keras and .json ({model_file.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
