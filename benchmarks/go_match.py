@@ -11,6 +11,7 @@ Maddison et al. 2015) won 86-97% against GNU Go with the network alone.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -104,13 +105,17 @@ def summarise(args):
     metrics = _win_metrics(records)
     metrics["opponent"] = f"GNU Go 3.8 level {args.level}"
     references = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
-    notes = ("Summarised from the finished games of a run that was stopped at the deadline "
+    from apps.go_policy.cli import DEFAULT_PRESET
+
+    preset = json.loads(DEFAULT_PRESET.with_suffix(".json").read_text())
+    held_out = (preset.get("measured_accuracy_held_out") or {}).get("top1")
+    notes = ("Summarised from the finished games of a run that stopped early "
              f"(`benchmarks/go_match.py --games {args.games} --parallel {args.parallel} --max-minutes "
-             f"{args.max_minutes} --max-moves {args.max_moves}`): GNU Go level 10 needed about 7 s per move on "
-             "the shared, overloaded 2-core CPU, so a 250-move game took about 15 minutes. Komi 7.5; each game "
-             "scored by GNU Go's final_score (dead stones removed), at move 250 if it had not ended. The preset "
-             "is a small CPU-trained network (32% top-1, see go_accuracy) playing without search, far from the "
-             "44-57% networks of the papers. Games: " +
+             f"{args.max_minutes} --max-moves {args.max_moves}`): see the README for why it stopped. Komi 7.5; each "
+             "game scored by GNU Go's final_score (dead stones removed), at move 250 if it had not ended. "
+             f"The preset ({DEFAULT_PRESET.name}, {preset.get('depth')}x{preset.get('filters')}, "
+             f"{held_out if held_out is None else round(100 * held_out, 1)}% held-out top-1) plays without search, "
+             "far from the 44-57% networks of the papers. Games: " +
              "; ".join(f"engine {g['engine_colour']} {g['result']} {g['moves']} moves" for g in records))
     write_result(f"go_match_{args.size}x{args.size}_level{args.level}", metrics, references,
                  command=f"benchmarks/go_match.py --summarise-only (games of: --games {args.games} --parallel "
