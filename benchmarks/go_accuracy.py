@@ -4,9 +4,10 @@
 
 The preset was trained on games of shard 1 only (its training command and curve are
 in the ``.json`` beside it in apps/go_policy/presets/); shard 12 is held out, so its games
-are a fair test. The figures are also written into that record. Accuracy is given overall and by game phase, next to the published
-figures: Clark & Storkey (2015) 44.4% (8-layer CNN, GoGoD), Maddison et al. (2015)
-55.2%, AlphaGo's SL policy (Silver et al. 2016) 55.7% / 57.0% (full features).
+are a fair test. The figures are also written into that record. Accuracy is given overall
+and by game phase, next to the published figures: Clark & Storkey (2015) 44.4% (8-layer
+CNN, GoGoD), Maddison et al. (2015) 55.2%, AlphaGo's SL policy (Silver et al. 2016) 55.7% /
+57.0% (full features).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Package a finished ``cnnkit go train`` run as the shipped preset (model + its record).
 
-    CNNKIT_DATA=../shared/data python benchmarks/go_preset.py --run runs/go_medium --name policy_medium
+    python benchmarks/go_preset.py --run runs/policy_medium --name policy_medium \
+        --trained-on "first 3,000 games of shard 1" --machine "2-core CPU, quiet"
     CNNKIT_DATA=../shared/data python benchmarks/go_accuracy.py --games 200   # adds the held-out accuracy
 
 Copies ``RUN/policy.keras`` to ``apps/go_policy/presets/NAME.keras`` and writes ``NAME.json``

@@ -36,11 +36,11 @@ def score_test_set(model):
     from sklearn.metrics import accuracy_score
 
     from apps.image_recognition import data as image_data
-    from apps.image_recognition.tta import predict_with_tta
+    from apps.image_recognition.tta import tta_probabilities
 
     test = image_data.load_cifar10()
-    return {f"test_accuracy{suffix}": round(float(accuracy_score(
-                test.y_test, predict_with_tta(model, test.x_test, mode, batch_size=512).argmax(axis=1))), 5)
+    probabilities = tta_probabilities(model, test.x_test, batch_size=512)
+    return {f"test_accuracy{suffix}": round(float(accuracy_score(test.y_test, probabilities[mode].argmax(axis=1))), 5)
             for suffix, mode in (("", "none"), ("_flip_tta", "flip"), ("_flip_translate_tta", "flip_translate"))}
 
 
@@ -98,7 +98,8 @@ def main(argv=None):
     decode_seconds = time.time() - start
     timer = TimeToAccuracy(budget_s=args.budget_s)
     out = shared_data.cache_dir("image_recognition", "bench", args.name)
-    backbone_kwargs = {"width": args.width} if args.arch in ("resnet_small", "convnet", "airbench", "airbench94") else None
+    widened = ("resnet_small", "convnet", "airbench", "airbench94")
+    backbone_kwargs = {"width": args.width} if args.arch in widened else None
     model, _, info = image_train.train(
         "cifar10", arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, out_dir=out,
         augment="flip,crop", learning_rate=args.learning_rate, weight_decay=args.weight_decay, limit=args.limit,
@@ -129,10 +130,12 @@ def main(argv=None):
     }
     notes = (
         f"{args.arch} width {args.width}, flip + crop(4 px) augmentation, AdamW lr {args.learning_rate} "
-        f"wd {args.weight_decay} cosine, label smoothing {args.label_smoothing}, batch {args.batch_size}, {'mixed bfloat16' if bf16 else 'float32'}, "
+        f"wd {args.weight_decay} cosine, label smoothing {args.label_smoothing}, batch {args.batch_size}, "
+        f"{'mixed bfloat16' if bf16 else 'float32'}, "
         f"{len(timer.rows)} epoch(s) of a planned {args.epochs}, budget {args.budget_s:.0f} s, on a 2-core CPU "
         f"(no GPU). Reached {accuracy * 100:.2f}% test accuracy ({accuracy_tta * 100:.2f}% with airbench's flip + "
-        f"translate test-time augmentation). The issue's >= 90% target is {'MET' if accuracy >= 0.9 else 'NOT met'} without TTA. "
+        f"translate test-time augmentation). The issue's >= 90% target is "
+        f"{'MET' if accuracy >= 0.9 else 'NOT met'} without TTA. "
         "No model selection: the last epoch is scored; the test set is also scored after every epoch for the "
         "accuracy-vs-time `curve` only. JPEG re-encoded CIFAR-10 (lossy) is used, as in the data manifest.")
     write_result(args.name, metrics, references, wall_time_s=wall, notes=notes, extra={"curve": timer.rows})

@@ -10,7 +10,7 @@ import numpy as np
 
 from apps.image_recognition import data as image_data
 from apps.image_recognition import models
-from apps.image_recognition.tta import predict_with_tta
+from apps.image_recognition.tta import predict_arrays, predict_with_tta
 
 
 def _plt():
@@ -31,10 +31,6 @@ def check_class_match(model_classes, data_classes, source):
             f"{missing} that the model does not know. Model classes: {list(model_classes)}; data "
             f"classes: {list(data_classes)}. Use `cnnkit image finetune --add-classes` to add classes.")
     return np.asarray([list(model_classes).index(c) for c in data_classes], dtype=np.int32)
-
-
-def predict_arrays(model, x, batch_size=256):
-    return model.predict(np.asarray(x, dtype="float32"), batch_size=batch_size, verbose=0)
 
 
 def load_eval_data(source, model, split="test", limit=None, seed=0, val_split=0.0):

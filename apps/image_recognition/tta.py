@@ -12,28 +12,41 @@ import numpy as np
 TTA_MODES = ("none", "flip", "flip_translate")
 
 
-def _predict(model, x, batch_size):
+def predict_arrays(model, x, batch_size=256):
+    """Class probabilities of an image array, as float32 input."""
     return model.predict(np.asarray(x, dtype="float32"), batch_size=batch_size, verbose=0)
 
 
-def _flip_average(model, x, batch_size):
-    return 0.5 * (_predict(model, x, batch_size) + _predict(model, x[:, :, ::-1], batch_size))
+def _flip_average(model, x, batch_size, plain=None):
+    plain = predict_arrays(model, x, batch_size) if plain is None else plain
+    return 0.5 * (plain + predict_arrays(model, x[:, :, ::-1], batch_size))
+
+
+def tta_probabilities(model, x, modes=TTA_MODES, batch_size=256) -> dict:
+    """``{mode: probabilities}`` for each of ``modes``; every view is predicted only once."""
+    unknown = [mode for mode in modes if mode not in TTA_MODES]
+    if unknown:
+        raise ValueError(f"Unknown test-time augmentation {unknown[0]!r}; expected one of {', '.join(TTA_MODES)}.")
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"Test-time augmentation needs images shaped (N, H, W, C), got {x.shape}.")
+    results = {}
+    plain = predict_arrays(model, x, batch_size)
+    if "none" in modes:
+        results["none"] = plain
+    if "flip" in modes or "flip_translate" in modes:
+        flip = _flip_average(model, x, batch_size, plain)
+        if "flip" in modes:
+            results["flip"] = flip
+        if "flip_translate" in modes:
+            height, width = x.shape[1:3]
+            padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
+            shifted = [padded[:, :height, :width], padded[:, 2:height + 2, 2:width + 2]]
+            translated = np.mean([_flip_average(model, view, batch_size) for view in shifted], axis=0)
+            results["flip_translate"] = 0.5 * flip + 0.5 * translated
+    return results
 
 
 def predict_with_tta(model, x, mode="flip", batch_size=256):
     """Class probabilities of ``x`` (N, H, W, C) averaged over the views of ``mode``."""
-    if mode not in TTA_MODES:
-        raise ValueError(f"Unknown test-time augmentation {mode!r}; expected one of {', '.join(TTA_MODES)}.")
-    x = np.asarray(x)
-    if x.ndim != 4:
-        raise ValueError(f"Test-time augmentation needs images shaped (N, H, W, C), got {x.shape}.")
-    if mode == "none":
-        return _predict(model, x, batch_size)
-    probabilities = _flip_average(model, x, batch_size)
-    if mode == "flip_translate":
-        height, width = x.shape[1:3]
-        padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
-        shifted = [padded[:, :height, :width], padded[:, 2:height + 2, 2:width + 2]]
-        translated = np.mean([_flip_average(model, view, batch_size) for view in shifted], axis=0)
-        probabilities = 0.5 * probabilities + 0.5 * translated
-    return probabilities
+    return tta_probabilities(model, x, (mode,), batch_size)[mode]
