@@ -133,8 +133,13 @@ def augmentation_layers(augment, seed=0) -> list:
         elif item in ("crop", "translate"):
             if any(l.name == "augment_translate" for l in layers):
                 continue
-            factor = 0.125 if "crop" in parse_augment(augment) else 0.1
+            # "crop" is the CIFAR pad-and-crop: whole-pixel shifts of up to 4 of 32 pixels
+            # (nearest), so training images stay as sharp as the test images. "translate" shifts
+            # by fractions of a pixel (bilinear), which also blurs: fine for MNIST strokes.
+            crop = "crop" in parse_augment(augment)
+            factor = 0.125 if crop else 0.1
             layers.append(keras.layers.RandomTranslation(factor, factor, fill_mode="constant", seed=seed,
+                                                         interpolation="nearest" if crop else "bilinear",
                                                          name="augment_translate"))
         elif item == "rotate":
             layers.append(keras.layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed,
