@@ -58,6 +58,8 @@ def main():
     metrics.update(
         engine_genmove_ms_mean=sum(g["engine_think_ms_mean"] for g in records) / len(records),
         opponent=f"{results[0]['opponent_name']} level {args.level}",
+        opponent_restarts=sum(r["opponent_restarts"] for r in results),
+        games_abandoned=sum(r["games_abandoned"] for r in results),
     )
     result = {"games": len(records), "game_records": records}
     references = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}

@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--max-moves", type=int, default=None, help="adjudicate by area score after this many moves")
     match.add_argument("--temperature", type=float, default=0.0)
     match.add_argument("--max-minutes", type=float, default=None, help="start no new game after this wall time")
+    match.add_argument("--max-restarts", type=int, default=2,
+                       help="restart an opponent that exits mid-game and replay the game, at most this often")
     add_common_arguments(match, out_default="runs/go_match")
 
     bench = commands.add_parser("bench", help="rules-engine speed: random legal moves per second")
@@ -171,7 +173,7 @@ def _match(args):
     engine = PolicyEngine(_load_model(args.model), temperature=args.temperature, seed=args.seed)
     result = play_match(engine, args.opponent, games=args.games, size=args.size, komi=args.komi,
                         out=args.out, max_moves=args.max_moves, progress=not args.json,
-                        max_minutes=args.max_minutes)
+                        max_minutes=args.max_minutes, max_restarts=args.max_restarts)
     _print(result, args)
 
 

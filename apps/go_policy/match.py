@@ -3,7 +3,9 @@
 Colours alternate (our engine is Black in even-numbered games). Each finished
 game is scored by the opponent's ``final_score`` when it has one (GNU Go
 removes dead stones), otherwise by Tromp-Taylor area counting on our board; it
-is saved as SGF. The win rate comes with a 95% Wilson score interval.
+is saved as SGF. The win rate comes with a 95% Wilson score interval. An
+opponent that exits mid-game (GNU Go 3.8 aborts on rare positions) is restarted
+and the game replayed with a new seed; the crashes are counted in the summary.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ import numpy as np
 
 from apps.go_policy.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
 from apps.go_policy.records import write_sgf
+
+
+class GtpOpponentExited(ValueError):
+    """The opponent's process ended while we waited for an answer."""
 
 
 class GtpClient:
@@ -40,13 +46,17 @@ class GtpClient:
 
     def send(self, command: str) -> str:
         """Send one command; return the answer text, or raise ValueError on a ``?`` reply."""
-        self.process.stdin.write(command + "\n")
-        self.process.stdin.flush()
+        exited = GtpOpponentExited(f"GTP opponent {self.command!r} exited while answering {command!r}")
+        try:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise exited from None
         lines = []
         while True:
             line = self.process.stdout.readline()
             if not line:
-                raise ValueError(f"GTP opponent {self.command!r} exited while answering {command!r}")
+                raise exited
             if line.strip() == "" and lines:
                 break
             if line.strip() or lines:
@@ -124,14 +134,27 @@ def play_game(engine, opponent: GtpClient, size: int = 19, komi: float = 7.5, en
     }
 
 
+def _seed(opponent: GtpClient, seed: int) -> None:
+    """A per-game seed: otherwise two deterministic engines replay the same game."""
+    try:
+        opponent.send(f"set_random_seed {seed}")
+    except GtpOpponentExited:
+        raise
+    except ValueError:
+        pass  # an opponent without the GNU Go extension plays as it is
+
+
 def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, komi: float = 7.5,
                out=None, max_moves: int | None = None, progress: bool = True,
-               max_minutes: float | None = None, first_game: int = 0) -> dict:
+               max_minutes: float | None = None, first_game: int = 0, max_restarts: int = 2) -> dict:
     """Play ``games`` games with alternating colours; save SGFs; return the win rate and its 95% CI.
 
     ``max_minutes`` stops starting new games after that much wall time (the
     summary says how many were played). ``first_game`` numbers the games (and picks
-    the colours) from that index, so several processes can share one match.
+    the colours) from that index, so several processes can share one match. When
+    the opponent exits mid-game it is restarted and the game replayed with another
+    seed, at most ``max_restarts`` times a game; a game still failing is abandoned
+    and counted (``games_abandoned``), never scored.
     """
     if games < 1:
         raise ValueError(f"games must be >= 1, got {games}")
@@ -141,19 +164,29 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
         opponent_name = opponent.send("name")
     except ValueError:
         opponent_name = opponent_command
-    records = []
+    records, crashes = [], []
     start = time.perf_counter()
     try:
         for index in range(first_game, first_game + games):
             if max_minutes is not None and time.perf_counter() - start > 60 * max_minutes and records:
                 break
             colour = BLACK if index % 2 == 0 else WHITE
-            try:  # a per-game seed: otherwise two deterministic engines replay the same game
-                opponent.send(f"set_random_seed {index + 1}")
-            except ValueError:
-                pass  # an opponent without the GNU Go extension plays as it is
-            game_start = time.perf_counter()
-            game = play_game(engine, opponent, size, komi, colour, max_moves)
+            game = None
+            for attempt in range(max_restarts + 1):
+                game_start = time.perf_counter()
+                try:
+                    _seed(opponent, index + 1 + 10_000 * attempt)
+                    game = play_game(engine, opponent, size, komi, colour, max_moves)
+                    break
+                except GtpOpponentExited as error:
+                    crashes.append({"game": index + 1, "attempt": attempt + 1, "error": str(error)})
+                    if progress:
+                        print(f"game {index + 1}: {error}; restarting the opponent", flush=True)
+                    opponent.close()
+                    opponent = GtpClient(opponent_command)
+            if game is None:
+                continue
+            game["game"] = index + 1
             game["engine_colour"] = "B" if colour == BLACK else "W"
             game["won"] = game["winner"] == colour
             game["seconds"] = round(time.perf_counter() - game_start, 1)
@@ -172,6 +205,9 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
                       f"{game['seconds']} s", flush=True)
     finally:
         opponent.close()
+    if not records:
+        raise ValueError(f"no game could be finished against {opponent_command!r}: the opponent exited "
+                         f"{len(crashes)} time(s), last: {crashes[-1]['error'] if crashes else 'no error'}")
     wins = sum(game["won"] for game in records)
     low, high = wilson_interval(wins, len(records))
     think = [game["engine_think_ms_mean"] for game in records]
@@ -182,6 +218,9 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
         "wins_as_black": sum(g["won"] for g in records if g["engine_colour"] == "B"),
         "wins_as_white": sum(g["won"] for g in records if g["engine_colour"] == "W"),
         "engine_genmove_ms_mean": float(np.mean(think)) if think else 0.0,
+        "opponent_restarts": len(crashes), "games_abandoned": len({c["game"] for c in crashes}
+                                                                  - {g["game"] for g in records}),
+        "opponent_crashes": crashes,
         "seconds": round(time.perf_counter() - start, 1), "game_records": records,
     }
     if out is not None:

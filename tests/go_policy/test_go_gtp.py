@@ -109,3 +109,56 @@ def test_bad_opponent_command_is_a_clear_error(tiny_model):
 
     with pytest.raises(ValueError, match="no-such-engine"):
         play_match(PolicyEngine(tiny_model), "no-such-engine --mode gtp", games=1)
+
+
+FLAKY_OPPONENT = '''
+import sys
+from pathlib import Path
+
+crashed = Path(sys.argv[1])
+for line in sys.stdin:
+    command = line.split()
+    if not command:
+        continue
+    if command[0] == "genmove":
+        if not crashed.exists():  # the first process dies in its first game, once
+            crashed.write_text("crashed")
+            sys.exit(3)
+        print("= pass\\n", flush=True)
+    elif command[0] == "final_score":
+        print("? cannot score\\n", flush=True)
+    elif command[0] == "quit":
+        print("=\\n", flush=True)
+        break
+    else:
+        print("= flaky\\n" if command[0] == "name" else "=\\n", flush=True)
+'''
+
+
+def test_match_restarts_an_opponent_that_exits_and_replays_the_game(tiny_model, tmp_path):
+    import sys
+
+    from apps.go_policy.match import play_match
+
+    script = tmp_path / "flaky_gtp.py"
+    script.write_text(FLAKY_OPPONENT)
+    command = f"{sys.executable} {script} {tmp_path / 'crashed'}"
+    result = play_match(PolicyEngine(tiny_model), command, games=2, size=9, out=tmp_path / "games",
+                        max_moves=12, progress=False)
+    assert result["games"] == 2 and result["games_abandoned"] == 0
+    assert result["opponent_restarts"] == 1
+    assert result["opponent_crashes"][0]["game"] == 1 and "exited" in result["opponent_crashes"][0]["error"]
+    assert [g["game"] for g in result["game_records"]] == [1, 2]
+
+
+def test_match_with_an_opponent_that_always_exits_is_a_clear_error(tiny_model, tmp_path):
+    import sys
+
+    from apps.go_policy.match import play_match
+
+    script = tmp_path / "dies.py"
+    script.write_text("import sys\nfor line in sys.stdin:\n    if line.startswith('genmove'):\n"
+                      "        sys.exit(1)\n    print('=\\n', flush=True)\n")
+    with pytest.raises(ValueError, match="no game could be finished.*exited 2 time"):
+        play_match(PolicyEngine(tiny_model), f"{sys.executable} {script}", games=1, size=9,
+                   max_moves=12, progress=False, max_restarts=1)

@@ -39,6 +39,19 @@ def test_unknown_arch_and_augment():
         models.parse_augment("flip,sparkle")
 
 
+def test_crop_shifts_whole_pixels_and_translate_sub_pixels():
+    """CIFAR's pad-and-crop keeps every training pixel a real pixel (no bilinear blur)."""
+    x = np.random.default_rng(0).uniform(1, 2, (8, 32, 32, 3)).astype("float32")
+    original_or_fill = np.append(x.ravel(), 0.0)
+    crop = models.augmentation_layers("crop", seed=3)[0]
+    cropped = keras.ops.convert_to_numpy(crop(x, training=True))
+    assert np.isin(cropped, original_or_fill).all()
+    assert not np.array_equal(cropped, x)  # it did shift
+    translate = models.augmentation_layers("translate", seed=3)[0]
+    translated = keras.ops.convert_to_numpy(translate(x, training=True))
+    assert np.isin(translated, original_or_fill).mean() < 0.5  # interpolated values
+
+
 def test_normalization_uses_training_statistics():
     model = _tiny(augment=None)
     layer = model.backbone.get_layer("normalize")
