@@ -71,7 +71,9 @@ def build_parser():
     train.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay (0: Adam)")
     train.add_argument("--label-smoothing", type=float, default=0.0,
                        help="label smoothing of the cross-entropy target, in [0, 1) (airbench: 0.2)")
-    train.add_argument("--augment", default="none", help=f"comma list of {', '.join(AUGMENTATIONS)} or none")
+    train.add_argument("--augment", default="none",
+                       help=f"comma list of {', '.join(AUGMENTATIONS)} or none (crop: whole-pixel shifts of up "
+                            "to 1/8 of the side, CIFAR's pad-and-crop; translate: sub-pixel shifts of up to 1/10)")
     train.add_argument("--image-size", type=_image_size, default=None,
                        help="N or HxW; images are resized (folders default to 64x64, named datasets keep "
                             "their size)")
