@@ -33,14 +33,14 @@ def main():
     from shared.benchmarking import write_result
     from shared.data import path
 
-    from apps.go_policy.cli import DEFAULT_PRESET
+    from apps.go_policy.cli import DEFAULT_PRESET, preset_record
     from apps.go_policy.engine import load_policy
     from apps.go_policy.training import evaluate_policy
 
     start = time.perf_counter()
     model = load_policy(DEFAULT_PRESET)
     metrics = evaluate_policy(model, [path("go_pro", args.shard)], max_games=args.games, workers=2, progress=False)
-    preset = json.loads(DEFAULT_PRESET.with_suffix(".json").read_text())
+    preset = preset_record()
     result = {
         "top1": metrics["top1"], "top5": metrics["top5"], "positions": metrics["positions"],
         "games": metrics["games"]["games_used"], "by_phase": metrics["by_phase"],

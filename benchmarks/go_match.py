@@ -11,7 +11,6 @@ Maddison et al. 2015) won 86-97% against GNU Go with the network alone.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -107,9 +106,9 @@ def summarise(args):
     metrics = _win_metrics(records)
     metrics["opponent"] = f"GNU Go 3.8 level {args.level}"
     references = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
-    from apps.go_policy.cli import DEFAULT_PRESET
+    from apps.go_policy.cli import DEFAULT_PRESET, preset_record
 
-    preset = json.loads(DEFAULT_PRESET.with_suffix(".json").read_text())
+    preset = preset_record()
     held_out = (preset.get("measured_accuracy_held_out") or {}).get("top1")
     notes = ("Summarised from the finished games of a run that stopped early "
              f"(`benchmarks/go_match.py --games {args.games} --parallel {args.parallel} --max-minutes "

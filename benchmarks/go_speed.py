@@ -17,7 +17,6 @@ Writes benchmarks/results/go_speed.json and .md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -46,7 +45,7 @@ def main():
     from shared.data import path
 
     from apps.go_policy.board import random_playout_speed
-    from apps.go_policy.cli import DEFAULT_PRESET
+    from apps.go_policy.cli import DEFAULT_PRESET, preset_record
     from apps.go_policy.data import encode_dataset, load_positions, shard_paths
     from apps.go_policy.engine import PolicyEngine, load_policy
     from apps.go_policy.features import FeatureEncoder
@@ -111,7 +110,7 @@ def main():
                                      "p95": round(float(np.percentile(cpu_times, 95)), 1)}
 
         # training throughput, cnnkit vs plain Keras, same architecture
-        preset = json.loads(DEFAULT_PRESET.with_suffix(".json").read_text())
+        preset = preset_record()
         depth, filters, batch = preset["depth"], preset["filters"], 128
         ours = build_policy_network("small", depth=depth, filters=filters)
         dataset = PositionDataset(paths, batch_size=batch, max_batches=args.train_batches)

@@ -130,8 +130,7 @@ def main(argv=None):
     }
     notes = (
         f"{args.arch} width {args.width}, flip + whole-pixel crop (up to 4 px, nearest) augmentation, "
-        f"AdamW lr {args.learning_rate} "
-        f"wd {args.weight_decay} cosine, label smoothing {args.label_smoothing}, batch {args.batch_size}, "
+        f"AdamW lr {args.learning_rate} wd {args.weight_decay} cosine, label smoothing {args.label_smoothing}, batch {args.batch_size}, "
         f"{'mixed bfloat16' if bf16 else 'float32'}, "
         f"{len(timer.rows)} epoch(s) of a planned {args.epochs}, budget {args.budget_s:.0f} s, on a 2-core CPU "
         f"(no GPU). Reached {accuracy * 100:.2f}% test accuracy ({accuracy_tta * 100:.2f}% with airbench's flip + "

@@ -11,6 +11,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,11 @@ from shared.cli_utils import add_common_arguments, emit_json, fail, seed_everyth
 
 PRESETS = Path(__file__).resolve().parent / "presets"
 DEFAULT_PRESET = PRESETS / "policy_medium.keras"
+
+
+def preset_record(preset: Path = DEFAULT_PRESET) -> dict:
+    """The ``.json`` record shipped beside a preset: its training command, network and accuracy."""
+    return json.loads(preset.with_suffix(".json").read_text())
 
 
 def _sgf_argument(parser):
@@ -150,8 +156,6 @@ def _evaluate(args):
                               split=args.split, workers=args.workers, progress=not args.json)
     metrics["model"] = str(args.model or DEFAULT_PRESET)
     if args.out:
-        import json
-
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(metrics, indent=1))
     _print(metrics, args)

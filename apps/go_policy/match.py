@@ -46,17 +46,16 @@ class GtpClient:
 
     def send(self, command: str) -> str:
         """Send one command; return the answer text, or raise ValueError on a ``?`` reply."""
-        exited = GtpOpponentExited(f"GTP opponent {self.command!r} exited while answering {command!r}")
         try:
             self.process.stdin.write(command + "\n")
             self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise exited from None
+        except OSError:  # BrokenPipeError included
+            raise self._exited(command) from None
         lines = []
         while True:
             line = self.process.stdout.readline()
             if not line:
-                raise exited
+                raise self._exited(command)
             if line.strip() == "" and lines:
                 break
             if line.strip() or lines:
@@ -65,6 +64,9 @@ class GtpClient:
         if reply.startswith("?"):
             raise ValueError(f"GTP opponent refused {command!r}: {reply[1:].strip()}")
         return reply[1:].strip()
+
+    def _exited(self, command: str) -> GtpOpponentExited:
+        return GtpOpponentExited(f"GTP opponent {self.command!r} exited while answering {command!r}")
 
     def close(self) -> None:
         try:
@@ -164,7 +166,7 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
         opponent_name = opponent.send("name")
     except ValueError:
         opponent_name = opponent_command
-    records, crashes = [], []
+    records, crashes, abandoned = [], [], 0
     start = time.perf_counter()
     try:
         for index in range(first_game, first_game + games):
@@ -185,6 +187,7 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
                     opponent.close()
                     opponent = GtpClient(opponent_command)
             if game is None:
+                abandoned += 1
                 continue
             game["game"] = index + 1
             game["engine_colour"] = "B" if colour == BLACK else "W"
@@ -218,9 +221,7 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
         "wins_as_black": sum(g["won"] for g in records if g["engine_colour"] == "B"),
         "wins_as_white": sum(g["won"] for g in records if g["engine_colour"] == "W"),
         "engine_genmove_ms_mean": float(np.mean(think)) if think else 0.0,
-        "opponent_restarts": len(crashes), "games_abandoned": len({c["game"] for c in crashes}
-                                                                  - {g["game"] for g in records}),
-        "opponent_crashes": crashes,
+        "opponent_restarts": len(crashes), "games_abandoned": abandoned, "opponent_crashes": crashes,
         "seconds": round(time.perf_counter() - start, 1), "game_records": records,
     }
     if out is not None:

@@ -126,8 +126,8 @@ class TrainingOnly(keras.layers.Layer):
 
 
 def augmentation_layers(augment, seed=0) -> list:
-    layers = []
-    for item in parse_augment(augment):
+    layers, items = [], parse_augment(augment)
+    for item in items:
         if item == "flip":
             layers.append(keras.layers.RandomFlip("horizontal", seed=seed, name="augment_flip"))
         elif item in ("crop", "translate"):
@@ -136,7 +136,7 @@ def augmentation_layers(augment, seed=0) -> list:
             # "crop" is the CIFAR pad-and-crop: whole-pixel shifts of up to 4 of 32 pixels
             # (nearest), so training images stay as sharp as the test images. "translate" shifts
             # by fractions of a pixel (bilinear), which also blurs: fine for MNIST strokes.
-            crop = "crop" in parse_augment(augment)
+            crop = "crop" in items
             factor = 0.125 if crop else 0.1
             layers.append(keras.layers.RandomTranslation(factor, factor, fill_mode="constant", seed=seed,
                                                          interpolation="nearest" if crop else "bilinear",
