@@ -4,7 +4,8 @@
         --trained-on "first 3,000 games of shard 1" --machine "2-core CPU, quiet"
     CNNKIT_DATA=../shared/data python benchmarks/go_accuracy.py --games 200   # adds the held-out accuracy
 
-Copies ``RUN/policy.keras`` to ``apps/go_policy/presets/NAME.keras`` and writes ``NAME.json``
+Saves ``RUN/policy.keras`` without its optimizer state (a player does not need Adam's moments;
+they would triple the file) as ``apps/go_policy/presets/NAME.keras`` and writes ``NAME.json``
 with the training command, the network, the data and throughput figures and the run's own
 validation and test-split accuracy from ``RUN/summary.json``. The preset must stay <= 5 MB.
 """
@@ -15,9 +16,15 @@ import argparse
 import json
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import keras  # noqa: E402
+
+import apps.go_policy.policy_network  # noqa: E402,F401  (registers PolicyNetwork for loading)
 PRESETS = ROOT / "apps" / "go_policy" / "presets"
 MAX_BYTES = 5 * 1024 * 1024
 KEPT = ("depth", "filters", "features", "planes", "parameters", "batch_size", "learning_rate",
@@ -31,6 +38,8 @@ def main(argv=None):
     parser.add_argument("--name", default="policy_medium")
     parser.add_argument("--trained-on", required=True, help="one line on the training games, for the record")
     parser.add_argument("--machine", required=True, help="one line on the machine and its load, for the record")
+    parser.add_argument("--driver", default=None,
+                        help="the script that ran the training, if any (e.g. benchmarks/go_gpu_preset.sh)")
     args = parser.parse_args(argv)
 
     run = Path(args.run)
@@ -38,13 +47,12 @@ def main(argv=None):
     for needed in (summary_file, model_file):
         if not needed.is_file():
             raise SystemExit(f"--run {run}: {needed.name} is missing (is the training finished?)")
-    if model_file.stat().st_size > MAX_BYTES:
-        raise SystemExit(f"{model_file} is {model_file.stat().st_size / 1e6:.1f} MB; a preset must be <= 5 MB")
     summary = json.loads(summary_file.read_text())
     command = (summary.get("command") or "").replace(str(run), "runs/" + args.name)
     record = {
         "model": f"{args.name}.keras",
         "command": "CNNKIT_DATA=../shared/data " + command,
+        **({"driver": args.driver} if args.driver else {}),
         "trained_on": args.trained_on,
         "machine": args.machine,
         **{key: summary.get(key) for key in KEPT},
@@ -56,9 +64,16 @@ def main(argv=None):
         "history": summary.get("history"),
     }
     PRESETS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(model_file, PRESETS / f"{args.name}.keras")
+    target = PRESETS / f"{args.name}.keras"
+    with tempfile.TemporaryDirectory() as folder:
+        player = Path(folder) / target.name
+        keras.saving.load_model(model_file, compile=False).save(player)
+        if player.stat().st_size > MAX_BYTES:
+            raise SystemExit(f"{model_file} is {player.stat().st_size / 1e6:.1f} MB without its optimizer; "
+                             "a preset must be <= 5 MB")
+        shutil.copyfile(player, target)
     (PRESETS / f"{args.name}.json").write_text(json.dumps(record, indent=1) + "\n")
-    print(f"wrote {PRESETS / args.name}.keras and .json ({model_file.stat().st_size / 1e6:.2f} MB)")
+    print(f"wrote {target} and .json ({target.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 

@@ -112,7 +112,8 @@ class Board:
         self.stones = [EMPTY] * n
         self.groups: list[Group | None] = [None] * n
         self.to_move = BLACK
-        self.ko = None
+        self.ko = None  # the point that ko_color may not play at once (simple ko)
+        self.ko_color = None  # the opponent of the capturer, whoever is set to move
         self.hash = 0
         self.history: list[tuple[int, int | None]] = []  # (colour, point) of every move
         self.setup: list[tuple[int, int]] = []  # (colour, point) of setup stones
@@ -165,7 +166,7 @@ class Board:
             return "point outside the board"
         if self.stones[point] != EMPTY:
             return "occupied point"
-        if point == self.ko and color == self.to_move:
+        if point == self.ko and color == self.ko_color:
             return "ko"
         stones, groups = self.stones, self.groups
         enemy = other(color)
@@ -218,7 +219,7 @@ class Board:
         group = self.groups[point]
         self.ko = None
         if len(captured) == 1 and len(group.stones) == 1 and len(group.liberties) == 1:
-            self.ko = captured[0]
+            self.ko, self.ko_color = captured[0], other(color)
         self.captures[color] += len(captured)
         self.last_played[point] = len(self.history)
         self.history.append((color, point))

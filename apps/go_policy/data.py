@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.go_policy.board import Board
+from apps.go_policy.board import Board, IllegalMoveError
 from apps.go_policy.features import FeatureEncoder, resolve_feature_set
-from apps.go_policy.records import SkipReport, check_source, read_games, sources_fingerprint
+from apps.go_policy.records import SkippedGame, SkipReport, check_source, read_games, sources_fingerprint
 
 FORMAT_VERSION = 1
 SPLITS = ("train", "validation", "test")
@@ -119,7 +119,12 @@ def _encode_unit(task: dict) -> dict:
                                               select=lambda i: i % parts == part,
                                               sizes=tuple(task["sizes"]), min_moves=task["min_moves"])):
         split = split_of(record.name, task["validation"], task["test"])
-        x, y, numbers = encode_game(record, encoder)
+        try:
+            x, y, numbers = encode_game(record, encoder)
+        except IllegalMoveError as error:  # one bad game must not stop a run of thousands
+            report.used -= 1
+            report.skip(record.name, SkippedGame("illegal move while encoding", str(error)))
+            continue
         writers[split].add(x, y, numbers, index * parts + part)
         games[split] += 1
         positions += len(y)
@@ -258,6 +263,29 @@ def augment_batch(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
             out_x[chosen] = dihedral(x[chosen], transform)
             out_y[chosen] = maps[transform][y[chosen]]
     return out_x, out_y
+
+
+def predict_with_symmetries(predict, x: np.ndarray, symmetries: int = 8, chunk: int = 2048) -> np.ndarray:
+    """Move probabilities of ``predict`` averaged over the first ``symmetries`` board symmetries.
+
+    Go is the same game on a rotated or mirrored board, so a network that has not learnt
+    the symmetry exactly is made invariant (and usually more accurate) by predicting every
+    transformed board and mapping the answers back to the original points. ``predict`` maps
+    (n, s, s, planes) to (n, s * s); each chunk of positions goes through it in one call of
+    ``symmetries`` times its size (one call of 8 for a single position in the engine).
+    """
+    symmetries = int(symmetries)
+    if not 1 <= symmetries <= 8:
+        raise ValueError(f"symmetries must be between 1 (none) and 8 (all dihedral ones), got {symmetries}")
+    x = np.asarray(x)
+    maps = label_maps(x.shape[1])
+    out = []
+    for start in range(0, len(x), chunk):
+        part = x[start:start + chunk]
+        stacked = np.concatenate([dihedral(part, transform) for transform in range(symmetries)])
+        probabilities = np.asarray(predict(stacked)).reshape(symmetries, len(part), -1)
+        out.append(sum(probabilities[t][:, maps[t]] for t in range(symmetries)) / symmetries)
+    return np.concatenate(out) if out else np.zeros((0, x.shape[1] * x.shape[2]))
 
 
 def unpack(packed: np.ndarray, planes: int) -> np.ndarray:

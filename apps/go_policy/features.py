@@ -150,7 +150,7 @@ def _move_features(board: Board, player: int):
     for point in range(n):
         if stones[point] != EMPTY:
             continue
-        if point == board.ko:
+        if point == board.ko and player == board.ko_color:
             continue
         friends, captured, liberties = [], [], set()
         for near in neighbours[point]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import keras
@@ -17,8 +19,12 @@ class PositionDataset(keras.utils.PyDataset):
     random order (``max_batches`` shortens an epoch to that many batches of a fresh
     random plan, for frequent validation and checkpoints); ``augment`` applies a random dihedral symmetry per position.
     Batches never straddle two shards (a shard's last partial batch is dropped,
-    a different one each epoch).
+    a different one each epoch). ``workers`` > 1 (a ``PyDataset`` argument) prepares
+    batches in threads, so a GPU is not kept waiting; the last few decompressed shards
+    are kept, under a lock, for the threads working on neighbouring batches.
     """
+
+    cached_shards = 4
 
     def __init__(self, paths, batch_size: int = 128, augment: bool = True, shuffle: bool = True,
                  seed: int = 0, max_positions: int | None = None, max_batches: int | None = None, **kwargs):
@@ -40,7 +46,8 @@ class PositionDataset(keras.utils.PyDataset):
                 count = min(count, budget)
                 budget -= count
             self.counts.append(count)
-        self._cache_index, self._cache = None, None
+        self._cache = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._plan()
         if not self._batches:
             raise ValueError(
@@ -65,11 +72,17 @@ class PositionDataset(keras.utils.PyDataset):
         return len(self._batches)
 
     def _shard(self, index):
-        if self._cache_index != index:
-            with np.load(self.paths[index]) as shard:
-                self._cache = (shard["x"], shard["y"].astype(np.int32))
-            self._cache_index = index
-        return self._cache
+        with self._cache_lock:
+            if index in self._cache:
+                self._cache.move_to_end(index)
+                return self._cache[index]
+        with np.load(self.paths[index]) as shard:
+            loaded = (shard["x"], shard["y"].astype(np.int32))
+        with self._cache_lock:
+            self._cache[index] = loaded
+            while len(self._cache) > self.cached_shards:
+                self._cache.popitem(last=False)
+        return loaded
 
     def __getitem__(self, index):
         shard, start = self._batches[index]

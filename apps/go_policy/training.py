@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from sklearn.metrics import accuracy_score, top_k_accuracy_score
 
-from apps.go_policy.data import PHASES, encode_dataset, load_positions, phase_of, shard_paths
+from apps.go_policy.data import PHASES, encode_dataset, load_positions, phase_of, predict_with_symmetries, shard_paths
 from apps.go_policy.policy_network import build_policy_network
 from apps.go_policy.position_dataset import PositionDataset
 
@@ -55,21 +55,30 @@ class TimeBudget(keras.callbacks.Callback):
 
 
 class Throughput(keras.callbacks.Callback):
-    """Count training positions per second (excluding validation)."""
+    """Count training positions per second of training wall time.
+
+    The clock runs from each epoch's start to its last batch's end, so it includes
+    waiting for data and excludes validation. (Timing single batches would not do: the
+    JAX backend returns from a step before the device has finished it.)
+    """
 
     def __init__(self, batch_size: int):
         super().__init__()
         self.batch_size = batch_size
         self.batches = 0
         self.seconds = 0.0
-        self._t = None
+        self._epoch_start = None
+        self._last_batch_end = None
 
-    def on_train_batch_begin(self, batch, logs=None):
-        self._t = time.perf_counter()
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = self._last_batch_end = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
-        self.seconds += time.perf_counter() - self._t
+        self._last_batch_end = time.perf_counter()
         self.batches += 1
+
+    def on_epoch_end(self, epoch, logs=None):  # Keras calls it also for an epoch cut short by TimeBudget
+        self.seconds += self._last_batch_end - self._epoch_start
 
     @property
     def positions(self) -> int:
@@ -106,8 +115,11 @@ def move_prediction_metrics(probabilities: np.ndarray, labels: np.ndarray, move_
 
 
 def evaluate_policy(model, sources, max_games=None, max_positions=None, split="all", workers=2,
-                    batch_size=256, progress=True) -> dict:
+                    batch_size=256, progress=True, symmetries=1) -> dict:
     """Move-prediction accuracy of ``model`` on the games of ``sources``.
+
+    ``symmetries`` > 1 averages the network's output over that many board symmetries
+    (``predict_with_symmetries``), at that many times the cost.
 
     ``split="all"`` uses every game of the sources (for held-out archives, e.g. a
     shard not used for training); ``"test"`` / ``"validation"`` use that split only.
@@ -122,9 +134,14 @@ def evaluate_policy(model, sources, max_games=None, max_positions=None, split="a
         raise ValueError(f"no positions in split {split!r} of {', '.join(map(str, sources))}")
     x, y, numbers = load_positions(paths, max_positions)
     start = time.perf_counter()
-    probabilities = model.predict(x, batch_size=batch_size, verbose=0)
+    if symmetries == 1:
+        probabilities = model.predict(x, batch_size=batch_size, verbose=0)
+    else:
+        probabilities = predict_with_symmetries(lambda b: model.predict(b, batch_size=batch_size, verbose=0),
+                                                x, symmetries)
     seconds = time.perf_counter() - start
     metrics = move_prediction_metrics(probabilities, y, numbers)
+    metrics["symmetries"] = int(symmetries)
     metrics["games"] = manifest["report"]
     metrics["predict_positions_per_s"] = round(len(y) / max(seconds, 1e-9), 1)
     return metrics
@@ -133,7 +150,7 @@ def evaluate_policy(model, sources, max_games=None, max_positions=None, split="a
 def train_policy(sources, out, features="small", depth=6, filters=48, batch_size=128, epochs=10,
                  steps_per_epoch=None, max_games=None, max_minutes=None, learning_rate=1e-3,
                  workers=2, seed=0, validation_positions=4096, test_positions=20000,
-                 progress=True, verbose="auto", command=None, anneal=False) -> dict:
+                 progress=True, verbose="auto", command=None, anneal=False, loader_workers=1) -> dict:
     """Encode ``sources``, train a policy network, save ``out/policy.keras`` and metrics.
 
     Returns a summary with validation and test top-1 / top-5, training and encoding
@@ -151,7 +168,7 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
     if not train_paths:
         raise ValueError(f"no training positions were encoded from {sources}: {manifest['report']}")
     train_data = PositionDataset(train_paths, batch_size=batch_size, augment=True, seed=seed,
-                                 max_batches=steps_per_epoch)
+                                 max_batches=steps_per_epoch, workers=loader_workers)
     validation = None
     validation_paths = shard_paths(manifest, "validation")
     if validation_paths:

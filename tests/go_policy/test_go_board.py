@@ -62,6 +62,22 @@ def test_ko_recapture_forbidden_then_allowed_after_a_threat():
     assert board.stones[at(board, "E5")] == EMPTY
 
 
+def test_ko_binds_the_opponent_of_the_capturer_even_when_one_colour_moves_twice():
+    # Records sometimes give one colour two moves in a row (an unrecorded pass); the encoder
+    # then sets ``to_move`` to that colour. The capturer may still fill its own ko point
+    # (a professional record in cwi_pro does this; it stopped a whole encoding run).
+    board = Board(9)
+    for colour, vertex in [(BLACK, "C5"), (BLACK, "D4"), (BLACK, "D6"), (WHITE, "F5"), (WHITE, "E4"),
+                           (WHITE, "E6"), (WHITE, "D5")]:
+        board.play(at(board, vertex), colour)
+    board.play(at(board, "E5"), BLACK)  # black captures D5: white may not retake there at once
+    board.to_move = BLACK  # the record's next move is black again
+    assert board.is_legal(at(board, "D5"), BLACK)
+    assert not board.is_legal(at(board, "D5"), WHITE)
+    board.play(at(board, "D5"), BLACK)  # black connects the ko
+    assert board.stones[at(board, "D5")] == BLACK
+
+
 def test_positional_superko_forbids_a_repeated_position():
     for superko in (False, True):
         board = Board(9, superko=superko)

@@ -51,3 +51,25 @@ def test_encode_with_spawn_workers_counts_skips_and_caches(small_sgf_folder, tmp
     assert (bx.reshape(64, 361, 4)[np.arange(64), by, 2] == 1).all()
     limited = PositionDataset(paths, batch_size=64, max_batches=2)
     assert len(limited) == 2
+
+
+def test_a_game_that_fails_while_encoding_is_counted_and_skipped(small_sgf_folder, tmp_path, monkeypatch):
+    import apps.go_policy.data as data
+    from apps.go_policy.board import IllegalMoveError
+
+    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
+    real_encode_game, calls = data.encode_game, []
+
+    def failing_once(record, encoder):
+        calls.append(record.name)
+        if len(calls) == 1:
+            raise IllegalMoveError("illegal move D4 for black: ko")
+        return real_encode_game(record, encoder)
+
+    monkeypatch.setattr(data, "encode_game", failing_once)
+    manifest = encode_dataset([small_sgf_folder], features="minimal", workers=1, min_moves=1, progress=False)
+    report = manifest["report"]
+    assert report["games_read"] == 6 and report["games_used"] == 3
+    assert report["skipped_by_reason"] == {"illegal move": 1, "malformed sgf": 1, "illegal move while encoding": 1}
+    assert calls[0] in report["skip_examples"]["illegal move while encoding"]
+    assert sum(manifest["games"].values()) == 3

@@ -103,3 +103,39 @@ def test_time_budget_lowers_the_rate_during_fit():
     model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[budget])
     assert budget.stopped
     assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-4)
+
+
+def _lopsided_predict(batch):
+    """A deliberately asymmetric 'network': stone plane times a fixed per-point weight, normalised."""
+    weights = np.random.default_rng(0).random(batch.shape[1] * batch.shape[2]) + 0.1
+    scores = (batch[..., 0].reshape(len(batch), -1) + 0.5) * weights
+    return scores / scores.sum(axis=1, keepdims=True)
+
+
+def test_symmetry_averaging_makes_the_prediction_invariant():
+    from apps.go_policy.data import dihedral, label_maps, predict_with_symmetries
+
+    x = (np.random.default_rng(1).random((3, 9, 9, 2)) > 0.7).astype("float32")
+    maps = label_maps(9)
+    np.testing.assert_allclose(predict_with_symmetries(_lopsided_predict, x, 1), _lopsided_predict(x))
+    averaged = predict_with_symmetries(_lopsided_predict, x, 8, chunk=2)  # chunks: 2 + 1 positions
+    np.testing.assert_allclose(averaged.sum(axis=1), 1.0, rtol=1e-6)
+    for transform in range(1, 8):
+        turned = np.ascontiguousarray(dihedral(x, transform))
+        # the plain prediction of a turned board is not the turned prediction ...
+        assert not np.allclose(_lopsided_predict(turned)[:, maps[transform]], _lopsided_predict(x))
+        # ... but the 8-symmetry average is
+        np.testing.assert_allclose(predict_with_symmetries(_lopsided_predict, turned, 8)[:, maps[transform]],
+                                   averaged, rtol=1e-5)
+    with pytest.raises(ValueError, match="between 1"):
+        predict_with_symmetries(_lopsided_predict, x, 9)
+
+
+def test_engine_with_eight_symmetries_plays_a_sensible_move(tiny_model):
+    board = Board(9)
+    engine = PolicyEngine(tiny_model, symmetries=8)
+    probabilities = engine.move_probabilities(board)
+    assert probabilities.shape == (81,) and probabilities.sum() == pytest.approx(1.0)
+    assert sensible_mask(board)[engine.select_move(board)]
+    with pytest.raises(ValueError, match="between 1 and 8"):
+        PolicyEngine(tiny_model, symmetries=0)

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Train the Go policy preset on a GPU inside a fixed wall-time budget (JAX backend).
+#
+#   CNNKIT_DATA=../shared/data KERAS_BACKEND=jax RESULTS=runs/gpu bash benchmarks/go_gpu_preset.sh
+#
+# Steps: a backend smoke test (falls back to KERAS_BACKEND=torch if JAX fails), encoding
+# of shards 1-11 with one process per core, `cnnkit go train` for whatever time is left
+# before DEADLINE_S, then `cnnkit go evaluate` on 200 games of the held-out shard 12.
+# Everything lands in $RESULTS: train.json, evaluate.json, the model, the logs.
+# Shard 12 is never trained on; benchmarks/go_accuracy.py measures the shipped preset on it.
+set -u
+start=$(date +%s)
+DEADLINE_S=${DEADLINE_S:-540}      # the whole script ends by then (the training gets the rest)
+RESERVE_S=${RESERVE_S:-70}         # kept for saving, the test split and the held-out evaluation
+GAMES=${GAMES:-1800}               # games per shard
+SHARDS=${SHARDS:-"01 02 03 04 05 06 07 08 09 10 11"}
+WORKERS=${WORKERS:-$(nproc)}
+DEPTH=${DEPTH:-12}
+FILTERS=${FILTERS:-96}
+BATCH=${BATCH:-512}
+STEPS=${STEPS:-400}
+LR=${LR:-2e-3}
+LOADERS=${LOADERS:-6}
+FEATURES=${FEATURES:-small}
+RESULTS=${RESULTS:-runs/go_gpu}
+PY=${PYTHON:-python3}
+export KERAS_BACKEND=${KERAS_BACKEND:-jax}
+export CNNKIT_DATA=${CNNKIT_DATA:-../shared/data}
+mkdir -p "$RESULTS"
+log() { echo "[$(( $(date +%s) - start )) s] $*" | tee -a "$RESULTS/steps.log"; }
+
+sources=()
+for shard in $SHARDS; do sources+=("$CNNKIT_DATA/go/cwi_pro/cwi_pro_19x19_part$shard.tar.gz"); done
+heldout="$CNNKIT_DATA/go/cwi_pro/cwi_pro_19x19_part12.tar.gz"
+
+log "smoke test of the $KERAS_BACKEND backend"
+if ! $PY -c "
+import numpy as np, keras
+from apps.go_policy.policy_network import build_policy_network
+model = build_policy_network('$FEATURES', depth=2, filters=8)
+x = np.zeros((64, 19, 19, model.num_planes), 'float32')
+model.fit(x, np.zeros(64, 'int32'), epochs=1, verbose=0)
+print('backend', keras.backend.backend(), 'devices', keras.distribution.list_devices() if keras.backend.backend() == 'jax' else '')
+" 2>&1 | tee -a "$RESULTS/steps.log"; then
+    log "the $KERAS_BACKEND backend failed: falling back to torch"
+    export KERAS_BACKEND=torch
+fi
+
+log "encoding ${#sources[@]} shards x $GAMES games with $WORKERS processes"
+$PY -m apps.go_policy encode --sgf "${sources[@]}" --max-games "$GAMES" --workers "$WORKERS" \
+    --features "$FEATURES" --json > "$RESULTS/encode.json" 2> "$RESULTS/encode.err"
+log "encoded: $(tail -c 400 "$RESULTS/encode.json")"
+
+minutes=$($PY -c "print(round(max(0.5, ($DEADLINE_S - $(( $(date +%s) - start )) - $RESERVE_S) / 60), 2))")
+log "training ${DEPTH}x${FILTERS} for $minutes minutes"
+$PY -m apps.go_policy train --sgf "${sources[@]}" --max-games "$GAMES" --workers "$WORKERS" \
+    --features "$FEATURES" --depth "$DEPTH" --filters "$FILTERS" --batch-size "$BATCH" \
+    --steps-per-epoch "$STEPS" --epochs 100000 --learning-rate "$LR" --max-minutes "$minutes" --anneal \
+    --loader-workers "$LOADERS" --out "$RESULTS/run" --json > "$RESULTS/train.json" 2> "$RESULTS/train.err"
+log "trained: $(tail -c 600 "$RESULTS/train.json")"
+
+log "evaluating on 200 held-out games of shard 12"
+$PY -m apps.go_policy evaluate --model "$RESULTS/run/policy.keras" --sgf "$heldout" --max-games 200 \
+    --workers "$WORKERS" --json > "$RESULTS/evaluate.json" 2> "$RESULTS/evaluate.err"
+log "held-out: $(tail -c 300 "$RESULTS/evaluate.json")"
+log "done"
