@@ -4,7 +4,8 @@
 
 Colours alternate; GNU Go scores each finished game (``final_score``, dead stones
 removed); games that reach ``--max-moves`` are scored the same way at that point.
-SGFs go to benchmarks/results/go_match_games/. Published CNNs (Clark & Storkey 2015,
+SGFs go to benchmarks/results/go_match_games/ (go_match_games_8_symmetries/ with
+``--symmetries 8``). Published CNNs (Clark & Storkey 2015,
 Maddison et al. 2015) won 86-97% against GNU Go with the network alone.
 """
 
@@ -22,6 +23,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def _suffix(args) -> str:
+    """Result and folder names of a match with symmetry averaging get ``_8_symmetries`` appended."""
+    return f"_{args.symmetries}_symmetries" if args.symmetries > 1 else ""
+
+
+def preset_line() -> str:
+    """One sentence on the shipped preset that played, for a result's notes."""
+    from apps.go_policy.cli import DEFAULT_PRESET, preset_record
+
+    preset = preset_record()
+    held_out = (preset.get("measured_accuracy_held_out") or {}).get("top1")
+    return (f"The preset ({DEFAULT_PRESET.name}, {preset.get('depth')}x{preset.get('filters')}, "
+            f"{held_out if held_out is None else round(100 * held_out, 1)}% held-out top-1) plays without search, "
+            "below the 44-57% networks of the papers.")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--games", type=int, default=10)
@@ -30,6 +47,8 @@ def main():
     parser.add_argument("--max-moves", type=int, default=250)
     parser.add_argument("--max-minutes", type=float, default=25.0)
     parser.add_argument("--parallel", type=int, default=1, help="processes sharing the games")
+    parser.add_argument("--symmetries", type=int, default=1,
+                        help="the engine averages the network over this many board symmetries (1 to 8)")
     parser.add_argument("--summarise-only", action="store_true",
                         help="write the result from the SGFs already saved in go_match_games/ (an interrupted run)")
     args = parser.parse_args()
@@ -49,7 +68,7 @@ def main():
         with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
             results = pool.map(_play, jobs)
     records = sorted((g for r in results for g in r["game_records"]), key=lambda g: g["sgf"])
-    for partial in (ROOT / "benchmarks" / "results" / "go_match_games").glob("match*.json"):
+    for partial in (ROOT / "benchmarks" / "results" / f"go_match_games{_suffix(args)}").glob("match*.json"):
         partial.unlink()  # per-process summaries; the combined one is written below
     for game in records:
         game["sgf"] = str(Path(game["sgf"]).relative_to(ROOT))
@@ -66,10 +85,9 @@ def main():
              f"budget ({args.parallel} processes) "
              f"on a shared 2-core CPU (GNU Go level 10 needs seconds per move there); komi 7.5, "
              f"area scoring by GNU Go's final_score; games reaching {args.max_moves} moves are scored at that "
-             "point. The preset is a small CPU-trained network (see go_accuracy), far from the published "
-             "networks, so a low win rate is expected. Per-game records: " +
+             f"point. {preset_line()} Per-game records: " +
              "; ".join(f"{g['engine_colour']} {g['result']} {g['moves']} moves" for g in result["game_records"]))
-    write_result(f"go_match_{args.size}x{args.size}_level{args.level}", metrics, references,
+    write_result(f"go_match_{args.size}x{args.size}_level{args.level}{_suffix(args)}", metrics, references,
                  wall_time_s=time.perf_counter() - start, notes=notes, extra={"game_records": records})
     print(metrics)
 
@@ -93,7 +111,7 @@ def summarise(args):
 
     from apps.go_policy.records import parse_game
 
-    folder = ROOT / "benchmarks" / "results" / "go_match_games"
+    folder = ROOT / "benchmarks" / "results" / f"go_match_games{_suffix(args)}"
     records = []
     for file in sorted(folder.glob("game_*.sgf")):
         game = parse_game(file.read_bytes(), file.name, min_moves=0)
@@ -106,19 +124,13 @@ def summarise(args):
     metrics = _win_metrics(records)
     metrics["opponent"] = f"GNU Go 3.8 level {args.level}"
     references = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
-    from apps.go_policy.cli import DEFAULT_PRESET, preset_record
-
-    preset = preset_record()
-    held_out = (preset.get("measured_accuracy_held_out") or {}).get("top1")
     notes = ("Summarised from the finished games of a run that stopped early "
              f"(`benchmarks/go_match.py --games {args.games} --parallel {args.parallel} --max-minutes "
              f"{args.max_minutes} --max-moves {args.max_moves}`): see the README for why it stopped. Komi 7.5; each "
              "game scored by GNU Go's final_score (dead stones removed), at move 250 if it had not ended. "
-             f"The preset ({DEFAULT_PRESET.name}, {preset.get('depth')}x{preset.get('filters')}, "
-             f"{held_out if held_out is None else round(100 * held_out, 1)}% held-out top-1) plays without search, "
-             "far from the 44-57% networks of the papers. Games: " +
+             f"{preset_line()} Games: " +
              "; ".join(f"engine {g['engine_colour']} {g['result']} {g['moves']} moves" for g in records))
-    write_result(f"go_match_{args.size}x{args.size}_level{args.level}", metrics, references,
+    write_result(f"go_match_{args.size}x{args.size}_level{args.level}{_suffix(args)}", metrics, references,
                  command=f"benchmarks/go_match.py --summarise-only (games of: --games {args.games} --parallel "
                          f"{args.parallel} --max-minutes {args.max_minutes} --max-moves {args.max_moves})",
                  notes=notes, extra={"game_records": records})
@@ -136,8 +148,9 @@ def _play(job):
 
     gnugo = shutil.which("gnugo") or "/usr/games/gnugo"
     opponent = f"{gnugo} --mode gtp --level {args.level}"
-    out = ROOT / "benchmarks" / "results" / "go_match_games"
-    return play_match(PolicyEngine(load_policy(DEFAULT_PRESET)), opponent, games=games, size=args.size,
+    out = ROOT / "benchmarks" / "results" / f"go_match_games{_suffix(args)}"
+    engine = PolicyEngine(load_policy(DEFAULT_PRESET), symmetries=args.symmetries)
+    return play_match(engine, opponent, games=games, size=args.size,
                       komi=7.5, out=out, max_moves=args.max_moves, max_minutes=args.max_minutes, first_game=first)
 
 

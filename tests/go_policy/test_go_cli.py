@@ -66,3 +66,15 @@ def test_errors_name_the_bad_input(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     assert "--seed" in capsys.readouterr().out
+
+
+def test_playing_commands_average_eight_symmetries_and_evaluate_scores_the_raw_network():
+    from apps.go_policy.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["gtp"]).symmetries == 8
+    assert parser.parse_args(["match"]).symmetries == 8
+    assert parser.parse_args(["evaluate", "--sgf", "x.zip"]).symmetries == 1
+    assert parser.parse_args(["gtp", "--symmetries", "1"]).symmetries == 1
+    with pytest.raises(SystemExit):
+        parser.parse_args(["gtp", "--symmetries", "9"])
