@@ -265,6 +265,13 @@ def augment_batch(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
     return out_x, out_y
 
 
+def check_symmetries(symmetries) -> int:
+    """``symmetries`` as an int, or a ValueError unless it is 1 (none) to 8 (all dihedral ones)."""
+    if not 1 <= int(symmetries) <= 8:
+        raise ValueError(f"symmetries must be between 1 and 8 (1: none, 8: all dihedral ones), got {symmetries}")
+    return int(symmetries)
+
+
 def predict_with_symmetries(predict, x: np.ndarray, symmetries: int = 8, chunk: int = 2048) -> np.ndarray:
     """Move probabilities of ``predict`` averaged over the first ``symmetries`` board symmetries.
 
@@ -274,9 +281,7 @@ def predict_with_symmetries(predict, x: np.ndarray, symmetries: int = 8, chunk: 
     (n, s, s, planes) to (n, s * s); each chunk of positions goes through it in one call of
     ``symmetries`` times its size (one call of 8 for a single position in the engine).
     """
-    symmetries = int(symmetries)
-    if not 1 <= symmetries <= 8:
-        raise ValueError(f"symmetries must be between 1 (none) and 8 (all dihedral ones), got {symmetries}")
+    symmetries = check_symmetries(symmetries)
     x = np.asarray(x)
     maps = label_maps(x.shape[1])
     out = []

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from apps.go_policy.board import BLACK, Board
-from apps.go_policy.data import predict_with_symmetries
+from apps.go_policy.data import check_symmetries, predict_with_symmetries
 from apps.go_policy.features import FeatureEncoder, sensible_mask
 from apps.go_policy.policy_network import masked_probabilities
 
@@ -58,9 +58,7 @@ class PolicyEngine:
                 f"the model expects {model.input_shape[-1]} input planes but feature set {features!r} "
                 f"has {self.encoder.num_planes}"
             )
-        if not 1 <= int(symmetries) <= 8:
-            raise ValueError(f"symmetries must be between 1 and 8, got {symmetries}")
-        self.symmetries = int(symmetries)
+        self.symmetries = check_symmetries(symmetries)  # fail now, not at the first genmove
         self.temperature = float(temperature)
         self.rng = np.random.default_rng(seed)
         self.last_seconds = 0.0
@@ -69,9 +67,7 @@ class PolicyEngine:
     def probabilities(self, board: Board) -> np.ndarray:
         """Raw network move probabilities, shape (size * size,)."""
         x = self.encoder.encode(board)[None].astype("float32")
-        if self.symmetries > 1:
-            return predict_with_symmetries(self._call, x, self.symmetries)[0].astype("float64")
-        return self._call(x)[0].astype("float64")
+        return predict_with_symmetries(self._call, x, self.symmetries)[0].astype("float64")
 
     def _call(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(keras.ops.convert_to_numpy(self.model(x, training=False)))

@@ -134,11 +134,8 @@ def evaluate_policy(model, sources, max_games=None, max_positions=None, split="a
         raise ValueError(f"no positions in split {split!r} of {', '.join(map(str, sources))}")
     x, y, numbers = load_positions(paths, max_positions)
     start = time.perf_counter()
-    if symmetries == 1:
-        probabilities = model.predict(x, batch_size=batch_size, verbose=0)
-    else:
-        probabilities = predict_with_symmetries(lambda b: model.predict(b, batch_size=batch_size, verbose=0),
-                                                x, symmetries)
+    probabilities = predict_with_symmetries(lambda b: model.predict(b, batch_size=batch_size, verbose=0),
+                                            x, symmetries)
     seconds = time.perf_counter() - start
     metrics = move_prediction_metrics(probabilities, y, numbers)
     metrics["symmetries"] = int(symmetries)
