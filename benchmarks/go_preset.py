@@ -8,6 +8,8 @@ Saves ``RUN/policy.keras`` without its optimizer state (a player does not need A
 they would triple the file) as ``apps/go_policy/presets/NAME.keras`` and writes ``NAME.json``
 with the training command, the network, the data and throughput figures and the run's own
 validation and test-split accuracy from ``RUN/summary.json``. The preset must stay <= 5 MB.
+A run continued from a preset (``--init-model``) keeps that preset's record under
+``continued_from``, so the whole lineage (e.g. GPU run, then CPU continuation) stays on file.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ PRESETS = ROOT / "apps" / "go_policy" / "presets"
 MAX_BYTES = 5 * 1024 * 1024
 KEPT = ("depth", "filters", "features", "planes", "parameters", "batch_size", "learning_rate",
         "anneal_over_time_budget", "epochs_run", "stopped_by_time_budget", "positions", "games", "dataset",
-        "encode_positions_per_s")
+        "encode_positions_per_s", "skip_games", "dtype_policy_while_training")
 
 
 def main(argv=None):
@@ -63,6 +65,12 @@ def main(argv=None):
         "test_split": summary.get("test"),
         "history": summary.get("history"),
     }
+    if summary.get("init_model"):  # a continued training: keep the record of the model it started from
+        parent = Path(summary["init_model"])
+        parent_record = parent.with_suffix(".json")
+        record["continued_from"] = {"model": parent.name, **(
+            {k: v for k, v in json.loads(parent_record.read_text()).items() if k != "history"}
+            if parent_record.is_file() else {})}
     PRESETS.mkdir(parents=True, exist_ok=True)
     target = PRESETS / f"{args.name}.keras"
     with tempfile.TemporaryDirectory() as folder:

@@ -117,6 +117,7 @@ def _encode_unit(task: dict) -> dict:
     parts, part = task["parts"], task["part"]
     for index, record in enumerate(read_games(task["source"], task["max_games"], report,
                                               select=lambda i: i % parts == part,
+                                              skip_games=task.get("skip_games", 0),
                                               sizes=tuple(task["sizes"]), min_moves=task["min_moves"])):
         split = split_of(record.name, task["validation"], task["test"])
         try:
@@ -138,7 +139,7 @@ def _encode_unit(task: dict) -> dict:
 
 
 def encode_dataset(sources, features="small", workers: int = 2, max_games: int | None = None,
-                   shard_size: int = 8192, validation: float = 0.05, test: float = 0.05,
+                   skip_games: int = 0, shard_size: int = 8192, validation: float = 0.05, test: float = 0.05,
                    sizes=(19,), min_moves: int = 10, parts_per_source: int | None = None,
                    cache: str | Path | None = None, force: bool = False, progress: bool = True) -> dict:
     """Encode SGF sources to position shards (cached); return the manifest.
@@ -146,9 +147,13 @@ def encode_dataset(sources, features="small", workers: int = 2, max_games: int |
     The manifest has ``folder``, ``shards`` (file, split, positions), ``positions``
     per split, ``report`` (games read / used / skipped by reason) and
     ``positions_per_s``. A second call with the same inputs reuses the shards.
+    ``skip_games`` passes over the first games of each source (e.g. those an earlier
+    run trained on), so that a continued training sees fresh games.
     """
     from shared.data import cache_dir
 
+    if skip_games < 0:
+        raise ValueError(f"--skip-games must be >= 0, got {skip_games}")
     sources = [str(check_source(source)) for source in (sources if isinstance(sources, (list, tuple)) else [sources])]
     groups = resolve_feature_set(features)
     key_data = {
@@ -156,6 +161,8 @@ def encode_dataset(sources, features="small", workers: int = 2, max_games: int |
         "max_games": max_games, "shard_size": shard_size, "validation": validation, "test": test,
         "sizes": list(sizes), "min_moves": min_moves,
     }
+    if skip_games:  # only when used, so that the caches written before the option stay valid
+        key_data["skip_games"] = int(skip_games)
     key = hashlib.sha1(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
     folder = Path(cache) if cache else cache_dir("go_policy", "positions", key)
     folder.mkdir(parents=True, exist_ok=True)
@@ -173,6 +180,7 @@ def encode_dataset(sources, features="small", workers: int = 2, max_games: int |
         for part in range(parts):
             tasks.append({
                 "unit": len(tasks), "source": source, "part": part, "parts": parts, "max_games": max_games,
+                "skip_games": int(skip_games),
                 "features": groups, "folder": str(folder), "shard_size": shard_size,
                 "validation": validation, "test": test, "sizes": list(sizes), "min_moves": min_moves,
             })

@@ -97,6 +97,27 @@ def build_policy_network(features="small", depth: int = 8, filters: int = 64, bo
     return PolicyNetwork(backbone, board_size=trained_size, features=encoder.groups, learning_rate=learning_rate, name="policy_network")
 
 
+def with_dtype_policy(model: PolicyNetwork, dtype_policy: str, learning_rate: float | None = None) -> PolicyNetwork:
+    """The same network and weights computing under ``dtype_policy`` (e.g. ``"mixed_bfloat16"``).
+
+    Mixed precision trains several times faster on CPUs with bfloat16 units (AMX), but a
+    model saved under it would compute in bfloat16 everywhere it is loaded; training
+    therefore converts a float32 preset to mixed for fine-tuning and the result back to
+    float32 for saving. With ``learning_rate`` the copy is compiled for training.
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(dtype_policy)
+    try:
+        backbone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model.backbone))
+        copy = PolicyNetwork(backbone, board_size=model.board_size, features=model.features,
+                             learning_rate=model.learning_rate if learning_rate is None else learning_rate,
+                             compile_model=learning_rate is not None, name=model.name)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def masked_probabilities(probabilities: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Zero the illegal points and renormalise (uniform over legal points if all mass was illegal)."""
     probabilities = np.where(mask, probabilities, 0.0)

@@ -197,15 +197,20 @@ def parse_game(data: bytes, name: str = "<sgf>", sizes=(9, 13, 19), min_moves: i
 
 
 def read_games(source, max_games: int | None = None, report: SkipReport | None = None, select=None,
-               **parse_options):
+               skip_games: int = 0, **parse_options):
     """Yield the usable ``GameRecord`` s of a source, counting skips into ``report``.
 
     ``select(index)`` (optional) picks which files to parse, so parallel workers can
-    share one archive (each parses and counts only its own games).
+    share one archive (each parses and counts only its own games). ``skip_games`` passes
+    over the first files of the source unread (games a previous run trained on), and
+    ``max_games`` then counts from there.
     """
+    if skip_games < 0:
+        raise ValueError(f"skip_games must be >= 0, got {skip_games}")
     report = report if report is not None else SkipReport()
-    for index, (name, data) in enumerate(iter_sgf_sources(source, max_games)):
-        if select is not None and not select(index):
+    limit = None if max_games is None else skip_games + max_games
+    for index, (name, data) in enumerate(iter_sgf_sources(source, limit)):
+        if index < skip_games or (select is not None and not select(index - skip_games)):
             continue
         report.read += 1
         try:

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, top_k_accuracy_score
 
 from apps.go_policy.data import PHASES, encode_dataset, load_positions, phase_of, predict_with_symmetries, shard_paths
-from apps.go_policy.policy_network import build_policy_network
+from apps.go_policy.policy_network import build_policy_network, with_dtype_policy
 from apps.go_policy.position_dataset import PositionDataset
 
 
@@ -115,7 +115,7 @@ def move_prediction_metrics(probabilities: np.ndarray, labels: np.ndarray, move_
 
 
 def evaluate_policy(model, sources, max_games=None, max_positions=None, split="all", workers=2,
-                    batch_size=256, progress=True, symmetries=1) -> dict:
+                    batch_size=256, progress=True, symmetries=1, skip_games=0) -> dict:
     """Move-prediction accuracy of ``model`` on the games of ``sources``.
 
     ``symmetries`` > 1 averages the network's output over that many board symmetries
@@ -127,7 +127,7 @@ def evaluate_policy(model, sources, max_games=None, max_positions=None, split="a
     features = getattr(model, "features", None) or "small"
     fractions = {"validation": 0.0, "test": 0.0} if split == "all" else {"validation": 0.05, "test": 0.05}
     manifest = encode_dataset(sources, features=features, workers=workers, max_games=max_games,
-                              progress=progress, **fractions)
+                              skip_games=skip_games, progress=progress, **fractions)
     splits = ["train", "validation", "test"] if split == "all" else [split]
     paths = [p for s in splits for p in shard_paths(manifest, s)]
     if not paths:
@@ -147,20 +147,35 @@ def evaluate_policy(model, sources, max_games=None, max_positions=None, split="a
 def train_policy(sources, out, features="small", depth=6, filters=48, batch_size=128, epochs=10,
                  steps_per_epoch=None, max_games=None, max_minutes=None, learning_rate=1e-3,
                  workers=2, seed=0, validation_positions=4096, test_positions=20000,
-                 progress=True, verbose="auto", command=None, anneal=False, loader_workers=1) -> dict:
+                 progress=True, verbose="auto", command=None, anneal=False, loader_workers=1,
+                 init_model=None, mixed_precision=False, skip_games=0) -> dict:
     """Encode ``sources``, train a policy network, save ``out/policy.keras`` and metrics.
 
     Returns a summary with validation and test top-1 / top-5, training and encoding
     throughput and the dataset report. Checkpoints in ``out/checkpoints`` let a
     rerun with the same arguments resume.
+
+    ``init_model`` (a saved policy network) continues training it: its architecture and
+    features replace ``features``, ``depth`` and ``filters``; with ``skip_games`` it can
+    train on games after the ones it has seen. ``mixed_precision`` trains in mixed
+    bfloat16 (float16 on a GPU); the saved model computes in float32 either way.
     """
-    from shared.training import fit
+    from shared.training import fit, use_mixed_precision
 
     budget = TimeBudget(max_minutes, anneal=anneal)  # checks its arguments before the long encode
+    base = None
+    if init_model is not None:
+        from apps.go_policy.engine import load_policy
+
+        base = load_policy(init_model)
+        features = base.features
+        depth = len(base.backbone.get_config()["filters"])
+        filters = int(base.backbone.get_config()["filters"][-1])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
-    manifest = encode_dataset(sources, features=features, workers=workers, max_games=max_games, progress=progress)
+    manifest = encode_dataset(sources, features=features, workers=workers, max_games=max_games,
+                              skip_games=skip_games, progress=progress)
     train_paths = shard_paths(manifest, "train")
     if not train_paths:
         raise ValueError(f"no training positions were encoded from {sources}: {manifest['report']}")
@@ -171,7 +186,14 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
     if validation_paths:
         x_val, y_val, _ = load_positions(validation_paths, validation_positions)
         validation = (x_val, y_val)
-    model = build_policy_network(features, depth=depth, filters=filters, learning_rate=learning_rate)
+    dtype_policy = "float32"
+    if mixed_precision:
+        use_mixed_precision()
+        dtype_policy = keras.config.dtype_policy().name
+        keras.config.set_dtype_policy("float32")
+    if base is None:
+        base = build_policy_network(features, depth=depth, filters=filters, learning_rate=learning_rate)
+    model = with_dtype_policy(base, dtype_policy, learning_rate=learning_rate)
     throughput = Throughput(batch_size)
     start = time.perf_counter()
     history = fit(model, train_data, validation=validation, epochs=epochs, batch_size=batch_size,
@@ -179,10 +201,13 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
                   callbacks=[budget, throughput], verbose=verbose)
     train_seconds = time.perf_counter() - start
     model_path = out / "policy.keras"
+    model = with_dtype_policy(model, "float32") if dtype_policy != "float32" else model
     model.save(model_path)
     summary = {
         "model": str(model_path), "features": manifest["features"], "planes": manifest["planes"],
         "depth": depth, "filters": filters, "parameters": int(model.count_params()),
+        "init_model": None if init_model is None else str(init_model), "skip_games": int(skip_games),
+        "dtype_policy_while_training": dtype_policy,
         "batch_size": batch_size, "learning_rate": learning_rate, "anneal_over_time_budget": anneal,
         "epochs_run": len(history.history.get("loss", [])),
         "stopped_by_time_budget": budget.stopped, "train_seconds": round(train_seconds, 1),

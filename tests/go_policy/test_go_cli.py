@@ -34,6 +34,31 @@ def test_train_then_evaluate_json(small_sgf_folder, tmp_path, monkeypatch, capsy
     assert metrics["games"]["games_read"] == 3
 
 
+def test_continue_training_a_model_in_mixed_precision_on_later_games(small_sgf_folder, tiny_model, tmp_path,
+                                                                       monkeypatch, capsys):
+    import numpy as np
+
+    from apps.go_policy.engine import load_policy
+
+    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
+    start = tmp_path / "start.keras"
+    tiny_model.save(start)
+    out = tmp_path / "continued"
+    code = main(["train", "--sgf", str(small_sgf_folder), "--out", str(out), "--init-model", str(start),
+                 "--mixed-precision", "--skip-games", "1", "--depth", "9", "--filters", "99", "--learning-rate", "0",
+                 "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "32", "--workers", "1", "--json"])
+    assert code == 0
+    summary = last_json(capsys)
+    assert (summary["depth"], summary["filters"], summary["parameters"]) == (2, 4, tiny_model.count_params())
+    assert summary["dtype_policy_while_training"].startswith("mixed_")
+    assert summary["skip_games"] == 1 and summary["dataset"]["games_read"] == 5 and summary["dataset"]["games_used"] == 3
+    continued = load_policy(out / "policy.keras")
+    assert {layer.dtype_policy.name for layer in continued.backbone.layers} == {"float32"}
+    x = np.random.default_rng(3).integers(0, 2, (2, 19, 19, 22)).astype("float32")
+    # learning rate 0: the saved weights are the initial model's, through the bfloat16 round trip unchanged
+    np.testing.assert_array_equal(continued.predict(x, verbose=0), tiny_model.predict(x, verbose=0))
+
+
 def test_evaluate_shipped_preset_on_a_held_out_shard_slice(data_available, capsys):
     from apps.go_policy.cli import DEFAULT_PRESET
 

@@ -139,3 +139,17 @@ def test_engine_with_eight_symmetries_plays_a_sensible_move(tiny_model):
     assert sensible_mask(board)[engine.select_move(board)]
     with pytest.raises(ValueError, match="between 1 and 8"):
         PolicyEngine(tiny_model, symmetries=0)
+
+
+def test_with_dtype_policy_copies_the_weights_and_restores_the_global_policy(tiny_model):
+    from apps.go_policy.policy_network import with_dtype_policy
+
+    x = np.random.default_rng(2).integers(0, 2, (4, 19, 19, 22)).astype("float32")
+    mixed = with_dtype_policy(tiny_model, "mixed_bfloat16", learning_rate=1e-3)
+    assert keras.config.dtype_policy().name == "float32"
+    assert {layer.dtype_policy.name for layer in mixed.backbone.layers} == {"mixed_bfloat16"}
+    assert mixed.layers[-1].dtype_policy.name == "float32" and mixed.compiled  # softmax stays float32
+    np.testing.assert_allclose(mixed.predict(x, verbose=0), tiny_model.predict(x, verbose=0), atol=2e-2)
+    back = with_dtype_policy(mixed, "float32")
+    assert {layer.dtype_policy.name for layer in back.backbone.layers} == {"float32"} and not back.compiled
+    np.testing.assert_array_equal(back.predict(x, verbose=0), tiny_model.predict(x, verbose=0))

@@ -91,3 +91,15 @@ def test_write_sgf_round_trip(tmp_path):
     path = write_sgf(tmp_path / "g.sgf", 9, 6.5, moves, "B+R", black="a", white="b")
     record = parse_game(path.read_bytes())
     assert record.moves == moves and record.komi == 6.5 and record.result == "B+R"
+
+
+def test_skip_games_passes_over_the_first_files_and_counts_from_there(small_sgf_folder):
+    names = [name for name, _ in iter_sgf_sources(small_sgf_folder)]  # 4 games, broken.sgf, illegal.sgf
+    assert names[4:] == ["broken.sgf", "illegal.sgf"]
+    report = SkipReport()
+    games = list(read_games(small_sgf_folder, max_games=3, skip_games=2, report=report))
+    assert report.read == 3  # files 3 to 5; the first two are passed over, not read
+    assert [game.name.split(":")[-1] for game in games] == names[2:4]
+    assert report.as_dict()["skipped_by_reason"] == {"malformed sgf": 1}
+    with pytest.raises(ValueError, match="skip_games must be >= 0"):
+        list(read_games(small_sgf_folder, skip_games=-1))
