@@ -49,7 +49,8 @@ def main():
         "games": metrics["games"]["games_used"], "by_phase": metrics["by_phase"],
         "preset": {k: preset.get(k) for k in ("depth", "filters", "features", "planes", "parameters",
                                               "train_positions_seen", "train_positions_per_s",
-                                              "encode_positions_per_s", "train_minutes")},
+                                              "encode_positions_per_s", "train_minutes",
+                                              "train_minutes_total", "train_positions_seen_total")},
     }
     averaged = None
     if args.symmetries > 1:
@@ -63,7 +64,8 @@ def main():
     notes = (f"Held-out {args.shard}, first {args.games} games, every non-pass move, raw network output (no "
              f"legality masking). The preset ({DEFAULT_PRESET.name}) is a {preset.get('depth')}x"
              f"{preset.get('filters')} network on the small feature set ({preset.get('planes')} planes), trained "
-             f"for {preset.get('train_minutes')} minutes ({preset.get('train_positions_seen')} training positions "
+             f"for {preset.get('train_minutes_total', preset.get('train_minutes'))} minutes in all "
+             f"({preset.get('train_positions_seen_total', preset.get('train_positions_seen'))} training positions "
              f"seen; {preset.get('trained_on')}) on: {preset.get('machine')}. top1_N_symmetries averages the "
              "network over N board rotations and reflections (`cnnkit go evaluate --symmetries N`). The published "
              "networks were trained for days on GPUs over millions of positions.")

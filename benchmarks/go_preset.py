@@ -71,6 +71,12 @@ def main(argv=None):
         record["continued_from"] = {"model": parent.name, **(
             {k: v for k, v in json.loads(parent_record.read_text()).items() if k != "history"}
             if parent_record.is_file() else {})}
+        before = record["continued_from"]
+        if "train_minutes" in before:
+            record["train_minutes_total"] = round(
+                before.get("train_minutes_total", before["train_minutes"]) + record["train_minutes"], 1)
+            record["train_positions_seen_total"] = (
+                before.get("train_positions_seen_total", before["train_positions_seen"]) + record["train_positions_seen"])
     PRESETS.mkdir(parents=True, exist_ok=True)
     target = PRESETS / f"{args.name}.keras"
     with tempfile.TemporaryDirectory() as folder:

@@ -10,7 +10,7 @@ Measures, in one process on this machine:
   (the issue's target: under 100 ms on 2 CPU cores);
 * training positions/s of the preset-sized network, cnnkit (PositionDataset
   streaming + symmetries) next to the same network as a plain Keras script
-  fitting NumPy arrays.
+  fitting NumPy arrays, in float32 and (on CPUs with bfloat16 units) mixed bfloat16.
 Writes benchmarks/results/go_speed.json and .md.
 """
 
@@ -29,6 +29,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 
+def training_speeds(paths, x, y, depth, filters, batch, batches):
+    """Positions/s of one epoch: cnnkit (PositionDataset + symmetries) and a plain Keras script."""
+    import keras
+
+    from apps.go_policy.policy_network import build_policy_network
+    from apps.go_policy.position_dataset import PositionDataset
+
+    ours = build_policy_network("small", depth=depth, filters=filters)
+    dataset = PositionDataset(paths, batch_size=batch, max_batches=batches)
+    ours.fit(dataset, epochs=1, verbose=0)  # compile and warm up
+    t = time.perf_counter()
+    ours.fit(dataset, epochs=1, verbose=0)
+    ours_speed = len(dataset) * batch / (time.perf_counter() - t)
+
+    inputs = keras.Input((19, 19, 22))
+    h = keras.layers.Conv2D(filters, 5, padding="same", activation="relu")(inputs)
+    for _ in range(depth - 1):
+        h = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(h)
+    h = keras.layers.Conv2D(1, 1, padding="same")(h)
+    outputs = keras.layers.Softmax(dtype="float32")(keras.layers.Flatten()(h))
+    plain = keras.Model(inputs, outputs)
+    plain.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    n = min(len(x), batches * batch)
+    plain.fit(x[:batch], y[:batch], batch_size=batch, epochs=1, verbose=0)
+    t = time.perf_counter()
+    plain.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0)
+    return ours_speed, n / (time.perf_counter() - t)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--games", type=int, default=60, help="games of shard 11 to encode")
@@ -41,7 +70,7 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(2)
     import keras
 
-    from shared.benchmarking import write_result
+    from shared.benchmarking import cpu_has_bf16, write_result
     from shared.data import path
 
     from apps.go_policy.board import random_playout_speed
@@ -49,8 +78,6 @@ def main():
     from apps.go_policy.data import encode_dataset, load_positions, shard_paths
     from apps.go_policy.engine import PolicyEngine, load_policy
     from apps.go_policy.features import FeatureEncoder
-    from apps.go_policy.policy_network import build_policy_network
-    from apps.go_policy.position_dataset import PositionDataset
     from apps.go_policy.records import read_games
 
     start = time.perf_counter()
@@ -85,7 +112,7 @@ def main():
         manifest = encode_dataset([shard], features="small", workers=2, max_games=args.games,
                                   cache=cache, progress=False)
         encoding["small_pipeline_2_spawn_workers_incl_parsing_and_writing"] = manifest["positions_per_s"]
-        x, y, _ = load_positions(shard_paths(manifest, "train"), 4096)
+        x, y, _ = load_positions(shard_paths(manifest, "train"), 512 * args.train_batches)
         paths = shard_paths(manifest, "train")
 
         # genmove latency with the preset
@@ -110,34 +137,20 @@ def main():
             metrics["genmove_cpu_ms" + suffix] = {"mean": round(float(np.mean(cpu_times)), 1),
                                                   "p95": round(float(np.percentile(cpu_times, 95)), 1)}
 
-        # training throughput, cnnkit vs plain Keras, same architecture
+        # training throughput, cnnkit vs plain Keras, same architecture, per dtype policy and batch
         preset = preset_record()
-        depth, filters, batch = preset["depth"], preset["filters"], 128
-        ours = build_policy_network("small", depth=depth, filters=filters)
-        dataset = PositionDataset(paths, batch_size=batch, max_batches=args.train_batches)
-        ours.fit(dataset, epochs=1, verbose=0)  # compile and warm up
-        t = time.perf_counter()
-        ours.fit(dataset, epochs=1, verbose=0)
-        ours_speed = len(dataset) * batch / (time.perf_counter() - t)
-
-        inputs = keras.Input((19, 19, 22))
-        h = keras.layers.Conv2D(filters, 5, padding="same", activation="relu")(inputs)
-        for _ in range(depth - 1):
-            h = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(h)
-        h = keras.layers.Conv2D(1, 1, padding="same")(h)
-        outputs = keras.layers.Softmax()(keras.layers.Flatten()(h))
-        plain = keras.Model(inputs, outputs)
-        plain.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-        n = min(len(x), args.train_batches * batch)
-        plain.fit(x[:batch], y[:batch], batch_size=batch, epochs=1, verbose=0)
-        t = time.perf_counter()
-        plain.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0)
-        plain_speed = n / (time.perf_counter() - t)
+        depth, filters = preset["depth"], preset["filters"]
+        settings = [("float32", 128)] + ([("mixed_bfloat16", 128), ("mixed_bfloat16", 512)] if cpu_has_bf16() else [])
+        training = {}
+        for policy, batch in settings:
+            keras.config.set_dtype_policy(policy)
+            ours_speed, plain_speed = training_speeds(paths, x, y, depth, filters, batch, args.train_batches)
+            keras.config.set_dtype_policy("float32")
+            suffix = "" if (policy, batch) == ("float32", 128) else f"_{policy}_batch{batch}"
+            training[f"cnnkit_policy_{depth}x{filters}_streaming_symmetries{suffix}"] = round(ours_speed, 1)
+            training[f"plain_keras_{depth}x{filters}_numpy_arrays{suffix}"] = round(plain_speed, 1)
     metrics["encoding_positions_per_s"] = encoding
-    metrics["training_positions_per_s"] = {
-        f"cnnkit_policy_{depth}x{filters}_streaming_symmetries": round(ours_speed, 1),
-        f"plain_keras_{depth}x{filters}_numpy_arrays": round(plain_speed, 1),
-    }
+    metrics["training_positions_per_s"] = training
     target = {"mean": "< 100 (issue target, 2 CPU cores)"}
     references = {"genmove_ms": target, "genmove_cpu_ms": target, "genmove_ms_8_symmetries": target}
     load = os.getloadavg()[0]
