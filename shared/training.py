@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import keras
 
-__all__ = ["ArrayDataset", "fit", "use_mixed_precision", "CHECKPOINT_WEIGHTS", "CHECKPOINT_MODEL"]
+__all__ = ["ArrayDataset", "fit", "use_mixed_precision", "mixed_precision_policy", "CHECKPOINT_WEIGHTS", "CHECKPOINT_MODEL"]
 
 CHECKPOINT_WEIGHTS = "last.weights.h5"
 CHECKPOINT_OPTIMIZER = "optimizer.npz"
@@ -95,9 +95,14 @@ def use_mixed_precision(enabled=True):
     if not enabled:
         keras.mixed_precision.set_global_policy("float32")
         return "float32"
-    policy = "mixed_float16" if _has_gpu() else "mixed_bfloat16"
+    policy = mixed_precision_policy()
     keras.mixed_precision.set_global_policy(policy)
     return policy
+
+
+def mixed_precision_policy() -> str:
+    """The mixed policy for this machine: ``mixed_float16`` on a GPU, ``mixed_bfloat16`` otherwise."""
+    return "mixed_float16" if _has_gpu() else "mixed_bfloat16"
 
 
 def _has_gpu():

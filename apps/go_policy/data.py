@@ -117,7 +117,7 @@ def _encode_unit(task: dict) -> dict:
     parts, part = task["parts"], task["part"]
     for index, record in enumerate(read_games(task["source"], task["max_games"], report,
                                               select=lambda i: i % parts == part,
-                                              skip_games=task.get("skip_games", 0),
+                                              skip_games=task["skip_games"],
                                               sizes=tuple(task["sizes"]), min_moves=task["min_moves"])):
         split = split_of(record.name, task["validation"], task["test"])
         try:

@@ -160,7 +160,7 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
     train on games after the ones it has seen. ``mixed_precision`` trains in mixed
     bfloat16 (float16 on a GPU); the saved model computes in float32 either way.
     """
-    from shared.training import fit, use_mixed_precision
+    from shared.training import fit, mixed_precision_policy
 
     budget = TimeBudget(max_minutes, anneal=anneal)  # checks its arguments before the long encode
     base = None
@@ -169,8 +169,8 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
 
         base = load_policy(init_model)
         features = base.features
-        depth = len(base.backbone.get_config()["filters"])
-        filters = int(base.backbone.get_config()["filters"][-1])
+        layer_filters = base.backbone.get_config()["filters"]
+        depth, filters = len(layer_filters), int(layer_filters[-1])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
@@ -186,11 +186,7 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
     if validation_paths:
         x_val, y_val, _ = load_positions(validation_paths, validation_positions)
         validation = (x_val, y_val)
-    dtype_policy = "float32"
-    if mixed_precision:
-        use_mixed_precision()
-        dtype_policy = keras.config.dtype_policy().name
-        keras.config.set_dtype_policy("float32")
+    dtype_policy = mixed_precision_policy() if mixed_precision else "float32"
     if base is None:
         base = build_policy_network(features, depth=depth, filters=filters, learning_rate=learning_rate)
     model = with_dtype_policy(base, dtype_policy, learning_rate=learning_rate)
