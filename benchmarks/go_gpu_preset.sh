@@ -2,6 +2,8 @@
 # Train the Go policy preset on a GPU inside a fixed wall-time budget (JAX backend).
 #
 #   CNNKIT_DATA=../shared/data KERAS_BACKEND=jax RESULTS=runs/gpu bash benchmarks/go_gpu_preset.sh
+#   # continue the shipped preset on games it has not seen (it was trained on games 1-4,100):
+#   INIT_MODEL=apps/go_policy/presets/policy_large.keras SKIP=4100 GAMES=500 LR=5e-4 ... (same line)
 #
 # Steps: a backend smoke test (falls back to KERAS_BACKEND=torch if JAX fails), encoding
 # of shards 1-11 with one process per core, `cnnkit go train` for whatever time is left
@@ -13,6 +15,8 @@ start=$(date +%s)
 DEADLINE_S=${DEADLINE_S:-540}      # the whole script ends by then (the training gets the rest)
 RESERVE_S=${RESERVE_S:-70}         # kept for saving, the test split and the held-out evaluation
 GAMES=${GAMES:-1800}               # games per shard
+SKIP=${SKIP:-0}                    # games passed over at the start of each shard (those seen before)
+INIT_MODEL=${INIT_MODEL:-}         # continue this saved policy (e.g. the shipped preset; set FEATURES to its set)
 SHARDS=${SHARDS:-"01 02 03 04 05 06 07 08 09 10 11"}
 WORKERS=${WORKERS:-$(nproc)}
 DEPTH=${DEPTH:-12}
@@ -47,13 +51,14 @@ print('backend', keras.backend.backend(), 'devices', keras.distribution.list_dev
 fi
 
 log "encoding ${#sources[@]} shards x $GAMES games with $WORKERS processes"
-$PY -m apps.go_policy encode --sgf "${sources[@]}" --max-games "$GAMES" --workers "$WORKERS" \
+$PY -m apps.go_policy encode --sgf "${sources[@]}" --max-games "$GAMES" --skip-games "$SKIP" --workers "$WORKERS" \
     --features "$FEATURES" --json > "$RESULTS/encode.json" 2> "$RESULTS/encode.err"
 log "encoded: $(tail -c 400 "$RESULTS/encode.json")"
 
 minutes=$($PY -c "print(round(max(0.5, ($DEADLINE_S - $(( $(date +%s) - start )) - $RESERVE_S) / 60), 2))")
 log "training ${DEPTH}x${FILTERS} for $minutes minutes"
-$PY -m apps.go_policy train --sgf "${sources[@]}" --max-games "$GAMES" --workers "$WORKERS" \
+$PY -m apps.go_policy train --sgf "${sources[@]}" --max-games "$GAMES" --skip-games "$SKIP" --workers "$WORKERS" \
+    ${INIT_MODEL:+--init-model "$INIT_MODEL"} \
     --features "$FEATURES" --depth "$DEPTH" --filters "$FILTERS" --batch-size "$BATCH" \
     --steps-per-epoch "$STEPS" --epochs 100000 --learning-rate "$LR" --max-minutes "$minutes" --anneal \
     --loader-workers "$LOADERS" --out "$RESULTS/run" --json > "$RESULTS/train.json" 2> "$RESULTS/train.err"
