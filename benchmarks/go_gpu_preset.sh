@@ -2,8 +2,9 @@
 # Train the Go policy preset on a GPU inside a fixed wall-time budget (JAX backend).
 #
 #   CNNKIT_DATA=../shared/data KERAS_BACKEND=jax RESULTS=runs/gpu bash benchmarks/go_gpu_preset.sh
-#   # continue the shipped preset on games it has not seen (it was trained on games 1-4,100):
-#   INIT_MODEL=apps/go_policy/presets/policy_large.keras SKIP=4100 GAMES=500 LR=5e-4 ... (same line)
+#   # continue the shipped preset (it has seen every game of shards 1-11 once or twice), e.g. on
+#   # games 1,501-3,000 again, 3.3M positions, about 3 minutes of encoding with 16 processes:
+#   INIT_MODEL=apps/go_policy/presets/policy_large.keras SKIP=1500 GAMES=1500 LR=5e-4 ... (same line)
 #
 # Steps: a backend smoke test (falls back to KERAS_BACKEND=torch if JAX fails), encoding
 # of shards 1-11 with one process per core, `cnnkit go train` for whatever time is left
