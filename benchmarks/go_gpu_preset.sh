@@ -25,6 +25,7 @@ FILTERS=${FILTERS:-96}
 BATCH=${BATCH:-512}
 STEPS=${STEPS:-400}
 LR=${LR:-2e-3}
+EMA=${EMA:-}                       # e.g. 0.999: save the moving average of the weights (--ema-momentum)
 LOADERS=${LOADERS:-6}
 FEATURES=${FEATURES:-small}
 RESULTS=${RESULTS:-runs/go_gpu}
@@ -59,7 +60,7 @@ log "encoded: $(tail -c 400 "$RESULTS/encode.json")"
 minutes=$($PY -c "print(round(max(0.5, ($DEADLINE_S - $(( $(date +%s) - start )) - $RESERVE_S) / 60), 2))")
 log "training ${DEPTH}x${FILTERS} for $minutes minutes"
 $PY -m apps.go_policy train --sgf "${sources[@]}" --max-games "$GAMES" --skip-games "$SKIP" --workers "$WORKERS" \
-    ${INIT_MODEL:+--init-model "$INIT_MODEL"} \
+    ${INIT_MODEL:+--init-model "$INIT_MODEL"} ${EMA:+--ema-momentum "$EMA"} \
     --features "$FEATURES" --depth "$DEPTH" --filters "$FILTERS" --batch-size "$BATCH" \
     --steps-per-epoch "$STEPS" --epochs 100000 --learning-rate "$LR" --max-minutes "$minutes" --anneal \
     --loader-workers "$LOADERS" --out "$RESULTS/run" --json > "$RESULTS/train.json" 2> "$RESULTS/train.err"

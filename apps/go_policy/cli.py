@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--mixed-precision", action="store_true",
                        help="train in mixed bfloat16 (about 4x faster on CPUs with AMX; float16 on a GPU); "
                             "the saved model computes in float32")
+    train.add_argument("--ema-momentum", type=float, default=None, metavar="M",
+                       help="save the exponential moving average of the weights (e.g. 0.999) "
+                            "instead of the last ones")
     add_common_arguments(train, out_default="runs/go_policy")
 
     evaluate = commands.add_parser("evaluate", help="top-1 / top-5 move prediction on SGF games")
@@ -157,6 +160,7 @@ def _train(args):
         workers=args.workers, seed=args.seed, progress=not args.json, verbose=0 if args.json else "auto",
         command=command, anneal=args.anneal, loader_workers=args.loader_workers,
         init_model=args.init_model, mixed_precision=args.mixed_precision, skip_games=args.skip_games,
+        ema_momentum=args.ema_momentum,
     )
     summary.pop("history", None)
     _print(summary, args)

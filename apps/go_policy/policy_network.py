@@ -28,9 +28,13 @@ class PolicyNetwork(keras.Model):
         features: the plane groups of its input (``apps.go_policy.features``), kept
             in the saved model so the engine encodes positions the same way.
         learning_rate: Adam's learning rate for the default compile.
+        ema_momentum: if set, Adam also keeps an exponential moving average of the
+            weights (``use_ema``), which ``fit`` copies into the model when it ends
+            (Polyak averaging). A training setting only: not part of the saved config.
     """
 
-    def __init__(self, backbone, board_size=19, features=None, learning_rate=1e-3, compile_model=True, **kwargs):
+    def __init__(self, backbone, board_size=19, features=None, learning_rate=1e-3, compile_model=True,
+                 ema_momentum=None, **kwargs):
         inputs = backbone.input
         feature_maps = backbone(inputs)
         x = keras.layers.Conv2D(1, 1, padding="same", name="policy_conv")(feature_maps)
@@ -42,8 +46,10 @@ class PolicyNetwork(keras.Model):
         self.features = list(features) if features is not None else None
         self.learning_rate = float(learning_rate)
         if compile_model:
+            check_ema_momentum(ema_momentum)
             self.compile(
-                optimizer=keras.optimizers.Adam(learning_rate),
+                optimizer=keras.optimizers.Adam(learning_rate, use_ema=ema_momentum is not None,
+                                                ema_momentum=0.99 if ema_momentum is None else float(ema_momentum)),
                 loss=keras.losses.SparseCategoricalCrossentropy(),
                 metrics=[
                     keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
@@ -69,6 +75,12 @@ class PolicyNetwork(keras.Model):
         config = dict(config)
         config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
         return cls(compile_model=False, **config)
+
+
+def check_ema_momentum(ema_momentum):
+    """Raise a ``ValueError`` unless ``ema_momentum`` is None or in (0, 1)."""
+    if ema_momentum is not None and not 0.0 < float(ema_momentum) < 1.0:
+        raise ValueError(f"ema_momentum must be between 0 and 1 (e.g. 0.999), got {ema_momentum}.")
 
 
 def build_policy_network(features="small", depth: int = 8, filters: int = 64, board_size: int | None = None,
@@ -97,13 +109,15 @@ def build_policy_network(features="small", depth: int = 8, filters: int = 64, bo
     return PolicyNetwork(backbone, board_size=trained_size, features=encoder.groups, learning_rate=learning_rate, name="policy_network")
 
 
-def with_dtype_policy(model: PolicyNetwork, dtype_policy: str, learning_rate: float | None = None) -> PolicyNetwork:
+def with_dtype_policy(model: PolicyNetwork, dtype_policy: str, learning_rate: float | None = None,
+                      ema_momentum: float | None = None) -> PolicyNetwork:
     """The same network and weights computing under ``dtype_policy`` (e.g. ``"mixed_bfloat16"``).
 
     Mixed precision trains several times faster on CPUs with bfloat16 units (AMX), but a
     model saved under it would compute in bfloat16 everywhere it is loaded; training
     therefore converts a float32 preset to mixed for fine-tuning and the result back to
-    float32 for saving. With ``learning_rate`` the copy is compiled for training.
+    float32 for saving. With ``learning_rate`` the copy is compiled for training (with
+    ``ema_momentum``, to average its weights as ``PolicyNetwork`` describes).
     """
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(dtype_policy)
@@ -111,7 +125,8 @@ def with_dtype_policy(model: PolicyNetwork, dtype_policy: str, learning_rate: fl
         backbone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model.backbone))
         copy = PolicyNetwork(backbone, board_size=model.board_size, features=model.features,
                              learning_rate=model.learning_rate if learning_rate is None else learning_rate,
-                             compile_model=learning_rate is not None, name=model.name)
+                             compile_model=learning_rate is not None, ema_momentum=ema_momentum,
+                             name=model.name)
     finally:
         keras.config.set_dtype_policy(previous)
     copy.set_weights(model.get_weights())

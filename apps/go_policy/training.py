@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, top_k_accuracy_score
 
 from apps.go_policy.data import PHASES, encode_dataset, load_positions, phase_of, predict_with_symmetries, shard_paths
-from apps.go_policy.policy_network import build_policy_network, with_dtype_policy
+from apps.go_policy.policy_network import build_policy_network, check_ema_momentum, with_dtype_policy
 from apps.go_policy.position_dataset import PositionDataset
 
 
@@ -148,7 +148,7 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
                  steps_per_epoch=None, max_games=None, max_minutes=None, learning_rate=1e-3,
                  workers=2, seed=0, validation_positions=4096, test_positions=20000,
                  progress=True, verbose="auto", command=None, anneal=False, loader_workers=1,
-                 init_model=None, mixed_precision=False, skip_games=0) -> dict:
+                 init_model=None, mixed_precision=False, skip_games=0, ema_momentum=None) -> dict:
     """Encode ``sources``, train a policy network, save ``out/policy.keras`` and metrics.
 
     Returns a summary with validation and test top-1 / top-5, training and encoding
@@ -159,10 +159,14 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
     features replace ``features``, ``depth`` and ``filters``; with ``skip_games`` it can
     train on games after the ones it has seen. ``mixed_precision`` trains in mixed
     bfloat16 (float16 on a GPU); the saved model computes in float32 either way.
+    ``ema_momentum`` (e.g. 0.999) saves the exponential moving average of the weights
+    instead of the last ones; the per-epoch validation in the log is of the last weights,
+    the summary's ``validation`` and ``test`` of the saved (averaged) ones.
     """
     from shared.training import fit, mixed_precision_policy
 
     budget = TimeBudget(max_minutes, anneal=anneal)  # checks its arguments before the long encode
+    check_ema_momentum(ema_momentum)
     base = None
     if init_model is not None:
         from apps.go_policy.engine import load_policy
@@ -189,7 +193,7 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
     dtype_policy = mixed_precision_policy() if mixed_precision else "float32"
     if base is None:
         base = build_policy_network(features, depth=depth, filters=filters, learning_rate=learning_rate)
-    model = with_dtype_policy(base, dtype_policy, learning_rate=learning_rate)
+    model = with_dtype_policy(base, dtype_policy, learning_rate=learning_rate, ema_momentum=ema_momentum)
     throughput = Throughput(batch_size)
     start = time.perf_counter()
     history = fit(model, train_data, validation=validation, epochs=epochs, batch_size=batch_size,
@@ -205,6 +209,7 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
         "init_model": None if init_model is None else str(init_model), "skip_games": int(skip_games),
         "dtype_policy_while_training": dtype_policy,
         "batch_size": batch_size, "learning_rate": learning_rate, "anneal_over_time_budget": anneal,
+        "ema_momentum": ema_momentum,
         "epochs_run": len(history.history.get("loss", [])),
         "stopped_by_time_budget": budget.stopped, "train_seconds": round(train_seconds, 1),
         "train_positions_seen_this_run": throughput.positions,

@@ -15,10 +15,11 @@ def test_train_then_evaluate_json(small_sgf_folder, tmp_path, monkeypatch, capsy
     monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "run"
     code = main(["train", "--sgf", str(small_sgf_folder), "--out", str(out), "--depth", "2", "--filters", "4",
-                 "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "32", "--workers", "1", "--max-minutes", "30", "--anneal", "--json"])
+                 "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "32", "--workers", "1", "--max-minutes", "30", "--anneal", "--ema-momentum", "0.9", "--json"])
     assert code == 0
     summary = last_json(capsys)
     assert summary["anneal_over_time_budget"] is True and not summary["stopped_by_time_budget"]
+    assert summary["ema_momentum"] == 0.9
     assert summary["dataset"]["games_used"] == 4
     assert summary["dataset"]["skipped_by_reason"]["malformed sgf"] == 1
     assert summary["train_positions_seen_this_run"] == 64
@@ -57,6 +58,15 @@ def test_continue_training_a_model_in_mixed_precision_on_later_games(small_sgf_f
     x = np.random.default_rng(3).integers(0, 2, (2, 19, 19, 22)).astype("float32")
     # learning rate 0: the saved weights are the initial model's, through the bfloat16 round trip unchanged
     np.testing.assert_array_equal(continued.predict(x, verbose=0), tiny_model.predict(x, verbose=0))
+
+
+def test_train_refuses_an_ema_momentum_outside_zero_one_before_encoding(small_sgf_folder, tmp_path, monkeypatch,
+                                                                        capsys):
+    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
+    code = main(["train", "--sgf", str(small_sgf_folder), "--out", str(tmp_path / "run"), "--ema-momentum", "1.5"])
+    assert code == 2
+    assert "ema_momentum must be between 0 and 1" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()
 
 
 def test_evaluate_shipped_preset_on_a_held_out_shard_slice(data_available, capsys):

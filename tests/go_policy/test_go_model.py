@@ -7,7 +7,7 @@ import pytest
 from apps.go_policy.board import Board
 from apps.go_policy.engine import PolicyEngine, load_policy
 from apps.go_policy.features import FeatureEncoder, sensible_mask
-from apps.go_policy.policy_network import build_policy_network, masked_probabilities
+from apps.go_policy.policy_network import build_policy_network, masked_probabilities, with_dtype_policy
 
 
 def test_shapes_and_softmax(tiny_model):
@@ -64,6 +64,32 @@ def test_a_training_step_reduces_the_loss():
         last = model.train_on_batch(x, y, return_dict=True)["loss"]
     assert last < first
     assert keras.backend.backend() in ("tensorflow", "jax", "torch")
+
+
+def test_ema_momentum_saves_the_moving_average_of_the_weights_not_the_last_step():
+    from shared.training import fit
+
+    base = build_policy_network("minimal", depth=2, filters=4)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, (64, 9, 9, 4)).astype("float32")
+    y = rng.integers(0, 81, 64)
+    last = with_dtype_policy(base, "float32", learning_rate=1e-2)
+    averaged = with_dtype_policy(base, "float32", learning_rate=1e-2, ema_momentum=0.5)
+    assert averaged.optimizer.use_ema and averaged.optimizer.ema_momentum == 0.5 and not last.optimizer.use_ema
+    for model in (last, averaged):
+        fit(model, (x, y), epochs=1, batch_size=16, shuffle=False, verbose=0)
+    moving_average = [keras.ops.convert_to_numpy(v) for v in averaged.optimizer._model_variables_moving_average]
+    for kept, average in zip(averaged.get_weights(), moving_average):
+        np.testing.assert_allclose(kept, average)
+    # the same four steps from the same start, but the average lags the last step
+    assert max(np.abs(a - b).max() for a, b in zip(last.get_weights(), averaged.get_weights())) > 1e-4
+
+
+@pytest.mark.parametrize("momentum", [0.0, 1.0, 1.5, -0.1])
+def test_ema_momentum_outside_zero_one_is_refused(momentum):
+    with pytest.raises(ValueError, match="ema_momentum must be between 0 and 1"):
+        with_dtype_policy(build_policy_network("minimal", depth=1, filters=2), "float32",
+                          learning_rate=1e-3, ema_momentum=momentum)
 
 
 def test_engine_passes_after_an_opponent_pass_when_ahead(tiny_model):
