@@ -70,7 +70,7 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(2)
     import keras
 
-    from shared.benchmarking import cpu_has_bf16, write_result
+    from shared.benchmarking import cpu_has_bf16, cpu_model, write_result
     from shared.data import path
 
     from apps.go_policy.board import random_playout_speed
@@ -154,8 +154,9 @@ def main():
     target = {"mean": "< 100 (issue target, 2 CPU cores)"}
     references = {"genmove_ms": target, "genmove_cpu_ms": target, "genmove_ms_8_symmetries": target}
     load = os.getloadavg()[0]
-    notes = (f"Shared 2-core machine; 1-minute load average at the end of the run: {load:.1f} "
-             "(other engineers' jobs were running), so every wall-clock throughput here is a lower bound; "
+    notes = (f"2-core machine ({cpu_model()}); 1-minute load average at the end of the run: {load:.1f} "
+             "(this benchmark's own 2 threads count; well above 2 means other jobs were running, and then "
+             "every wall-clock throughput here is a lower bound); "
              "the *_cpu_* figures divide by this process's CPU time instead and do not depend on the load. "
              "genmove = feature encoding + sensible-move mask + one network call, TensorFlow limited "
              "to 2 threads; *_8_symmetries: the same with the network called once on the 8 rotated and "

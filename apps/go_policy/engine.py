@@ -62,7 +62,6 @@ class PolicyEngine:
         self.temperature = float(temperature)
         self.rng = np.random.default_rng(seed)
         self.last_seconds = 0.0
-        self._predict = None
 
     def probabilities(self, board: Board) -> np.ndarray:
         """Raw network move probabilities, shape (size * size,)."""
@@ -70,7 +69,10 @@ class PolicyEngine:
         return predict_with_symmetries(self._call, x, self.symmetries)[0].astype("float64")
 
     def _call(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(keras.ops.convert_to_numpy(self.model(x, training=False)))
+        # predict_on_batch runs the model's compiled predict function (traced once per board
+        # size and batch), without model.predict's data-adapter set-up; calling the model
+        # eagerly instead costs 40 ms a move instead of 8.5 on a 2-core AMD EPYC (README).
+        return np.asarray(self.model.predict_on_batch(x))
 
     def move_probabilities(self, board: Board) -> np.ndarray:
         """Probabilities masked to sensible moves and renormalised (zeros if none)."""

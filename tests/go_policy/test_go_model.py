@@ -179,3 +179,15 @@ def test_with_dtype_policy_copies_the_weights_and_restores_the_global_policy(tin
     back = with_dtype_policy(mixed, "float32")
     assert {layer.dtype_policy.name for layer in back.backbone.layers} == {"float32"} and not back.compiled
     np.testing.assert_array_equal(back.predict(x, verbose=0), tiny_model.predict(x, verbose=0))
+
+
+def test_engine_probabilities_equal_the_network_on_every_board_size(tiny_model):
+    # the engine calls the compiled predict function (traced per board size), not the model
+    # eagerly: the answers must be the network's own, on each size in turn and back again
+    for size in (9, 19, 9):
+        board = Board(size)
+        board.play(board.size * 2 + 2)
+        engine = PolicyEngine(tiny_model)
+        x = engine.encoder.encode(board)[None].astype("float32")
+        expected = np.asarray(tiny_model(x, training=False))[0]
+        np.testing.assert_allclose(engine.probabilities(board), expected, rtol=1e-5, atol=1e-7)

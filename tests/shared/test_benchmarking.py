@@ -25,3 +25,15 @@ def test_update_of_a_missing_result_says_which_benchmark_to_run(tmp_path, monkey
     monkeypatch.setattr(benchmarking, "RESULTS", tmp_path)
     with pytest.raises(FileNotFoundError, match="run the benchmark that writes 'nope' first"):
         benchmarking.update_result("nope", {}, "x")
+
+
+def test_machine_names_the_cpu_model_from_proc_cpuinfo(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14\nflags\t: fpu\n")
+    real_path = benchmarking.Path
+    monkeypatch.setattr(benchmarking, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real_path(p))
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert benchmarking.cpu_model() == "AMD EPYC 9R14"
+    assert "(AMD EPYC 9R14), no GPU" in benchmarking.machine()
+    cpuinfo.unlink()  # unreadable: fall back to what platform knows
+    assert benchmarking.cpu_model()
