@@ -23,24 +23,26 @@ def git_commit() -> str:
         return "unknown"
 
 
+def _cpuinfo() -> str:
+    """/proc/cpuinfo's text, or "" where there is none (macOS, Windows)."""
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
 def cpu_has_bf16() -> bool:
     """Whether this CPU has bfloat16 matrix units (AMX or AVX512-BF16): mixed bfloat16 pays off there."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
+    flags = _cpuinfo()
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def cpu_model() -> str:
     """The CPU's model name from /proc/cpuinfo (e.g. "AMD EPYC"): 2-core machines of different
     makes differ two- to five-fold in convolution speed, so results must say which ran them."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    for line in _cpuinfo().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine()
 
 
