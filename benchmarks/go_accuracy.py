@@ -45,7 +45,8 @@ def main():
     metrics = evaluate_policy(model, [path("go_pro", args.shard)], max_games=args.games, workers=2, progress=False)
     preset = preset_record()
     result = {
-        "top1": metrics["top1"], "top5": metrics["top5"], "positions": metrics["positions"],
+        "top1": metrics["top1"], "top1_ci95": metrics["top1_ci95"], "top5": metrics["top5"],
+        "positions": metrics["positions"],
         "games": metrics["games"]["games_used"], "by_phase": metrics["by_phase"],
         "preset": {k: preset.get(k) for k in ("depth", "filters", "features", "planes", "parameters",
                                               "train_positions_seen", "train_positions_per_s",
@@ -57,26 +58,31 @@ def main():
         averaged = evaluate_policy(model, [path("go_pro", args.shard)], max_games=args.games, workers=2,
                                    progress=False, symmetries=args.symmetries)
         result[f"top1_{args.symmetries}_symmetries"] = averaged["top1"]
+        result[f"top1_{args.symmetries}_symmetries_ci95"] = averaged["top1_ci95"]
         result[f"top5_{args.symmetries}_symmetries"] = averaged["top5"]
         result[f"by_phase_{args.symmetries}_symmetries"] = averaged["by_phase"]
     reference = "0.444 (Clark & Storkey 2015, 8 layers); 0.552-0.570 (Maddison 2015; AlphaGo SL)"
     references = {"top1": reference, f"top1_{args.symmetries}_symmetries": reference}
     notes = (f"Held-out {args.shard}, first {args.games} games, every non-pass move, raw network output (no "
              f"legality masking). The preset ({DEFAULT_PRESET.name}) is a {preset.get('depth')}x"
-             f"{preset.get('filters')} network on the small feature set ({preset.get('planes')} planes), trained "
+             f"{preset.get('filters')} network reading {preset.get('planes')} planes ({', '.join(preset.get('features', []))}), trained "
              f"for {preset.get('train_minutes_total', preset.get('train_minutes'))} minutes in all "
              f"({preset.get('train_positions_seen_total', preset.get('train_positions_seen'))} training positions "
              f"seen; {preset.get('trained_on')}) on: {preset.get('machine')}. top1_N_symmetries averages the "
-             "network over N board rotations and reflections (`cnnkit go evaluate --symmetries N`). The published "
+             "network over N board rotations and reflections (`cnnkit go evaluate --symmetries N`). The _ci95 "
+             "intervals resample whole games (2,000 bootstrap draws), since the moves of one game are not "
+             "independent. The published "
              "networks were trained for days on GPUs over millions of positions.")
     write_result("go_accuracy", result, references, wall_time_s=time.perf_counter() - start, notes=notes)
     preset["measured_accuracy_held_out"] = {
         "source": f"go_pro {args.shard}, first {args.games} games (never used in training)",
         "command": f"CNNKIT_DATA=../shared/data python benchmarks/go_accuracy.py --games {args.games} "
                    f"--symmetries {args.symmetries}",
-        "positions": metrics["positions"], "top1": metrics["top1"], "top5": metrics["top5"],
+        "positions": metrics["positions"], "top1": metrics["top1"], "top1_ci95": metrics["top1_ci95"],
+        "top5": metrics["top5"],
         "by_phase": metrics["by_phase"],
-        **({f"top1_{args.symmetries}_symmetries": averaged["top1"], f"top5_{args.symmetries}_symmetries":
+        **({f"top1_{args.symmetries}_symmetries": averaged["top1"],
+            f"top1_{args.symmetries}_symmetries_ci95": averaged["top1_ci95"], f"top5_{args.symmetries}_symmetries":
             averaged["top5"]} if averaged else {}),
     }
     DEFAULT_PRESET.with_suffix(".json").write_text(json.dumps(preset, indent=1) + "\n")

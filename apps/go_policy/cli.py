@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a policy network on SGF sources")
     _sgf_argument(train)
-    train.add_argument("--features", default="small", help="feature set: minimal, small (22 planes), full (47)")
+    train.add_argument("--features", default=None,
+                       help="feature set: minimal, small (22 planes, the default), full (47); with --init-model, "
+                            "a superset of the model's extends its input (new planes start at zero weight)")
     train.add_argument("--depth", type=int, default=6, help="convolution layers (AlphaGo: 13)")
     train.add_argument("--filters", type=int, default=48, help="filters per layer (AlphaGo: 192)")
     train.add_argument("--batch-size", type=int, default=128)
@@ -70,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--loader-workers", type=int, default=1,
                        help="threads preparing training batches (several keep a GPU fed; default: 1)")
     train.add_argument("--init-model", default=None, metavar="MODEL",
-                       help="continue training this policy .keras file (its architecture and features "
-                            "replace --depth, --filters and --features)")
+                       help="continue training this policy .keras file (its architecture replaces "
+                            "--depth and --filters, its features --features unless that extends them)")
     train.add_argument("--mixed-precision", action="store_true",
                        help="train in mixed bfloat16 (about 4x faster on CPUs with AMX; float16 on a GPU); "
                             "the saved model computes in float32")

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
+import threading
 import time
 from pathlib import Path
 
@@ -193,7 +195,7 @@ def encode_dataset(sources, features="small", workers: int = 2, max_games: int |
             bar.update(1)
     else:
         context = multiprocessing.get_context("spawn")
-        with context.Pool(min(workers, len(tasks))) as pool:
+        with context.Pool(min(workers, len(tasks)), initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
             for result in pool.imap_unordered(_encode_unit, tasks):
                 results.append(result)
                 bar.update(1)
@@ -221,6 +223,21 @@ def encode_dataset(sources, features="small", workers: int = 2, max_games: int |
     manifest["folder"] = str(folder)
     manifest["cached"] = False
     return manifest
+
+
+def exit_with_parent(parent_pid: int, poll_seconds: float = 1.0):
+    """Pool initializer: end this worker soon after ``parent_pid`` dies.
+
+    A training killed while encoding (``kill``, a job scheduler) would otherwise leave
+    its workers running on, writing shards into the very cache folder its rerun is
+    filling.
+    """
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def shard_paths(manifest: dict, split: str) -> list[Path]:
@@ -299,6 +316,27 @@ def predict_with_symmetries(predict, x: np.ndarray, symmetries: int = 8, chunk: 
         probabilities = np.asarray(predict(stacked)).reshape(symmetries, len(part), -1)
         out.append(sum(probabilities[t][:, maps[t]] for t in range(symmetries)) / symmetries)
     return np.concatenate(out) if out else np.zeros((0, x.shape[1] * x.shape[2]))
+
+
+def load_game_ids(paths, max_positions: int | None = None) -> np.ndarray:
+    """The game of every position ``load_positions`` reads from ``paths`` (same order), as ints.
+
+    Positions of one game are not independent samples; ``move_prediction_metrics`` uses
+    these ids to resample whole games for its confidence interval.
+    """
+    ids = []
+    total = 0
+    for path in paths:
+        unit = int(Path(path).name.split("-")[0].lstrip("u"))  # shards are named u<unit>-<split>-<n>.npz
+        with np.load(path) as shard:
+            game = shard["game"].astype(np.int64)
+        if max_positions is not None:
+            game = game[:max_positions - total]
+        ids.append(unit * 1_000_000 + game)
+        total += len(game)
+        if max_positions is not None and total >= max_positions:
+            break
+    return np.concatenate(ids) if ids else np.zeros(0, np.int64)
 
 
 def unpack(packed: np.ndarray, planes: int) -> np.ndarray:

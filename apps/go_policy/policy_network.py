@@ -109,6 +109,36 @@ def build_policy_network(features="small", depth: int = 8, filters: int = 64, bo
     return PolicyNetwork(backbone, board_size=trained_size, features=encoder.groups, learning_rate=learning_rate, name="policy_network")
 
 
+def extend_input_planes(model: PolicyNetwork, features) -> PolicyNetwork:
+    """A copy of ``model`` that reads the planes of ``features``, a superset of its own.
+
+    The planes it already knew keep their first-layer weights and the new ones start at
+    zero, so the copy predicts exactly what ``model`` does until fine-tuning teaches it to
+    use them (as the image app extends a softmax head with new classes): a preset trained
+    on the ``small`` planes can go on training on the ``full`` (tactical) ones.
+    """
+    from apps.go_policy.features import FeatureEncoder
+
+    old, new = FeatureEncoder(model.features or "small"), FeatureEncoder(features)
+    missing = [group for group in old.groups if group not in new.groups]
+    if missing:
+        raise ValueError(
+            f"feature set {features!r} lacks the plane groups {missing} that the model reads: "
+            f"it must contain all of {old.groups}"
+        )
+    old_names, new_names = old.plane_names, new.plane_names
+    layer_filters = model.backbone.get_config()["filters"]
+    rows = model.backbone.input_shape[1]
+    extended = build_policy_network(features, depth=len(layer_filters), filters=int(layer_filters[-1]),
+                                    board_size=rows, trained_size=model.board_size,
+                                    learning_rate=model.learning_rate)
+    weights = model.get_weights()
+    first = np.zeros(weights[0].shape[:2] + (len(new_names),) + weights[0].shape[3:], weights[0].dtype)
+    first[:, :, [new_names.index(name) for name in old_names]] = weights[0]
+    extended.set_weights([first] + weights[1:])
+    return extended
+
+
 def with_dtype_policy(model: PolicyNetwork, dtype_policy: str, learning_rate: float | None = None,
                       ema_momentum: float | None = None) -> PolicyNetwork:
     """The same network and weights computing under ``dtype_policy`` (e.g. ``"mixed_bfloat16"``).

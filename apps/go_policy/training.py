@@ -10,8 +10,11 @@ import keras
 import numpy as np
 from sklearn.metrics import accuracy_score, top_k_accuracy_score
 
-from apps.go_policy.data import PHASES, encode_dataset, load_positions, phase_of, predict_with_symmetries, shard_paths
-from apps.go_policy.policy_network import build_policy_network, check_ema_momentum, with_dtype_policy
+from apps.go_policy.data import (PHASES, encode_dataset, load_game_ids, load_positions, phase_of, predict_with_symmetries,
+                                 shard_paths)
+from apps.go_policy.features import FeatureEncoder
+from apps.go_policy.policy_network import (build_policy_network, check_ema_momentum, extend_input_planes,
+                                          with_dtype_policy)
 from apps.go_policy.position_dataset import PositionDataset
 
 
@@ -89,8 +92,33 @@ class Throughput(keras.callbacks.Callback):
         return self.positions / self.seconds if self.seconds else 0.0
 
 
-def move_prediction_metrics(probabilities: np.ndarray, labels: np.ndarray, move_numbers=None) -> dict:
-    """Top-1 and top-5 accuracy (scikit-learn), overall and by game phase."""
+def game_bootstrap_interval(correct, games, confidence: float = 0.95, resamples: int = 2000,
+                            seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``correct``, resampling whole games.
+
+    The moves of one game share its players and its style, so they are not independent:
+    resampling positions would give too narrow an interval for a test set of a few hundred
+    games. This resamples the games (with their positions) instead.
+    """
+    correct, games = np.asarray(correct, float), np.asarray(games)
+    if correct.shape != games.shape or not len(correct):
+        raise ValueError(f"correct and games must be non-empty and of one length, got {correct.shape} "
+                         f"and {games.shape}")
+    _, group = np.unique(games, return_inverse=True)
+    hits, counts = np.bincount(group, weights=correct), np.bincount(group)
+    chosen = np.random.default_rng(seed).integers(0, len(counts), (resamples, len(counts)))
+    rates = hits[chosen].sum(axis=1) / counts[chosen].sum(axis=1)
+    tail = (1.0 - confidence) / 2 * 100
+    low, high = np.percentile(rates, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def move_prediction_metrics(probabilities: np.ndarray, labels: np.ndarray, move_numbers=None, games=None) -> dict:
+    """Top-1 and top-5 accuracy (scikit-learn), overall and by game phase.
+
+    With ``games`` (the game of each position) also ``top1_ci95``: a 95% interval for
+    top-1 by resampling games (``game_bootstrap_interval``).
+    """
     labels = np.asarray(labels)
     classes = np.arange(probabilities.shape[1])
     metrics = {
@@ -98,6 +126,8 @@ def move_prediction_metrics(probabilities: np.ndarray, labels: np.ndarray, move_
         "top1": float(accuracy_score(labels, probabilities.argmax(axis=1))),
         "top5": float(top_k_accuracy_score(labels, probabilities, k=5, labels=classes)),
     }
+    if games is not None:
+        metrics["top1_ci95"] = list(game_bootstrap_interval(probabilities.argmax(axis=1) == labels, games))
     if move_numbers is not None:
         phases = phase_of(move_numbers)
         by_phase = {}
@@ -137,14 +167,14 @@ def evaluate_policy(model, sources, max_games=None, max_positions=None, split="a
     probabilities = predict_with_symmetries(lambda b: model.predict(b, batch_size=batch_size, verbose=0),
                                             x, symmetries)
     seconds = time.perf_counter() - start
-    metrics = move_prediction_metrics(probabilities, y, numbers)
+    metrics = move_prediction_metrics(probabilities, y, numbers, games=load_game_ids(paths, max_positions))
     metrics["symmetries"] = int(symmetries)
     metrics["games"] = manifest["report"]
     metrics["predict_positions_per_s"] = round(len(y) / max(seconds, 1e-9), 1)
     return metrics
 
 
-def train_policy(sources, out, features="small", depth=6, filters=48, batch_size=128, epochs=10,
+def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=128, epochs=10,
                  steps_per_epoch=None, max_games=None, max_minutes=None, learning_rate=1e-3,
                  workers=2, seed=0, validation_positions=4096, test_positions=20000,
                  progress=True, verbose="auto", command=None, anneal=False, loader_workers=1,
@@ -155,8 +185,10 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
     throughput and the dataset report. Checkpoints in ``out/checkpoints`` let a
     rerun with the same arguments resume.
 
-    ``init_model`` (a saved policy network) continues training it: its architecture and
-    features replace ``features``, ``depth`` and ``filters``; with ``skip_games`` it can
+    ``features`` defaults to ``"small"``. ``init_model`` (a saved policy network) continues
+    training it: its architecture replaces ``depth`` and ``filters``, and its features
+    ``features`` unless that names a superset of them (``extend_input_planes``: the new
+    planes start with zero weights); with ``skip_games`` it can
     train on games after the ones it has seen. ``mixed_precision`` trains in mixed
     bfloat16 (float16 on a GPU); the saved model computes in float32 either way.
     ``ema_momentum`` (e.g. 0.999) saves the exponential moving average of the weights
@@ -172,9 +204,12 @@ def train_policy(sources, out, features="small", depth=6, filters=48, batch_size
         from apps.go_policy.engine import load_policy
 
         base = load_policy(init_model)
+        if features is not None and FeatureEncoder(features).groups != list(base.features):
+            base = extend_input_planes(base, features)
         features = base.features
         layer_filters = base.backbone.get_config()["filters"]
         depth, filters = len(layer_filters), int(layer_filters[-1])
+    features = "small" if features is None else features
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)

@@ -30,6 +30,8 @@ def test_train_then_evaluate_json(small_sgf_folder, tmp_path, monkeypatch, capsy
     assert code == 0
     metrics = last_json(capsys)
     assert 0.0 <= metrics["top1"] <= metrics["top5"] <= 1.0
+    low, high = metrics["top1_ci95"]
+    assert low <= metrics["top1"] <= high
     assert set(metrics["by_phase"]) <= {"opening", "middlegame", "endgame"}
     assert metrics["by_phase"]["opening"]["positions"] > 0
     assert metrics["games"]["games_read"] == 3
@@ -58,6 +60,23 @@ def test_continue_training_a_model_in_mixed_precision_on_later_games(small_sgf_f
     x = np.random.default_rng(3).integers(0, 2, (2, 19, 19, 22)).astype("float32")
     # learning rate 0: the saved weights are the initial model's, through the bfloat16 round trip unchanged
     np.testing.assert_array_equal(continued.predict(x, verbose=0), tiny_model.predict(x, verbose=0))
+
+
+def test_continue_training_on_more_planes_extends_the_models_input(small_sgf_folder, tiny_model, tmp_path,
+                                                                     monkeypatch, capsys):
+    from apps.go_policy.engine import load_policy
+
+    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
+    start = tmp_path / "start.keras"
+    tiny_model.save(start)
+    out = tmp_path / "full"
+    code = main(["train", "--sgf", str(small_sgf_folder), "--out", str(out), "--init-model", str(start),
+                 "--features", "full", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "32",
+                 "--workers", "1", "--json"])
+    assert code == 0
+    summary = last_json(capsys)
+    assert summary["planes"] == 47 and summary["features"] == load_policy(out / "policy.keras").features
+    assert summary["parameters"] == tiny_model.count_params() + 25 * 25 * 4
 
 
 def test_train_refuses_an_ema_momentum_outside_zero_one_before_encoding(small_sgf_folder, tmp_path, monkeypatch,

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from apps.go_policy.data import encode_dataset, load_positions, shard_paths, split_of
+from apps.go_policy.data import encode_dataset, load_game_ids, load_positions, shard_paths, split_of
 from apps.go_policy.position_dataset import PositionDataset
 
 
@@ -42,6 +42,12 @@ def test_encode_with_spawn_workers_counts_skips_and_caches(small_sgf_folder, tmp
     assert numbers.min() >= 1 and y.max() < 361
     # the label is always an empty point (stone_colour plane 3) of the encoded position
     assert (x.reshape(total, 361, 4)[np.arange(total), y, 2] == 1).all()
+    games = load_game_ids(paths)
+    assert games.shape == (total,) and len(np.unique(games)) == 4
+    # a game's positions are consecutive and its move numbers rise
+    starts = np.flatnonzero(np.diff(games)) + 1
+    assert len(starts) == 3 and (np.diff(numbers)[np.diff(games) == 0] > 0).all()
+    assert len(load_game_ids(paths, max_positions=10)) == 10
 
     dataset = PositionDataset(paths, batch_size=64, seed=1)
     assert len(dataset) >= 4
@@ -73,3 +79,46 @@ def test_a_game_that_fails_while_encoding_is_counted_and_skipped(small_sgf_folde
     assert report["skipped_by_reason"] == {"illegal move": 1, "malformed sgf": 1, "illegal move while encoding": 1}
     assert calls[0] in report["skip_examples"]["illegal move while encoding"]
     assert sum(manifest["games"].values()) == 3
+
+
+def test_encoding_workers_exit_when_the_process_that_started_them_is_killed(tmp_path):
+    # a training killed mid-encoding must not leave workers writing into the cache its rerun fills
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    marker = tmp_path / "busy"
+    script = (
+        "import multiprocessing, os, sys, time\n"
+        "from apps.go_policy.data import exit_with_parent\n"
+        "def busy(marker):\n"
+        "    open(marker, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(120)  # without exit_with_parent the worker would outlive its parent by 2 minutes\n"
+        "if __name__ == '__main__':\n"
+        "    pool = multiprocessing.get_context('spawn').Pool(1, initializer=exit_with_parent,\n"
+        "                                                      initargs=(os.getpid(), 0.1))\n"
+        f"    pool.apply_async(busy, ({str(marker)!r},))\n"
+        f"    while not os.path.exists({str(marker)!r}): time.sleep(0.05)\n"
+        "    time.sleep(0.2)\n"
+        "    os.kill(os.getpid(), 9)\n"
+    )
+    (tmp_path / "start_and_die.py").write_text(script)
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.run([sys.executable, str(tmp_path / "start_and_die.py")], capture_output=True, text=True,
+                            timeout=120, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert parent.returncode == -9, parent.stderr
+    worker = int(marker.read_text())
+
+    def alive(pid):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+        except (FileNotFoundError, IndexError):
+            return False
+        return state != "Z"
+
+    deadline = time.time() + 20
+    while alive(worker) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not alive(worker), f"encoding worker {worker} outlived its parent"

@@ -191,3 +191,47 @@ def test_engine_probabilities_equal_the_network_on_every_board_size(tiny_model):
         x = engine.encoder.encode(board)[None].astype("float32")
         expected = np.asarray(tiny_model(x, training=False))[0]
         np.testing.assert_allclose(engine.probabilities(board), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_extending_the_input_planes_keeps_the_predictions_until_fine_tuning(tiny_model, tmp_path):
+    from apps.go_policy.policy_network import extend_input_planes
+
+    extended = extend_input_planes(tiny_model, "full")
+    assert extended.features == FeatureEncoder("full").groups and extended.num_planes == 47
+    assert extended.count_params() == tiny_model.count_params() + 25 * (47 - 22) * 4  # 5x5 kernel, 4 filters
+    board = Board(19)
+    for point in (60, 61, 80, 62, 300):
+        board.play(point)
+    small = FeatureEncoder("small").encode(board)[None].astype("float32")
+    full = FeatureEncoder("full").encode(board)[None].astype("float32")
+    np.testing.assert_allclose(extended.predict_on_batch(full), tiny_model.predict_on_batch(small), rtol=1e-6)
+    # the new planes start at zero weight; the old ones keep theirs, wherever they now sit
+    kernel, old_kernel = extended.get_weights()[0], tiny_model.get_weights()[0]
+    new_names, old_names = FeatureEncoder("full").plane_names, FeatureEncoder("small").plane_names
+    for index, name in enumerate(new_names):
+        expected = old_kernel[:, :, old_names.index(name)] if name in old_names else 0.0
+        np.testing.assert_array_equal(kernel[:, :, index], expected)
+    extended.save(tmp_path / "full.keras")
+    assert load_policy(tmp_path / "full.keras").features == extended.features
+
+
+def test_extending_to_a_set_without_the_models_planes_is_refused(tiny_model):
+    from apps.go_policy.policy_network import extend_input_planes
+
+    with pytest.raises(ValueError, match=r"lacks the plane groups \['turns_since', 'liberties'"):
+        extend_input_planes(tiny_model, "minimal")
+
+
+def test_game_bootstrap_interval_resamples_games_not_positions():
+    from apps.go_policy.training import game_bootstrap_interval
+
+    # ten games of 100 moves: five predicted perfectly, five not at all
+    correct = np.repeat([1, 0] * 5, 100)
+    games = np.repeat(np.arange(10), 100)
+    low, high = game_bootstrap_interval(correct, games)
+    assert low < 0.25 and high > 0.75  # five of ten games is little evidence
+    position_low, position_high = game_bootstrap_interval(correct, np.arange(1000))
+    assert 0.45 < position_low < 0.5 < position_high < 0.55  # a thousand independent moves is more
+    assert game_bootstrap_interval(np.ones(50), np.repeat(np.arange(5), 10)) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="one length"):
+        game_bootstrap_interval(np.ones(3), np.arange(4))
