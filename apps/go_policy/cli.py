@@ -175,7 +175,7 @@ def _evaluate(args):
     metrics = evaluate_policy(model, args.sgf, max_games=args.max_games, max_positions=args.max_positions,
                               split=args.split, workers=args.workers, progress=not args.json,
                               symmetries=args.symmetries, skip_games=args.skip_games)
-    metrics["model"] = str(args.model or DEFAULT_PRESET)
+    metrics["model"] = str(args.model or DEFAULT_PRESET.relative_to(PRESETS.parents[2]))  # no machine path
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(metrics, indent=1))

@@ -318,48 +318,35 @@ def predict_with_symmetries(predict, x: np.ndarray, symmetries: int = 8, chunk: 
     return np.concatenate(out) if out else np.zeros((0, x.shape[1] * x.shape[2]))
 
 
-def load_game_ids(paths, max_positions: int | None = None) -> np.ndarray:
-    """The game of every position ``load_positions`` reads from ``paths`` (same order), as ints.
-
-    Positions of one game are not independent samples; ``move_prediction_metrics`` uses
-    these ids to resample whole games for its confidence interval.
-    """
-    ids = []
-    total = 0
-    for path in paths:
-        unit = int(Path(path).name.split("-")[0].lstrip("u"))  # shards are named u<unit>-<split>-<n>.npz
-        with np.load(path) as shard:
-            game = shard["game"].astype(np.int64)
-        if max_positions is not None:
-            game = game[:max_positions - total]
-        ids.append(unit * 1_000_000 + game)
-        total += len(game)
-        if max_positions is not None and total >= max_positions:
-            break
-    return np.concatenate(ids) if ids else np.zeros(0, np.int64)
-
-
 def unpack(packed: np.ndarray, planes: int) -> np.ndarray:
     return np.unpackbits(packed, axis=-1, count=planes)
 
 
-def load_positions(paths, max_positions: int | None = None):
-    """(x float32 (n, s, s, c), y int32, move_number int32) read from shard files."""
-    xs, ys, numbers = [], [], []
+def load_positions(paths, max_positions: int | None = None, return_games: bool = False):
+    """(x float32 (n, s, s, c), y int32, move_number int32) read from shard files.
+
+    With ``return_games`` also the game of every position, as ints: positions of one game
+    are not independent samples, and ``move_prediction_metrics`` resamples whole games for
+    its confidence interval.
+    """
+    xs, ys, numbers, games = [], [], [], []
     total = 0
     for path in paths:
+        unit = int(Path(path).name.split("-")[0].lstrip("u"))  # shards are named u<unit>-<split>-<n>.npz
         with np.load(path) as shard:
             planes = int(shard["planes"])
-            x, y, number = shard["x"], shard["y"], shard["move_number"]
+            x, y, number, game = shard["x"], shard["y"], shard["move_number"], shard["game"]
         if max_positions is not None:
             keep = max_positions - total
-            x, y, number = x[:keep], y[:keep], number[:keep]
+            x, y, number, game = x[:keep], y[:keep], number[:keep], game[:keep]
         xs.append(unpack(x, planes))
         ys.append(y.astype(np.int32))
         numbers.append(number.astype(np.int32))
+        games.append(unit * 1_000_000 + game.astype(np.int64))
         total += len(y)
         if max_positions is not None and total >= max_positions:
             break
     if not xs:
         raise ValueError("no encoded positions found in the given shards")
-    return np.concatenate(xs).astype("float32"), np.concatenate(ys), np.concatenate(numbers)
+    loaded = (np.concatenate(xs).astype("float32"), np.concatenate(ys), np.concatenate(numbers))
+    return loaded + (np.concatenate(games),) if return_games else loaded

@@ -10,8 +10,7 @@ import keras
 import numpy as np
 from sklearn.metrics import accuracy_score, top_k_accuracy_score
 
-from apps.go_policy.data import (PHASES, encode_dataset, load_game_ids, load_positions, phase_of, predict_with_symmetries,
-                                 shard_paths)
+from apps.go_policy.data import PHASES, encode_dataset, load_positions, phase_of, predict_with_symmetries, shard_paths
 from apps.go_policy.features import FeatureEncoder
 from apps.go_policy.policy_network import (build_policy_network, check_ema_momentum, extend_input_planes,
                                           with_dtype_policy)
@@ -162,12 +161,12 @@ def evaluate_policy(model, sources, max_games=None, max_positions=None, split="a
     paths = [p for s in splits for p in shard_paths(manifest, s)]
     if not paths:
         raise ValueError(f"no positions in split {split!r} of {', '.join(map(str, sources))}")
-    x, y, numbers = load_positions(paths, max_positions)
+    x, y, numbers, games = load_positions(paths, max_positions, return_games=True)
     start = time.perf_counter()
     probabilities = predict_with_symmetries(lambda b: model.predict(b, batch_size=batch_size, verbose=0),
                                             x, symmetries)
     seconds = time.perf_counter() - start
-    metrics = move_prediction_metrics(probabilities, y, numbers, games=load_game_ids(paths, max_positions))
+    metrics = move_prediction_metrics(probabilities, y, numbers, games=games)
     metrics["symmetries"] = int(symmetries)
     metrics["games"] = manifest["report"]
     metrics["predict_positions_per_s"] = round(len(y) / max(seconds, 1e-9), 1)

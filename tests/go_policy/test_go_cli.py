@@ -37,19 +37,24 @@ def test_train_then_evaluate_json(small_sgf_folder, tmp_path, monkeypatch, capsy
     assert metrics["games"]["games_read"] == 3
 
 
+def _continue_training(model, sgf_folder, out, monkeypatch, *options) -> int:
+    """``cnnkit go train --init-model`` (``model`` saved beside ``out``) for 2 tiny steps; its exit code."""
+    monkeypatch.setenv("CNNKIT_CACHE", str(out.parent / "cache"))
+    start = out.parent / "start.keras"
+    model.save(start)
+    return main(["train", "--sgf", str(sgf_folder), "--out", str(out), "--init-model", str(start), *options,
+                 "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "32", "--workers", "1", "--json"])
+
+
 def test_continue_training_a_model_in_mixed_precision_on_later_games(small_sgf_folder, tiny_model, tmp_path,
                                                                        monkeypatch, capsys):
     import numpy as np
 
     from apps.go_policy.engine import load_policy
 
-    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
-    start = tmp_path / "start.keras"
-    tiny_model.save(start)
     out = tmp_path / "continued"
-    code = main(["train", "--sgf", str(small_sgf_folder), "--out", str(out), "--init-model", str(start),
-                 "--mixed-precision", "--skip-games", "1", "--depth", "9", "--filters", "99", "--learning-rate", "0",
-                 "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "32", "--workers", "1", "--json"])
+    code = _continue_training(tiny_model, small_sgf_folder, out, monkeypatch, "--mixed-precision", "--skip-games",
+                              "1", "--depth", "9", "--filters", "99", "--learning-rate", "0")
     assert code == 0
     summary = last_json(capsys)
     assert (summary["depth"], summary["filters"], summary["parameters"]) == (2, 4, tiny_model.count_params())
@@ -66,13 +71,8 @@ def test_continue_training_on_more_planes_extends_the_models_input(small_sgf_fol
                                                                      monkeypatch, capsys):
     from apps.go_policy.engine import load_policy
 
-    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
-    start = tmp_path / "start.keras"
-    tiny_model.save(start)
     out = tmp_path / "full"
-    code = main(["train", "--sgf", str(small_sgf_folder), "--out", str(out), "--init-model", str(start),
-                 "--features", "full", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "32",
-                 "--workers", "1", "--json"])
+    code = _continue_training(tiny_model, small_sgf_folder, out, monkeypatch, "--features", "full")
     assert code == 0
     summary = last_json(capsys)
     assert summary["planes"] == 47 and summary["features"] == load_policy(out / "policy.keras").features

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from apps.go_policy.data import encode_dataset, load_game_ids, load_positions, shard_paths, split_of
+from apps.go_policy.data import encode_dataset, load_positions, shard_paths, split_of
 from apps.go_policy.position_dataset import PositionDataset
 
 
@@ -37,17 +37,16 @@ def test_encode_with_spawn_workers_counts_skips_and_caches(small_sgf_folder, tmp
     assert again["cached"] and again["positions"] == manifest["positions"]
 
     paths = [p for split in ("train", "validation", "test") for p in shard_paths(manifest, split)]
-    x, y, numbers = load_positions(paths)
+    x, y, numbers, games = load_positions(paths, return_games=True)
     assert x.shape == (total, 19, 19, 4) and x.dtype == np.float32
     assert numbers.min() >= 1 and y.max() < 361
     # the label is always an empty point (stone_colour plane 3) of the encoded position
     assert (x.reshape(total, 361, 4)[np.arange(total), y, 2] == 1).all()
-    games = load_game_ids(paths)
     assert games.shape == (total,) and len(np.unique(games)) == 4
     # a game's positions are consecutive and its move numbers rise
     starts = np.flatnonzero(np.diff(games)) + 1
     assert len(starts) == 3 and (np.diff(numbers)[np.diff(games) == 0] > 0).all()
-    assert len(load_game_ids(paths, max_positions=10)) == 10
+    assert len(load_positions(paths, max_positions=10, return_games=True)[3]) == 10
 
     dataset = PositionDataset(paths, batch_size=64, seed=1)
     assert len(dataset) >= 4
