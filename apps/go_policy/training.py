@@ -112,6 +112,23 @@ def game_bootstrap_interval(correct, games, confidence: float = 0.95, resamples:
     return float(low), float(high)
 
 
+def paired_top1_difference(correct_base, correct_other, games) -> dict:
+    """Top-1 of ``other`` minus top-1 of ``base`` on the same positions, games resampled.
+
+    Two networks scored on the same positions share most of the spread of their separate
+    intervals (hard games are hard for both), so the interval of the difference is several
+    times narrower and says whether a candidate really beats the preset.
+    """
+    base, other = np.asarray(correct_base, bool), np.asarray(correct_other, bool)
+    if base.shape != other.shape:
+        raise ValueError(f"correct_base and correct_other must score the same positions, got {base.shape} "
+                         f"and {other.shape}")
+    difference = other.astype(float) - base.astype(float)
+    low, high = game_bootstrap_interval(difference, games)
+    return {"difference": float(difference.mean()), "difference_ci95": [low, high],
+            "only_base_right": int((difference < 0).sum()), "only_other_right": int((difference > 0).sum())}
+
+
 def move_prediction_metrics(probabilities: np.ndarray, labels: np.ndarray, move_numbers=None, games=None) -> dict:
     """Top-1 and top-5 accuracy (scikit-learn), overall and by game phase.
 

@@ -235,3 +235,26 @@ def test_game_bootstrap_interval_resamples_games_not_positions():
     assert game_bootstrap_interval(np.ones(50), np.repeat(np.arange(5), 10)) == (1.0, 1.0)
     with pytest.raises(ValueError, match="one length"):
         game_bootstrap_interval(np.ones(3), np.arange(4))
+
+
+def test_paired_top1_difference_counts_disagreements_and_is_narrower_than_separate_intervals():
+    from apps.go_policy.training import game_bootstrap_interval, paired_top1_difference
+
+    rng = np.random.default_rng(0)
+    games = np.repeat(np.arange(40), 50)
+    difficulty = np.repeat(rng.uniform(0.2, 0.7, 40), 50)  # some games are hard for every network
+    base = rng.uniform(size=2000) < difficulty
+    other = base.copy()
+    changed = rng.choice(2000, 50, replace=False)  # the candidate disagrees on 50 positions of many games
+    other[changed[:40]] = True
+    other[changed[40:]] = False
+    result = paired_top1_difference(base, other, games)
+    gained, lost = int((other & ~base).sum()), int((base & ~other).sum())
+    assert (result["only_other_right"], result["only_base_right"]) == (gained, lost)
+    assert result["difference"] == pytest.approx((gained - lost) / 2000)
+    low, high = result["difference_ci95"]
+    assert low <= result["difference"] <= high
+    separate_low, separate_high = game_bootstrap_interval(base, games)
+    assert high - low < (separate_high - separate_low) / 2
+    with pytest.raises(ValueError, match="same positions"):
+        paired_top1_difference(base, other[:10], games)
