@@ -27,6 +27,7 @@ STEPS=${STEPS:-400}
 LR=${LR:-2e-3}
 EMA=${EMA:-}                       # e.g. 0.999: save the moving average of the weights (--ema-momentum)
 LOADERS=${LOADERS:-6}
+DEVICE_AUG=${DEVICE_AUG:-1}        # 1: unpack and turn the boards on the GPU (--device-augmentation); 0: in the loaders
 FEATURES=${FEATURES:-small}
 RESULTS=${RESULTS:-runs/go_gpu}
 PY=${PYTHON:-python3}
@@ -51,6 +52,17 @@ print('backend', keras.backend.backend(), 'devices', keras.distribution.list_dev
     log "the $KERAS_BACKEND backend failed: falling back to torch"
     export KERAS_BACKEND=torch
 fi
+if [ "$DEVICE_AUG" = 1 ] && ! $PY -c "
+import numpy as np
+from apps.go_policy.device_augmentation import SymmetryTrainer
+from apps.go_policy.policy_network import build_policy_network
+trainer = SymmetryTrainer(build_policy_network('$FEATURES', depth=2, filters=8))
+planes = trainer.planes
+trainer.fit(np.zeros((64, 19, 19, (planes + 7) // 8), 'uint8'), np.zeros(64, 'int32'), epochs=1, verbose=0)
+" >> "$RESULTS/steps.log" 2>&1; then
+    log "device augmentation failed on $KERAS_BACKEND: the loader threads turn the boards instead"
+    DEVICE_AUG=0
+fi
 
 log "encoding ${#sources[@]} shards x $GAMES games with $WORKERS processes"
 $PY -m apps.go_policy encode --sgf "${sources[@]}" --max-games "$GAMES" --skip-games "$SKIP" --workers "$WORKERS" \
@@ -61,6 +73,7 @@ minutes=$($PY -c "print(round(max(0.5, ($DEADLINE_S - $(( $(date +%s) - start ))
 log "training ${DEPTH}x${FILTERS} for $minutes minutes"
 $PY -m apps.go_policy train --sgf "${sources[@]}" --max-games "$GAMES" --skip-games "$SKIP" --workers "$WORKERS" \
     ${INIT_MODEL:+--init-model "$INIT_MODEL"} ${EMA:+--ema-momentum "$EMA"} \
+    $([ "$DEVICE_AUG" = 1 ] && echo --device-augmentation) \
     --features "$FEATURES" --depth "$DEPTH" --filters "$FILTERS" --batch-size "$BATCH" \
     --steps-per-epoch "$STEPS" --epochs 100000 --learning-rate "$LR" --max-minutes "$minutes" --anneal \
     --loader-workers "$LOADERS" --out "$RESULTS/run" --json > "$RESULTS/train.json" 2> "$RESULTS/train.err"

@@ -10,7 +10,10 @@ Measures, in one process on this machine:
   (the issue's target: under 100 ms on 2 CPU cores);
 * training positions/s of the preset-sized network, cnnkit (PositionDataset
   streaming + symmetries) next to the same network as a plain Keras script
-  fitting NumPy arrays, in float32 and (on CPUs with bfloat16 units) mixed bfloat16.
+  fitting NumPy arrays, in float32 and (on CPUs with bfloat16 units) mixed bfloat16, and
+  with the planes unpacked and turned in the graph (``--device-augmentation``);
+* what one batch-loading thread prepares per second, host symmetries vs packed planes for
+  the device (on the H200 the loader threads were the bottleneck).
 Writes benchmarks/results/go_speed.json and .md.
 """
 
@@ -29,10 +32,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 
+def loader_speeds(paths, batch, batches):
+    """Positions/s one thread prepares: unpacked and turned on the host, or only sliced (packed)."""
+    from apps.go_policy.position_dataset import PositionDataset
+
+    speeds = {}
+    for name, options in (("host_unpack_and_symmetries", {}), ("packed_for_the_device", {"augment": False,
+                                                                                          "packed": True})):
+        dataset = PositionDataset(paths, batch_size=batch, max_batches=batches, **options)
+        dataset[0]  # warm the shard cache
+        t = time.perf_counter()
+        for index in range(len(dataset)):
+            dataset[index]
+        speeds[name] = round(len(dataset) * batch / (time.perf_counter() - t), 1)
+    return speeds
+
+
 def training_speeds(paths, x, y, depth, filters, batch, batches):
-    """Positions/s of one epoch: cnnkit (PositionDataset + symmetries) and a plain Keras script."""
+    """Positions/s of one epoch: cnnkit (PositionDataset + symmetries on the host, then in the graph)
+    and a plain Keras script."""
     import keras
 
+    from apps.go_policy.device_augmentation import SymmetryTrainer
     from apps.go_policy.policy_network import build_policy_network
     from apps.go_policy.position_dataset import PositionDataset
 
@@ -42,6 +63,12 @@ def training_speeds(paths, x, y, depth, filters, batch, batches):
     t = time.perf_counter()
     ours.fit(dataset, epochs=1, verbose=0)
     ours_speed = len(dataset) * batch / (time.perf_counter() - t)
+    trainer = SymmetryTrainer(build_policy_network("small", depth=depth, filters=filters))
+    packed = PositionDataset(paths, batch_size=batch, max_batches=batches, augment=False, packed=True)
+    trainer.fit(packed, epochs=1, verbose=0)
+    t = time.perf_counter()
+    trainer.fit(packed, epochs=1, verbose=0)
+    device_speed = len(packed) * batch / (time.perf_counter() - t)
 
     inputs = keras.Input((19, 19, 22))
     h = keras.layers.Conv2D(filters, 5, padding="same", activation="relu")(inputs)
@@ -55,7 +82,7 @@ def training_speeds(paths, x, y, depth, filters, batch, batches):
     plain.fit(x[:batch], y[:batch], batch_size=batch, epochs=1, verbose=0)
     t = time.perf_counter()
     plain.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0)
-    return ours_speed, n / (time.perf_counter() - t)
+    return ours_speed, device_speed, n / (time.perf_counter() - t)
 
 
 def main():
@@ -144,12 +171,16 @@ def main():
         training = {}
         for policy, batch in settings:
             keras.config.set_dtype_policy(policy)
-            ours_speed, plain_speed = training_speeds(paths, x, y, depth, filters, batch, args.train_batches)
+            ours_speed, device_speed, plain_speed = training_speeds(paths, x, y, depth, filters, batch,
+                                                                    args.train_batches)
             keras.config.set_dtype_policy("float32")
             suffix = "" if (policy, batch) == ("float32", 128) else f"_{policy}_batch{batch}"
             training[f"cnnkit_policy_{depth}x{filters}_streaming_symmetries{suffix}"] = round(ours_speed, 1)
+            training[f"cnnkit_policy_{depth}x{filters}_device_symmetries{suffix}"] = round(device_speed, 1)
             training[f"plain_keras_{depth}x{filters}_numpy_arrays{suffix}"] = round(plain_speed, 1)
+        loader = loader_speeds(paths, 512, args.train_batches)
     metrics["encoding_positions_per_s"] = encoding
+    metrics["loader_positions_per_s_one_thread_batch_512"] = loader
     metrics["training_positions_per_s"] = training
     target = {"mean": "< 100 (issue target, 2 CPU cores)"}
     references = {"genmove_ms": target, "genmove_cpu_ms": target, "genmove_ms_8_symmetries": target}

@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--ema-momentum", type=float, default=None, metavar="M",
                        help="save the exponential moving average of the weights (e.g. 0.999) "
                             "instead of the last ones")
+    train.add_argument("--device-augmentation", action="store_true",
+                       help="feed bit-packed planes and unpack and turn them on the device (for a GPU: "
+                            "the loader threads then only slice shards)")
     add_common_arguments(train, out_default="runs/go_policy")
 
     evaluate = commands.add_parser("evaluate", help="top-1 / top-5 move prediction on SGF games")
@@ -162,7 +165,7 @@ def _train(args):
         workers=args.workers, seed=args.seed, progress=not args.json, verbose=0 if args.json else "auto",
         command=command, anneal=args.anneal, loader_workers=args.loader_workers,
         init_model=args.init_model, mixed_precision=args.mixed_precision, skip_games=args.skip_games,
-        ema_momentum=args.ema_momentum,
+        ema_momentum=args.ema_momentum, device_augmentation=args.device_augmentation,
     )
     summary.pop("history", None)
     _print(summary, args)

@@ -51,10 +51,7 @@ class PolicyNetwork(keras.Model):
                 optimizer=keras.optimizers.Adam(learning_rate, use_ema=ema_momentum is not None,
                                                 ema_momentum=0.99 if ema_momentum is None else float(ema_momentum)),
                 loss=keras.losses.SparseCategoricalCrossentropy(),
-                metrics=[
-                    keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-                    keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"),
-                ],
+                metrics=policy_metrics(),
             )
 
     @property
@@ -75,6 +72,12 @@ class PolicyNetwork(keras.Model):
         config = dict(config)
         config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
         return cls(compile_model=False, **config)
+
+
+def policy_metrics() -> list:
+    """Top-1 (``accuracy``) and top-5 move prediction, as ``fit`` logs them."""
+    return [keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+            keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy")]
 
 
 def check_ema_momentum(ema_momentum):

@@ -18,6 +18,8 @@ class PositionDataset(keras.utils.PyDataset):
     Each epoch visits the shards in a random order and each shard's positions in a
     random order (``max_batches`` shortens an epoch to that many batches of a fresh
     random plan, for frequent validation and checkpoints); ``augment`` applies a random dihedral symmetry per position.
+    ``packed`` returns the planes still bit-packed (uint8, one byte per 8 planes) and leaves
+    unpacking and symmetry to the device (``device_augmentation.SymmetryTrainer``).
     Batches never straddle two shards (a shard's last partial batch is dropped,
     a different one each epoch). ``workers`` > 1 (a ``PyDataset`` argument) prepares
     batches in threads, so a GPU is not kept waiting; the last few decompressed shards
@@ -27,8 +29,12 @@ class PositionDataset(keras.utils.PyDataset):
     cached_shards = 4
 
     def __init__(self, paths, batch_size: int = 128, augment: bool = True, shuffle: bool = True,
-                 seed: int = 0, max_positions: int | None = None, max_batches: int | None = None, **kwargs):
+                 seed: int = 0, max_positions: int | None = None, max_batches: int | None = None,
+                 packed: bool = False, **kwargs):
         super().__init__(**kwargs)
+        if packed and augment:
+            raise ValueError("packed=True leaves the symmetry to the device (SymmetryTrainer): pass augment=False")
+        self.packed = packed
         self.paths = [Path(p) for p in paths]
         if not self.paths:
             raise ValueError("PositionDataset needs at least one shard file (did the split get any games?)")
@@ -88,8 +94,10 @@ class PositionDataset(keras.utils.PyDataset):
         shard, start = self._batches[index]
         packed, labels = self._shard(shard)
         chosen = np.sort(self._orders[shard][start:start + self.batch_size])
-        x = unpack(packed[chosen], self.planes)
         y = labels[chosen]
+        if self.packed:
+            return packed[chosen], y
+        x = unpack(packed[chosen], self.planes)
         if self.augment:
             x, y = augment_batch(x, y, self.rng)
         return x.astype("float32"), y

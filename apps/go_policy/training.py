@@ -194,7 +194,8 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
                  steps_per_epoch=None, max_games=None, max_minutes=None, learning_rate=1e-3,
                  workers=2, seed=0, validation_positions=4096, test_positions=20000,
                  progress=True, verbose="auto", command=None, anneal=False, loader_workers=1,
-                 init_model=None, mixed_precision=False, skip_games=0, ema_momentum=None) -> dict:
+                 init_model=None, mixed_precision=False, skip_games=0, ema_momentum=None,
+                 device_augmentation=False) -> dict:
     """Encode ``sources``, train a policy network, save ``out/policy.keras`` and metrics.
 
     Returns a summary with validation and test top-1 / top-5, training and encoding
@@ -210,6 +211,8 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
     ``ema_momentum`` (e.g. 0.999) saves the exponential moving average of the weights
     instead of the last ones; the per-epoch validation in the log is of the last weights,
     the summary's ``validation`` and ``test`` of the saved (averaged) ones.
+    ``device_augmentation`` feeds bit-packed planes and unpacks and turns them in the
+    graph (``SymmetryTrainer``), so a GPU does not wait for the batch-loading threads.
     """
     from shared.training import fit, mixed_precision_policy
 
@@ -234,8 +237,8 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
     train_paths = shard_paths(manifest, "train")
     if not train_paths:
         raise ValueError(f"no training positions were encoded from {sources}: {manifest['report']}")
-    train_data = PositionDataset(train_paths, batch_size=batch_size, augment=True, seed=seed,
-                                 max_batches=steps_per_epoch, workers=loader_workers)
+    train_data = PositionDataset(train_paths, batch_size=batch_size, augment=not device_augmentation, seed=seed,
+                                 max_batches=steps_per_epoch, workers=loader_workers, packed=device_augmentation)
     validation = None
     validation_paths = shard_paths(manifest, "validation")
     if validation_paths:
@@ -247,7 +250,13 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
     model = with_dtype_policy(base, dtype_policy, learning_rate=learning_rate, ema_momentum=ema_momentum)
     throughput = Throughput(batch_size)
     start = time.perf_counter()
-    history = fit(model, train_data, validation=validation, epochs=epochs, batch_size=batch_size,
+    trained, fit_validation = model, validation
+    if device_augmentation:
+        from apps.go_policy.device_augmentation import SymmetryTrainer, pack_planes
+
+        trained = SymmetryTrainer(model, seed=seed)
+        fit_validation = None if validation is None else (pack_planes(validation[0]), validation[1])
+    history = fit(trained, train_data, validation=fit_validation, epochs=epochs, batch_size=batch_size,
                   checkpoint_dir=out / "checkpoints", log_dir=out, seed=seed,
                   callbacks=[budget, throughput], verbose=verbose)
     train_seconds = time.perf_counter() - start
@@ -258,7 +267,7 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
         "model": str(model_path), "features": manifest["features"], "planes": manifest["planes"],
         "depth": depth, "filters": filters, "parameters": int(model.count_params()),
         "init_model": None if init_model is None else str(init_model), "skip_games": int(skip_games),
-        "dtype_policy_while_training": dtype_policy,
+        "dtype_policy_while_training": dtype_policy, "device_augmentation": bool(device_augmentation),
         "batch_size": batch_size, "learning_rate": learning_rate, "anneal_over_time_budget": anneal,
         "ema_momentum": ema_momentum,
         "epochs_run": len(history.history.get("loss", [])),
