@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_arguments(evaluate)
 
     gtp = commands.add_parser("gtp", help="a GTP version 2 engine on stdin/stdout")
-    _model_argument(gtp, symmetries=8)  # 44 ms a move; stronger than raw vs GNU Go (README's Go benchmarks)
+    _model_argument(gtp, symmetries=8)  # 30-41 ms a move (go_speed); stronger than raw vs GNU Go (README's Go benchmarks)
     gtp.add_argument("--temperature", type=float, default=0.0,
                      help="0 plays the most probable legal move; >0 samples")
     gtp.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
