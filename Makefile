@@ -51,9 +51,10 @@ test: venv system-deps
 	$(PY) -m pytest -q tests
 	$(MAKE) --no-print-directory test-shared-jax
 
-# The shared core again under the JAX backend (two-device runs already covered above).
+# The shared core again under the JAX backend (two-device runs already covered above), and the
+# Go symmetries in the graph, which the GPU preset trains with on JAX.
 test-shared-jax: venv
-	KERAS_BACKEND=jax $(PY) -m pytest -q tests/shared -k "not two_devices"
+	KERAS_BACKEND=jax $(PY) -m pytest -q tests/shared tests/go_policy/test_go_device_augmentation.py -k "not two_devices"
 
 benchmarks: venv
 	@echo "Each benchmark is a script; see README.md (Benchmarks). Example: $(PY) benchmarks/kim2014.py"

@@ -86,3 +86,12 @@ def test_cli_trains_with_device_augmentation_saves_the_plain_network_and_resumes
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["train_positions_seen_this_run"] == 64
     assert len((out / "training_log.csv").read_text().strip().splitlines()) == 1 + 2  # header, epochs 1 and 2
+
+
+def test_fit_draws_new_symmetries_at_every_step():
+    # the seed generator is part of the trainer's state, so a compiled (or jitted) train step
+    # does not reuse the first step's draws
+    trainer = SymmetryTrainer(build_policy_network("small", depth=2, filters=8, board_size=9), seed=0)
+    before = keras.ops.convert_to_numpy(trainer.seed_generator.state).copy()
+    trainer.fit(pack_planes(np.zeros((64, 9, 9, 22))), np.zeros(64, "int32"), batch_size=16, epochs=1, verbose=0)
+    assert (keras.ops.convert_to_numpy(trainer.seed_generator.state) - before).sum() == 4  # one draw per step
