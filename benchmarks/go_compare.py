@@ -41,19 +41,17 @@ def main(argv=None):
 
     from shared.benchmarking import RESULTS, write_result
 
-    from apps.go_policy.data import encode_dataset, load_positions, predict_with_symmetries, shard_paths
+    from apps.go_policy.data import predict_with_symmetries
     from apps.go_policy.engine import load_policy
-    from apps.go_policy.training import move_prediction_metrics, paired_top1_difference
+    from apps.go_policy.training import move_prediction_metrics, paired_top1_difference, positions_of
 
     start = time.perf_counter()
     models = [load_policy(path) for path in args.models]
     features = {tuple(getattr(model, "features", None) or ["small"]) for model in models}
     if len(features) > 1:
         raise ValueError(f"--models read different input planes {sorted(features)}; compare networks of one feature set")
-    manifest = encode_dataset([args.sgf], features=list(features.pop()), workers=2, max_games=args.games,
-                              skip_games=args.skip_games, progress=False, validation=0.0, test=0.0)
-    paths = [p for split in ("train", "validation", "test") for p in shard_paths(manifest, split)]
-    x, y, numbers, games = load_positions(paths, return_games=True)
+    (x, y, numbers, games), report = positions_of([args.sgf], list(features.pop()), max_games=args.games,
+                                                  skip_games=args.skip_games, progress=False)
 
     probabilities, rows = [], {}
     for path, model in zip(args.models, models):
@@ -70,7 +68,7 @@ def main(argv=None):
     rows["ensemble (probability average)"]["vs_first"] = paired_top1_difference(correct[0], averaged.argmax(axis=1) == y,
                                                                            games)
 
-    result = {"positions": int(len(y)), "games": manifest["report"]["games_used"], "symmetries": args.symmetries,
+    result = {"positions": int(len(y)), "games": report["games_used"], "symmetries": args.symmetries,
               "models": rows}
     (RESULTS / args.name).parent.mkdir(parents=True, exist_ok=True)
     notes = (f"{args.sgf} games {args.skip_games + 1}-{args.skip_games + args.games}, every non-pass move, "

@@ -93,7 +93,7 @@ class _ShardWriter:
         x = np.concatenate(self.buffer_x)
         file = self.folder / f"{self.prefix}-{self.split}-{len(self.written):04d}.npz"
         np.savez_compressed(
-            file, x=np.packbits(x, axis=-1), y=np.concatenate(self.buffer_y),
+            file, x=pack(x), y=np.concatenate(self.buffer_y),
             move_number=np.concatenate(self.buffer_n), game=np.concatenate(self.buffer_g),
             planes=np.int32(self.planes),
         )
@@ -316,6 +316,11 @@ def predict_with_symmetries(predict, x: np.ndarray, symmetries: int = 8, chunk: 
         probabilities = np.asarray(predict(stacked)).reshape(symmetries, len(part), -1)
         out.append(sum(probabilities[t][:, maps[t]] for t in range(symmetries)) / symmetries)
     return np.concatenate(out) if out else np.zeros((0, x.shape[1] * x.shape[2]))
+
+
+def pack(x: np.ndarray) -> np.ndarray:
+    """(..., planes) 0/1 array -> uint8 (..., ceil(planes / 8)): how shards store positions."""
+    return np.packbits(np.asarray(x, dtype=np.uint8), axis=-1)
 
 
 def unpack(packed: np.ndarray, planes: int) -> np.ndarray:

@@ -25,7 +25,7 @@ SYMMETRIES = 8
 
 
 def unpack_planes(packed, planes: int):
-    """(n, rows, cols, bytes) uint8 from ``np.packbits(..., axis=-1)`` -> (n, rows, cols, planes) float32."""
+    """(n, rows, cols, bytes) uint8 from ``data.pack`` -> (n, rows, cols, planes) float32."""
     packed = ops.cast(packed, "int32")
     shifts = ops.convert_to_tensor(np.arange(7, -1, -1, dtype="int32"))  # packbits is big-endian
     bits = ops.bitwise_and(ops.right_shift(ops.expand_dims(packed, -1), shifts), 1)
@@ -46,7 +46,7 @@ class SymmetryTrainer(keras.Model):
     def __init__(self, policy, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.policy = policy
-        self.planes = int(policy.input_shape[-1])
+        self.planes = policy.num_planes
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True  # its weights are the (built) policy's; checkpoints can load into it at once
@@ -88,8 +88,3 @@ class SymmetryTrainer(keras.Model):
         config = dict(config)
         config["policy"] = keras.saving.deserialize_keras_object(config["policy"])
         return cls(**config)
-
-
-def pack_planes(x: np.ndarray) -> np.ndarray:
-    """(n, rows, cols, planes) 0/1 array -> the packed uint8 form ``SymmetryTrainer`` reads."""
-    return np.packbits(np.asarray(x, dtype=np.uint8), axis=-1)

@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from apps.go_policy.data import dihedral, label_maps, load_positions, predict_with_symmetries, unpack
+from apps.go_policy.data import dihedral, label_maps, load_positions, pack, predict_with_symmetries, unpack
 
 
 def soft_targets(labels: np.ndarray, teacher_probabilities: np.ndarray, alpha: float) -> np.ndarray:
@@ -58,7 +58,7 @@ def label_with_teacher(predict, paths, folder, max_positions: int, symmetries: i
             part_x, part_y = x[begin:begin + chunk], y[begin:begin + chunk]
             probabilities = predict_with_symmetries(predict, part_x, symmetries)
             temporary = target.with_name(target.stem + ".partial.npz")
-            np.savez(temporary, x=np.packbits(part_x.astype(np.uint8), axis=-1), y=part_y,
+            np.savez(temporary, x=pack(part_x), y=part_y,
                      p=probabilities.astype(np.float16), planes=part_x.shape[-1])
             temporary.replace(target)  # a killed run never leaves a half-written chunk under the final name
             done += len(part_y)

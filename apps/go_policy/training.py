@@ -160,17 +160,13 @@ def move_prediction_metrics(probabilities: np.ndarray, labels: np.ndarray, move_
     return metrics
 
 
-def evaluate_policy(model, sources, max_games=None, max_positions=None, split="all", workers=2,
-                    batch_size=256, progress=True, symmetries=1, skip_games=0) -> dict:
-    """Move-prediction accuracy of ``model`` on the games of ``sources``.
+def positions_of(sources, features, max_games=None, skip_games=0, max_positions=None, split="all", workers=2,
+                 progress=True):
+    """((x, y, move numbers, games), dataset report) of the games of ``sources``, encoded (cached).
 
-    ``symmetries`` > 1 averages the network's output over that many board symmetries
-    (``predict_with_symmetries``), at that many times the cost.
-
-    ``split="all"`` uses every game of the sources (for held-out archives, e.g. a
-    shard not used for training); ``"test"`` / ``"validation"`` use that split only.
+    ``split="all"`` uses every game (for held-out archives, e.g. a shard not used for
+    training); ``"test"`` / ``"validation"`` use that split only.
     """
-    features = getattr(model, "features", None) or "small"
     fractions = {"validation": 0.0, "test": 0.0} if split == "all" else {"validation": 0.05, "test": 0.05}
     manifest = encode_dataset(sources, features=features, workers=workers, max_games=max_games,
                               skip_games=skip_games, progress=progress, **fractions)
@@ -178,14 +174,29 @@ def evaluate_policy(model, sources, max_games=None, max_positions=None, split="a
     paths = [p for s in splits for p in shard_paths(manifest, s)]
     if not paths:
         raise ValueError(f"no positions in split {split!r} of {', '.join(map(str, sources))}")
-    x, y, numbers, games = load_positions(paths, max_positions, return_games=True)
+    return load_positions(paths, max_positions, return_games=True), manifest["report"]
+
+
+def evaluate_policy(model, sources, max_games=None, max_positions=None, split="all", workers=2,
+                    batch_size=256, progress=True, symmetries=1, skip_games=0) -> dict:
+    """Move-prediction accuracy of ``model`` on the games of ``sources``.
+
+    ``symmetries`` > 1 averages the network's output over that many board symmetries
+    (``predict_with_symmetries``), at that many times the cost.
+
+    ``split``: which games of the sources, as in ``positions_of``.
+    """
+    features = getattr(model, "features", None) or "small"
+    (x, y, numbers, games), report = positions_of(sources, features, max_games=max_games, skip_games=skip_games,
+                                                  max_positions=max_positions, split=split, workers=workers,
+                                                  progress=progress)
     start = time.perf_counter()
     probabilities = predict_with_symmetries(lambda b: model.predict(b, batch_size=batch_size, verbose=0),
                                             x, symmetries)
     seconds = time.perf_counter() - start
     metrics = move_prediction_metrics(probabilities, y, numbers, games=games)
     metrics["symmetries"] = int(symmetries)
-    metrics["games"] = manifest["report"]
+    metrics["games"] = report
     metrics["predict_positions_per_s"] = round(len(y) / max(seconds, 1e-9), 1)
     return metrics
 
@@ -252,10 +263,11 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
     start = time.perf_counter()
     trained, fit_validation = model, validation
     if device_augmentation:
-        from apps.go_policy.device_augmentation import SymmetryTrainer, pack_planes
+        from apps.go_policy.data import pack
+        from apps.go_policy.device_augmentation import SymmetryTrainer
 
         trained = SymmetryTrainer(model, seed=seed)
-        fit_validation = None if validation is None else (pack_planes(validation[0]), validation[1])
+        fit_validation = None if validation is None else (pack(validation[0]), validation[1])
     history = fit(trained, train_data, validation=fit_validation, epochs=epochs, batch_size=batch_size,
                   checkpoint_dir=out / "checkpoints", log_dir=out, seed=seed,
                   callbacks=[budget, throughput], verbose=verbose)

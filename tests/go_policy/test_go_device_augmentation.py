@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from apps.go_policy.data import predict_with_symmetries
-from apps.go_policy.device_augmentation import SymmetryTrainer, pack_planes, unpack_planes
+from apps.go_policy.data import pack, predict_with_symmetries
+from apps.go_policy.device_augmentation import SymmetryTrainer, unpack_planes
 from apps.go_policy.policy_network import build_policy_network
 
 
@@ -17,7 +17,7 @@ def boards():
 
 
 def test_unpack_planes_inverts_packbits_for_a_plane_count_not_a_multiple_of_eight(boards):
-    packed = pack_planes(boards)
+    packed = pack(boards)
     assert packed.dtype == np.uint8 and packed.shape == (6, 9, 9, 3)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(unpack_planes(packed, 22)), boards)
 
@@ -34,7 +34,7 @@ def test_the_eight_turned_predictions_average_to_predict_with_symmetries(boards)
     for row, transform in enumerate([0, 1, 2, 3, 4, 7]):
         np.testing.assert_allclose(mixed[row], forced[transform][row], atol=1e-6)
     # outside training the trainer is the plain network on packed planes
-    np.testing.assert_allclose(trainer.predict(pack_planes(boards), verbose=0), policy.predict(boards, verbose=0),
+    np.testing.assert_allclose(trainer.predict(pack(boards), verbose=0), policy.predict(boards, verbose=0),
                                atol=1e-6)
 
 
@@ -44,7 +44,7 @@ def test_training_mode_draws_a_random_transform_per_position(boards):
     x = np.repeat(boards[:1], 64, axis=0)
     forced = np.stack([keras.ops.convert_to_numpy(trainer.symmetric_probabilities(x[:1], np.array([t])))[0]
                        for t in range(8)])
-    out = keras.ops.convert_to_numpy(trainer(pack_planes(x), training=True))
+    out = keras.ops.convert_to_numpy(trainer(pack(x), training=True))
     drawn = [int(np.abs(forced - row).max(axis=1).argmin()) for row in out]
     assert all(np.abs(forced[t] - row).max() < 1e-6 for t, row in zip(drawn, out))
     assert len(set(drawn)) >= 6  # 64 draws from 8 transforms
@@ -93,5 +93,5 @@ def test_fit_draws_new_symmetries_at_every_step():
     # does not reuse the first step's draws
     trainer = SymmetryTrainer(build_policy_network("small", depth=2, filters=8, board_size=9), seed=0)
     before = keras.ops.convert_to_numpy(trainer.seed_generator.state).copy()
-    trainer.fit(pack_planes(np.zeros((64, 9, 9, 22))), np.zeros(64, "int32"), batch_size=16, epochs=1, verbose=0)
+    trainer.fit(pack(np.zeros((64, 9, 9, 22))), np.zeros(64, "int32"), batch_size=16, epochs=1, verbose=0)
     assert (keras.ops.convert_to_numpy(trainer.seed_generator.state) - before).sum() == 4  # one draw per step
