@@ -9,7 +9,8 @@ Each network's top-1 has a game-resampled interval about a point wide on 200 gam
 to tell a 0.1-point change from noise. Scored on the same positions, most of that spread is
 shared, so the interval of the *difference* (every later model minus the first, games
 resampled) is several times narrower: it says whether a candidate beats the shipped preset.
-The probability average of all the models (an ensemble) is scored too.
+The probability average of all the models (an ensemble) is scored too. Networks may read
+different input planes: each feature set is encoded once, and the positions must match move for move.
 """
 
 from __future__ import annotations
@@ -47,14 +48,22 @@ def main(argv=None):
 
     start = time.perf_counter()
     models = [load_policy(path) for path in args.models]
-    features = {tuple(getattr(model, "features", None) or ["small"]) for model in models}
-    if len(features) > 1:
-        raise ValueError(f"--models read different input planes {sorted(features)}; compare networks of one feature set")
-    (x, y, numbers, games), report = positions_of([args.sgf], list(features.pop()), max_games=args.games,
-                                                  skip_games=args.skip_games, progress=False)
+    planes = {}  # feature set -> encoded positions: networks of different input planes see the same moves
+    y = numbers = games = report = None
+    for path, model in zip(args.models, models):
+        features = tuple(getattr(model, "features", None) or ["small"])
+        if features in planes:
+            continue
+        (x, labels, move_numbers, position_games), report = positions_of(
+            [args.sgf], list(features), max_games=args.games, skip_games=args.skip_games, progress=False)
+        if y is not None and not (np.array_equal(labels, y) and np.array_equal(position_games, games)):
+            raise ValueError(f"--models {path}: its {len(labels)} positions ({', '.join(features)}) are not the "
+                             f"{len(y)} positions of the first network; cannot pair them")
+        planes[features], y, numbers, games = x, labels, move_numbers, position_games
 
     probabilities, rows = [], {}
     for path, model in zip(args.models, models):
+        x = planes[tuple(getattr(model, "features", None) or ["small"])]
         p = predict_with_symmetries(lambda b, m=model: m.predict(b, batch_size=256, verbose=0), x, args.symmetries)
         probabilities.append(p)
         metrics = move_prediction_metrics(p, y, numbers, games=games)
