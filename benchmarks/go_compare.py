@@ -48,10 +48,10 @@ def main(argv=None):
 
     start = time.perf_counter()
     models = [load_policy(path) for path in args.models]
+    feature_sets = [tuple(getattr(model, "features", None) or ["small"]) for model in models]
     planes = {}  # feature set -> encoded positions: networks of different input planes see the same moves
     y = numbers = games = report = None
-    for path, model in zip(args.models, models):
-        features = tuple(getattr(model, "features", None) or ["small"])
+    for path, features in zip(args.models, feature_sets):
         if features in planes:
             continue
         (x, labels, move_numbers, position_games), report = positions_of(
@@ -62,9 +62,9 @@ def main(argv=None):
         planes[features], y, numbers, games = x, labels, move_numbers, position_games
 
     probabilities, rows = [], {}
-    for path, model in zip(args.models, models):
-        x = planes[tuple(getattr(model, "features", None) or ["small"])]
-        p = predict_with_symmetries(lambda b, m=model: m.predict(b, batch_size=256, verbose=0), x, args.symmetries)
+    for path, model, features in zip(args.models, models, feature_sets):
+        p = predict_with_symmetries(lambda b, m=model: m.predict(b, batch_size=256, verbose=0), planes[features],
+                                    args.symmetries)
         probabilities.append(p)
         metrics = move_prediction_metrics(p, y, numbers, games=games)
         rows[Path(path).as_posix()] = {k: metrics[k] for k in ("top1", "top1_ci95", "top5")}
