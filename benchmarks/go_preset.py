@@ -31,7 +31,7 @@ PRESETS = ROOT / "apps" / "go_policy" / "presets"
 MAX_BYTES = 5 * 1024 * 1024
 KEPT = ("depth", "filters", "features", "planes", "parameters", "batch_size", "learning_rate",
         "anneal_over_time_budget", "epochs_run", "stopped_by_time_budget", "positions", "games", "dataset",
-        "encode_positions_per_s", "skip_games", "dtype_policy_while_training", "ema_momentum", "distillation")
+        "encode_positions_per_s", "skip_games", "dtype_policy_while_training", "ema_momentum", "distillation", "soup")
 
 
 def main(argv=None):

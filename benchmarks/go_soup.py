@@ -1,0 +1,105 @@
+"""Average Go policy networks fine-tuned from one preset into one network (a model soup).
+
+    CNNKIT_DATA=../shared/data python benchmarks/go_soup.py \
+        --models apps/go_policy/presets/policy_large.keras runs/policy_large_c5/policy.keras \
+                 runs/policy_large_distilled/policy.keras runs/policy_large_full2/policy.keras \
+        --out runs/policy_large_soup
+    CNNKIT_DATA=../shared/data python benchmarks/go_compare.py --models apps/go_policy/presets/policy_large.keras \
+        runs/policy_large_soup/policy.keras --sgf ../shared/data/go/cwi_pro/cwi_pro_19x19_part12.tar.gz \
+        --skip-games 200 --games 200 --name go_soup_trial/compare
+
+The first model is the parent (usually the shipped preset); the others are runs that started
+from it (``cnnkit go train --init-model``, ``go_distill.py``). Networks reading more input planes
+than the parent are fine: every network is extended to the largest plane set first
+(``apps.go_policy.model_soup``). ``OUT/policy.keras`` and ``OUT/summary.json`` have the layout of
+a training run, so ``go_preset.py`` packages the soup; the summary lists each ingredient with the
+command, data and minutes of its run (from the ``summary.json`` beside it), and counts their
+training time and positions as this run's, since the soup cost that much compute beyond the parent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def shown(path) -> str:
+    """``path`` relative to the repository when it is inside it (records carry no machine paths)."""
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def ingredient_record(path: Path) -> dict:
+    """What is known of how one ingredient was trained: its run's summary, or its preset record."""
+    for record_file in (path.parent / "summary.json", path.with_suffix(".json")):
+        if record_file.is_file():
+            record = json.loads(record_file.read_text())
+            kept = ("command", "init_model", "features", "skip_games", "learning_rate", "ema_momentum",
+                    "train_seconds", "train_positions_seen_this_run", "train_positions_per_s", "games",
+                    "distillation", "measured_accuracy_held_out")
+            return {"model": shown(path), "record": shown(record_file),
+                    **{key: record[key] for key in kept if key in record}}
+    return {"model": shown(path), "record": None}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", required=True,
+                        help="two or more .keras policy networks; the first is the parent they were fine-tuned from")
+    parser.add_argument("--coefficients", nargs="+", type=float, default=None,
+                        help="one weight per model (default: uniform)")
+    parser.add_argument("--out", required=True, help="folder for policy.keras and summary.json")
+    args = parser.parse_args(argv)
+    if len(args.models) < 2:
+        parser.error("--models needs two or more networks")
+    if args.coefficients is not None and len(args.coefficients) != len(args.models):
+        parser.error(f"--coefficients needs one weight per model ({len(args.models)}), got {len(args.coefficients)}")
+    paths = [Path(model) for model in args.models]
+    for path in paths:
+        if not path.is_file():
+            parser.error(f"--models: {path} does not exist")
+
+    from apps.go_policy.engine import load_policy
+    from apps.go_policy.model_soup import average_policy_networks
+
+    start = time.perf_counter()
+    soup = average_policy_networks([load_policy(path) for path in paths], args.coefficients)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    soup.save(out / "policy.keras")
+
+    ingredients = [ingredient_record(path) for path in paths]
+    children = ingredients[1:]
+    layer_filters = soup.backbone.get_config()["filters"]
+    summary = {
+        "model": shown(out / "policy.keras"), "features": list(soup.features), "planes": soup.num_planes,
+        "depth": len(layer_filters), "filters": int(layer_filters[-1]), "parameters": int(soup.count_params()),
+        "init_model": shown(paths[0]),
+        "soup": {"method": "mean of the weights (Wortsman et al. 2022, model soups); networks extended to the "
+                           "largest plane set first",
+                 "coefficients": args.coefficients or [1.0] * len(paths), "ingredients": ingredients,
+                 "seconds": round(time.perf_counter() - start, 1)},
+        # the compute the soup took beyond its parent: the fine-tunes it averages
+        "train_seconds": round(sum(child.get("train_seconds", 0.0) for child in children), 1),
+        "train_positions_seen_this_run": int(sum(child.get("train_positions_seen_this_run", 0) for child in children)),
+        "train_positions_per_s": None,
+        "command": "python " + " ".join(shlex.quote(a) for a in [str(Path(__file__).relative_to(ROOT))]
+                                        + list(sys.argv[1:] if argv is None else argv)),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(json.dumps({"model": summary["model"], "features": summary["features"], "planes": summary["planes"],
+                      "ingredients": [ingredient["model"] for ingredient in ingredients]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

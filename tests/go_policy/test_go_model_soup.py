@@ -1,0 +1,72 @@
+"""Policy-network soups: networks with nested input planes average into one that loads and plays."""
+
+import numpy as np
+import pytest
+
+from apps.go_policy.board import Board
+from apps.go_policy.engine import load_policy
+from apps.go_policy.features import FeatureEncoder
+from apps.go_policy.model_soup import average_policy_networks
+from apps.go_policy.policy_network import build_policy_network, extend_input_planes
+
+
+def perturbed(model, seed):
+    rng = np.random.default_rng(seed)
+    copy = extend_input_planes(model, model.features)
+    copy.set_weights([w + rng.normal(scale=0.05, size=w.shape).astype(w.dtype) for w in model.get_weights()])
+    return copy
+
+
+def test_soup_of_small_and_full_plane_networks_reads_the_full_planes(tiny_model, tmp_path):
+    small = perturbed(tiny_model, 1)
+    full = perturbed(extend_input_planes(tiny_model, "full"), 2)
+    soup = average_policy_networks([small, full])
+    assert soup.features == FeatureEncoder("full").groups and soup.num_planes == 47
+    # the soup's weights are the mean of the full network's and the small one's extended with zeros
+    for mean, mine, theirs in zip(soup.get_weights(), extend_input_planes(small, "full").get_weights(), full.get_weights()):
+        np.testing.assert_allclose(mean, (mine + theirs) / 2, rtol=1e-5, atol=1e-7)
+    # the inputs are left as they were
+    assert small.num_planes == 22
+    board = Board(19)
+    for point in (60, 61, 80):
+        board.play(point)
+    planes = FeatureEncoder("full").encode(board)[None].astype("float32")
+    soup.save(tmp_path / "soup.keras")
+    loaded = load_policy(tmp_path / "soup.keras")
+    np.testing.assert_allclose(loaded.predict_on_batch(planes), soup.predict_on_batch(planes), atol=1e-6)
+
+
+def test_soup_refuses_networks_whose_planes_do_not_nest_or_a_lone_network(tiny_model):
+    minimal_only = build_policy_network(["stone_colour", "ones", "zeros"], depth=2, filters=4)
+    with pytest.raises(ValueError, match=r"plane groups \['zeros'\] that model 0"):
+        average_policy_networks([tiny_model, minimal_only])
+    with pytest.raises(ValueError, match="two or more policy networks, got 1"):
+        average_policy_networks([tiny_model])
+
+
+def test_go_soup_script_writes_a_run_that_go_preset_can_package(tiny_model, tmp_path):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "go_soup.py"
+    spec = importlib.util.spec_from_file_location("go_soup", script)
+    go_soup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(go_soup)
+    parent, child = tmp_path / "parent.keras", tmp_path / "child" / "policy.keras"
+    tiny_model.save(parent)
+    child.parent.mkdir()
+    perturbed(tiny_model, 3).save(child)
+    (child.parent / "summary.json").write_text(json.dumps(
+        {"command": "cnnkit go train --init-model parent.keras", "train_seconds": 60.0,
+         "train_positions_seen_this_run": 1000}))
+    assert go_soup.main(["--models", str(parent), str(child), "--out", str(tmp_path / "soup")]) == 0
+    summary = json.loads((tmp_path / "soup" / "summary.json").read_text())
+    assert summary["planes"] == 22 and summary["train_seconds"] == 60.0
+    assert summary["train_positions_seen_this_run"] == 1000
+    assert [item["record"] for item in summary["soup"]["ingredients"]] == [None, str(child.parent / "summary.json")]
+    soup = load_policy(tmp_path / "soup" / "policy.keras")
+    for mean, mine, theirs in zip(soup.get_weights(), tiny_model.get_weights(), load_policy(child).get_weights()):
+        np.testing.assert_allclose(mean, (mine + theirs) / 2, rtol=1e-5, atol=1e-7)
+    with pytest.raises(SystemExit):
+        go_soup.main(["--models", str(parent), "--out", str(tmp_path / "one")])
