@@ -30,11 +30,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from shared.benchmarking import repo_relative  # noqa: E402
 
-def shown(path) -> str:
-    """``path`` relative to the repository when it is inside it (records carry no machine paths)."""
-    path = Path(path).resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def main(argv=None):
@@ -103,9 +100,9 @@ def main(argv=None):
 
     layer_filters = model.backbone.get_config()["filters"]
     summary = {
-        "model": shown(out / "policy.keras"), "features": list(model.features), "planes": planes,
+        "model": repo_relative(out / "policy.keras"), "features": list(model.features), "planes": planes,
         "depth": len(layer_filters), "filters": int(layer_filters[-1]), "parameters": int(model.count_params()),
-        "init_model": shown(args.student or teacher_path), "skip_games": args.skip_games,
+        "init_model": repo_relative(args.student or teacher_path), "skip_games": args.skip_games,
         "dtype_policy_while_training": dtype_policy, "batch_size": args.batch_size,
         "learning_rate": args.learning_rate, "anneal_over_time_budget": True, "ema_momentum": args.ema_momentum,
         "epochs_run": len(history.history.get("loss", [])), "stopped_by_time_budget": budget.stopped,
@@ -113,7 +110,7 @@ def main(argv=None):
         "train_positions_per_s": round(throughput.positions_per_s, 1),
         "encode_positions_per_s": manifest["positions_per_s"], "positions": manifest["positions"],
         "games": manifest["games"], "dataset": manifest["report"],
-        "distillation": {"teacher": shown(teacher_path), "teacher_symmetries": args.teacher_symmetries,
+        "distillation": {"teacher": repo_relative(teacher_path), "teacher_symmetries": args.teacher_symmetries,
                          "alpha": args.alpha, "labelled_positions": int(len(labels)),
                          "teacher_top1_on_labelled": round(teacher_top1, 4), "labelling_this_run": labelling},
         "history": {k: [float(v) for v in values] for k, values in history.history.items()},

@@ -31,11 +31,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from shared.benchmarking import repo_relative  # noqa: E402
 
-def shown(path) -> str:
-    """``path`` relative to the repository when it is inside it (records carry no machine paths)."""
-    path = Path(path).resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def ingredient_record(path: Path) -> dict:
@@ -46,9 +43,9 @@ def ingredient_record(path: Path) -> dict:
             kept = ("command", "init_model", "features", "skip_games", "learning_rate", "ema_momentum",
                     "train_seconds", "train_positions_seen_this_run", "train_positions_per_s", "games",
                     "distillation", "measured_accuracy_held_out")
-            return {"model": shown(path), "record": shown(record_file),
+            return {"model": repo_relative(path), "record": repo_relative(record_file),
                     **{key: record[key] for key in kept if key in record}}
-    return {"model": shown(path), "record": None}
+    return {"model": repo_relative(path), "record": None}
 
 
 def main(argv=None):
@@ -81,9 +78,9 @@ def main(argv=None):
     children = ingredients[1:]
     layer_filters = soup.backbone.get_config()["filters"]
     summary = {
-        "model": shown(out / "policy.keras"), "features": list(soup.features), "planes": soup.num_planes,
+        "model": repo_relative(out / "policy.keras"), "features": list(soup.features), "planes": soup.num_planes,
         "depth": len(layer_filters), "filters": int(layer_filters[-1]), "parameters": int(soup.count_params()),
-        "init_model": shown(paths[0]),
+        "init_model": repo_relative(paths[0]),
         "soup": {"method": "mean of the weights (Wortsman et al. 2022, model soups); networks extended to the "
                            "largest plane set first",
                  "coefficients": args.coefficients or [1.0] * len(paths), "ingredients": ingredients,

@@ -13,6 +13,13 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
 
 
+def repo_relative(path) -> str:
+    """``path`` relative to the repository when it is inside it: records carry no machine paths."""
+    path = Path(path).resolve()
+    root = RESULTS.parent.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 def git_commit() -> str:
     try:
         return subprocess.run(

@@ -37,3 +37,13 @@ def test_machine_names_the_cpu_model_from_proc_cpuinfo(tmp_path, monkeypatch):
     assert "(AMD EPYC 9R14), no GPU" in benchmarking.machine()
     cpuinfo.unlink()  # unreadable: fall back to what platform knows
     assert benchmarking.cpu_model()
+
+
+def test_repo_relative_keeps_machine_paths_out_of_records(tmp_path):
+    from pathlib import Path
+
+    from shared.benchmarking import RESULTS, repo_relative
+
+    root = RESULTS.parent.parent
+    assert repo_relative(root / "runs" / "x" / "policy.keras") == str(Path("runs") / "x" / "policy.keras")
+    assert repo_relative(tmp_path / "elsewhere.keras") == str((tmp_path / "elsewhere.keras").resolve())
