@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -30,8 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared.benchmarking import repo_relative  # noqa: E402
-
+from shared.benchmarking import repo_relative, script_command  # noqa: E402
 
 
 def main(argv=None):
@@ -98,10 +96,9 @@ def main(argv=None):
     model = with_dtype_policy(model, "float32")
     model.save(out / "policy.keras")
 
-    layer_filters = model.backbone.get_config()["filters"]
     summary = {
         "model": repo_relative(out / "policy.keras"), "features": list(model.features), "planes": planes,
-        "depth": len(layer_filters), "filters": int(layer_filters[-1]), "parameters": int(model.count_params()),
+        "depth": model.depth, "filters": model.filters, "parameters": int(model.count_params()),
         "init_model": repo_relative(args.student or teacher_path), "skip_games": args.skip_games,
         "dtype_policy_while_training": dtype_policy, "batch_size": args.batch_size,
         "learning_rate": args.learning_rate, "anneal_over_time_budget": True, "ema_momentum": args.ema_momentum,
@@ -114,8 +111,7 @@ def main(argv=None):
                          "alpha": args.alpha, "labelled_positions": int(len(labels)),
                          "teacher_top1_on_labelled": round(teacher_top1, 4), "labelling_this_run": labelling},
         "history": {k: [float(v) for v in values] for k, values in history.history.items()},
-        "command": "python " + " ".join(shlex.quote(a) for a in [str(Path(__file__).relative_to(ROOT))]
-                                        + list(sys.argv[1:] if argv is None else argv)),
+        "command": script_command(__file__, argv),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps({k: summary[k] for k in ("train_seconds", "train_positions_seen_this_run", "distillation")}))

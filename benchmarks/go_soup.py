@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -31,8 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared.benchmarking import repo_relative  # noqa: E402
-
+from shared.benchmarking import repo_relative, script_command  # noqa: E402
 
 
 def ingredient_record(path: Path) -> dict:
@@ -76,10 +74,9 @@ def main(argv=None):
 
     ingredients = [ingredient_record(path) for path in paths]
     children = ingredients[1:]
-    layer_filters = soup.backbone.get_config()["filters"]
     summary = {
         "model": repo_relative(out / "policy.keras"), "features": list(soup.features), "planes": soup.num_planes,
-        "depth": len(layer_filters), "filters": int(layer_filters[-1]), "parameters": int(soup.count_params()),
+        "depth": soup.depth, "filters": soup.filters, "parameters": int(soup.count_params()),
         "init_model": repo_relative(paths[0]),
         "soup": {"method": "mean of the weights (Wortsman et al. 2022, model soups); networks extended to the "
                            "largest plane set first",
@@ -89,8 +86,7 @@ def main(argv=None):
         "train_seconds": round(sum(child.get("train_seconds", 0.0) for child in children), 1),
         "train_positions_seen_this_run": int(sum(child.get("train_positions_seen_this_run", 0) for child in children)),
         "train_positions_per_s": None,
-        "command": "python " + " ".join(shlex.quote(a) for a in [str(Path(__file__).relative_to(ROOT))]
-                                        + list(sys.argv[1:] if argv is None else argv)),
+        "command": script_command(__file__, argv),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps({"model": summary["model"], "features": summary["features"], "planes": summary["planes"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -18,6 +19,12 @@ def repo_relative(path) -> str:
     path = Path(path).resolve()
     root = RESULTS.parent.parent
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def script_command(script, argv=None) -> str:
+    """``python <script relative to the repository> <arguments>``: how to re-run a benchmark, for its record."""
+    arguments = sys.argv[1:] if argv is None else argv
+    return "python " + " ".join(shlex.quote(part) for part in [repo_relative(script), *arguments])
 
 
 def git_commit() -> str:

@@ -58,6 +58,16 @@ class PolicyNetwork(keras.Model):
     def num_planes(self) -> int:
         return int(self.input_shape[-1])
 
+    @property
+    def depth(self) -> int:
+        """Convolution layers of the backbone (the 5x5 one included)."""
+        return len(self.backbone.get_config()["filters"])
+
+    @property
+    def filters(self) -> int:
+        """Feature maps of the backbone's last layer (its width)."""
+        return int(self.backbone.get_config()["filters"][-1])
+
     def get_config(self):
         return {
             "name": self.name,
@@ -130,9 +140,8 @@ def extend_input_planes(model: PolicyNetwork, features) -> PolicyNetwork:
             f"it must contain all of {old.groups}"
         )
     old_names, new_names = old.plane_names, new.plane_names
-    layer_filters = model.backbone.get_config()["filters"]
     rows = model.backbone.input_shape[1]
-    extended = build_policy_network(features, depth=len(layer_filters), filters=int(layer_filters[-1]),
+    extended = build_policy_network(features, depth=model.depth, filters=model.filters,
                                     board_size=rows, trained_size=model.board_size,
                                     learning_rate=model.learning_rate)
     weights = model.get_weights()

@@ -237,8 +237,7 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
         if features is not None and FeatureEncoder(features).groups != list(base.features):
             base = extend_input_planes(base, features)
         features = base.features
-        layer_filters = base.backbone.get_config()["filters"]
-        depth, filters = len(layer_filters), int(layer_filters[-1])
+        depth, filters = base.depth, base.filters
     features = "small" if features is None else features
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

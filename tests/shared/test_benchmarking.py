@@ -47,3 +47,11 @@ def test_repo_relative_keeps_machine_paths_out_of_records(tmp_path):
     root = RESULTS.parent.parent
     assert repo_relative(root / "runs" / "x" / "policy.keras") == str(Path("runs") / "x" / "policy.keras")
     assert repo_relative(tmp_path / "elsewhere.keras") == str((tmp_path / "elsewhere.keras").resolve())
+
+
+def test_script_command_is_rerunnable_from_the_repository():
+    from shared.benchmarking import RESULTS, script_command
+
+    script = RESULTS.parent / "go_soup.py"
+    assert script_command(script, ["--models", "a b.keras", "--out", "runs/x"]) == \
+        "python benchmarks/go_soup.py --models 'a b.keras' --out runs/x"
