@@ -81,11 +81,15 @@ class PolicyEngine:
             return np.zeros(board.size * board.size)
         return masked_probabilities(self.probabilities(board), mask)
 
-    def select_move(self, board: Board):
-        """The point to play for ``board.to_move``, or None to pass."""
+    def select_move(self, board: Board, pass_when_ahead: bool = True):
+        """The point to play for ``board.to_move``, or None to pass.
+
+        ``pass_when_ahead=False`` plays on after an opponent pass until nothing sensible is
+        left, capturing every dead stone (GTP's ``kgs-genmove_cleanup``).
+        """
         start = time.perf_counter()
         try:
-            if board.history and board.history[-1][1] is None and self._ahead(board):
+            if pass_when_ahead and board.history and board.history[-1][1] is None and self._ahead(board):
                 return None
             probabilities = self.move_probabilities(board)
             if probabilities.sum() <= 0:

@@ -1,8 +1,12 @@
 """A Go Text Protocol version 2 engine (GoGui, Sabaki, Lizzie, twogtp, ...).
 
 Implements the required commands of GTP 2 plus ``undo``, ``showboard``,
-``final_score``, ``time_settings`` and ``time_left``. Every malformed or
-illegal command gets a ``? message`` reply; the engine never crashes on input.
+``final_score``, ``time_settings``, ``time_left``, the tournament handicap commands
+(``fixed_handicap``, ``place_free_handicap``, ``set_free_handicap``) and regression
+commands (``loadsgf``, ``reg_genmove``), GNU Go's ``printsgf``, KGS's
+``kgs-genmove_cleanup``, and a GoGui analyze command (``cnnkit-policy``) that draws the
+network's move probabilities on the board. Every malformed or illegal command gets a
+``? message`` reply; the engine never crashes on input.
 """
 
 from __future__ import annotations
@@ -10,16 +14,25 @@ from __future__ import annotations
 import inspect
 import re
 import sys
+from pathlib import Path
 
-from apps.go_policy.board import BLACK, WHITE, Board, IllegalMoveError, gtp_to_point, point_to_gtp
+import numpy as np
+
+from apps.go_policy.board import BLACK, EMPTY, WHITE, Board, IllegalMoveError, gtp_to_point, other, point_to_gtp
+from apps.go_policy.handicap import fixed_handicap_points, max_fixed_handicap
+from apps.go_policy.records import SkippedGame, parse_game, sgf_bytes
 
 MAX_SIZE = 19  # GTP vertex letters A-T (no I) cover up to 19x19 here
 
 COMMANDS = (
     "protocol_version", "name", "version", "known_command", "list_commands", "quit", "boardsize",
     "clear_board", "komi", "play", "genmove", "undo", "showboard", "final_score", "time_settings",
-    "time_left",
+    "time_left", "fixed_handicap", "place_free_handicap", "set_free_handicap", "loadsgf", "printsgf",
+    "reg_genmove", "kgs-genmove_cleanup", "gogui-analyze_commands", "cnnkit-policy",
 )
+
+# GoGui's analyze menu: type/label/command; GoGui replaces %c with the colour to move.
+ANALYZE_COMMANDS = ("gfx/Policy network move probabilities/cnnkit-policy %c",)
 
 
 class GtpError(Exception):
@@ -35,6 +48,30 @@ def parse_color(text: str) -> int:
     raise GtpError(f"invalid color {text!r}")
 
 
+def parse_count(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise GtpError(f"syntax error: {what} must be an integer, got {text!r}") from None
+
+
+def policy_gfx(probabilities, size: int, colour: int, labelled: int = 5) -> str:
+    """GoGui ``gfx`` lines: every point's probability as a shade in the mover's colour
+    (relative to the most likely move) and the ``labelled`` likeliest in per cent."""
+    probabilities = np.asarray(probabilities, dtype="float64")
+    best = probabilities.max(initial=0.0)
+    if best <= 0:
+        return "TEXT no sensible move: the engine would pass"
+    order = [int(point) for point in np.argsort(-probabilities, kind="stable")]
+    shaded = [point for point in order if probabilities[point] >= 0.01 * best]
+    sign = 1 if colour == BLACK else -1  # GoGui draws positive influence black, negative white
+    influence = " ".join(f"{point_to_gtp(p, size)} {sign * probabilities[p] / best:.2f}" for p in shaded)
+    top = order[:labelled]
+    labels = " ".join(f"{point_to_gtp(p, size)} {100 * probabilities[p]:.0f}" for p in top)
+    text = ", ".join(f"{point_to_gtp(p, size)} {100 * probabilities[p]:.1f}%" for p in top)
+    return f"INFLUENCE {influence}\nLABEL {labels}\nTEXT {text}"
+
+
 class GtpEngine:
     """Hold a board and answer GTP commands with a move-selecting engine.
 
@@ -47,6 +84,7 @@ class GtpEngine:
     def __init__(self, engine, size: int = 19, komi: float = 7.5, superko: bool = False):
         self.engine = engine
         self.board = Board(size, komi, superko=superko)
+        self.handicap = 0  # black stones placed by a handicap command (SGF's HA)
         self.time_settings = None
         self.time_left = {}
         self.quit = False
@@ -65,7 +103,7 @@ class GtpEngine:
         if not parts:
             return f"?{command_id} missing command\n\n"
         name, arguments = parts[0].lower(), parts[1:]
-        handler = getattr(self, f"cmd_{name}", None) if name in COMMANDS else None
+        handler = getattr(self, f"cmd_{name.replace('-', '_')}", None) if name in COMMANDS else None
         if handler is None:
             return f"?{command_id} unknown command\n\n"
         try:
@@ -78,6 +116,7 @@ class GtpEngine:
             return f"?{command_id} {error}\n\n"
         except Exception as error:  # a bug must not kill the engine in the middle of a game
             return f"?{command_id} internal error: {type(error).__name__}: {error}\n\n"
+        result = re.sub(r"\n\s*\n", "\n", result)  # an empty line would end the reply early
         return f"={command_id} {result}\n\n" if result else f"={command_id}\n\n"
 
     def serve(self, stdin=None, stdout=None) -> None:
@@ -121,10 +160,12 @@ class GtpEngine:
         if not 2 <= value <= MAX_SIZE:
             raise GtpError("unacceptable size")
         self.board = Board(value, self.board.komi, superko=self.board.superko)
+        self.handicap = 0
         return ""
 
     def cmd_clear_board(self):
         self.board = Board(self.board.size, self.board.komi, superko=self.board.superko)
+        self.handicap = 0
         return ""
 
     def cmd_komi(self, value):
@@ -146,14 +187,161 @@ class GtpEngine:
             raise GtpError(f"illegal move: {error}") from None
         return ""
 
+    def _choose(self, colour: int, **options):
+        """The engine's move for ``colour`` (None: pass); never an illegal one."""
+        self.board.to_move = colour
+        point = self.engine.select_move(self.board, **options)
+        if point is not None and not self.board.is_legal(point, colour):
+            point = None
+        return point
+
     def cmd_genmove(self, color):
         colour = parse_color(color)
-        self.board.to_move = colour
-        point = self.engine.select_move(self.board)
-        if point is not None and not self.board.is_legal(point, colour):
-            point = None  # never answer with an illegal move
+        point = self._choose(colour)
         self.board.play(point, colour)
         return point_to_gtp(point, self.board.size)
+
+    def cmd_reg_genmove(self, color):
+        """The move ``genmove`` would play, without playing it (regression tests)."""
+        colour = parse_color(color)
+        to_move = self.board.to_move
+        try:
+            return point_to_gtp(self._choose(colour), self.board.size)
+        finally:
+            self.board.to_move = to_move
+
+    def cmd_kgs_genmove_cleanup(self, color):
+        """A move that never passes early: KGS sends it when the players disagree about dead
+        stones, and expects the engine to capture every stone it believes dead."""
+        colour = parse_color(color)
+        point = self._choose(colour, pass_when_ahead=False)
+        self.board.play(point, colour)
+        return point_to_gtp(point, self.board.size)
+
+    # ------------------------------------------------------------- handicap
+    def _check_empty_board(self):
+        if self.board.history or any(stone != EMPTY for stone in self.board.stones):
+            raise GtpError("board not empty")
+
+    def _place_handicap(self, points) -> str:
+        for point in points:
+            self.board.place_setup(BLACK, point)
+        self.board.to_move = WHITE
+        self.handicap = len(points)
+        return " ".join(point_to_gtp(point, self.board.size) for point in points)
+
+    def cmd_fixed_handicap(self, number_of_stones):
+        stones = parse_count(number_of_stones, "number_of_stones")
+        self._check_empty_board()
+        try:
+            points = fixed_handicap_points(stones, self.board.size)
+        except ValueError as error:
+            raise GtpError(str(error)) from None
+        return self._place_handicap(points)
+
+    def cmd_place_free_handicap(self, number_of_stones):
+        """The standard layout as far as it goes, then the engine's own choice for each further
+        stone (Black to move on the stones so far); fewer stones if the engine would pass."""
+        stones = parse_count(number_of_stones, "number_of_stones")
+        size = self.board.size
+        if not 2 <= stones < size * size:
+            raise GtpError(f"invalid number of stones: {stones} (2 to {size * size - 1} on {size}x{size})")
+        self._check_empty_board()
+        standard = min(stones, max_fixed_handicap(size))
+        points = fixed_handicap_points(standard, size) if standard >= 2 else []
+        trial = Board(size, self.board.komi)
+        for point in points:
+            trial.place_setup(BLACK, point)
+        while len(points) < stones:
+            trial.to_move = BLACK
+            point = self.engine.select_move(trial)
+            if point is None or trial.stones[point] != EMPTY:
+                break
+            trial.place_setup(BLACK, point)
+            points.append(point)
+        if len(points) < 2:
+            raise GtpError("invalid number of stones: the engine found fewer than 2 points")
+        return self._place_handicap(points)
+
+    def cmd_set_free_handicap(self, *vertices):
+        size = self.board.size
+        if len(vertices) < 2:
+            raise GtpError("bad vertex list: a handicap needs at least 2 stones")
+        if len(vertices) >= size * size:
+            raise GtpError("bad vertex list: the stones would fill the board")
+        self._check_empty_board()
+        points = []
+        for vertex in vertices:
+            try:
+                point = gtp_to_point(vertex, size)
+            except ValueError as error:
+                raise GtpError(f"bad vertex list: {error}") from None
+            if point is None:
+                raise GtpError("bad vertex list: pass is not a vertex")
+            if point in points:
+                raise GtpError(f"bad vertex list: {vertex} repeated")
+            points.append(point)
+        self._place_handicap(points)
+        return ""
+
+    # ------------------------------------------------------------- records
+    def cmd_loadsgf(self, filename, move_number=None):
+        """Set size, komi, setup stones and moves from an SGF file, up to the position before
+        ``move_number`` (1 = the first move) or to its end."""
+        try:
+            data = Path(filename).read_bytes()
+        except OSError as error:
+            raise GtpError(f"cannot load file {filename}: {error.strerror or error}") from None
+        try:
+            record = parse_game(data, filename, sizes=tuple(range(2, MAX_SIZE + 1)), min_moves=0)
+        except SkippedGame as error:
+            raise GtpError(f"cannot load file {filename}: {error}") from None
+        moves = record.moves
+        if move_number is not None:
+            number = parse_count(move_number, "move_number")
+            if number < 1:
+                raise GtpError(f"syntax error: move_number must be 1 or more, got {number}")
+            moves = moves[:number - 1]
+        board = Board(record.size, record.komi, superko=self.board.superko)
+        board.replay(record.setup, moves)
+        if moves:
+            board.to_move = other(moves[-1][0])
+        elif record.handicap or (record.setup and all(colour == BLACK for colour, _ in record.setup)):
+            board.to_move = WHITE
+        self.board = board
+        self.handicap = record.handicap
+        return ""
+
+    def cmd_printsgf(self, filename=None):
+        """The game so far as SGF: written to ``filename``, or given as the reply."""
+        board = self.board
+        data = sgf_bytes(board.size, board.komi, board.history, setup=board.setup, handicap=self.handicap)
+        if filename is None:
+            return data.decode("utf-8").strip()
+        try:
+            Path(filename).write_bytes(data)
+        except OSError as error:
+            raise GtpError(f"cannot write {filename}: {error.strerror or error}") from None
+        return ""
+
+    # ------------------------------------------------------------- GoGui analyze
+    def cmd_gogui_analyze_commands(self):
+        return "\n".join(ANALYZE_COMMANDS)
+
+    def cmd_cnnkit_policy(self, color=None):
+        """The network's probabilities of the sensible moves for ``color`` (default: the
+        player to move), as GoGui gfx: a heatmap and the five likeliest moves in per cent."""
+        colour = self.board.to_move if color is None else parse_color(color)
+        move_probabilities = getattr(self.engine, "move_probabilities", None)
+        if move_probabilities is None:
+            raise GtpError("this engine has no move probabilities to show")
+        to_move = self.board.to_move
+        self.board.to_move = colour
+        try:
+            probabilities = move_probabilities(self.board)
+        finally:
+            self.board.to_move = to_move
+        return policy_gfx(probabilities, self.board.size, colour)
 
     def cmd_undo(self):
         if not self.board.history:

@@ -223,11 +223,22 @@ def read_games(source, max_games: int | None = None, report: SkipReport | None =
 
 
 def write_sgf(path, size: int, komi: float, moves, result: str | None = None,
-              black: str = "", white: str = "", setup=()) -> Path:
+              black: str = "", white: str = "", setup=(), handicap: int = 0) -> Path:
     """Save a game (moves as (colour, point or None)) as an SGF file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(sgf_bytes(size, komi, moves, result, black, white, setup, handicap))
+    return path
+
+
+def sgf_bytes(size: int, komi: float, moves, result: str | None = None,
+              black: str = "", white: str = "", setup=(), handicap: int = 0) -> bytes:
+    """A game (moves as (colour, point or None), setup as (colour, point)) as SGF text."""
     game = sgf.Sgf_game(size=size)
     root = game.get_root()
     root.set("KM", float(komi))
+    if handicap:
+        root.set("HA", int(handicap))
     if black:
         root.set("PB", black)
     if white:
@@ -242,10 +253,7 @@ def write_sgf(path, size: int, komi: float, moves, result: str | None = None,
     for colour, point in moves:
         node = game.extend_main_sequence()
         node.set_move("b" if colour == BLACK else "w", None if point is None else divmod(point, size))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(game.serialise())
-    return path
+    return game.serialise()
 
 
 def sources_fingerprint(sources) -> list:
