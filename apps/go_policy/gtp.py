@@ -319,6 +319,7 @@ class GtpEngine:
         if filename is None:
             return data.decode("utf-8").strip()
         try:
+            Path(filename).parent.mkdir(parents=True, exist_ok=True)
             Path(filename).write_bytes(data)
         except OSError as error:
             raise GtpError(f"cannot write {filename}: {error.strerror or error}") from None

@@ -160,7 +160,10 @@ def test_printsgf_round_trips_through_loadsgf(gtp, tmp_path):
     ok(gtp, "clear_board")
     ok(gtp, f"loadsgf {path}")
     assert gtp.board.stones == stones and gtp.board.to_move == BLACK
-    assert "cannot write" in refused(gtp, f"printsgf {tmp_path / 'no-such-folder' / 'game.sgf'}")
+    assert ok(gtp, f"printsgf {tmp_path / 'new-folder' / 'game.sgf'}") == ""  # folders are made
+    assert (tmp_path / "new-folder" / "game.sgf").read_bytes() == path.read_bytes()
+    (tmp_path / "a-file").write_text("not a folder")
+    assert "cannot write" in refused(gtp, f"printsgf {tmp_path / 'a-file' / 'game.sgf'}")
 
 
 def test_reg_genmove_answers_without_playing(gtp):
