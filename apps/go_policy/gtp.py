@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import re
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -187,10 +188,20 @@ class GtpEngine:
             raise GtpError(f"illegal move: {error}") from None
         return ""
 
+    @contextmanager
+    def _as_mover(self, colour: int):
+        """The board with ``colour`` to move while the engine reads it (it reads ``board.to_move``)."""
+        to_move = self.board.to_move
+        self.board.to_move = colour
+        try:
+            yield self.board
+        finally:
+            self.board.to_move = to_move
+
     def _choose(self, colour: int, **options):
         """The engine's move for ``colour`` (None: pass); never an illegal one."""
-        self.board.to_move = colour
-        point = self.engine.select_move(self.board, **options)
+        with self._as_mover(colour) as board:
+            point = self.engine.select_move(board, **options)
         if point is not None and not self.board.is_legal(point, colour):
             point = None
         return point
@@ -203,12 +214,7 @@ class GtpEngine:
 
     def cmd_reg_genmove(self, color):
         """The move ``genmove`` would play, without playing it (regression tests)."""
-        colour = parse_color(color)
-        to_move = self.board.to_move
-        try:
-            return point_to_gtp(self._choose(colour), self.board.size)
-        finally:
-            self.board.to_move = to_move
+        return point_to_gtp(self._choose(parse_color(color)), self.board.size)
 
     def cmd_kgs_genmove_cleanup(self, color):
         """A move that never passes early: KGS sends it when the players disagree about dead
@@ -296,16 +302,14 @@ class GtpEngine:
             record = parse_game(data, filename, sizes=tuple(range(2, MAX_SIZE + 1)), min_moves=0)
         except SkippedGame as error:
             raise GtpError(f"cannot load file {filename}: {error}") from None
-        moves = record.moves
+        moves = None
         if move_number is not None:
-            number = parse_count(move_number, "move_number")
-            if number < 1:
-                raise GtpError(f"syntax error: move_number must be 1 or more, got {number}")
-            moves = moves[:number - 1]
-        board = Board(record.size, record.komi, superko=self.board.superko)
-        board.replay(record.setup, moves)
-        if moves:
-            board.to_move = other(moves[-1][0])
+            moves = parse_count(move_number, "move_number") - 1
+            if moves < 0:
+                raise GtpError(f"syntax error: move_number must be 1 or more, got {moves + 1}")
+        board = record.board(moves, superko=self.board.superko)
+        if board.history:
+            board.to_move = other(board.history[-1][0])
         elif record.handicap or (record.setup and all(colour == BLACK for colour, _ in record.setup)):
             board.to_move = WHITE
         self.board = board
@@ -318,9 +322,10 @@ class GtpEngine:
         data = sgf_bytes(board.size, board.komi, board.history, setup=board.setup, handicap=self.handicap)
         if filename is None:
             return data.decode("utf-8").strip()
+        path = Path(filename)
         try:
-            Path(filename).parent.mkdir(parents=True, exist_ok=True)
-            Path(filename).write_bytes(data)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
         except OSError as error:
             raise GtpError(f"cannot write {filename}: {error.strerror or error}") from None
         return ""
@@ -336,12 +341,8 @@ class GtpEngine:
         move_probabilities = getattr(self.engine, "move_probabilities", None)
         if move_probabilities is None:
             raise GtpError("this engine has no move probabilities to show")
-        to_move = self.board.to_move
-        self.board.to_move = colour
-        try:
-            probabilities = move_probabilities(self.board)
-        finally:
-            self.board.to_move = to_move
+        with self._as_mover(colour) as board:
+            probabilities = move_probabilities(board)
         return policy_gfx(probabilities, self.board.size, colour)
 
     def cmd_undo(self):
