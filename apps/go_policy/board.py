@@ -358,13 +358,8 @@ class Board:
         return float((owner == BLACK).sum()) - float((owner == WHITE).sum()) - self.komi
 
     def result(self) -> str:
-        """The SGF / GTP result string, e.g. ``'B+3.5'``, ``'W+0.5'`` or ``'0'`` (jigo)."""
-        value = self.score()
-        if value > 0:
-            return f"B+{value:g}"
-        if value < 0:
-            return f"W+{-value:g}"
-        return "0"
+        """The SGF / GTP result string of the Tromp-Taylor count (see ``result_string``)."""
+        return result_string(self.score())
 
     # -------------------------------------------------------------- display
     def array(self) -> np.ndarray:
@@ -380,6 +375,16 @@ class Board:
             lines.append(f"{row + 1:>2} {cells} {row + 1}")
         lines.append("   " + " ".join(columns))
         return "\n".join(lines)
+
+
+def result_string(score: float) -> str:
+    """The SGF / GTP result of a score (Black minus White minus komi): ``'B+3.5'``,
+    ``'W+0.5'`` or ``'0'`` (jigo)."""
+    if score > 0:
+        return f"B+{score:g}"
+    if score < 0:
+        return f"W+{-score:g}"
+    return "0"
 
 
 def random_playout_speed(size: int = 19, moves: int = 2000, seed: int = 0) -> float:

@@ -36,6 +36,12 @@ def _sgf_argument(parser):
     parser.add_argument("--workers", type=int, default=2, help="encoding worker processes (default: 2)")
 
 
+def _playouts_argument(parser):
+    parser.add_argument("--playouts", type=int, default=64,
+                        help="random play-outs that count a finished game with its dead stones off (the "
+                             "pass decision, final_score, final_status_list; default 64); 0: Tromp-Taylor")
+
+
 def _model_argument(parser, symmetries: int = 1):
     parser.add_argument("--model", default=None,
                         help=f"a trained policy .keras file (default: the shipped preset {DEFAULT_PRESET.name})")
@@ -98,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     gtp.add_argument("--temperature", type=float, default=0.0,
                      help="0 plays the most probable legal move; >0 samples")
     gtp.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
+    _playouts_argument(gtp)
     add_common_arguments(gtp)
 
     match = commands.add_parser("match", help="play the engine against a GTP opponent (e.g. GNU Go)")
@@ -112,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--max-minutes", type=float, default=None, help="start no new game after this wall time")
     match.add_argument("--max-restarts", type=int, default=2,
                        help="restart an opponent that exits mid-game and replay the game, at most this often")
+    _playouts_argument(match)
     add_common_arguments(match, out_default="runs/go_match")
 
     bench = commands.add_parser("bench", help="rules-engine speed: random legal moves per second")
@@ -190,8 +198,8 @@ def _gtp(args):
     from apps.go_policy.gtp import GtpEngine
 
     engine = PolicyEngine(_load_model(args.model), temperature=args.temperature, seed=args.seed,
-                          symmetries=args.symmetries)
-    GtpEngine(engine, superko=args.superko).serve(sys.stdin, sys.stdout)
+                          symmetries=args.symmetries, playouts=args.playouts)
+    GtpEngine(engine, superko=args.superko, playouts=args.playouts).serve(sys.stdin, sys.stdout)
     return 0
 
 
@@ -200,7 +208,7 @@ def _match(args):
     from apps.go_policy.match import play_match
 
     engine = PolicyEngine(_load_model(args.model), temperature=args.temperature, seed=args.seed,
-                          symmetries=args.symmetries)
+                          symmetries=args.symmetries, playouts=args.playouts)
     result = play_match(engine, args.opponent, games=args.games, size=args.size, komi=args.komi,
                         out=args.out, max_moves=args.max_moves, progress=not args.json,
                         max_minutes=args.max_minutes, max_restarts=args.max_restarts)

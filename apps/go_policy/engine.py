@@ -4,8 +4,10 @@ The network's probabilities are masked to *sensible* moves (legal and not fillin
 one of the mover's own true eyes, as in AlphaGo's rollouts and the dlgo book) and
 the most probable move is played (or one is sampled with ``temperature > 0``).
 A policy network knows nothing about ending the game, so the engine passes when
-no sensible move is left, or when the opponent has just passed and the
-Tromp-Taylor area count already favours it.
+no sensible move is left, or when the opponent has just passed and the area count
+already favours it: the count of ``dead_stones.area_score`` over random play-outs,
+which takes dead stones off as GNU Go does (``playouts=0``: the plain Tromp-Taylor
+count, which takes every stone on the board for alive).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from apps.go_policy.board import BLACK, Board
 from apps.go_policy.data import check_symmetries, predict_with_symmetries
+from apps.go_policy.dead_stones import area_score, ownership
 from apps.go_policy.features import FeatureEncoder, sensible_mask
 from apps.go_policy.policy_network import masked_probabilities
 
@@ -44,12 +47,15 @@ class PolicyEngine:
         seed: random seed for sampling.
         symmetries: average the network over this many board symmetries (1 to 8; one
             network call on a batch of that size), a little stronger and slower.
+        playouts: random play-outs that count the position (dead stones off) when the
+            opponent has passed; 0 counts the stones as they stand (Tromp-Taylor).
     """
 
     name = "cnnkit-go"
     version = "0.1.0"
 
-    def __init__(self, model, temperature: float = 0.0, seed: int = 0, symmetries: int = 1):
+    def __init__(self, model, temperature: float = 0.0, seed: int = 0, symmetries: int = 1,
+                 playouts: int = 64):
         self.model = model
         features = getattr(model, "features", None) or "small"
         self.encoder = FeatureEncoder(features)
@@ -59,6 +65,10 @@ class PolicyEngine:
                 f"has {self.encoder.num_planes}"
             )
         self.symmetries = check_symmetries(symmetries)  # fail now, not at the first genmove
+        if playouts < 0:
+            raise ValueError(f"playouts must be 0 (Tromp-Taylor count) or more, got {playouts}")
+        self.playouts = int(playouts)
+        self.seed = seed
         self.temperature = float(temperature)
         self.rng = np.random.default_rng(seed)
         self.last_seconds = 0.0
@@ -102,7 +112,9 @@ class PolicyEngine:
         finally:
             self.last_seconds = time.perf_counter() - start
 
-    @staticmethod
-    def _ahead(board: Board) -> bool:
-        score = board.score()
+    def _ahead(self, board: Board) -> bool:
+        if self.playouts:
+            score = area_score(board, ownership(board, playouts=self.playouts, seed=self.seed))
+        else:
+            score = board.score()
         return score > 0 if board.to_move == BLACK else score < 0

@@ -4,9 +4,11 @@ Implements the required commands of GTP 2 plus ``undo``, ``showboard``,
 ``final_score``, ``time_settings``, ``time_left``, the tournament handicap commands
 (``fixed_handicap``, ``place_free_handicap``, ``set_free_handicap``) and regression
 commands (``loadsgf``, ``reg_genmove``), GNU Go's ``printsgf``, KGS's
-``kgs-genmove_cleanup``, and a GoGui analyze command (``cnnkit-policy``) that draws the
-network's move probabilities on the board. Every malformed or illegal command gets a
-``? message`` reply; the engine never crashes on input.
+``kgs-genmove_cleanup``, the end-of-game ``final_status_list``, and GoGui analyze commands
+that draw the network's move probabilities (``cnnkit-policy``) and the play-out
+ownership with the dead stones (``cnnkit-ownership``). ``final_score`` and
+``final_status_list`` take dead stones off as GNU Go does (``dead_stones``). Every
+malformed or illegal command gets a ``? message`` reply; the engine never crashes on input.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.go_policy.board import BLACK, EMPTY, WHITE, Board, IllegalMoveError, gtp_to_point, other, point_to_gtp
+from apps.go_policy.board import (BLACK, EMPTY, WHITE, Board, IllegalMoveError, gtp_to_point, other, point_to_gtp,
+                                  result_string)
+from apps.go_policy.dead_stones import STATUSES, area_score, final_status, ownership
 from apps.go_policy.handicap import fixed_handicap_points, max_fixed_handicap
 from apps.go_policy.records import SkippedGame, parse_game, sgf_bytes
 
@@ -29,11 +33,16 @@ COMMANDS = (
     "protocol_version", "name", "version", "known_command", "list_commands", "quit", "boardsize",
     "clear_board", "komi", "play", "genmove", "undo", "showboard", "final_score", "time_settings",
     "time_left", "fixed_handicap", "place_free_handicap", "set_free_handicap", "loadsgf", "printsgf",
-    "reg_genmove", "kgs-genmove_cleanup", "gogui-analyze_commands", "cnnkit-policy",
+    "reg_genmove", "kgs-genmove_cleanup", "final_status_list", "gogui-analyze_commands", "cnnkit-policy",
+    "cnnkit-ownership",
 )
 
 # GoGui's analyze menu: type/label/command; GoGui replaces %c with the colour to move.
-ANALYZE_COMMANDS = ("gfx/Policy network move probabilities/cnnkit-policy %c",)
+ANALYZE_COMMANDS = (
+    "gfx/Policy network move probabilities/cnnkit-policy %c",
+    "gfx/Ownership and dead stones (random play-outs)/cnnkit-ownership",
+    "plist/Dead stones/final_status_list dead",
+)
 
 
 class GtpError(Exception):
@@ -73,6 +82,19 @@ def policy_gfx(probabilities, size: int, colour: int, labelled: int = 5) -> str:
     return f"INFLUENCE {influence}\nLABEL {labels}\nTEXT {text}"
 
 
+def ownership_gfx(owner, size: int, dead, score: float, playouts: int) -> str:
+    """GoGui ``gfx`` lines: each point's play-out ownership (black positive), the dead
+    stones marked, and the count."""
+    owner = np.asarray(owner, dtype="float64")
+    influence = " ".join(f"{point_to_gtp(p, size)} {owner[p]:.2f}" for p in range(size * size)
+                         if abs(owner[p]) >= 0.05)
+    lines = [f"INFLUENCE {influence}"] if influence else []
+    if dead:
+        lines.append("MARK " + " ".join(point_to_gtp(p, size) for p in dead))
+    lines.append(f"TEXT {result_string(score)} by area over {playouts} play-outs, {len(dead)} dead stones")
+    return "\n".join(lines)
+
+
 class GtpEngine:
     """Hold a board and answer GTP commands with a move-selecting engine.
 
@@ -80,10 +102,16 @@ class GtpEngine:
         engine: anything with ``select_move(board) -> point | None`` (a ``PolicyEngine``).
         size, komi: the initial board (19, 7.5).
         superko: positional superko instead of simple ko.
+        playouts: random play-outs behind ``final_score``, ``final_status_list`` and
+            ``cnnkit-ownership`` (0: count the stones as they stand, Tromp-Taylor).
     """
 
-    def __init__(self, engine, size: int = 19, komi: float = 7.5, superko: bool = False):
+    def __init__(self, engine, size: int = 19, komi: float = 7.5, superko: bool = False, playouts: int = 64):
+        if playouts < 0:
+            raise ValueError(f"playouts must be 0 (Tromp-Taylor count) or more, got {playouts}")
         self.engine = engine
+        self.playouts = int(playouts)
+        self._owner_cache = (None, None)
         self.board = Board(size, komi, superko=superko)
         self.handicap = 0  # black stones placed by a handicap command (SGF's HA)
         self.time_settings = None
@@ -356,8 +384,38 @@ class GtpEngine:
         return (f"\n{board}\nmove {board.move_number}, "
                 f"captures black {board.captures[BLACK]} white {board.captures[WHITE]}, komi {board.komi:g}")
 
+    # ------------------------------------------------------------- end of game
+    def _ownership(self) -> np.ndarray:
+        """Play-out ownership of the current position (cached: GUIs ask for every status)."""
+        board = self.board
+        key = (tuple(board.stones), board.to_move, board.ko, board.komi, self.playouts)
+        if self._owner_cache[0] != key:
+            if self.playouts:
+                owner = ownership(board, playouts=self.playouts)
+            else:  # Tromp-Taylor: every stone lives, regions go to the one colour that borders them
+                area = board.area().reshape(-1)
+                owner = (area == BLACK).astype(float) - (area == WHITE)
+            self._owner_cache = (key, owner)
+        return self._owner_cache[1]
+
     def cmd_final_score(self):
-        return self.board.result()
+        """The area count with dead stones taken off, as GNU Go's ``final_score`` with
+        Chinese rules; ``--playouts 0``: the Tromp-Taylor count."""
+        return result_string(area_score(self.board, self._ownership()))
+
+    def cmd_final_status_list(self, status):
+        """The strings of one status (``alive``, ``dead`` or ``seki``), one string a line."""
+        status = status.lower()
+        if status not in STATUSES:
+            raise GtpError(f"invalid status {status!r}: expected alive, dead or seki")
+        strings = final_status(self.board, owner=self._ownership())[status]
+        return "\n".join(" ".join(point_to_gtp(p, self.board.size) for p in string) for string in strings)
+
+    def cmd_cnnkit_ownership(self):
+        """GoGui gfx: who owns each point after random play-outs, the dead stones marked."""
+        owner = self._ownership()
+        dead = [p for string in final_status(self.board, owner=owner)["dead"] for p in string]
+        return ownership_gfx(owner, self.board.size, dead, area_score(self.board, owner), self.playouts)
 
     def cmd_time_settings(self, main_time, byo_yomi_time, byo_yomi_stones):
         try:
