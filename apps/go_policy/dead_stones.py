@@ -1,4 +1,4 @@
-"""Dead stones, seki and the score of a finished game, from random playouts.
+"""Dead stones, seki and the score of a finished game, from random play-outs.
 
 Why: when both players pass, dead stones are still on the board, and a Tromp-Taylor
 count takes them for alive (a dead stone in the opponent's territory turns it into
@@ -6,10 +6,11 @@ neutral points). GNU Go, GoGui and Sabaki ask the engine ``final_status_list dea
 and ``final_score`` to settle the game the way players count it. With no search and no
 value network, the engine estimates who owns each point the way Monte Carlo Go
 programs (Pachi, Fuego) do at the end of a game: play the position out many times with
-random moves (legal, filling no eye of the mover, no self-atari of a bigger string),
-count each final position by area, and call a string dead when the opponent owns its
-points in most playouts. A seki is recognised on the board: two opposing strings that
-share a liberty neither can fill without putting itself in atari, and that live.
+random moves (legal, filling no eye of the mover, no self-atari of a big string,
+answering ataris), count each final position by area, and call a string dead when the
+opponent owns its points in most play-outs. A seki is recognised on the board: two
+opposing strings that share a liberty neither can fill without putting itself in atari,
+and that live.
 
 The estimate is good for finished games (borders closed); in an unsettled position
 random play-outs are a rough guess, and so is every count made from them.
@@ -24,6 +25,7 @@ import numpy as np
 from apps.go_policy.board import BLACK, EMPTY, WHITE, Board, result_string
 
 STATUSES = ("alive", "dead", "seki")
+LARGEST_SACRIFICE = 2  # play-outs may put strings of up to this many stones in atari (see _play_out)
 
 
 def _position(board: Board) -> Board:
@@ -63,16 +65,18 @@ def _replies(board: Board, last: int, colour: int) -> list[int]:
 
 def _acceptable(board: Board, point: int, colour: int) -> bool:
     return (board.is_legal(point, colour) and not board.is_eye(point, colour)
-            and self_atari_size(board, point, colour) < 2)
+            and self_atari_size(board, point, colour) <= LARGEST_SACRIFICE)
 
 
 def _play_out(board: Board, rng: random.Random, max_moves: int) -> np.ndarray:
     """Play the game out until both pass (or ``max_moves``); the final area owner per point.
 
-    Each move answers the opponent's last move when it captured-or-threatened (``_replies``),
-    otherwise it is drawn at random among the legal moves that fill no eye of the mover and
-    put no string of two or more stones in atari. These are Mogo's and Pachi's play-out
-    rules: without them living groups throw themselves away and every seki is broken.
+    Each move answers the opponent's last move when it threatens or can be captured
+    (``_replies``); otherwise it is drawn at random among the legal moves that fill no eye
+    of the mover and put no string of more than ``LARGEST_SACRIFICE`` stones in atari. These
+    are Mogo's and Pachi's play-out rules: without them living groups throw themselves away
+    and every seki is broken; the small sacrifices (a throw-in, two stones played into an
+    eye) stay allowed, since they are how a group with one eye space is killed.
     """
     stones = board.stones
     empty = [point for point, stone in enumerate(stones) if stone == EMPTY]

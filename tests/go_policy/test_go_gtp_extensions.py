@@ -1,5 +1,5 @@
 """GTP beyond the required commands: handicaps, SGF load/print, regression and KGS genmoves,
-and the GoGui analyze command that draws the policy."""
+the end-of-game statuses and count, and the GoGui analyze commands."""
 
 import numpy as np
 import pytest
@@ -195,7 +195,10 @@ def test_policy_gfx_of_known_probabilities():
 
 
 def test_gogui_analyze_policy_command(gtp):
-    assert ok(gtp, "gogui-analyze_commands") == "gfx/Policy network move probabilities/cnnkit-policy %c"
+    assert ok(gtp, "gogui-analyze_commands").splitlines() == [
+        "gfx/Policy network move probabilities/cnnkit-policy %c",
+        "gfx/Ownership and dead stones (random play-outs)/cnnkit-ownership",
+        "plist/Dead stones/final_status_list dead"]
     ok(gtp, "play b D4")
     lines = ok(gtp, "cnnkit-policy w").splitlines()
     assert [line.split()[0] for line in lines] == ["INFLUENCE", "LABEL", "TEXT"]
@@ -207,3 +210,47 @@ def test_gogui_analyze_policy_command(gtp):
     assert ok(gtp, "cnnkit-policy").startswith("INFLUENCE")  # the colour defaults to the player to move
     assert gtp.board.to_move == WHITE and gtp.board.move_number == 1
     assert "no move probabilities" in refused(GtpEngine(engine=object()), "cnnkit-policy b")
+
+
+def _walls_game(gtp):
+    """9x9 by GTP moves: Black walls off columns A-E, White F-J, each area split in two; a
+    white stone dies at B7 in Black's area, a black one at H3 in White's."""
+    ok(gtp, "boardsize 9")
+    ok(gtp, "komi 0")
+    black = [f"E{row}" for row in range(1, 10)] + ["A5", "B5", "C5", "D5", "H3"]
+    white = [f"F{row}" for row in range(1, 10)] + ["G5", "H5", "J5", "B7"]
+    for b, w in zip(black, white + ["pass"]):
+        ok(gtp, f"play b {b}")
+        ok(gtp, f"play w {w}")
+    ok(gtp, "play b pass")
+
+
+def test_final_status_list_and_final_score_take_the_dead_stones_off(gtp):
+    _walls_game(gtp)
+    assert ok(gtp, "final_status_list dead").splitlines() == ["H3", "B7"]
+    assert ok(gtp, "final_status_list seki") == ""
+    alive = ok(gtp, "FINAL_STATUS_LIST alive").splitlines()
+    assert len(alive) == 2 and sorted(len(line.split()) for line in alive) == [12, 13]
+    assert ok(gtp, "final_score") == "B+9"  # Black 45 points by area, White 36
+    assert gtp.board.result() == "B+5"  # Tromp-Taylor: the dead stones neutralise their areas
+    assert "invalid status 'dying'" in refused(gtp, "final_status_list dying")
+    assert "wrong number of arguments" in refused(gtp, "final_status_list")
+
+
+def test_playouts_zero_counts_the_stones_as_they_stand(tiny_model):
+    gtp = GtpEngine(PolicyEngine(tiny_model, playouts=0), playouts=0)
+    _walls_game(gtp)
+    assert ok(gtp, "final_score") == "B+5"
+    assert ok(gtp, "final_status_list dead") == ""
+    with pytest.raises(ValueError, match="playouts must be 0"):
+        GtpEngine(PolicyEngine(tiny_model), playouts=-1)
+
+
+def test_gogui_ownership_gfx(gtp):
+    _walls_game(gtp)
+    lines = ok(gtp, "cnnkit-ownership").splitlines()
+    assert [line.split()[0] for line in lines] == ["INFLUENCE", "MARK", "TEXT"]
+    shades = dict(zip(lines[0].split()[1::2], map(float, lines[0].split()[2::2])))
+    assert shades["A1"] > 0 and shades["J9"] < 0 and shades["B7"] > 0 and shades["H3"] < 0
+    assert lines[1] == "MARK H3 B7"
+    assert lines[2] == "TEXT B+9 by area over 64 play-outs, 2 dead stones"

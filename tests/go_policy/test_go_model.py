@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from apps.go_policy.board import Board
+from apps.go_policy.board import BLACK, WHITE, Board
 from apps.go_policy.engine import PolicyEngine, load_policy
 from apps.go_policy.features import FeatureEncoder, sensible_mask
 from apps.go_policy.policy_network import build_policy_network, masked_probabilities, with_dtype_policy
@@ -104,6 +104,25 @@ def test_engine_passes_after_an_opponent_pass_when_ahead(tiny_model):
     board = Board(9, komi=-1)
     board.play(None)
     assert engine.select_move(board) is not None  # white is behind: it keeps playing
+
+
+def test_engine_counts_dead_stones_before_passing_on_a_real_game(tiny_model):
+    """Game 22 of the 8-symmetry match vs GNU Go: GNU Go (Black) passed at move 237 and the
+    engine (White) passed after it, ahead by Tromp-Taylor (W+20.5) but behind once GNU Go
+    took its 15 dead strings off (B+5.5, and the game was lost). Counting with play-outs,
+    the engine plays on."""
+    from pathlib import Path
+
+    from apps.go_policy.records import parse_game
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks/results/go_match_games_8_symmetries/game_022.sgf"
+    record = parse_game(path.read_bytes(), path.name, min_moves=0)
+    board = record.board(len(record.moves) - 1)
+    assert board.to_move == WHITE and board.history[-1] == (BLACK, None)
+    assert PolicyEngine(tiny_model, playouts=0).select_move(board) is None
+    assert PolicyEngine(tiny_model).select_move(board) is not None
+    with pytest.raises(ValueError, match="playouts must be 0"):
+        PolicyEngine(tiny_model, playouts=-5)
 
 
 def test_time_budget_anneals_the_learning_rate_by_cosine():
