@@ -7,11 +7,14 @@ import numpy as np
 from apps.go_policy.board import BLACK, GTP_COLUMNS, WHITE
 
 
-def draw_board(board, probabilities=None, ax=None, title=None, last_move=None, top=5):
+def draw_board(board, probabilities=None, ax=None, title=None, last_move=None, top=5, ownership=None,
+               marks=()):
     """Draw a ``Board`` (row 0 at the bottom) with an optional probability heatmap.
 
     ``probabilities`` is a (size*size,) array; the ``top`` most probable points are
-    labelled with their percentage.
+    labelled with their percentage. ``ownership`` (size*size values in [-1, 1], +1 Black,
+    from ``dead_stones.ownership``) shades each point dark for Black, light for White;
+    ``marks`` (points, e.g. the dead stones) get a red cross.
     """
     import matplotlib.pyplot as plt
 
@@ -30,6 +33,10 @@ def draw_board(board, probabilities=None, ax=None, title=None, last_move=None, t
             row, col = divmod(int(point), size)
             ax.text(col, row, f"{100 * grid[row, col]:.0f}", ha="center", va="center", fontsize=7,
                     color="navy", zorder=4)
+    if ownership is not None:
+        grid = np.asarray(ownership, dtype=float).reshape(size, size)
+        ax.imshow(grid, origin="lower", cmap="gray_r", alpha=0.55, vmin=-1, vmax=1, zorder=2,
+                  extent=(-0.5, size - 0.5, -0.5, size - 0.5))
     stones = board.array()
     for row in range(size):
         for col in range(size):
@@ -37,6 +44,9 @@ def draw_board(board, probabilities=None, ax=None, title=None, last_move=None, t
                 black = stones[row, col] == BLACK
                 ax.add_patch(plt.Circle((col, row), 0.46, facecolor="black" if black else "white",
                                         edgecolor="black", zorder=3))
+    for point in marks:
+        row, col = divmod(int(point), size)
+        ax.plot(col, row, marker="x", color="red", markersize=6, markeredgewidth=1.5, zorder=5)
     if last_move is not None:
         row, col = divmod(last_move, size)
         ax.add_patch(plt.Circle((col, row), 0.15, color="red", zorder=5))
