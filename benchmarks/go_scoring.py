@@ -148,10 +148,11 @@ def main():
         gnugo.close()
     references = {"match_games": "GNU Go 3.8 final_score / final_status_list dead, Chinese rules",
                   "pro_games": "GNU Go 3.8 (Chinese rules) and the recorded result (Japanese rules)"}
-    notes = (f"Ours: {args.playouts} random play-outs per position (legal moves that fill no own eye and put no "
-             "string of 2+ stones in atari), a string dead when its colour owns its points in under half of "
-             "them, each point counted for the colour that owns it in most play-outs; seed 0. Tromp-Taylor: "
-             "every stone on the board counted alive. Match games: the final positions of the 64 games of "
+    notes = (f"Ours: {args.playouts} random play-outs per position (moves that answer an atari, else random legal "
+             "moves that fill no own eye and put no string of 3+ stones in atari), a string dead when its colour "
+             "owns its points in under half of them; the count gives each region of the board with the dead "
+             "stones off to the one colour bordering it, and each point left neutral to a colour that owns it "
+             "in 3 play-outs of 4; seed 0. Tromp-Taylor: every stone on the board counted alive. Match games: the final positions of the 64 games of "
              "benchmarks/results/go_match_games*/ (most stopped at 250 moves with open borders). Pro games: the "
              f"first {args.pro_games} games of {args.shard} with a counted result, at their last recorded move "
              "(professionals stop before filling neutral points; recorded results are Japanese counts).")
