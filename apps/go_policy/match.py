@@ -2,7 +2,8 @@
 
 Colours alternate (our engine is Black in even-numbered games). Each finished
 game is scored by the opponent's ``final_score`` when it has one (GNU Go
-removes dead stones), otherwise by Tromp-Taylor area counting on our board; it
+removes dead stones), otherwise by our own area count with the dead stones off
+(``dead_stones.final_score``; Tromp-Taylor for an engine with ``playouts=0``); it
 is saved as SGF. The win rate comes with a 95% Wilson score interval. An
 opponent that exits mid-game (GNU Go 3.8 aborts on rare positions) is restarted
 and the game replayed with a new seed; the crashes are counted in the summary.
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.go_policy.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
+from apps.go_policy.dead_stones import final_score
 from apps.go_policy.records import write_sgf
 
 
@@ -118,14 +120,18 @@ def play_game(engine, opponent: GtpClient, size: int = 19, komi: float = 7.5, en
         result = f"{'W' if winner == WHITE else 'B'}+R"
         scored_by = "resignation"
     else:
-        result, scored_by = None, "tromp-taylor"
+        result, scored_by = None, None
         try:
             result = opponent.send("final_score")
             scored_by = "opponent final_score"
         except ValueError:
             pass
         if not result or result[:2].upper() not in ("B+", "W+") and result != "0":
-            result, scored_by = board.result(), "tromp-taylor"
+            playouts = getattr(engine, "playouts", 0)
+            if playouts:
+                result, scored_by = final_score(board, playouts=playouts), "area, dead stones off (play-outs)"
+            else:
+                result, scored_by = board.result(), "tromp-taylor"
         winner = BLACK if result.upper().startswith("B+") else WHITE if result.upper().startswith("W+") else None
     return {
         "moves": list(board.history), "result": result, "winner": winner, "scored_by": scored_by,

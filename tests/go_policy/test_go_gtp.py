@@ -149,6 +149,8 @@ def test_match_restarts_an_opponent_that_exits_and_replays_the_game(tiny_model, 
     assert result["opponent_restarts"] == 1
     assert result["opponent_crashes"][0]["game"] == 1 and "exited" in result["opponent_crashes"][0]["error"]
     assert [g["game"] for g in result["game_records"]] == [1, 2]
+    # the opponent cannot score: our own count with dead stones off decides
+    assert {g["scored_by"] for g in result["game_records"]} == {"area, dead stones off (play-outs)"}
 
 
 def test_match_with_an_opponent_that_always_exits_is_a_clear_error(tiny_model, tmp_path):
