@@ -24,8 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def _suffix(args) -> str:
-    """Result and folder names of a match with symmetry averaging get ``_8_symmetries`` appended."""
-    return f"_{args.symmetries}_symmetries" if args.symmetries > 1 else ""
+    """Result and folder names of a match with symmetry averaging get ``_8_symmetries`` appended,
+    and ``_TAG`` for ``--tag TAG`` (a rerun that keeps the earlier games)."""
+    suffix = f"_{args.symmetries}_symmetries" if args.symmetries > 1 else ""
+    return suffix + (f"_{args.tag}" if args.tag else "")
 
 
 def preset_line() -> str:
@@ -49,6 +51,7 @@ def main():
     parser.add_argument("--parallel", type=int, default=1, help="processes sharing the games")
     parser.add_argument("--symmetries", type=int, default=1,
                         help="the engine averages the network over this many board symmetries (1 to 8)")
+    parser.add_argument("--tag", default="", help="append _TAG to the result and games folder names")
     parser.add_argument("--summarise-only", action="store_true",
                         help="write the result from the SGFs already saved in go_match_games/ (an interrupted run)")
     args = parser.parse_args()
@@ -85,7 +88,8 @@ def main():
              f"budget ({args.parallel} processes) "
              f"on a shared 2-core CPU (GNU Go level 10 needs seconds per move there); komi 7.5, "
              f"area scoring by GNU Go's final_score; games reaching {args.max_moves} moves are scored at that "
-             f"point. {preset_line()} Per-game records: " +
+             f"point. The engine passes after an opponent's pass only when ahead by its own count with the dead "
+             f"stones off (64 play-outs; commit 7c3029d on, Tromp-Taylor before). {preset_line()} Per-game records: " +
              "; ".join(f"{g['engine_colour']} {g['result']} {g['moves']} moves" for g in result["game_records"]))
     write_result(f"go_match_{args.size}x{args.size}_level{args.level}{_suffix(args)}", metrics, references,
                  wall_time_s=time.perf_counter() - start, notes=notes, extra={"game_records": records})
