@@ -28,13 +28,16 @@ STATUSES = ("alive", "dead", "seki")
 LARGEST_SACRIFICE = 2  # play-outs may put strings of up to this many stones in atari (see _play_out)
 
 
+def check_playouts(playouts: int) -> int:
+    """``playouts`` as an int, or a clear error (0 means the Tromp-Taylor count)."""
+    if playouts < 0:
+        raise ValueError(f"playouts must be 0 (Tromp-Taylor count) or more, got {playouts}")
+    return int(playouts)
+
+
 def _position(board: Board) -> Board:
     """The stones of ``board`` with its side to move and ko, without the move history."""
-    position = Board(board.size, board.komi)
-    for point, stone in enumerate(board.stones):
-        if stone != EMPTY:
-            position.place_setup(stone, point)
-    position.to_move = board.to_move
+    position = without_stones(board, ())
     position.ko, position.ko_color = board.ko, board.ko_color
     return position
 
@@ -89,8 +92,8 @@ def _play_out(board: Board, rng: random.Random, max_moves: int) -> np.ndarray:
             replies = _replies(board, last, colour)
             rng.shuffle(replies)
             move = next((point for point in replies if _acceptable(board, point, colour)), None)
-        candidates, count = list(empty), len(empty)
-        while move is None and count:  # draw without replacement until a sensible move turns up
+        candidates, count = (list(empty), len(empty)) if move is None else ((), 0)
+        while count:  # draw without replacement until a sensible move turns up
             index = rng.randrange(count)
             point = candidates[index]
             if _acceptable(board, point, colour):
@@ -124,6 +127,15 @@ def ownership(board: Board, playouts: int = 64, seed: int = 0) -> np.ndarray:
         owner = _play_out(_position(board), rng, max_moves)
         total += (owner == BLACK).astype(float) - (owner == WHITE)
     return total / playouts
+
+
+def counted_ownership(board: Board, playouts: int, seed: int = 0) -> np.ndarray:
+    """``ownership`` over ``playouts`` play-outs, or for ``playouts=0`` the Tromp-Taylor
+    owners of the position as it stands (every stone alive)."""
+    if check_playouts(playouts):
+        return ownership(board, playouts=playouts, seed=seed)
+    area = board.area().reshape(-1)
+    return (area == BLACK).astype(float) - (area == WHITE)
 
 
 def _strings(board: Board) -> list:
@@ -171,6 +183,22 @@ def seki_points(board: Board, candidates) -> set[int]:
     return points
 
 
+def _sorted_strings(board: Board) -> list[list[int]]:
+    return [sorted(group.stones) for group in _strings(board)]
+
+
+def _held(board: Board, stones: list[int], owner: np.ndarray) -> float:
+    """The share (0..1) of the play-outs in which the string's colour owns its points."""
+    sign = 1.0 if board.stones[stones[0]] == BLACK else -1.0
+    return float(np.mean((sign * owner[stones] + 1.0) / 2.0))
+
+
+def dead_points(board: Board, owner: np.ndarray, dead_below: float = 0.5) -> list[int]:
+    """The points of the dead strings (``final_status``'s rule, without the seki search)."""
+    return [point for stones in _sorted_strings(board) if _held(board, stones, owner) < dead_below
+            for point in stones]
+
+
 def final_status(board: Board, playouts: int = 64, seed: int = 0, dead_below: float = 0.5,
                  owner: np.ndarray | None = None) -> dict[str, list[list[int]]]:
     """The strings of ``board`` as GTP's ``final_status_list`` sorts them.
@@ -185,16 +213,9 @@ def final_status(board: Board, playouts: int = 64, seed: int = 0, dead_below: fl
         owner = ownership(board, playouts=playouts, seed=seed)
     status = {name: [] for name in STATUSES}
     living = []
-    for group in _strings(board):
-        stones = sorted(group.stones)
-        sign = 1.0 if group.color == BLACK else -1.0
-        held = float(np.mean((sign * owner[stones] + 1.0) / 2.0))  # 0..1: the share its colour owns
-        if held < dead_below:
-            status["dead"].append(stones)
-        else:
-            living.append(stones)
-    dead = [point for string in status["dead"] for point in string]
-    cleaned = without_stones(board, dead)
+    for stones in _sorted_strings(board):
+        (status["dead"] if _held(board, stones, owner) < dead_below else living).append(stones)
+    cleaned = without_stones(board, [point for string in status["dead"] for point in string])
     in_seki = set()
     for point in seki_points(cleaned, _strings(cleaned)):
         in_seki |= {near for near in cleaned.neighbours[point] if cleaned.stones[near] != EMPTY}
@@ -215,7 +236,7 @@ def without_stones(board: Board, points) -> Board:
 
 
 def area_score(board: Board, owner: np.ndarray, sure: float = 0.5) -> float:
-    """Black minus White minus komi by area, the dead stones (``final_status``) taken off.
+    """Black minus White minus komi by area, the dead stones (``dead_points``) taken off.
 
     A point the area count leaves neutral (its empty region touches both colours: an open
     border, a neutral point) goes to the colour that owns it in most play-outs when the mean
@@ -223,8 +244,7 @@ def area_score(board: Board, owner: np.ndarray, sure: float = 0.5) -> float:
     the plain area count with the dead stones off, GNU Go's ``final_score`` with Chinese
     rules; ``benchmarks/go_scoring.py`` compares the two on unfinished games too.
     """
-    dead = [point for string in final_status(board, owner=owner)["dead"] for point in string]
-    area = without_stones(board, dead).area().reshape(-1)
+    area = without_stones(board, dead_points(board, owner)).area().reshape(-1)
     undecided = np.where(np.abs(owner) > sure, np.sign(owner), 0.0)
     counted = np.where(area == BLACK, 1.0, np.where(area == WHITE, -1.0, undecided))
     return float(counted.sum()) - board.komi
@@ -236,5 +256,5 @@ def final_score(board: Board, playouts: int = 64, seed: int = 0) -> str:
     return result_string(area_score(board, ownership(board, playouts=playouts, seed=seed)))
 
 
-__all__ = ["STATUSES", "area_score", "final_score", "final_status", "ownership", "seki_points",
-           "self_atari_size", "without_stones"]
+__all__ = ["STATUSES", "area_score", "check_playouts", "counted_ownership", "dead_points", "final_score",
+           "final_status", "ownership", "seki_points", "self_atari_size", "without_stones"]

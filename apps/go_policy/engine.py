@@ -20,7 +20,7 @@ import numpy as np
 
 from apps.go_policy.board import BLACK, Board
 from apps.go_policy.data import check_symmetries, predict_with_symmetries
-from apps.go_policy.dead_stones import area_score, ownership
+from apps.go_policy.dead_stones import area_score, check_playouts, counted_ownership
 from apps.go_policy.features import FeatureEncoder, sensible_mask
 from apps.go_policy.policy_network import masked_probabilities
 
@@ -65,9 +65,7 @@ class PolicyEngine:
                 f"has {self.encoder.num_planes}"
             )
         self.symmetries = check_symmetries(symmetries)  # fail now, not at the first genmove
-        if playouts < 0:
-            raise ValueError(f"playouts must be 0 (Tromp-Taylor count) or more, got {playouts}")
-        self.playouts = int(playouts)
+        self.playouts = check_playouts(playouts)
         self.seed = seed
         self.temperature = float(temperature)
         self.rng = np.random.default_rng(seed)
@@ -113,8 +111,5 @@ class PolicyEngine:
             self.last_seconds = time.perf_counter() - start
 
     def _ahead(self, board: Board) -> bool:
-        if self.playouts:
-            score = area_score(board, ownership(board, playouts=self.playouts, seed=self.seed))
-        else:
-            score = board.score()
+        score = area_score(board, counted_ownership(board, self.playouts, seed=self.seed))
         return score > 0 if board.to_move == BLACK else score < 0

@@ -23,7 +23,8 @@ import numpy as np
 
 from apps.go_policy.board import (BLACK, EMPTY, WHITE, Board, IllegalMoveError, gtp_to_point, other, point_to_gtp,
                                   result_string)
-from apps.go_policy.dead_stones import STATUSES, area_score, final_status, ownership
+from apps.go_policy.dead_stones import (STATUSES, area_score, check_playouts, counted_ownership, dead_points,
+                                       final_status)
 from apps.go_policy.handicap import fixed_handicap_points, max_fixed_handicap
 from apps.go_policy.records import SkippedGame, parse_game, sgf_bytes
 
@@ -107,10 +108,8 @@ class GtpEngine:
     """
 
     def __init__(self, engine, size: int = 19, komi: float = 7.5, superko: bool = False, playouts: int = 64):
-        if playouts < 0:
-            raise ValueError(f"playouts must be 0 (Tromp-Taylor count) or more, got {playouts}")
+        self.playouts = check_playouts(playouts)
         self.engine = engine
-        self.playouts = int(playouts)
         self._owner_cache = (None, None)
         self.board = Board(size, komi, superko=superko)
         self.handicap = 0  # black stones placed by a handicap command (SGF's HA)
@@ -390,12 +389,7 @@ class GtpEngine:
         board = self.board
         key = (tuple(board.stones), board.to_move, board.ko, board.komi, self.playouts)
         if self._owner_cache[0] != key:
-            if self.playouts:
-                owner = ownership(board, playouts=self.playouts)
-            else:  # Tromp-Taylor: every stone lives, regions go to the one colour that borders them
-                area = board.area().reshape(-1)
-                owner = (area == BLACK).astype(float) - (area == WHITE)
-            self._owner_cache = (key, owner)
+            self._owner_cache = (key, counted_ownership(board, self.playouts))
         return self._owner_cache[1]
 
     def cmd_final_score(self):
@@ -414,7 +408,7 @@ class GtpEngine:
     def cmd_cnnkit_ownership(self):
         """GoGui gfx: who owns each point after random play-outs, the dead stones marked."""
         owner = self._ownership()
-        dead = [p for string in final_status(self.board, owner=owner)["dead"] for p in string]
+        dead = dead_points(self.board, owner)
         return ownership_gfx(owner, self.board.size, dead, area_score(self.board, owner), self.playouts)
 
     def cmd_time_settings(self, main_time, byo_yomi_time, byo_yomi_stones):
