@@ -120,13 +120,18 @@ def ownership(board: Board, playouts: int = 64, seed: int = 0) -> np.ndarray:
     """
     if playouts < 1:
         raise ValueError(f"playouts must be at least 1, got {playouts}")
-    rng = random.Random(seed)
     total = np.zeros(board.size * board.size)
-    max_moves = 3 * board.size * board.size
-    for _ in range(playouts):
-        owner = _play_out(_position(board), rng, max_moves)
+    for owner in play_outs(board, playouts, random.Random(seed)):
         total += (owner == BLACK).astype(float) - (owner == WHITE)
     return total / playouts
+
+
+def play_outs(board: Board, playouts: int, rng: random.Random):
+    """Play ``board`` out ``playouts`` times (``_play_out``); yield each final area owner
+    per point (a (size * size,) array of BLACK, WHITE, EMPTY)."""
+    max_moves = 3 * board.size * board.size
+    for _ in range(playouts):
+        yield _play_out(_position(board), rng, max_moves)
 
 
 def counted_ownership(board: Board, playouts: int, seed: int = 0) -> np.ndarray:
@@ -257,4 +262,4 @@ def final_score(board: Board, playouts: int = 64, seed: int = 0) -> str:
 
 
 __all__ = ["STATUSES", "area_score", "check_playouts", "counted_ownership", "dead_points", "final_score",
-           "final_status", "ownership", "seki_points", "self_atari_size", "without_stones"]
+           "final_status", "ownership", "play_outs", "seki_points", "self_atari_size", "without_stones"]

@@ -73,8 +73,13 @@ class PolicyEngine:
 
     def probabilities(self, board: Board) -> np.ndarray:
         """Raw network move probabilities, shape (size * size,)."""
-        x = self.encoder.encode(board)[None].astype("float32")
-        return predict_with_symmetries(self._call, x, self.symmetries)[0].astype("float64")
+        return self.batch_probabilities([board])[0]
+
+    def batch_probabilities(self, boards, symmetries: int | None = None) -> np.ndarray:
+        """Raw probabilities of several positions in one network call, shape (n, size * size),
+        averaged over ``symmetries`` (default: the engine's)."""
+        x = np.stack([self.encoder.encode(board) for board in boards]).astype("float32")
+        return predict_with_symmetries(self._call, x, symmetries or self.symmetries).astype("float64")
 
     def _call(self, x: np.ndarray) -> np.ndarray:
         # predict_on_batch runs the model's compiled predict function (traced once per board
@@ -84,10 +89,13 @@ class PolicyEngine:
 
     def move_probabilities(self, board: Board) -> np.ndarray:
         """Probabilities masked to sensible moves and renormalised (zeros if none)."""
-        mask = sensible_mask(board)
-        if not mask.any():
-            return np.zeros(board.size * board.size)
-        return masked_probabilities(self.probabilities(board), mask)
+        return self.batch_move_probabilities([board])[0]
+
+    def batch_move_probabilities(self, boards, symmetries: int | None = None) -> np.ndarray:
+        """``move_probabilities`` of several positions of one size, in one network call."""
+        masks = [sensible_mask(board) for board in boards]
+        raw = self.batch_probabilities(boards, symmetries)
+        return np.stack([masked_probabilities(p, m) if m.any() else np.zeros_like(p) for p, m in zip(raw, masks)])
 
     def select_move(self, board: Board, pass_when_ahead: bool = True):
         """The point to play for ``board.to_move``, or None to pass.

@@ -6,7 +6,9 @@ Implements the required commands of GTP 2 plus ``undo``, ``showboard``,
 commands (``loadsgf``, ``reg_genmove``), GNU Go's ``printsgf``, KGS's
 ``kgs-genmove_cleanup``, the end-of-game ``final_status_list``, and GoGui analyze commands
 that draw the network's move probabilities (``cnnkit-policy``) and the play-out
-ownership with the dead stones (``cnnkit-ownership``). ``final_score`` and
+ownership with the dead stones (``cnnkit-ownership``), and Leela Zero's ``lz-analyze`` and
+``lz-genmove_analyze`` that Sabaki and Lizzie use for live analysis (``analysis``: network
+priors, greedy variations, play-out win rates). ``final_score`` and
 ``final_status_list`` take dead stones off as GNU Go does (``dead_stones``). Every
 malformed or illegal command gets a ``? message`` reply; the engine never crashes on input.
 """
@@ -14,13 +16,16 @@ malformed or illegal command gets a ``? message`` reply; the engine never crashe
 from __future__ import annotations
 
 import inspect
+import queue
 import re
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from apps.go_policy.analysis import DEFAULT_CANDIDATES, AnalyzeRequest, MoveAnalysis, parse_analyze_arguments
 from apps.go_policy.board import (BLACK, EMPTY, WHITE, Board, IllegalMoveError, gtp_to_point, other, point_to_gtp,
                                   result_string)
 from apps.go_policy.dead_stones import (STATUSES, area_score, check_playouts, counted_ownership, dead_points,
@@ -35,7 +40,7 @@ COMMANDS = (
     "clear_board", "komi", "play", "genmove", "undo", "showboard", "final_score", "time_settings",
     "time_left", "fixed_handicap", "place_free_handicap", "set_free_handicap", "loadsgf", "printsgf",
     "reg_genmove", "kgs-genmove_cleanup", "final_status_list", "gogui-analyze_commands", "cnnkit-policy",
-    "cnnkit-ownership",
+    "cnnkit-ownership", "lz-analyze", "lz-genmove_analyze",
 )
 
 # GoGui's analyze menu: type/label/command; GoGui replaces %c with the colour to move.
@@ -44,6 +49,10 @@ ANALYZE_COMMANDS = (
     "gfx/Ownership and dead stones (random play-outs)/cnnkit-ownership",
     "plist/Dead stones/final_status_list dead",
 )
+
+
+def _always() -> bool:
+    return True
 
 
 class GtpError(Exception):
@@ -116,10 +125,19 @@ class GtpEngine:
         self.time_settings = None
         self.time_left = {}
         self.quit = False
+        self.input_pending = _always  # is a command waiting? (serve's queue; streams stop at once)
 
     # ------------------------------------------------------------- protocol
     def handle(self, line: str) -> str | None:
-        """Answer one line of input; None for a line with no command (blank or comment)."""
+        """Answer one line of input; None for a line with no command (blank or comment).
+
+        A streaming command (``lz-analyze``) gives one round of info lines here; ``serve``
+        streams them until the next command arrives."""
+        chunks = self.reply(line)
+        return None if chunks is None else "".join(chunks)
+
+    def reply(self, line: str):
+        """The reply to one line as an iterable of text chunks; None for no command."""
         line = "".join(ch for ch in line if ch in "\t\n" or 31 < ord(ch) != 127)
         line = line.split("#", 1)[0].replace("\t", " ").strip()
         if not line:
@@ -129,36 +147,63 @@ class GtpEngine:
         if re.fullmatch(r"\d+", parts[0]):
             command_id = parts.pop(0)
         if not parts:
-            return f"?{command_id} missing command\n\n"
+            return [f"?{command_id} missing command\n\n"]
         name, arguments = parts[0].lower(), parts[1:]
         handler = getattr(self, f"cmd_{name.replace('-', '_')}", None) if name in COMMANDS else None
         if handler is None:
-            return f"?{command_id} unknown command\n\n"
+            return [f"?{command_id} unknown command\n\n"]
         try:
             inspect.signature(handler).bind(*arguments)
         except TypeError:
-            return f"?{command_id} wrong number of arguments for {name}\n\n"
+            return [f"?{command_id} wrong number of arguments for {name}\n\n"]
         try:
             result = handler(*arguments)
         except GtpError as error:
-            return f"?{command_id} {error}\n\n"
+            return [f"?{command_id} {error}\n\n"]
         except Exception as error:  # a bug must not kill the engine in the middle of a game
-            return f"?{command_id} internal error: {type(error).__name__}: {error}\n\n"
+            return [f"?{command_id} internal error: {type(error).__name__}: {error}\n\n"]
+        if not isinstance(result, str):
+            return self._streamed(command_id, result)
         result = re.sub(r"\n\s*\n", "\n", result)  # an empty line would end the reply early
-        return f"={command_id} {result}\n\n" if result else f"={command_id}\n\n"
+        return [f"={command_id} {result}\n\n" if result else f"={command_id}\n\n"]
+
+    @staticmethod
+    def _streamed(command_id: str, lines):
+        """A multi-line reply written as it is produced: ``=id``, the lines, an empty line."""
+        yield f"={command_id}\n"
+        try:
+            for text in lines:
+                yield text + "\n"
+        except Exception as error:  # the reply has begun: end it cleanly, say why on stderr
+            print(f"analysis stopped: {type(error).__name__}: {error}", file=sys.stderr)
+        yield "\n"
 
     def serve(self, stdin=None, stdout=None) -> None:
-        """Read commands until ``quit`` or end of input."""
+        """Read commands until ``quit`` or end of input.
+
+        A reader thread queues the input, so a streaming command (``lz-analyze``) runs until
+        the next command arrives, as Leela Zero's does."""
         stdin = stdin or sys.stdin
         stdout = stdout or sys.stdout
-        for line in stdin:
-            reply = self.handle(line)
-            if reply is None:
-                continue
-            stdout.write(reply)
-            stdout.flush()
-            if self.quit:
-                break
+        lines = queue.Queue()
+
+        def read():
+            for text in stdin:
+                lines.put(text)
+            lines.put(None)
+
+        threading.Thread(target=read, name="gtp-stdin", daemon=True).start()
+        self.input_pending = lambda: not lines.empty()
+        try:
+            while (line := lines.get()) is not None:
+                chunks = self.reply(line)
+                for chunk in chunks or ():
+                    stdout.write(chunk)
+                    stdout.flush()
+                if self.quit:
+                    break
+        finally:
+            self.input_pending = _always
 
     # ------------------------------------------------------------- commands
     def cmd_protocol_version(self):
@@ -371,6 +416,48 @@ class GtpEngine:
         with self._as_mover(colour) as board:
             probabilities = move_probabilities(board)
         return policy_gfx(probabilities, self.board.size, colour)
+
+    # ------------------------------------------------------------- analysis (Sabaki, Lizzie)
+    def _analyze_request(self, arguments) -> AnalyzeRequest:
+        if not hasattr(self.engine, "batch_move_probabilities"):
+            raise GtpError("this engine has no move probabilities to analyse")
+        try:
+            return parse_analyze_arguments(arguments, self.board.size, self.board.to_move)
+        except ValueError as error:
+            raise GtpError(f"cannot parse analyze tags: {error}") from None
+
+    def _analysis(self, request: AnalyzeRequest) -> MoveAnalysis:
+        with self._as_mover(request.colour) as board:
+            return MoveAnalysis(self.engine, board, candidates=max(DEFAULT_CANDIDATES, request.minmoves),
+                                avoid=request.avoid, allow=request.allow, seed=getattr(self.engine, "seed", 0))
+
+    def cmd_lz_analyze(self, *arguments):
+        """Leela Zero's live analysis: an info line of candidates every interval (play-outs
+        refine the win rates) until the next command; see ``analysis``."""
+        request = self._analyze_request(arguments)
+        if request.interval <= 0:  # Leela Zero prints nothing without an interval
+            return iter(())
+        return self._info_lines(request.interval, self._analysis(request))
+
+    def _info_lines(self, interval: float, analysis: MoveAnalysis):
+        while True:
+            analysis.think(interval, stop=self.input_pending)
+            yield analysis.info()
+            if self.input_pending():
+                return
+
+    def cmd_lz_genmove_analyze(self, *arguments):
+        """``genmove`` that first prints one round of analysis (with an interval), then
+        ``play VERTEX``, as Leela Zero's does for Sabaki's and Lizzie's engine games."""
+        request = self._analyze_request(arguments)
+        lines = []
+        if request.interval > 0:
+            analysis = self._analysis(request)
+            analysis.think(request.interval, stop=self.input_pending)
+            lines.append(analysis.info())
+        point = self._choose(request.colour)
+        self.board.play(point, request.colour)
+        return iter(lines + [f"play {point_to_gtp(point, self.board.size)}"])
 
     def cmd_undo(self):
         if not self.board.history:
