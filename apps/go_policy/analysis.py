@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from apps.go_policy.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
+from apps.go_policy.board import BLACK, WHITE, Board, area_count, gtp_to_point, point_to_gtp
 from apps.go_policy.dead_stones import play_outs
 
 DEFAULT_CANDIDATES = 10
@@ -192,7 +192,7 @@ class MoveAnalysis:
             if candidate.visits and (time.perf_counter() >= deadline or stop()):
                 return played
             owner = next(play_outs(self.positions[index], 1, self.rng))
-            score = float((owner == BLACK).sum()) - float((owner == WHITE).sum()) - self.board.komi
+            score = area_count(owner, self.board.komi)
             candidate.wins += 0.5 if score == 0 else float((score > 0) == (self.colour == BLACK))
             candidate.visits += 1
             played += 1

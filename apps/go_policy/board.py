@@ -354,8 +354,7 @@ class Board:
 
     def score(self) -> float:
         """Tromp-Taylor area score, Black minus White minus komi (positive: Black wins)."""
-        owner = self.area()
-        return float((owner == BLACK).sum()) - float((owner == WHITE).sum()) - self.komi
+        return area_count(self.area(), self.komi)
 
     def result(self) -> str:
         """The SGF / GTP result string of the Tromp-Taylor count (see ``result_string``)."""
@@ -375,6 +374,12 @@ class Board:
             lines.append(f"{row + 1:>2} {cells} {row + 1}")
         lines.append("   " + " ".join(columns))
         return "\n".join(lines)
+
+
+def area_count(owner, komi: float) -> float:
+    """Black's points minus White's minus komi in an array of owners (BLACK, WHITE, EMPTY)."""
+    owner = np.asarray(owner)
+    return float((owner == BLACK).sum()) - float((owner == WHITE).sum()) - komi
 
 
 def result_string(score: float) -> str:

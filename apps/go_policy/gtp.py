@@ -278,11 +278,14 @@ class GtpEngine:
             point = None
         return point
 
-    def cmd_genmove(self, color):
-        colour = parse_color(color)
-        point = self._choose(colour)
+    def _play_chosen(self, colour: int, **options) -> str:
+        """Choose the engine's move for ``colour``, play it, and return its vertex."""
+        point = self._choose(colour, **options)
         self.board.play(point, colour)
         return point_to_gtp(point, self.board.size)
+
+    def cmd_genmove(self, color):
+        return self._play_chosen(parse_color(color))
 
     def cmd_reg_genmove(self, color):
         """The move ``genmove`` would play, without playing it (regression tests)."""
@@ -291,10 +294,7 @@ class GtpEngine:
     def cmd_kgs_genmove_cleanup(self, color):
         """A move that never passes early: KGS sends it when the players disagree about dead
         stones, and expects the engine to capture every stone it believes dead."""
-        colour = parse_color(color)
-        point = self._choose(colour, pass_when_ahead=False)
-        self.board.play(point, colour)
-        return point_to_gtp(point, self.board.size)
+        return self._play_chosen(parse_color(color), pass_when_ahead=False)
 
     # ------------------------------------------------------------- handicap
     def _check_empty_board(self):
@@ -455,9 +455,7 @@ class GtpEngine:
             analysis = self._analysis(request)
             analysis.think(request.interval, stop=self.input_pending)
             lines.append(analysis.info())
-        point = self._choose(request.colour)
-        self.board.play(point, request.colour)
-        return iter(lines + [f"play {point_to_gtp(point, self.board.size)}"])
+        return iter(lines + [f"play {self._play_chosen(request.colour)}"])
 
     def cmd_undo(self):
         if not self.board.history:
