@@ -5,7 +5,9 @@
 Colours alternate; GNU Go scores each finished game (``final_score``, dead stones
 removed); games that reach ``--max-moves`` are scored the same way at that point.
 SGFs go to benchmarks/results/go_match_games/ (go_match_games_8_symmetries/ with
-``--symmetries 8``). Published CNNs (Clark & Storkey 2015,
+``--symmetries 8``). ``--first-game 32 --games 64`` plays games 33-96 of the same
+set-up into the same folder; ``--summarise-only`` then scores all of them together.
+Published CNNs (Clark & Storkey 2015,
 Maddison et al. 2015) won 86-97% against GNU Go with the network alone.
 """
 
@@ -52,9 +54,15 @@ def main():
     parser.add_argument("--symmetries", type=int, default=1,
                         help="the engine averages the network over this many board symmetries (1 to 8)")
     parser.add_argument("--tag", default="", help="append _TAG to the result and games folder names")
+    parser.add_argument("--first-game", type=int, default=0,
+                        help="number the games from FIRST_GAME + 1 (their GNU Go seeds and colours): more games "
+                             "of an earlier run's set-up, saved beside its games; the result is named _games_A_B")
     parser.add_argument("--summarise-only", action="store_true",
-                        help="write the result from the SGFs already saved in go_match_games/ (an interrupted run)")
+                        help="write a result (named _all_games) from every finished game saved in the games "
+                             "folder: several runs of one set-up, or a run that stopped early")
     args = parser.parse_args()
+    if args.first_game < 0:
+        parser.error(f"--first-game must be >= 0, got {args.first_game}")
     if args.summarise_only:
         return summarise(args)
 
@@ -62,7 +70,8 @@ def main():
 
     start = time.perf_counter()
     per_process = -(-args.games // args.parallel)
-    jobs = [(first, min(per_process, args.games - first), args) for first in range(0, args.games, per_process)]
+    jobs = [(args.first_game + first, min(per_process, args.games - first), args)
+            for first in range(0, args.games, per_process)]
     if len(jobs) == 1:
         results = [_play(jobs[0])]
     else:
@@ -91,8 +100,9 @@ def main():
              f"point. The engine passes after an opponent's pass only when ahead by its own count with the dead "
              f"stones off (64 play-outs; commit 7c3029d on, Tromp-Taylor before). {preset_line()} Per-game records: " +
              "; ".join(f"{g['engine_colour']} {g['result']} {g['moves']} moves" for g in result["game_records"]))
-    write_result(f"go_match_{args.size}x{args.size}_level{args.level}{_suffix(args)}", metrics, references,
-                 wall_time_s=time.perf_counter() - start, notes=notes, extra={"game_records": records})
+    games_range = f"_games_{args.first_game + 1}_{args.first_game + args.games}" if args.first_game else ""
+    write_result(f"go_match_{args.size}x{args.size}_level{args.level}{_suffix(args)}{games_range}", metrics,
+                 references, wall_time_s=time.perf_counter() - start, notes=notes, extra={"game_records": records})
     print(metrics)
 
 
@@ -110,7 +120,7 @@ def _win_metrics(records):
 
 
 def summarise(args):
-    """Score the finished games saved by an interrupted run (their SGF RE property)."""
+    """Score every finished game saved in the set-up's games folder (their SGF RE property)."""
     from shared.benchmarking import write_result
 
     from apps.go_policy.records import parse_game
@@ -128,15 +138,15 @@ def summarise(args):
     metrics = _win_metrics(records)
     metrics["opponent"] = f"GNU Go 3.8 level {args.level}"
     references = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
-    notes = ("Summarised from the finished games of a run that stopped early "
-             f"(`benchmarks/go_match.py --games {args.games} --parallel {args.parallel} --max-minutes "
-             f"{args.max_minutes} --max-moves {args.max_moves}`): see the README for why it stopped. Komi 7.5; each "
-             "game scored by GNU Go's final_score (dead stones removed), at move 250 if it had not ended. "
+    notes = (f"Summarised from the {len(records)} finished games saved in {folder.relative_to(ROOT)} (one or more "
+             "runs of `benchmarks/go_match.py` with this set-up; see their own results for each run's command, "
+             f"commit and timing). Komi 7.5; each game scored by GNU Go's final_score (dead stones removed), at "
+             f"move {args.max_moves} if it had not ended. "
              f"{preset_line()} Games: " +
              "; ".join(f"engine {g['engine_colour']} {g['result']} {g['moves']} moves" for g in records))
-    write_result(f"go_match_{args.size}x{args.size}_level{args.level}{_suffix(args)}", metrics, references,
-                 command=f"benchmarks/go_match.py --summarise-only (games of: --games {args.games} --parallel "
-                         f"{args.parallel} --max-minutes {args.max_minutes} --max-moves {args.max_moves})",
+    tag = f" --tag {args.tag}" if args.tag else ""
+    write_result(f"go_match_{args.size}x{args.size}_level{args.level}{_suffix(args)}_all_games", metrics, references,
+                 command=f"benchmarks/go_match.py --summarise-only --symmetries {args.symmetries}{tag}",
                  notes=notes, extra={"game_records": records})
     print(metrics)
 
