@@ -32,6 +32,18 @@ def _suffix(args) -> str:
     return suffix + (f"_{args.tag}" if args.tag else "")
 
 
+REFERENCES = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
+
+
+def _games_folder(args) -> Path:
+    """Where a set-up's SGFs go: every run of one set-up (``--first-game``) shares it."""
+    return ROOT / "benchmarks" / "results" / f"go_match_games{_suffix(args)}"
+
+
+def _result_name(args, ending: str = "") -> str:
+    return f"go_match_{args.size}x{args.size}_level{args.level}{_suffix(args)}{ending}"
+
+
 def preset_line() -> str:
     """One sentence on the shipped preset that played, for a result's notes."""
     from apps.go_policy.cli import DEFAULT_PRESET, preset_record
@@ -80,7 +92,7 @@ def main():
         with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
             results = pool.map(_play, jobs)
     records = sorted((g for r in results for g in r["game_records"]), key=lambda g: g["sgf"])
-    for partial in (ROOT / "benchmarks" / "results" / f"go_match_games{_suffix(args)}").glob("match*.json"):
+    for partial in _games_folder(args).glob("match*.json"):
         partial.unlink()  # per-process summaries; the combined one is written below
     for game in records:
         game["sgf"] = str(Path(game["sgf"]).relative_to(ROOT))
@@ -92,7 +104,6 @@ def main():
         games_abandoned=sum(r["games_abandoned"] for r in results),
     )
     result = {"games": len(records), "game_records": records}
-    references = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
     notes = (f"{result['games']} of {args.games} requested games were played within the {args.max_minutes}-minute "
              f"budget ({args.parallel} processes) "
              f"on a shared 2-core CPU (GNU Go level 10 needs seconds per move there); komi 7.5, "
@@ -101,8 +112,8 @@ def main():
              f"stones off (64 play-outs; commit 7c3029d on, Tromp-Taylor before). {preset_line()} Per-game records: " +
              "; ".join(f"{g['engine_colour']} {g['result']} {g['moves']} moves" for g in result["game_records"]))
     games_range = f"_games_{args.first_game + 1}_{args.first_game + args.games}" if args.first_game else ""
-    write_result(f"go_match_{args.size}x{args.size}_level{args.level}{_suffix(args)}{games_range}", metrics,
-                 references, wall_time_s=time.perf_counter() - start, notes=notes, extra={"game_records": records})
+    write_result(_result_name(args, games_range), metrics,
+                 REFERENCES, wall_time_s=time.perf_counter() - start, notes=notes, extra={"game_records": records})
     print(metrics)
 
 
@@ -125,7 +136,7 @@ def summarise(args):
 
     from apps.go_policy.records import parse_game
 
-    folder = ROOT / "benchmarks" / "results" / f"go_match_games{_suffix(args)}"
+    folder = _games_folder(args)
     records = []
     for file in sorted(folder.glob("game_*.sgf")):
         game = parse_game(file.read_bytes(), file.name, min_moves=0)
@@ -137,7 +148,6 @@ def summarise(args):
         raise SystemExit("no finished games in " + str(folder))
     metrics = _win_metrics(records)
     metrics["opponent"] = f"GNU Go 3.8 level {args.level}"
-    references = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
     notes = (f"Summarised from the {len(records)} finished games saved in {folder.relative_to(ROOT)} (one or more "
              "runs of `benchmarks/go_match.py` with this set-up; see their own results for each run's command, "
              f"commit and timing). Komi 7.5; each game scored by GNU Go's final_score (dead stones removed), at "
@@ -145,7 +155,7 @@ def summarise(args):
              f"{preset_line()} Games: " +
              "; ".join(f"engine {g['engine_colour']} {g['result']} {g['moves']} moves" for g in records))
     tag = f" --tag {args.tag}" if args.tag else ""
-    write_result(f"go_match_{args.size}x{args.size}_level{args.level}{_suffix(args)}_all_games", metrics, references,
+    write_result(_result_name(args, "_all_games"), metrics, REFERENCES,
                  command=f"benchmarks/go_match.py --summarise-only --symmetries {args.symmetries}{tag}",
                  notes=notes, extra={"game_records": records})
     print(metrics)
@@ -162,7 +172,7 @@ def _play(job):
 
     gnugo = shutil.which("gnugo") or "/usr/games/gnugo"
     opponent = f"{gnugo} --mode gtp --level {args.level}"
-    out = ROOT / "benchmarks" / "results" / f"go_match_games{_suffix(args)}"
+    out = _games_folder(args)
     engine = PolicyEngine(load_policy(DEFAULT_PRESET), symmetries=args.symmetries)
     return play_match(engine, opponent, games=games, size=args.size,
                       komi=7.5, out=out, max_moves=args.max_moves, max_minutes=args.max_minutes, first_game=first)
