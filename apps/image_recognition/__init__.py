@@ -9,26 +9,20 @@ Public API::
     from apps.image_recognition.export import export_model
 """
 
-from apps.image_recognition.data import ImageFolderDataset, load_cifar10, load_digits, load_mnist
-from apps.image_recognition.models import build_classifier, load_classifier, save_classifier
+import importlib
 
-__all__ = [
-    "ImageFolderDataset", "load_mnist", "load_cifar10", "load_digits",
-    "build_classifier", "load_classifier", "save_classifier",
-    "predict_files", "GradCAM", "export_model",
-]
+# Every name loads on first use, so that `import apps.image_recognition` (and `cnnkit image --help`)
+# does not start Keras.
+_EXPORTS = {
+    "ImageFolderDataset": "data", "load_mnist": "data", "load_cifar10": "data", "load_digits": "data",
+    "build_classifier": "models", "load_classifier": "models", "save_classifier": "models",
+    "predict_files": "evaluate", "GradCAM": "gradcam", "export_model": "export",
+}
+__all__ = list(_EXPORTS)
 
 
 def __getattr__(name):
-    # Heavier pieces load on first use so `import apps.image_recognition` stays light.
-    import importlib
-
-    lazy = {
-        "predict_files": ("apps.image_recognition.evaluate", "predict_files"),
-        "GradCAM": ("apps.image_recognition.gradcam", "GradCAM"),
-        "export_model": ("apps.image_recognition.export", "export_model"),
-    }
-    if name in lazy:
-        module, attribute = lazy[name]
-        return getattr(importlib.import_module(module), attribute)
+    if name in _EXPORTS:
+        module = importlib.import_module(f"apps.image_recognition.{_EXPORTS[name]}")
+        return getattr(module, name)
     raise AttributeError(f"module 'apps.image_recognition' has no attribute {name!r}")

@@ -52,8 +52,7 @@ def _data_arguments(parser):
 
 
 def build_parser():
-    from apps.image_recognition.export import FORMATS
-    from apps.image_recognition.models import ARCHITECTURES, AUGMENTATIONS
+    from apps.image_recognition.option_names import ARCHITECTURE_NAMES, AUGMENTATIONS, EXPORT_FORMATS
     from apps.image_recognition.tta import TTA_MODES
 
     parser = argparse.ArgumentParser(
@@ -64,7 +63,7 @@ def build_parser():
 
     train = commands.add_parser("train", help="train a classifier; saves model.keras, class names, log, curves")
     _data_arguments(train)
-    train.add_argument("--arch", default="convnet", choices=sorted(ARCHITECTURES))
+    train.add_argument("--arch", default="convnet", choices=sorted(ARCHITECTURE_NAMES))
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--learning-rate", type=float, default=1e-3)
@@ -124,7 +123,7 @@ def build_parser():
 
     export = commands.add_parser("export", help="export to .keras, SavedModel or TFLite")
     export.add_argument("--model", required=True)
-    export.add_argument("--format", choices=FORMATS, default="keras")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="keras")
     add_common_arguments(export, out_default="image_export")
     return parser
 

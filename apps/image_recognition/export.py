@@ -10,7 +10,7 @@ from pathlib import Path
 
 import keras
 
-FORMATS = ("keras", "savedmodel", "tflite")
+from apps.image_recognition.option_names import EXPORT_FORMATS as FORMATS
 
 
 def _require_tensorflow(fmt):

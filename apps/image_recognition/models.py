@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import keras
 
+from apps.image_recognition.option_names import AUGMENTATIONS
 from shared import Backbone, Classifier, architectures
-
-AUGMENTATIONS = ("flip", "crop", "translate", "rotate", "zoom")
 
 
 def convnet(input_shape=(28, 28, 1), width=32, dropout=0.25, dense_dropout=0.5, dense_units=(256,), **kwargs):

@@ -149,3 +149,9 @@ def test_tta_views_average_as_airbench_does():
         predict_with_tta(model, x, "rotate")
     with pytest.raises(ValueError, match=r"needs images shaped \(N, H, W, C\)"):
         predict_with_tta(model, x[0], "flip")
+
+
+def test_command_line_architecture_names_match_the_builders():
+    from apps.image_recognition.option_names import ARCHITECTURE_NAMES
+
+    assert tuple(models.ARCHITECTURES) == ARCHITECTURE_NAMES
