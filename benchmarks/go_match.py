@@ -32,12 +32,18 @@ def _suffix(args) -> str:
     return suffix + (f"_{args.tag}" if args.tag else "")
 
 
-REFERENCES = {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
+def _references(args) -> dict:
+    """The papers' win rates against GNU Go are for 19x19; on smaller boards there is none to show."""
+    if args.size != 19:
+        return {}
+    return {"win_rate": "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"}
 
 
 def _games_folder(args) -> Path:
-    """Where a set-up's SGFs go: every run of one set-up (``--first-game``) shares it."""
-    return ROOT / "benchmarks" / "results" / f"go_match_games{_suffix(args)}"
+    """Where a set-up's SGFs go: every run of one set-up (``--first-game``) shares it. 19x19 games go
+    without a size in the name (the first matches were 19x19 only), others under ``_9x9`` / ``_13x13``."""
+    size = "" if args.size == 19 else f"_{args.size}x{args.size}"
+    return ROOT / "benchmarks" / "results" / f"go_match_games{size}{_suffix(args)}"
 
 
 def _result_name(args, ending: str = "") -> str:
@@ -58,7 +64,7 @@ def preset_line() -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--games", type=int, default=10)
-    parser.add_argument("--size", type=int, default=19)
+    parser.add_argument("--size", type=int, default=19, choices=[9, 13, 19])
     parser.add_argument("--level", type=int, default=10)
     parser.add_argument("--max-moves", type=int, default=250)
     parser.add_argument("--max-minutes", type=float, default=25.0)
@@ -113,7 +119,7 @@ def main():
              "; ".join(f"{g['engine_colour']} {g['result']} {g['moves']} moves" for g in result["game_records"]))
     games_range = f"_games_{args.first_game + 1}_{args.first_game + args.games}" if args.first_game else ""
     write_result(_result_name(args, games_range), metrics,
-                 REFERENCES, wall_time_s=time.perf_counter() - start, notes=notes, extra={"game_records": records})
+                 _references(args), wall_time_s=time.perf_counter() - start, notes=notes, extra={"game_records": records})
     print(metrics)
 
 
@@ -155,7 +161,7 @@ def summarise(args):
              f"{preset_line()} Games: " +
              "; ".join(f"engine {g['engine_colour']} {g['result']} {g['moves']} moves" for g in records))
     tag = f" --tag {args.tag}" if args.tag else ""
-    write_result(_result_name(args, "_all_games"), metrics, REFERENCES,
+    write_result(_result_name(args, "_all_games"), metrics, _references(args),
                  command=f"benchmarks/go_match.py --summarise-only --symmetries {args.symmetries}{tag}",
                  notes=notes, extra={"game_records": records})
     print(metrics)

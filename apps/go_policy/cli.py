@@ -34,6 +34,10 @@ def _sgf_argument(parser):
     parser.add_argument("--skip-games", type=int, default=0,
                         help="pass over the first games of each source (e.g. those an earlier run trained on)")
     parser.add_argument("--workers", type=int, default=2, help="encoding worker processes (default: 2)")
+    parser.add_argument("--size", type=int, default=19, choices=[9, 13, 19],
+                        help="board size of the games to use; games of other sizes are skipped and counted "
+                             "(default: 19; the network is fully convolutional, so the 19x19 preset plays "
+                             "and is scored on 9x9 and 13x13 too)")
 
 
 def _playouts_argument(parser):
@@ -156,7 +160,7 @@ def _encode(args):
     from apps.go_policy.data import encode_dataset
 
     manifest = encode_dataset(args.sgf, features=args.features, workers=args.workers, max_games=args.max_games,
-                              skip_games=args.skip_games, progress=not args.json)
+                              skip_games=args.skip_games, sizes=(args.size,), progress=not args.json)
     metrics = {k: manifest[k] for k in ("folder", "planes", "positions", "games", "report",
                                          "positions_per_s", "cached")}
     _print(metrics, args)
@@ -173,7 +177,7 @@ def _train(args):
         workers=args.workers, seed=args.seed, progress=not args.json, verbose=0 if args.json else "auto",
         command=command, anneal=args.anneal, loader_workers=args.loader_workers,
         init_model=args.init_model, mixed_precision=args.mixed_precision, skip_games=args.skip_games,
-        ema_momentum=args.ema_momentum, device_augmentation=args.device_augmentation,
+        ema_momentum=args.ema_momentum, device_augmentation=args.device_augmentation, size=args.size,
     )
     summary.pop("history", None)
     _print(summary, args)
@@ -185,7 +189,7 @@ def _evaluate(args):
     model = _load_model(args.model)
     metrics = evaluate_policy(model, args.sgf, max_games=args.max_games, max_positions=args.max_positions,
                               split=args.split, workers=args.workers, progress=not args.json,
-                              symmetries=args.symmetries, skip_games=args.skip_games)
+                              symmetries=args.symmetries, skip_games=args.skip_games, size=args.size)
     metrics["model"] = str(args.model or DEFAULT_PRESET.relative_to(PRESETS.parents[2]))  # no machine path
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

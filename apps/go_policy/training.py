@@ -161,25 +161,38 @@ def move_prediction_metrics(probabilities: np.ndarray, labels: np.ndarray, move_
 
 
 def positions_of(sources, features, max_games=None, skip_games=0, max_positions=None, split="all", workers=2,
-                 progress=True):
-    """((x, y, move numbers, games), dataset report) of the games of ``sources``, encoded (cached).
+                 progress=True, size=19):
+    """((x, y, move numbers, games), dataset report) of the ``size`` x ``size`` games of ``sources``,
+    encoded (cached).
 
     ``split="all"`` uses every game (for held-out archives, e.g. a shard not used for
     training); ``"test"`` / ``"validation"`` use that split only.
     """
     fractions = {"validation": 0.0, "test": 0.0} if split == "all" else {"validation": 0.05, "test": 0.05}
     manifest = encode_dataset(sources, features=features, workers=workers, max_games=max_games,
-                              skip_games=skip_games, progress=progress, **fractions)
+                              skip_games=skip_games, progress=progress, sizes=(size,), **fractions)
     splits = ["train", "validation", "test"] if split == "all" else [split]
     paths = [p for s in splits for p in shard_paths(manifest, s)]
     if not paths:
-        raise ValueError(f"no positions in split {split!r} of {', '.join(map(str, sources))}")
+        raise ValueError(f"no {size}x{size} positions in split {split!r} of {', '.join(map(str, sources))}"
+                         f"{_skipped_hint(manifest['report'])}")
     return load_positions(paths, max_positions, return_games=True), manifest["report"]
 
 
+def _skipped_hint(report: dict) -> str:
+    """What the dataset report says was skipped, and --size when the games were of another size."""
+    skipped = report.get("skipped_by_reason") or {}
+    if not skipped:
+        return ""
+    hint = "; skipped games by reason: " + ", ".join(f"{reason} {count}" for reason, count in skipped.items())
+    if "unsupported board size" in skipped:
+        hint += " (--size chooses the board size: 9, 13 or 19)"
+    return hint
+
+
 def evaluate_policy(model, sources, max_games=None, max_positions=None, split="all", workers=2,
-                    batch_size=256, progress=True, symmetries=1, skip_games=0) -> dict:
-    """Move-prediction accuracy of ``model`` on the games of ``sources``.
+                    batch_size=256, progress=True, symmetries=1, skip_games=0, size=19) -> dict:
+    """Move-prediction accuracy of ``model`` on the ``size`` x ``size`` games of ``sources``.
 
     ``symmetries`` > 1 averages the network's output over that many board symmetries
     (``predict_with_symmetries``), at that many times the cost.
@@ -189,7 +202,7 @@ def evaluate_policy(model, sources, max_games=None, max_positions=None, split="a
     features = getattr(model, "features", None) or "small"
     (x, y, numbers, games), report = positions_of(sources, features, max_games=max_games, skip_games=skip_games,
                                                   max_positions=max_positions, split=split, workers=workers,
-                                                  progress=progress)
+                                                  progress=progress, size=size)
     start = time.perf_counter()
     probabilities = predict_with_symmetries(lambda b: model.predict(b, batch_size=batch_size, verbose=0),
                                             x, symmetries)
@@ -206,7 +219,7 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
                  workers=2, seed=0, validation_positions=4096, test_positions=20000,
                  progress=True, verbose="auto", command=None, anneal=False, loader_workers=1,
                  init_model=None, mixed_precision=False, skip_games=0, ema_momentum=None,
-                 device_augmentation=False) -> dict:
+                 device_augmentation=False, size=19) -> dict:
     """Encode ``sources``, train a policy network, save ``out/policy.keras`` and metrics.
 
     Returns a summary with validation and test top-1 / top-5, training and encoding
@@ -224,6 +237,7 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
     the summary's ``validation`` and ``test`` of the saved (averaged) ones.
     ``device_augmentation`` feeds bit-packed planes and unpacks and turns them in the
     graph (``SymmetryTrainer``), so a GPU does not wait for the batch-loading threads.
+    ``size`` picks the games of that board size (the network itself takes any size).
     """
     from shared.training import fit, mixed_precision_policy
 
@@ -243,10 +257,11 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
     manifest = encode_dataset(sources, features=features, workers=workers, max_games=max_games,
-                              skip_games=skip_games, progress=progress)
+                              skip_games=skip_games, progress=progress, sizes=(size,))
     train_paths = shard_paths(manifest, "train")
     if not train_paths:
-        raise ValueError(f"no training positions were encoded from {sources}: {manifest['report']}")
+        raise ValueError(f"no {size}x{size} training positions were encoded from {sources}: {manifest['report']}"
+                         f"{_skipped_hint(manifest['report'])}")
     train_data = PositionDataset(train_paths, batch_size=batch_size, augment=not device_augmentation, seed=seed,
                                  max_batches=steps_per_epoch, workers=loader_workers, packed=device_augmentation)
     validation = None
@@ -256,7 +271,8 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
         validation = (x_val, y_val)
     dtype_policy = mixed_precision_policy() if mixed_precision else "float32"
     if base is None:
-        base = build_policy_network(features, depth=depth, filters=filters, learning_rate=learning_rate)
+        base = build_policy_network(features, depth=depth, filters=filters, trained_size=size,
+                                    learning_rate=learning_rate)
     model = with_dtype_policy(base, dtype_policy, learning_rate=learning_rate, ema_momentum=ema_momentum)
     throughput = Throughput(batch_size)
     start = time.perf_counter()

@@ -132,3 +132,34 @@ def test_playing_commands_average_eight_symmetries_and_evaluate_scores_the_raw_n
     assert parser.parse_args(["gtp", "--symmetries", "1"]).symmetries == 1
     with pytest.raises(SystemExit):
         parser.parse_args(["gtp", "--symmetries", "9"])
+
+
+def test_size_scores_and_trains_on_small_boards_and_the_19x19_default_says_so(data_available, tmp_path, monkeypatch,
+                                                                             capsys):
+    # The fully convolutional network takes any board: --size picks the games of that size.
+    from apps.go_policy.cli import DEFAULT_PRESET
+    from apps.go_policy.engine import load_policy
+
+    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
+    archive = data_available / "go" / "cwi_pro_small_boards" / "cwi_9x9_13x13.tar.gz"
+    assert main(["evaluate", "--sgf", str(archive), "--max-games", "30", "--workers", "1", "--json"]) == 2
+    error = capsys.readouterr().err
+    assert "no 19x19 positions" in error and "unsupported board size 30" in error and "--size" in error
+
+    assert main(["evaluate", "--sgf", str(archive), "--size", "9", "--max-games", "30", "--workers", "1",
+                 "--json"]) == 0
+    metrics = last_json(capsys)
+    report = metrics["games"]
+    assert report["games_read"] == 30 and report["games_used"] > 0
+    assert report["games_used"] + report["skipped_by_reason"].get("unsupported board size", 0) == 30
+    assert metrics["model"].endswith(DEFAULT_PRESET.name)
+    assert metrics["top1"] > 0.3  # the 19x19 preset predicts 9x9 professional moves far above chance (1/81)
+
+    out = tmp_path / "nine"
+    assert main(["train", "--sgf", str(archive), "--size", "9", "--max-games", "30", "--out", str(out),
+                 "--depth", "2", "--filters", "4", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "16",
+                 "--workers", "1", "--json"]) == 0
+    summary = last_json(capsys)
+    assert summary["dataset"]["games_used"] == report["games_used"]
+    assert summary["train_positions_seen_this_run"] == 32
+    assert load_policy(out / "policy.keras").board_size == 9
