@@ -27,46 +27,45 @@ def test_emit_json_is_one_line_with_plain_values():
     assert json.loads(line) == {"accuracy": 0.5, "n": 3, "nan": None}
 
 
-def test_app_help_answers_without_starting_keras():
-    # `cnnkit <app> --help` must not pay Keras' and TensorFlow's ~10 s start-up.
+def _fresh_python(*lines) -> str:
+    """stdout of ``lines`` run in a new interpreter (what a fresh command imports is the point)."""
     import subprocess
     import sys
 
-    script = (
-        "import sys\n"
-        "from apps.cli import main\n"
-        "for app in ('image', 'video', 'text', 'dta', 'go'):\n"
-        "    try:\n"
-        "        main([app, '--help'])\n"
-        "    except SystemExit:\n"
-        "        pass\n"
-        "heavy = sorted(name for name in ('keras', 'tensorflow', 'jax') if name in sys.modules)\n"
-        "print('HEAVY', heavy)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", "\n".join(lines)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "cnnkit go" in result.stdout and "cnnkit image" in result.stdout
-    assert "HEAVY []" in result.stdout
+    return result.stdout
+
+
+def test_app_help_answers_without_starting_keras():
+    # `cnnkit <app> --help` must not pay Keras' and TensorFlow's ~10 s start-up.
+    out = _fresh_python(
+        "import sys",
+        "from apps.cli import main",
+        "for app in ('image', 'video', 'text', 'dta', 'go'):",
+        "    try:",
+        "        main([app, '--help'])",
+        "    except SystemExit:",
+        "        pass",
+        "print('HEAVY', sorted(name for name in ('keras', 'tensorflow', 'jax') if name in sys.modules))",
+    )
+    assert "cnnkit go" in out and "cnnkit image" in out
+    assert "HEAVY []" in out
 
 
 def test_shared_loads_the_whole_core_on_first_keras_name():
     # `import shared` is light; the first Keras name registers every saved-model class
     # (the losses included) so that keras.saving.load_model needs no custom_objects.
-    import subprocess
-    import sys
-
-    script = (
-        "import sys\n"
-        "import shared\n"
-        "print('BEFORE', 'keras' in sys.modules, 'shared.losses' in sys.modules)\n"
-        "backbone = shared.Backbone\n"
-        "import keras\n"
-        "name = 'cnnkit>SparseCategoricalCrossentropyWithLabelSmoothing'\n"
-        "print('AFTER', keras.saving.get_registered_object(name) is shared.losses.SparseCategoricalCrossentropyWithLabelSmoothing)\n"
-        "print('ALL', set(shared.__all__) <= set(dir(shared)))\n"
+    out = _fresh_python(
+        "import sys",
+        "import shared",
+        "print('BEFORE', 'keras' in sys.modules, 'shared.losses' in sys.modules)",
+        "backbone = shared.Backbone",
+        "import keras",
+        "loss = keras.saving.get_registered_object('cnnkit>SparseCategoricalCrossentropyWithLabelSmoothing')",
+        "print('AFTER', loss is shared.losses.SparseCategoricalCrossentropyWithLabelSmoothing)",
+        "print('ALL', set(shared.__all__) <= set(dir(shared)))",
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "BEFORE False False" in result.stdout
-    assert "AFTER True" in result.stdout
-    assert "ALL True" in result.stdout
+    assert "BEFORE False False" in out
+    assert "AFTER True" in out
+    assert "ALL True" in out
