@@ -161,8 +161,9 @@ def summarise(args):
              f"{preset_line()} Games: " +
              "; ".join(f"engine {g['engine_colour']} {g['result']} {g['moves']} moves" for g in records))
     tag = f" --tag {args.tag}" if args.tag else ""
+    size = "" if args.size == 19 else f" --size {args.size}"
     write_result(_result_name(args, "_all_games"), metrics, _references(args),
-                 command=f"benchmarks/go_match.py --summarise-only --symmetries {args.symmetries}{tag}",
+                 command=f"benchmarks/go_match.py --summarise-only{size} --symmetries {args.symmetries}{tag}",
                  notes=notes, extra={"game_records": records})
     print(metrics)
 
