@@ -149,15 +149,22 @@ def summarise(args):
         colour = "B" if game.black == "cnnkit-go" else "W"
         won = (game.result or "").upper().startswith(colour + "+")
         records.append({"sgf": str(file.relative_to(ROOT)), "engine_colour": colour, "result": game.result,
-                        "moves": len(game.moves), "won": won})
+                        "moves": len(game.moves), "won": won, "sequence": (colour, tuple(game.moves))})
     if not records:
         raise SystemExit("no finished games in " + str(folder))
     metrics = _win_metrics(records)
+    # Both engines are deterministic but for GNU Go's seed, and on small boards different seeds
+    # often give the same game: the interval above treats repeats as independent, this one does not.
+    distinct = list({game.pop("sequence"): game for game in records}.values())
+    metrics["distinct_games"] = len(distinct)
+    metrics.update({f"distinct_{key}": value for key, value in _win_metrics(distinct).items()
+                    if key in ("wins", "win_rate", "win_rate_ci95")})
     metrics["opponent"] = f"GNU Go 3.8 level {args.level}"
     notes = (f"Summarised from the {len(records)} finished games saved in {folder.relative_to(ROOT)} (one or more "
              "runs of `benchmarks/go_match.py` with this set-up; see their own results for each run's command, "
              f"commit and timing). Komi 7.5; each game scored by GNU Go's final_score (dead stones removed), at "
-             f"move {args.max_moves} if it had not ended. "
+             f"move {args.max_moves} if it had not ended. distinct_*: each different move sequence counted "
+             "once (the same game repeated under other GNU Go seeds counts once). "
              f"{preset_line()} Games: " +
              "; ".join(f"engine {g['engine_colour']} {g['result']} {g['moves']} moves" for g in records))
     tag = f" --tag {args.tag}" if args.tag else ""
