@@ -4,20 +4,21 @@ Chemistry goes through RDKit (parse, validate, canonicalise, ECFP, drawings); th
 two token CNN branches from ``shared.Backbone`` joined under a ``shared`` task head.
 """
 
-from apps.drug_target.chemistry import canonicalize_smiles, morgan_fingerprints
-from apps.drug_target.encoders import ProteinEncoder, SmilesEncoder
-from apps.drug_target.metrics import concordance_index, regression_metrics, classification_metrics
+import importlib
+
+# Every name loads on first use, so that `import apps.drug_target` (and `cnnkit dta --help`)
+# starts neither RDKit, scikit-learn nor Keras.
+_EXPORTS = {
+    "canonicalize_smiles": "chemistry", "morgan_fingerprints": "chemistry",
+    "ProteinEncoder": "encoders", "SmilesEncoder": "encoders",
+    "concordance_index": "metrics", "regression_metrics": "metrics", "classification_metrics": "metrics",
+    "build_deepdta": "model",
+}
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name):
-    # The model pulls in Keras; keep `import apps.drug_target` light for the chemistry tools.
-    if name == "build_deepdta":
-        from apps.drug_target.model import build_deepdta
-
-        return build_deepdta
+    if name in _EXPORTS:
+        module = importlib.import_module(f"apps.drug_target.{_EXPORTS[name]}")
+        return getattr(module, name)
     raise AttributeError(f"module 'apps.drug_target' has no attribute {name!r}")
-
-__all__ = [
-    "ProteinEncoder", "SmilesEncoder", "build_deepdta", "canonicalize_smiles",
-    "classification_metrics", "concordance_index", "morgan_fingerprints", "regression_metrics",
-]

@@ -47,10 +47,24 @@ def test_app_help_answers_without_starting_keras():
         "        main([app, '--help'])",
         "    except SystemExit:",
         "        pass",
-        "print('HEAVY', sorted(name for name in ('keras', 'tensorflow', 'jax') if name in sys.modules))",
+        "heavy = ('keras', 'tensorflow', 'jax', 'rdkit', 'sklearn', 'cv2')",
+        "print('HEAVY', sorted(name for name in heavy if name in sys.modules))",
     )
-    assert "cnnkit go" in out and "cnnkit image" in out
+    assert "cnnkit go" in out and "cnnkit image" in out and "cnnkit dta" in out
     assert "HEAVY []" in out
+
+
+def test_drug_target_names_load_on_first_use():
+    out = _fresh_python(
+        "import sys",
+        "import apps.drug_target as dta",
+        "print('BEFORE', 'rdkit' in sys.modules)",
+        "print('SMILES', dta.canonicalize_smiles('OCC'))",
+        "print('ALL', all(callable(getattr(dta, name)) for name in dta.__all__))",
+    )
+    assert "BEFORE False" in out
+    assert "SMILES CCO" in out
+    assert "ALL True" in out
 
 
 def test_shared_loads_the_whole_core_on_first_keras_name():
