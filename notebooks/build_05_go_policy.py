@@ -55,6 +55,26 @@ cells = [
         "print(f'{len(y)} positions from {games} games: top-1 {correct1.mean():.3f}, top-5 {correct5.mean():.3f}')\n"
         "ax = plot_accuracy_by_move(move_numbers, correct1, label='top-1')\n"
         "plot_accuracy_by_move(move_numbers, correct5, ax=ax, label='top-5')\nax.legend(); plt.show()"),
+    new_markdown_cell("## Reviewing a game\n"
+                      "`review_game` (`cnnkit go review` on the command line) replays the same professional game "
+                      "and gives, at every move, the network's probability of the played move and its rank among "
+                      "the sensible moves: rank 1 is the move the engine would have played. Most moves are in its "
+                      "top five; the few it found very unlikely are the game's surprises."),
+    new_code_cell(
+        "from apps.go_policy.review import review_game, review_summary\n\n"
+        "reviews = review_game(engine, game)\nsummary = review_summary(game, reviews, surprises=5)\n"
+        "for who, agreement in summary['agreement'].items():\n"
+        "    print(f\"{who:<5} top-1 {agreement['top1']:.1%}, top-5 {agreement['top5']:.1%} of {agreement['moves']} moves\")\n"
+        "for surprise in summary['surprises']:\n"
+        "    print(f\"move {surprise['number']}: {surprise['colour']} {surprise['played']} \"\n"
+        "          f\"({surprise['probability']:.2%}, rank {surprise['rank']}; network: {surprise['network_choice']})\")\n"
+        "fig, ax = plt.subplots(figsize=(11, 3.5))\n"
+        "for colour, marker in (('B', 'o'), ('W', 's')):\n"
+        "    mine = [r for r in reviews if r.colour == colour]\n"
+        "    ax.scatter([r.number for r in mine], [max(r.probability, 1e-4) for r in mine], s=12, marker=marker,\n"
+        "               label=game.black if colour == 'B' else game.white)\n"
+        "ax.set_yscale('log'); ax.set_xlabel('move'); ax.set_ylabel('probability of the played move')\n"
+        "ax.legend(); plt.show()"),
     new_markdown_cell("## A game against GNU Go\n"
                       "The committed benchmark games are in `benchmarks/results/go_match_games/`. We replay the "
                       "first one; if it is missing (or in fast mode) we play a short 9x9 game against GNU Go level "
@@ -82,7 +102,7 @@ cells = [
     new_markdown_cell("## From the command line\n"
                       "```\ncnnkit go train --sgf ../shared/data/go/cwi_pro/cwi_pro_19x19_part01.tar.gz --max-games 800 "
                       "--out runs/go\ncnnkit go evaluate --sgf ../shared/data/go/cwi_pro/cwi_pro_19x19_part12.tar.gz "
-                      "--max-games 200 --json\ncnnkit go gtp   # for GoGui / Sabaki\n"
+                      "--max-games 200 --json\ncnnkit go review --sgf GAME.sgf --out reviewed.sgf\ncnnkit go gtp   # for GoGui / Sabaki\n"
                       "cnnkit go match --opponent \"gnugo --mode gtp --level 10\" --games 10 --size 19\n```"),
 ]
 

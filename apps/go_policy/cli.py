@@ -1,9 +1,10 @@
-"""``cnnkit go``: encode, train, evaluate, gtp, match, bench.
+"""``cnnkit go``: encode, train, evaluate, review, gtp, match, bench.
 
 Examples::
 
     cnnkit go train --sgf data/go/cwi_pro/cwi_pro_19x19_part01.tar.gz --out runs/go --max-games 2000
     cnnkit go evaluate --sgf data/go/cwi_pro/cwi_pro_19x19_part12.tar.gz --max-games 200 --json
+    cnnkit go review --sgf game.sgf --out reviewed.sgf   # the network's view of every move
     cnnkit go gtp                      # a GTP engine on stdin/stdout (GoGui, Sabaki, ...)
     cnnkit go match --opponent "gnugo --mode gtp --level 10" --games 10 --size 19 --out runs/match
 """
@@ -103,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="all games of the sources (held-out archives) or one split of them")
     add_common_arguments(evaluate)
 
+    review = commands.add_parser("review",
+                                 help="the network's view of every move of one game (an annotated SGF)")
+    review.add_argument("--sgf", required=True, metavar="GAME.sgf", help="one game record to review")
+    _model_argument(review, symmetries=8)
+    review.add_argument("--top", type=int, default=3, help="the network's choices listed at each move (default: 3)")
+    review.add_argument("--surprises", type=int, default=5,
+                        help="list this many least expected moves in the summary (default: 5)")
+    add_common_arguments(review)
+
     gtp = commands.add_parser("gtp", help="a GTP version 2 engine on stdin/stdout")
     _model_argument(gtp, symmetries=8)  # 30-41 ms a move (go_speed); stronger than raw vs GNU Go (README's Go benchmarks)
     gtp.add_argument("--temperature", type=float, default=0.0,
@@ -197,6 +207,31 @@ def _evaluate(args):
     _print(metrics, args)
 
 
+def _review(args):
+    from apps.go_policy.engine import PolicyEngine
+    from apps.go_policy.review import review_file
+
+    engine = PolicyEngine(_load_model(args.model), symmetries=args.symmetries)
+    summary = review_file(engine, args.sgf, out=args.out, top=args.top, surprises=args.surprises)
+    if args.json:
+        emit_json(summary)
+        return
+    moves = summary.pop("move_reviews")
+    _print({key: value for key, value in summary.items() if key not in ("agreement", "surprises")}, args)
+    print("agreement with the network (top-1, top-5, mean probability of the played move):")
+    for who, agreement in summary["agreement"].items():
+        if agreement["moves"]:
+            print(f"  {who:<5} {agreement['top1']:.1%}, {agreement['top5']:.1%}, "
+                  f"{agreement['mean_probability']:.3f} ({agreement['moves']} moves)")
+    print("least expected moves:")
+    for surprise in summary["surprises"]:
+        rank = "not sensible" if surprise["rank"] is None else f"rank {surprise['rank']}"
+        print(f"  {surprise['number']:>4} {surprise['colour']} {surprise['played']:<4} {surprise['probability']:.2%} "
+              f"({rank}; network: {surprise['network_choice']})")
+    print(f"{len(moves)} moves reviewed" + (f"; annotated SGF: {args.out}" if args.out else " (--out FILE.sgf writes "
+                                             "them as SGF comments)"))
+
+
 def _gtp(args):
     from apps.go_policy.engine import PolicyEngine
     from apps.go_policy.gtp import GtpEngine
@@ -236,5 +271,5 @@ def _print(metrics: dict, args) -> None:
             print(f"{key}: {value}")
 
 
-COMMANDS = {"encode": _encode, "train": _train, "evaluate": _evaluate, "gtp": _gtp, "match": _match,
+COMMANDS = {"encode": _encode, "train": _train, "evaluate": _evaluate, "review": _review, "gtp": _gtp, "match": _match,
             "bench": _bench}

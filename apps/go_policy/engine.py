@@ -78,7 +78,11 @@ class PolicyEngine:
     def batch_probabilities(self, boards, symmetries: int | None = None) -> np.ndarray:
         """Raw probabilities of several positions in one network call, shape (n, size * size),
         averaged over ``symmetries`` (default: the engine's)."""
-        x = np.stack([self.encoder.encode(board) for board in boards]).astype("float32")
+        return self.planes_probabilities(np.stack([self.encoder.encode(board) for board in boards]), symmetries)
+
+    def planes_probabilities(self, planes: np.ndarray, symmetries: int | None = None) -> np.ndarray:
+        """Raw probabilities of positions already encoded by ``self.encoder``, shape (n, size * size)."""
+        x = np.asarray(planes).astype("float32")
         return predict_with_symmetries(self._call, x, symmetries or self.symmetries).astype("float64")
 
     def _call(self, x: np.ndarray) -> np.ndarray:
