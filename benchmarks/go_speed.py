@@ -89,6 +89,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--games", type=int, default=60, help="games of shard 11 to encode")
     parser.add_argument("--train-batches", type=int, default=20)
+    parser.add_argument("--name", default="go_speed",
+                        help="result name under benchmarks/results/ (another machine's run keeps its own record)")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -193,7 +195,7 @@ def main():
              "to 2 threads; *_8_symmetries: the same with the network called once on the 8 rotated and "
              "mirrored boards (`--symmetries 8`). Encoding throughput of the pipeline includes SGF parsing, replay checks, "
              "spawn start-up and compressed shard writing.")
-    write_result("go_speed", metrics, references, wall_time_s=time.perf_counter() - start, notes=notes)
+    write_result(args.name, metrics, references, wall_time_s=time.perf_counter() - start, notes=notes)
     print(metrics)
 
 
