@@ -128,13 +128,9 @@ def main():
         cpu = time.process_time()
         count = 0
         for record in games:
-            board = record.board(0)
-            for colour, point in record.moves:
-                if point is not None:
-                    board.to_move = colour
-                    encoder.encode(board)
-                    count += 1
-                board.play(point, colour)
+            for _, _, _, board in record.positions():
+                encoder.encode(board)
+                count += 1
         encoding[f"{name}_{encoder.num_planes}_planes_one_process"] = round(count / (time.perf_counter() - t), 1)
         encoding[f"{name}_{encoder.num_planes}_planes_per_cpu_s"] = round(count / (time.process_time() - cpu), 1)
     with tempfile.TemporaryDirectory() as cache:

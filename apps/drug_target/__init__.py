@@ -4,7 +4,7 @@ Chemistry goes through RDKit (parse, validate, canonicalise, ECFP, drawings); th
 two token CNN branches from ``shared.Backbone`` joined under a ``shared`` task head.
 """
 
-import importlib
+from shared.lazy_names import lazy_attributes
 
 # Every name loads on first use, so that `import apps.drug_target` (and `cnnkit dta --help`)
 # starts neither RDKit, scikit-learn nor Keras.
@@ -17,8 +17,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        module = importlib.import_module(f"apps.drug_target.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'apps.drug_target' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

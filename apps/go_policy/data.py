@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.go_policy.board import Board, IllegalMoveError
+from apps.go_policy.board import IllegalMoveError
 from apps.go_policy.features import FeatureEncoder, resolve_feature_set
 from apps.go_policy.records import SkippedGame, SkipReport, check_source, read_games, sources_fingerprint
 
@@ -53,17 +53,11 @@ def phase_of(move_number) -> np.ndarray:
 
 def encode_game(record, encoder: FeatureEncoder):
     """(planes (n, s, s, c) uint8, labels (n,), move numbers (n,)) for every non-pass move."""
-    board = Board(record.size, record.komi)
-    for colour, point in record.setup:
-        board.place_setup(colour, point)
     xs, ys, numbers = [], [], []
-    for number, (colour, point) in enumerate(record.moves, start=1):
-        if point is not None:
-            board.to_move = colour  # records may have two moves in a row by one colour
-            xs.append(encoder.encode(board))
-            ys.append(point)
-            numbers.append(number)
-        board.play(point, colour)
+    for number, _, point, board in record.positions():
+        xs.append(encoder.encode(board))
+        ys.append(point)
+        numbers.append(number)
     if not xs:
         size = record.size
         return np.zeros((0, size, size, encoder.num_planes), np.uint8), np.zeros(0, np.int16), np.zeros(0, np.int16)

@@ -62,6 +62,19 @@ class GameRecord:
         board.replay(self.setup, self.moves[:moves] if moves is not None else self.moves)
         return board
 
+    def positions(self):
+        """Yield (move number, colour, point, board before the move) for every non-pass move.
+
+        One board is played forward through the game (cheap for encoding a whole record), so
+        use each position before asking for the next; the side to move is the mover's.
+        """
+        board = self.board(0)
+        for number, (colour, point) in enumerate(self.moves, start=1):
+            if point is not None:
+                board.to_move = colour  # records may have two moves in a row by one colour
+                yield number, colour, point, board
+            board.play(point, colour)
+
 
 @dataclass
 class SkipReport:

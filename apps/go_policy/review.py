@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from sgfmill import sgf
 
-from apps.go_policy.board import BLACK, Board, gtp_to_point, point_to_gtp
+from apps.go_policy.board import BLACK, gtp_to_point, point_to_gtp
 from apps.go_policy.features import sensible_mask
 from apps.go_policy.policy_network import masked_probabilities
 from apps.go_policy.records import GameRecord, SkippedGame, parse_game
@@ -57,17 +57,11 @@ def review_game(engine, record: GameRecord, top: int = 3) -> list[MoveReview]:
     """
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top}")
-    board = Board(record.size, record.komi)
-    for colour, point in record.setup:
-        board.place_setup(colour, point)
     planes, masks, moves = [], [], []
-    for number, (colour, point) in enumerate(record.moves, start=1):
-        if point is not None:
-            board.to_move = colour  # records may have two moves in a row by one colour
-            planes.append(engine.encoder.encode(board))
-            masks.append(sensible_mask(board))
-            moves.append((number, colour, point))
-        board.play(point, colour)
+    for number, colour, point, board in record.positions():
+        planes.append(engine.encoder.encode(board))
+        masks.append(sensible_mask(board))
+        moves.append((number, colour, point))
     if not moves:
         return []
     raw = engine.planes_probabilities(np.stack(planes))

@@ -9,7 +9,7 @@ Public API::
     from apps.image_recognition.export import export_model
 """
 
-import importlib
+from shared.lazy_names import lazy_attributes
 
 # Every name loads on first use, so that `import apps.image_recognition` (and `cnnkit image --help`)
 # does not start Keras.
@@ -21,8 +21,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        module = importlib.import_module(f"apps.image_recognition.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'apps.image_recognition' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

@@ -3,8 +3,9 @@
 Names are imported lazily so that ``cnnkit text --help`` does not start TensorFlow.
 """
 
-import importlib
 import os
+
+from shared.lazy_names import lazy_attributes
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of command output
 
@@ -20,8 +21,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        module = importlib.import_module(f"apps.text_classification.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'apps.text_classification' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

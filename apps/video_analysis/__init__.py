@@ -4,14 +4,10 @@ Every public name loads on first use, so that ``import apps.video_analysis`` (an
 ``cnnkit video --help``) starts neither OpenCV nor Keras.
 """
 
-import importlib
+from shared.lazy_names import lazy_attributes
 
 _EXPORTS = {name: "reader" for name in ("Frame", "VideoInfo", "VideoReadError", "VideoReader", "probe", "read_frames")}
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        module = importlib.import_module(f"apps.video_analysis.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'apps.video_analysis' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)
