@@ -99,10 +99,19 @@ cells = [
         "    last = record.moves[moves - 1][1] if moves else None\n"
         "    draw_board(board, ax=ax, last_move=last, title=f'after move {moves}')\n"
         "plt.tight_layout(); plt.show()"),
+    new_markdown_cell("## Playing it yourself\n"
+                      "`cnnkit go play` is a game against the engine in the terminal, as GNU Go's ASCII mode: "
+                      "the board with the last move in parentheses, and commands `D4`, `pass`, `undo`, "
+                      "`hint [N]`, `score`, `save FILE`, `resign`, `help`, `quit`. Here `TerminalGame` reads "
+                      "three typed lines from a list instead of the keyboard on a 9x9 board."),
+    new_code_cell(
+        "from apps.go_policy.gtp import GtpEngine\nfrom apps.go_policy.terminal_play import TerminalGame\n\n"
+        "gtp = GtpEngine(engine, size=9, komi=7.5)\n"
+        "outcome = TerminalGame(gtp, echo=True).run(['E5', 'hint 3', 'quit'])\nprint(outcome)"),
     new_markdown_cell("## From the command line\n"
                       "```\ncnnkit go train --sgf ../shared/data/go/cwi_pro/cwi_pro_19x19_part01.tar.gz --max-games 800 "
                       "--out runs/go\ncnnkit go evaluate --sgf ../shared/data/go/cwi_pro/cwi_pro_19x19_part12.tar.gz "
-                      "--max-games 200 --json\ncnnkit go review --sgf GAME.sgf --out reviewed.sgf\ncnnkit go gtp   # for GoGui / Sabaki\n"
+                      "--max-games 200 --json\ncnnkit go review --sgf GAME.sgf --out reviewed.sgf\ncnnkit go gtp   # for GoGui / Sabaki\ncnnkit go play --size 9   # in the terminal\n"
                       "cnnkit go match --opponent \"gnugo --mode gtp --level 10\" --games 10 --size 19\n```"),
 ]
 

@@ -1,4 +1,4 @@
-"""``cnnkit go``: encode, train, evaluate, review, gtp, match, bench.
+"""``cnnkit go``: encode, train, evaluate, review, gtp, play, match, bench.
 
 Examples::
 
@@ -6,6 +6,7 @@ Examples::
     cnnkit go evaluate --sgf data/go/cwi_pro/cwi_pro_19x19_part12.tar.gz --max-games 200 --json
     cnnkit go review --sgf game.sgf --out reviewed.sgf   # the network's view of every move
     cnnkit go gtp                      # a GTP engine on stdin/stdout (GoGui, Sabaki, ...)
+    cnnkit go play --size 9 --out my_game.sgf   # play the network in the terminal
     cnnkit go match --opponent "gnugo --mode gtp --level 10" --games 10 --size 19 --out runs/match
 """
 
@@ -120,6 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
     gtp.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
     _playouts_argument(gtp)
     add_common_arguments(gtp)
+
+    play = commands.add_parser("play", help="play the network in the terminal, as GNU Go's ASCII mode")
+    _model_argument(play, symmetries=8)
+    play.add_argument("--color", default="black", choices=["black", "white"], help="your colour (default: black)")
+    play.add_argument("--size", type=int, default=19, choices=[9, 13, 19])
+    play.add_argument("--komi", type=float, default=7.5)
+    play.add_argument("--handicap", type=int, default=0,
+                      help="black stones on the fixed handicap points before White's first move (2-9)")
+    play.add_argument("--load", metavar="GAME.sgf", default=None,
+                      help="go on from a game record (its size, komi, stones and moves)")
+    play.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
+    _playouts_argument(play)
+    add_common_arguments(play)  # --out FILE.sgf: where the game is written when it ends
 
     match = commands.add_parser("match", help="play the engine against a GTP opponent (e.g. GNU Go)")
     _model_argument(match, symmetries=8)
@@ -242,6 +256,27 @@ def _gtp(args):
     return 0
 
 
+def _play(args):
+    from apps.go_policy.board import BLACK, WHITE
+    from apps.go_policy.engine import PolicyEngine
+    from apps.go_policy.gtp import GtpEngine
+    from apps.go_policy.terminal_play import TerminalGame
+
+    gtp = GtpEngine(None, size=args.size, komi=args.komi, superko=args.superko, playouts=args.playouts)
+    for command in ([f"loadsgf {args.load}"] if args.load else []) + (
+            [f"fixed_handicap {args.handicap}"] if args.handicap else []):
+        reply = gtp.handle(command)
+        if not reply.startswith("="):
+            raise ValueError(f"cnnkit go play: {command}: {reply[1:].strip()}")
+    gtp.engine = PolicyEngine(_load_model(args.model), seed=args.seed, symmetries=args.symmetries,
+                              playouts=args.playouts)
+    human = {"black": BLACK, "white": WHITE}[args.color]
+    outcome = TerminalGame(gtp, human=human, sgf_out=args.out, echo=not sys.stdin.isatty()).run()
+    if args.json:
+        emit_json({"result": outcome.result, "reason": outcome.reason, "moves": outcome.moves, "sgf": outcome.sgf})
+    return 0
+
+
 def _match(args):
     from apps.go_policy.engine import PolicyEngine
     from apps.go_policy.match import play_match
@@ -271,5 +306,5 @@ def _print(metrics: dict, args) -> None:
             print(f"{key}: {value}")
 
 
-COMMANDS = {"encode": _encode, "train": _train, "evaluate": _evaluate, "review": _review, "gtp": _gtp, "match": _match,
-            "bench": _bench}
+COMMANDS = {"encode": _encode, "train": _train, "evaluate": _evaluate, "review": _review, "gtp": _gtp,
+            "play": _play, "match": _match, "bench": _bench}
