@@ -7,6 +7,9 @@ removed); games that reach ``--max-moves`` are scored the same way at that point
 SGFs go to benchmarks/results/go_match_games/ (go_match_games_8_symmetries/ with
 ``--symmetries 8``). ``--first-game 32 --games 64`` plays games 33-96 of the same
 set-up into the same folder; ``--summarise-only`` then scores all of them together.
+``--play-out --max-moves 600`` plays every game of the set-up that was adjudicated at
+the move limit (neither two passes nor a resignation) on from its last move to its
+end, the same players with the same seeds, and compares the two verdicts.
 Published CNNs (Clark & Storkey 2015,
 Maddison et al. 2015) won 86-97% against GNU Go with the network alone.
 """
@@ -75,6 +78,10 @@ def main():
     parser.add_argument("--first-game", type=int, default=0,
                         help="number the games from FIRST_GAME + 1 (their GNU Go seeds and colours): more games "
                              "of an earlier run's set-up, saved beside its games; the result is named _games_A_B")
+    parser.add_argument("--play-out", action="store_true",
+                        help="play every game of the games folder that was adjudicated at the move limit on from "
+                             "where it stopped to its end (--max-moves: the new limit), into a _played_out folder; "
+                             "the result (_played_out) compares the adjudicated and the played-out verdicts")
     parser.add_argument("--summarise-only", action="store_true",
                         help="write a result (named _all_games) from every finished game saved in the games "
                              "folder: several runs of one set-up, or a run that stopped early")
@@ -83,6 +90,8 @@ def main():
         parser.error(f"--first-game must be >= 0, got {args.first_game}")
     if args.summarise_only:
         return summarise(args)
+    if args.play_out:
+        return play_out(args)
 
     from shared.benchmarking import write_result
 
@@ -136,20 +145,27 @@ def _win_metrics(records):
     }
 
 
-def summarise(args):
-    """Score every finished game saved in the set-up's games folder (their SGF RE property)."""
-    from shared.benchmarking import write_result
-
+def saved_games(folder: Path) -> list[tuple[int, object, dict]]:
+    """Every game saved in ``folder``: (game number, its GameRecord, its summary row)."""
     from apps.go_policy.records import parse_game
 
-    folder = _games_folder(args)
-    records = []
+    games = []
     for file in sorted(folder.glob("game_*.sgf")):
         game = parse_game(file.read_bytes(), file.name, min_moves=0)
         colour = "B" if game.black == "cnnkit-go" else "W"
         won = (game.result or "").upper().startswith(colour + "+")
-        records.append({"sgf": str(file.relative_to(ROOT)), "engine_colour": colour, "result": game.result,
-                        "moves": len(game.moves), "won": won, "sequence": (colour, tuple(game.moves))})
+        games.append((int(file.stem.split("_")[1]), game,
+                      {"sgf": str(file.relative_to(ROOT)), "engine_colour": colour, "result": game.result,
+                       "moves": len(game.moves), "won": won}))
+    return games
+
+
+def summarise(args):
+    """Score every finished game saved in the set-up's games folder (their SGF RE property)."""
+    from shared.benchmarking import write_result
+
+    folder = _games_folder(args)
+    records = [{**row, "sequence": (row["engine_colour"], tuple(game.moves))} for _, game, row in saved_games(folder)]
     if not records:
         raise SystemExit("no finished games in " + str(folder))
     metrics = _win_metrics(records)
@@ -175,19 +191,118 @@ def summarise(args):
     print(metrics)
 
 
-def _play(job):
-    first, games, args = job
+def adjudicated_games(folder: Path) -> dict:
+    """The games of ``folder`` that ended neither by two passes nor by resignation: game number ->
+    (GameRecord, summary row)."""
+    games = {}
+    for number, game, row in saved_games(folder):
+        two_passes = len(game.moves) >= 2 and game.moves[-1][1] is None and game.moves[-2][1] is None
+        if not two_passes and not (game.result or "").upper().endswith("+R"):
+            games[number] = (game, row)
+    return games
+
+
+def play_out(args):
+    """Play the adjudicated games on to their end and compare the verdicts."""
+    from shared.benchmarking import write_result
+
+    folder = _games_folder(args)
+    adjudicated = adjudicated_games(folder)
+    if not adjudicated:
+        raise SystemExit(f"no adjudicated game in {folder.relative_to(ROOT)}")
+    start = time.perf_counter()
+    numbers = sorted(adjudicated)
+    openings = {n: adjudicated[n][0].moves for n in numbers}
+    jobs = [({n: openings[n] for n in numbers[i::args.parallel]}, args) for i in range(args.parallel)]
+    jobs = [job for job in jobs if job[0]]
+    if len(jobs) == 1:
+        results = [_play_on(jobs[0])]
+    else:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
+            results = pool.map(_play_on, jobs)
+    out = _played_out_folder(args)
+    for partial in out.glob("match*.json"):
+        partial.unlink()
+    played = sorted((g for r in results for g in r["game_records"]), key=lambda g: g["game"])
+    rows = []
+    for game in played:
+        before = adjudicated[game["game"]][1]
+        rows.append({"game": game["game"], "engine_colour": before["engine_colour"],
+                     "adjudicated_result": before["result"], "adjudicated_at": before["moves"],
+                     "adjudicated_won": before["won"], "result": game["result"], "scored_by": game["scored_by"], "moves": game["moves"],
+                     "won": game["won"], "reached_new_limit": game["adjudicated_at_max_moves"],
+                     "sgf": str(Path(game["sgf"]).relative_to(ROOT)), "seconds": game["seconds"]})
+    from scipy.stats import binomtest
+
+    after = _win_metrics(rows)
+    loss_to_win = sum(r["won"] and not r["adjudicated_won"] for r in rows)
+    win_to_loss = sum(r["adjudicated_won"] and not r["won"] for r in rows)
+    metrics = {
+        "adjudicated_games": len(adjudicated), "played_out": len(rows),
+        "adjudicated_wins": sum(r["adjudicated_won"] for r in rows), "played_out_wins": after["wins"],
+        "played_out_win_rate": after["win_rate"], "played_out_win_rate_ci95": after["win_rate_ci95"],
+        "loss_to_win": loss_to_win, "win_to_loss": win_to_loss,
+        "flips_mcnemar_exact_p": (binomtest(min(loss_to_win, win_to_loss), loss_to_win + win_to_loss).pvalue
+                                  if loss_to_win + win_to_loss else 1.0),
+        "ended_by_resignation": sum(r["scored_by"] == "resignation" for r in rows),
+        "ended_by_two_passes": sum(r["scored_by"] != "resignation" and not r["reached_new_limit"] for r in rows),
+        "reached_new_limit": sum(r["reached_new_limit"] for r in rows),
+    }
+    # every game of the folder, each played-out verdict in place of its adjudication
+    played_won = {r["game"]: r["won"] for r in rows}
+    everything = [{**row, "won": played_won.get(number, row["won"])} for number, _, row in saved_games(folder)]
+    overall = _win_metrics(everything)
+    metrics.update({f"all_games_{key}": overall[key] for key in ("games", "wins", "win_rate", "win_rate_ci95")})
+    metrics["all_games_still_adjudicated"] = len(adjudicated) - len(rows)
+    notes = (f"{len(rows)} of the {len(adjudicated)} games of {folder.relative_to(ROOT)} that had been adjudicated "
+             f"(scored by GNU Go's final_score at the move limit) were played on from where they stopped, within "
+             f"a {args.max_minutes}-minute budget ({args.parallel} processes), to two passes, a resignation or move "
+             f"{args.max_moves}: the same engine and opponent, GNU Go seeded with the game's number. "
+             f"flips_mcnemar_exact_p: the exact McNemar test of loss_to_win against win_to_loss. all_games_*: every "
+             f"game of the folder with the played-out verdicts in place of the adjudications "
+             f"(all_games_still_adjudicated were not reached within the budget). {preset_line()} Games: " +
+             "; ".join(f"{r['game']} engine {r['engine_colour']} {r['adjudicated_result']} at {r['adjudicated_at']} "
+                       f"-> {r['result']} at {r['moves']}" for r in rows))
+    reference = _references(args).get("win_rate")
+    references = {"played_out_win_rate": reference, "all_games_win_rate": reference} if reference else {}
+    write_result(_result_name(args, "_played_out"), metrics, references, wall_time_s=time.perf_counter() - start,
+                 notes=notes, extra={"game_records": rows})
+    print(metrics)
+
+
+def _played_out_folder(args) -> Path:
+    return _games_folder(args).with_name(_games_folder(args).name + "_played_out")
+
+
+def _play_on(job):
+    openings, args = job
+    engine, opponent = _players(args)
+    from apps.go_policy.match import play_match
+
+    return play_match(engine, opponent, size=args.size, komi=7.5, out=_played_out_folder(args),
+                      max_moves=args.max_moves, max_minutes=args.max_minutes, openings=openings)
+
+
+def _players(args):
+    """The engine (the shipped preset) and the GNU Go command line of this set-up."""
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(2)
     from apps.go_policy.cli import DEFAULT_PRESET
     from apps.go_policy.engine import PolicyEngine, load_policy
-    from apps.go_policy.match import play_match
 
     gnugo = shutil.which("gnugo") or "/usr/games/gnugo"
-    opponent = f"{gnugo} --mode gtp --level {args.level}"
+    return PolicyEngine(load_policy(DEFAULT_PRESET), symmetries=args.symmetries), f"{gnugo} --mode gtp --level {args.level}"
+
+
+def _play(job):
+    first, games, args = job
+    engine, opponent = _players(args)
+    from apps.go_policy.match import play_match
+
     out = _games_folder(args)
-    engine = PolicyEngine(load_policy(DEFAULT_PRESET), symmetries=args.symmetries)
     return play_match(engine, opponent, games=games, size=args.size,
                       komi=7.5, out=out, max_moves=args.max_moves, max_minutes=args.max_minutes, first_game=first)
 

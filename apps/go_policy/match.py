@@ -92,13 +92,19 @@ def wilson_interval(wins: int, games: int, confidence: float = 0.95) -> tuple[fl
 
 
 def play_game(engine, opponent: GtpClient, size: int = 19, komi: float = 7.5, engine_colour: int = BLACK,
-              max_moves: int | None = None) -> dict:
-    """Play one game; return the moves, the winner and how it was decided."""
+              max_moves: int | None = None, opening=()) -> dict:
+    """Play one game; return the moves, the winner and how it was decided.
+
+    ``opening``: moves ``(colour, point)`` both sides make first, from a record: the game is
+    played on from there (``max_moves`` counts them too)."""
     max_moves = max_moves or 3 * size * size
     opponent.send(f"boardsize {size}")
     opponent.send("clear_board")
     opponent.send(f"komi {komi:g}")
     board = Board(size, komi)
+    for colour, point in opening:
+        board.play(point, colour)
+        opponent.send(f"play {'b' if colour == BLACK else 'w'} {point_to_gtp(point, size)}")
     think = []
     resigned = None
     while not board.is_over and board.move_number < max_moves:
@@ -154,7 +160,8 @@ def _seed(opponent: GtpClient, seed: int) -> None:
 
 def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, komi: float = 7.5,
                out=None, max_moves: int | None = None, progress: bool = True,
-               max_minutes: float | None = None, first_game: int = 0, max_restarts: int = 2) -> dict:
+               max_minutes: float | None = None, first_game: int = 0, max_restarts: int = 2,
+               openings: dict | None = None) -> dict:
     """Play ``games`` games with alternating colours; save SGFs; return the win rate and its 95% CI.
 
     ``max_minutes`` stops starting new games after that much wall time (the
@@ -162,10 +169,18 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
     the colours) from that index, so several processes can share one match. When
     the opponent exits mid-game it is restarted and the game replayed with another
     seed, at most ``max_restarts`` times a game; a game still failing is abandoned
-    and counted (``games_abandoned``), never scored.
+    and counted (``games_abandoned``), never scored. ``openings`` maps game numbers (1 for
+    ``game_001``) to moves played first: exactly those games are played on from there, with the
+    colours and seeds their numbers give (``games`` and ``first_game`` are then not used).
     """
-    if games < 1:
+    if openings is not None:
+        indices = [number - 1 for number in sorted(openings)]
+    elif games < 1:
         raise ValueError(f"games must be >= 1, got {games}")
+    else:
+        indices = list(range(first_game, first_game + games))
+    if not indices:
+        raise ValueError("openings is empty: no game to play on")
     out = Path(out) if out else None
     opponent = GtpClient(opponent_command)
     try:
@@ -175,7 +190,7 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
     records, crashes, abandoned = [], [], 0
     start = time.perf_counter()
     try:
-        for index in range(first_game, first_game + games):
+        for index in indices:
             if max_minutes is not None and time.perf_counter() - start > 60 * max_minutes and records:
                 break
             colour = BLACK if index % 2 == 0 else WHITE
@@ -184,7 +199,8 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
                 game_start = time.perf_counter()
                 try:
                     _seed(opponent, index + 1 + 10_000 * attempt)
-                    game = play_game(engine, opponent, size, komi, colour, max_moves)
+                    opening = openings[index + 1] if openings is not None else ()
+                    game = play_game(engine, opponent, size, komi, colour, max_moves, opening)
                     break
                 except GtpOpponentExited as error:
                     crashes.append({"game": index + 1, "attempt": attempt + 1, "error": str(error)})
@@ -209,7 +225,7 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
             game["moves"] = len(moves)
             records.append(game)
             if progress:
-                print(f"game {index + 1}/{first_game + games}: engine {game['engine_colour']}, {game['result']} "
+                print(f"game {index + 1}/{indices[-1] + 1}: engine {game['engine_colour']}, {game['result']} "
                       f"({game['scored_by']}), {'won' if game['won'] else 'lost'}, {game['moves']} moves, "
                       f"{game['seconds']} s", flush=True)
     finally:
@@ -222,7 +238,7 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
     think = [game["engine_think_ms_mean"] for game in records]
     summary = {
         "opponent": opponent_command, "opponent_name": opponent_name, "size": size, "komi": komi,
-        "games": len(records), "games_requested": games, "wins": wins, "win_rate": wins / len(records),
+        "games": len(records), "games_requested": len(indices), "wins": wins, "win_rate": wins / len(records),
         "win_rate_ci95": [low, high], "ci_method": "Wilson score interval",
         "wins_as_black": sum(g["won"] for g in records if g["engine_colour"] == "B"),
         "wins_as_white": sum(g["won"] for g in records if g["engine_colour"] == "W"),
@@ -232,6 +248,7 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        name = "match.json" if first_game == 0 else f"match_from_game_{first_game + 1:03d}.json"
+        name = ("match.json" if first_game == 0 and openings is None
+                else f"match_from_game_{indices[0] + 1:03d}.json")
         (out / name).write_text(json.dumps(summary, indent=1, default=str))
     return summary

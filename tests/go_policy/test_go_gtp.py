@@ -104,6 +104,27 @@ def test_match_against_gnugo_writes_sgf_and_ci(tiny_model, tmp_path):
     assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-3)
 
 
+@pytest.mark.skipif(shutil.which("gnugo") is None and not shutil.os.path.exists("/usr/games/gnugo"),
+                    reason="GNU Go is not installed")
+def test_match_plays_games_on_from_their_openings(tiny_model, tmp_path):
+    from apps.go_policy.board import BLACK, WHITE, gtp_to_point
+    from apps.go_policy.match import play_match
+    from apps.go_policy.records import parse_game
+
+    opening = [(BLACK, gtp_to_point("E5", 9)), (WHITE, gtp_to_point("C3", 9)), (BLACK, None)]
+    result = play_match(PolicyEngine(tiny_model), "gnugo --mode gtp --level 0", size=9, out=tmp_path,
+                        max_moves=7, progress=False, openings={4: opening, 7: opening[:2]})
+    # exactly games 4 and 7, with the colours their numbers give (the engine is White in even games)
+    assert [(g["game"], g["engine_colour"]) for g in result["game_records"]] == [(4, "W"), (7, "B")]
+    assert result["games_requested"] == 2 and (tmp_path / "match_from_game_004.json").exists()
+    for number, moves in ((4, opening), (7, opening[:2])):
+        record = parse_game((tmp_path / f"game_{number:03d}.sgf").read_bytes(), min_moves=0)
+        assert record.moves[:len(moves)] == moves  # played on from the opening, which counts to max_moves
+        assert len(record.moves) <= 7
+    with pytest.raises(ValueError, match="openings is empty"):
+        play_match(PolicyEngine(tiny_model), "gnugo --mode gtp --level 0", size=9, openings={})
+
+
 def test_bad_opponent_command_is_a_clear_error(tiny_model):
     from apps.go_policy.match import play_match
 
