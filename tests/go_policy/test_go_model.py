@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from apps.go_policy.board import BLACK, WHITE, Board
-from apps.go_policy.engine import PolicyEngine, load_policy
+from apps.go_policy.engine import PolicyEngine, load_policy, outside_own_area
 from apps.go_policy.features import FeatureEncoder, sensible_mask
 from apps.go_policy.policy_network import build_policy_network, masked_probabilities, with_dtype_policy
 
@@ -104,6 +104,39 @@ def test_engine_passes_after_an_opponent_pass_when_ahead(tiny_model):
     board = Board(9, komi=-1)
     board.play(None)
     assert engine.select_move(board) is not None  # white is behind: it keeps playing
+
+
+class LeftFirstPolicy:
+    """A stand-in network that prefers the left of the board: column A most, J least."""
+
+    features = "small"
+    input_shape = (None, 9, 9, 22)
+
+    def predict_on_batch(self, x):
+        weights = np.tile(9.0 - np.arange(9), 9)
+        return np.tile(weights / weights.sum(), (len(x), 1))
+
+
+def test_behind_after_a_pass_the_engine_plays_on_outside_its_own_area():
+    # White walls off columns A-C with column D, Black columns G-J with column F; E is neutral.
+    board = Board(9, komi=-15.0)  # White is behind by 15 points, and still by 6 with column E
+    for row in range(9):
+        board.play(row * 9 + 5, BLACK)
+        board.play(row * 9 + 3, WHITE)
+    board.play(None, BLACK)
+    engine = PolicyEngine(LeftFirstPolicy())
+    move = engine.select_move(board)
+    assert move is not None and move % 9 == 4  # a neutral point of column E, not White's own A-C
+    # kgs-genmove_cleanup keeps every sensible move: the network's favourite, column A
+    assert engine.select_move(board, pass_when_ahead=False) % 9 == 0
+    for row in range(9):
+        board.play(row * 9 + 4, WHITE)
+        board.play(None, BLACK)
+    # E filled: what is left outside White's area is Black's, where a stone could only die
+    assert engine.select_move(board) % 9 == 6
+    owner = np.where(np.arange(81) % 9 < 5, -1.0, 1.0)
+    assert outside_own_area(owner, WHITE).reshape(9, 9)[0].tolist() == [0, 0, 0, 0, 0, 1, 1, 1, 1]
+    assert outside_own_area(np.full(81, 0.5), BLACK).sum() == 0 and outside_own_area(np.full(81, 0.49), BLACK).all()
 
 
 def test_engine_counts_dead_stones_before_passing_on_a_real_game(tiny_model):
