@@ -229,11 +229,14 @@ def play_out(args):
     rows = []
     for game in played:
         before = adjudicated[game["game"]][1]
+        sgf = Path(game["sgf"])
         rows.append({"game": game["game"], "engine_colour": before["engine_colour"],
                      "adjudicated_result": before["result"], "adjudicated_at": before["moves"],
-                     "adjudicated_won": before["won"], "result": game["result"], "scored_by": game["scored_by"], "moves": game["moves"],
-                     "won": game["won"], "reached_new_limit": game["adjudicated_at_max_moves"],
-                     "sgf": str(Path(game["sgf"]).relative_to(ROOT)), "seconds": game["seconds"]})
+                     "adjudicated_won": before["won"], "result": game["result"], "scored_by": game["scored_by"],
+                     "moves": game["moves"], "won": game["won"], "reached_new_limit": game["adjudicated_at_max_moves"],
+                     "count_at_first_opponent_pass": _count_at_first_opponent_pass(sgf, before["moves"]),
+                     "sgf": str(sgf.relative_to(ROOT)), "seconds": game["seconds"]})
+    counted = [r for r in rows if r["count_at_first_opponent_pass"]]
     from scipy.stats import binomtest
 
     after = _win_metrics(rows)
@@ -249,6 +252,9 @@ def play_out(args):
         "ended_by_resignation": sum(r["scored_by"] == "resignation" for r in rows),
         "ended_by_two_passes": sum(r["scored_by"] != "resignation" and not r["reached_new_limit"] for r in rows),
         "reached_new_limit": sum(r["reached_new_limit"] for r in rows),
+        "opponent_passed": len(counted),
+        "ahead_at_first_opponent_pass_won": sum(
+            r["count_at_first_opponent_pass"].startswith(r["engine_colour"] + "+") == r["won"] for r in counted),
     }
     # every game of the folder, each played-out verdict in place of its adjudication
     played_won = {r["game"]: r["won"] for r in rows}
@@ -260,7 +266,10 @@ def play_out(args):
              f"(scored by GNU Go's final_score at the move limit) were played on from where they stopped, within "
              f"a {args.max_minutes}-minute budget ({args.parallel} processes), to two passes, a resignation or move "
              f"{args.max_moves}: the same engine and opponent, GNU Go seeded with the game's number. "
-             f"flips_mcnemar_exact_p: the exact McNemar test of loss_to_win against win_to_loss. all_games_*: every "
+             f"flips_mcnemar_exact_p: the exact McNemar test of loss_to_win against win_to_loss. "
+             f"ahead_at_first_opponent_pass_won: of the opponent_passed games where GNU Go passed after the old "
+             f"limit, those won by the side our count (64 play-outs, dead stones off) put ahead at its first pass, "
+             f"where the engine decides between passing and playing on. all_games_*: every "
              f"game of the folder with the played-out verdicts in place of the adjudications "
              f"(all_games_still_adjudicated were not reached within the budget). {preset_line()} Games: " +
              "; ".join(f"{r['game']} engine {r['engine_colour']} {r['adjudicated_result']} at {r['adjudicated_at']} "
@@ -270,6 +279,21 @@ def play_out(args):
     write_result(_result_name(args, "_played_out"), metrics, references, wall_time_s=time.perf_counter() - start,
                  notes=notes, extra={"game_records": rows})
     print(metrics)
+
+
+def _count_at_first_opponent_pass(sgf: Path, after: int) -> str | None:
+    """Our count (64 play-outs, dead stones off) of the position where GNU Go first passed after
+    move ``after``; None when it never did."""
+    from apps.go_policy.board import BLACK, WHITE
+    from apps.go_policy.dead_stones import final_score
+    from apps.go_policy.records import parse_game
+
+    game = parse_game(sgf.read_bytes(), sgf.name, min_moves=0)
+    engine = BLACK if game.black == "cnnkit-go" else WHITE
+    for number, (colour, point) in enumerate(game.moves[after:], start=after):
+        if point is None and colour != engine:
+            return final_score(game.board(number), playouts=64)
+    return None
 
 
 def _played_out_folder(args) -> Path:
