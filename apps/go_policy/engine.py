@@ -8,9 +8,11 @@ no sensible move is left, or when the opponent has just passed and the area coun
 already favours it: the count of ``dead_stones.area_score`` over random play-outs,
 which takes dead stones off as GNU Go does (``playouts=0``: the plain Tromp-Taylor
 count, which takes every stone on the board for alive). Behind after an opponent's
-pass, it plays on outside its own area only: under area scoring a stone in its own
-territory gains nothing and can only fill its own eyes and liberties (played there,
-a losing game of 250 moves went on to 450 with its groups dying one by one).
+pass, it plays on only at unsettled points, which neither colour owns in 3 play-outs of
+4, and passes when none is left: under area scoring a stone in its own territory gains
+nothing and can fill its own eyes, and one thrown into settled enemy territory dies and
+is thrown in again (played anywhere sensible, the games it lost went on from move 250
+to 450 on average, one to the 700-move limit).
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ class PolicyEngine:
                 owner = counted_ownership(board, self.playouts, seed=self.seed)
                 if self._ahead(board, owner):
                     return None
-                probabilities = probabilities * outside_own_area(owner, board.to_move)
+                probabilities = probabilities * unsettled_points(owner)
             if probabilities.sum() <= 0:
                 return None
             if self.temperature > 0:
@@ -134,8 +136,7 @@ class PolicyEngine:
         return score > 0 if board.to_move == BLACK else score < 0
 
 
-def outside_own_area(owner: np.ndarray, colour: int) -> np.ndarray:
-    """1.0 at the points ``colour`` does not own in 3 play-outs of 4 or more (the count's
-    threshold: ``owner`` is the mean of +1 Black / -1 White), 0.0 at those it does."""
-    mine = np.asarray(owner, dtype=float) * (1.0 if colour == BLACK else -1.0)
-    return (mine < 0.5).astype(float)
+def unsettled_points(owner: np.ndarray) -> np.ndarray:
+    """1.0 at the points neither colour owns in 3 play-outs of 4 (the count's threshold;
+    ``owner`` is the mean of +1 Black / -1 White), 0.0 at the settled ones."""
+    return (np.abs(np.asarray(owner, dtype=float)) < 0.5).astype(float)

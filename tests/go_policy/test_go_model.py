@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from apps.go_policy.board import BLACK, WHITE, Board
-from apps.go_policy.engine import PolicyEngine, load_policy, outside_own_area
+from apps.go_policy.dead_stones import counted_ownership
+from apps.go_policy.engine import PolicyEngine, load_policy, unsettled_points
 from apps.go_policy.features import FeatureEncoder, sensible_mask
 from apps.go_policy.policy_network import build_policy_network, masked_probabilities, with_dtype_policy
 
@@ -117,33 +118,36 @@ class LeftFirstPolicy:
         return np.tile(weights / weights.sum(), (len(x), 1))
 
 
-def test_behind_after_a_pass_the_engine_plays_on_outside_its_own_area():
-    # White walls off columns A-C with column D, Black columns G-J with column F; E is neutral.
-    board = Board(9, komi=-15.0)  # White is behind by 15 points, and still by 6 with column E
+def test_behind_after_a_pass_the_engine_plays_on_only_at_unsettled_points():
+    engine = PolicyEngine(LeftFirstPolicy())
+    # White walls off columns A-C with column D, Black column J with column H; E-G are open.
+    board = Board(9, komi=-25.0)  # White is behind by the count
     for row in range(9):
-        board.play(row * 9 + 5, BLACK)
+        board.play(row * 9 + 7, BLACK)
         board.play(row * 9 + 3, WHITE)
     board.play(None, BLACK)
-    engine = PolicyEngine(LeftFirstPolicy())
-    move = engine.select_move(board)
-    assert move is not None and move % 9 == 4  # a neutral point of column E, not White's own A-C
+    assert engine.select_move(board) % 9 == 4  # the open column E, not White's own A-C
     # kgs-genmove_cleanup keeps every sensible move: the network's favourite, column A
     assert engine.select_move(board, pass_when_ahead=False) % 9 == 0
+    # Black's wall right against White's: every point is settled, White is behind by 1.5 with
+    # komi 7.5, and nothing but its own area or Black's is left to play: it passes
+    board = Board(9)
     for row in range(9):
-        board.play(row * 9 + 4, WHITE)
-        board.play(None, BLACK)
-    # E filled: what is left outside White's area is Black's, where a stone could only die
-    assert engine.select_move(board) % 9 == 6
-    owner = np.where(np.arange(81) % 9 < 5, -1.0, 1.0)
-    assert outside_own_area(owner, WHITE).reshape(9, 9)[0].tolist() == [0, 0, 0, 0, 0, 1, 1, 1, 1]
-    assert outside_own_area(np.full(81, 0.5), BLACK).sum() == 0 and outside_own_area(np.full(81, 0.49), BLACK).all()
+        for column in (4, 5, 6, 7):
+            board.play(row * 9 + column, BLACK)
+        board.play(row * 9 + 3, WHITE)
+    board.play(None, BLACK)
+    assert engine.select_move(board) is None
+    assert engine.select_move(board, pass_when_ahead=False) % 9 == 0
+    owner = np.array([-1.0, -0.5, -0.49, 0.0, 0.49, 0.5, 1.0])
+    assert unsettled_points(owner).tolist() == [0, 0, 1, 1, 1, 0, 0]
 
 
 def test_engine_counts_dead_stones_before_passing_on_a_real_game(tiny_model):
     """Game 22 of the 8-symmetry match vs GNU Go: GNU Go (Black) passed at move 237 and the
     engine (White) passed after it, ahead by Tromp-Taylor (W+20.5) but behind once GNU Go
     took its 15 dead strings off (B+5.5, and the game was lost). Counting with play-outs,
-    the engine plays on."""
+    the engine knows it is behind and plays on where anything is still unsettled."""
     from pathlib import Path
 
     from apps.go_policy.records import parse_game
@@ -153,7 +157,9 @@ def test_engine_counts_dead_stones_before_passing_on_a_real_game(tiny_model):
     board = record.board(len(record.moves) - 1)
     assert board.to_move == WHITE and board.history[-1] == (BLACK, None)
     assert PolicyEngine(tiny_model, playouts=0).select_move(board) is None
-    assert PolicyEngine(tiny_model).select_move(board) is not None
+    assert PolicyEngine._ahead(board, counted_ownership(board, 0))  # Tromp-Taylor: W+20.5
+    assert not PolicyEngine._ahead(board, counted_ownership(board, 64))  # dead stones off: B+5.5
+    assert PolicyEngine(tiny_model).select_move(board, pass_when_ahead=False) is not None
     with pytest.raises(ValueError, match="playouts must be 0"):
         PolicyEngine(tiny_model, playouts=-5)
 
