@@ -9,10 +9,11 @@ already favours it: the count of ``dead_stones.area_score`` over random play-out
 which takes dead stones off as GNU Go does (``playouts=0``: the plain Tromp-Taylor
 count, which takes every stone on the board for alive). Behind after an opponent's
 pass, it plays on only at unsettled points, which neither colour owns in 3 play-outs of
-4, and passes when none is left: under area scoring a stone in its own territory gains
-nothing and can fill its own eyes, and one thrown into settled enemy territory dies and
-is thrown in again (played anywhere sensible, the games it lost went on from move 250
-to 450 on average, one to the 700-move limit).
+4, and never into self-atari there; it passes when no such move is left. Under area
+scoring a stone in its own territory gains nothing and can fill its own eyes, one thrown
+into settled enemy territory dies and is thrown in again, and a self-atari is captured
+and played again (played anywhere sensible, the games it lost went on from move 250 to
+450 on average; at unsettled points alone, one cycled to the 700-move limit).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from apps.go_policy.board import BLACK, Board
+from apps.go_policy.board import BLACK, EMPTY, Board
 from apps.go_policy.data import check_symmetries, predict_with_symmetries
-from apps.go_policy.dead_stones import area_score, check_playouts, counted_ownership
+from apps.go_policy.dead_stones import area_score, check_playouts, counted_ownership, self_atari_size
 from apps.go_policy.features import FeatureEncoder, sensible_mask
 from apps.go_policy.policy_network import masked_probabilities
 
@@ -119,7 +120,7 @@ class PolicyEngine:
                 owner = counted_ownership(board, self.playouts, seed=self.seed)
                 if self._ahead(board, owner):
                     return None
-                probabilities = probabilities * unsettled_points(owner)
+                probabilities = probabilities * play_on_points(board, owner)
             if probabilities.sum() <= 0:
                 return None
             if self.temperature > 0:
@@ -136,7 +137,12 @@ class PolicyEngine:
         return score > 0 if board.to_move == BLACK else score < 0
 
 
-def unsettled_points(owner: np.ndarray) -> np.ndarray:
-    """1.0 at the points neither colour owns in 3 play-outs of 4 (the count's threshold;
-    ``owner`` is the mean of +1 Black / -1 White), 0.0 at the settled ones."""
-    return (np.abs(np.asarray(owner, dtype=float)) < 0.5).astype(float)
+def play_on_points(board: Board, owner: np.ndarray) -> np.ndarray:
+    """Where the player to move, behind after an opponent's pass, may still play: 1.0 at the
+    points neither colour owns in 3 play-outs of 4 (the count's threshold; ``owner`` is the
+    mean of +1 Black / -1 White) where its move leaves none of its strings in atari."""
+    points = (np.abs(np.asarray(owner, dtype=float)) < 0.5).astype(float)
+    for point in np.flatnonzero(points):
+        if board.stones[point] != EMPTY or self_atari_size(board, int(point), board.to_move):
+            points[point] = 0.0
+    return points

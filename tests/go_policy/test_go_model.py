@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from apps.go_policy.board import BLACK, WHITE, Board
+from apps.go_policy.board import BLACK, WHITE, Board, gtp_to_point
 from apps.go_policy.dead_stones import counted_ownership
-from apps.go_policy.engine import PolicyEngine, load_policy, unsettled_points
+from apps.go_policy.engine import PolicyEngine, load_policy, play_on_points
 from apps.go_policy.features import FeatureEncoder, sensible_mask
 from apps.go_policy.policy_network import build_policy_network, masked_probabilities, with_dtype_policy
 
@@ -139,8 +139,22 @@ def test_behind_after_a_pass_the_engine_plays_on_only_at_unsettled_points():
     board.play(None, BLACK)
     assert engine.select_move(board) is None
     assert engine.select_move(board, pass_when_ahead=False) % 9 == 0
-    owner = np.array([-1.0, -0.5, -0.49, 0.0, 0.49, 0.5, 1.0])
-    assert unsettled_points(owner).tolist() == [0, 0, 1, 1, 1, 0, 0]
+
+
+def test_playing_on_behind_keeps_to_unsettled_points_and_out_of_self_atari():
+    board = Board(5)
+    board.play(gtp_to_point("B1", 5), BLACK)
+    board.play(gtp_to_point("D4", 5), WHITE)
+    board.play(None, BLACK)
+    owner = np.zeros(25)
+    owner[gtp_to_point("E5", 5)] = -0.5  # White's in 3 play-outs of 4: settled
+    owner[gtp_to_point("E4", 5)] = 0.49
+    points = play_on_points(board, owner)
+    assert points[gtp_to_point("A1", 5)] == 0  # self-atari: A2 would be its one liberty
+    assert points[gtp_to_point("E5", 5)] == 0  # settled
+    assert points[gtp_to_point("B1", 5)] == points[gtp_to_point("D4", 5)] == 0  # taken
+    assert points[gtp_to_point("C1", 5)] == points[gtp_to_point("E4", 5)] == 1  # C2 and D1; joins D4
+    assert points.sum() == 25 - 4
 
 
 def test_engine_counts_dead_stones_before_passing_on_a_real_game(tiny_model):
