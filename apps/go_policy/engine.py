@@ -110,16 +110,20 @@ class PolicyEngine:
     def select_move(self, board: Board, pass_when_ahead: bool = True):
         """The point to play for ``board.to_move``, or None to pass.
 
-        ``pass_when_ahead=False`` plays on after an opponent pass until nothing sensible is
-        left, capturing every dead stone (GTP's ``kgs-genmove_cleanup``).
+        After an opponent's pass it passes when ahead by the count, and otherwise plays on
+        only at ``play_on_points``. ``pass_when_ahead=False`` plays on after an opponent pass
+        until nothing sensible is left, capturing every dead stone (GTP's
+        ``kgs-genmove_cleanup``).
         """
         start = time.perf_counter()
         try:
-            probabilities = self.move_probabilities(board)
+            owner = None
             if pass_when_ahead and board.history and board.history[-1][1] is None:
                 owner = counted_ownership(board, self.playouts, seed=self.seed)
                 if self._ahead(board, owner):
                     return None
+            probabilities = self.move_probabilities(board)
+            if owner is not None:
                 probabilities = probabilities * play_on_points(board, owner)
             if probabilities.sum() <= 0:
                 return None
