@@ -56,6 +56,12 @@ def _model_argument(parser, symmetries: int = 1):
                              "8 is more accurate and stronger, for 8 times the network work)")
 
 
+def _temperature_argument(parser):
+    parser.add_argument("--temperature", type=float, default=0.0,
+                        help="0 plays the most probable sensible move; above 0 samples from the network's "
+                             "probabilities raised to 1/T (a varied, weaker opponent)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnnkit go", description="Go policy network: rules, SGF data, "
                                      "training, evaluation, a GTP engine and matches against GNU Go.")
@@ -116,8 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gtp = commands.add_parser("gtp", help="a GTP version 2 engine on stdin/stdout")
     _model_argument(gtp, symmetries=8)  # 30-41 ms a move (go_speed); stronger than raw vs GNU Go (README's Go benchmarks)
-    gtp.add_argument("--temperature", type=float, default=0.0,
-                     help="0 plays the most probable legal move; >0 samples")
+    _temperature_argument(gtp)
     gtp.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
     _playouts_argument(gtp)
     add_common_arguments(gtp)
@@ -132,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--load", metavar="GAME.sgf", default=None,
                       help="go on from a game record (its size, komi, stones and moves)")
     play.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
+    _temperature_argument(play)
     _playouts_argument(play)
     add_common_arguments(play)  # --out FILE.sgf: where the game is written when it ends
 
@@ -143,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--size", type=int, default=19, choices=[9, 13, 19])
     match.add_argument("--komi", type=float, default=7.5)
     match.add_argument("--max-moves", type=int, default=None, help="adjudicate by area score after this many moves")
-    match.add_argument("--temperature", type=float, default=0.0)
+    _temperature_argument(match)
     match.add_argument("--max-minutes", type=float, default=None, help="start no new game after this wall time")
     match.add_argument("--max-restarts", type=int, default=2,
                        help="restart an opponent that exits mid-game and replay the game, at most this often")
@@ -268,8 +274,8 @@ def _play(args):
         reply = gtp.handle(command)
         if not reply.startswith("="):
             raise ValueError(f"cnnkit go play: {command}: {reply[1:].strip()}")
-    gtp.engine = PolicyEngine(_load_model(args.model), seed=args.seed, symmetries=args.symmetries,
-                              playouts=args.playouts)
+    gtp.engine = PolicyEngine(_load_model(args.model), temperature=args.temperature, seed=args.seed,
+                              symmetries=args.symmetries, playouts=args.playouts)
     human = {"black": BLACK, "white": WHITE}[args.color]
     outcome = TerminalGame(gtp, human=human, sgf_out=args.out, echo=not sys.stdin.isatty()).run()
     if args.json:

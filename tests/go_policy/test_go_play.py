@@ -129,8 +129,8 @@ def test_play_command_with_the_shipped_preset(tmp_path, monkeypatch, capsys):
     record.write_bytes(b"(;GM[1]FF[4]SZ[9]KM[6.5];B[ee];W[cc])")
     monkeypatch.setattr("sys.stdin", io.StringIO("hint 1\nquit\n"))
     out = tmp_path / "game.sgf"
-    code = main(["play", "--load", str(record), "--color", "white", "--symmetries", "1", "--out", str(out),
-                 "--json"])
+    code = main(["play", "--load", str(record), "--color", "white", "--symmetries", "1", "--temperature", "0.5",
+                 "--out", str(out), "--json"])
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     summary = json.loads(lines[-1])
