@@ -7,7 +7,7 @@ removed); games that reach ``--max-moves`` are scored the same way at that point
 SGFs go to benchmarks/results/go_match_games/ (go_match_games_8_symmetries/ with
 ``--symmetries 8``). ``--first-game 32 --games 64`` plays games 33-96 of the same
 set-up into the same folder; ``--summarise-only`` then scores all of them together.
-``--play-out --max-moves 600`` plays every game of the set-up that was adjudicated at
+``--play-out --max-moves 700`` plays every game of the set-up that was adjudicated at
 the move limit (neither two passes nor a resignation) on from its last move to its
 end, the same players with the same seeds, and compares the two verdicts.
 Published CNNs (Clark & Storkey 2015,
@@ -99,16 +99,8 @@ def main():
     per_process = -(-args.games // args.parallel)
     jobs = [(args.first_game + first, min(per_process, args.games - first), args)
             for first in range(0, args.games, per_process)]
-    if len(jobs) == 1:
-        results = [_play(jobs[0])]
-    else:
-        import multiprocessing
-
-        with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
-            results = pool.map(_play, jobs)
+    results = _run_jobs(_play, jobs, _games_folder(args))
     records = sorted((g for r in results for g in r["game_records"]), key=lambda g: g["sgf"])
-    for partial in _games_folder(args).glob("match*.json"):
-        partial.unlink()  # per-process summaries; the combined one is written below
     for game in records:
         game["sgf"] = str(Path(game["sgf"]).relative_to(ROOT))
     metrics = _win_metrics(records)
@@ -191,11 +183,26 @@ def summarise(args):
     print(metrics)
 
 
-def adjudicated_games(folder: Path) -> dict:
-    """The games of ``folder`` that ended neither by two passes nor by resignation: game number ->
-    (GameRecord, summary row)."""
+def _run_jobs(function, jobs, folder: Path) -> list:
+    """``function`` over ``jobs``, one spawned process each when there are several; then the
+    per-process summaries ``play_match`` left in ``folder`` go (the combined result replaces them)."""
+    if len(jobs) == 1:
+        results = [function(jobs[0])]
+    else:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
+            results = pool.map(function, jobs)
+    for partial in folder.glob("match*.json"):
+        partial.unlink()
+    return results
+
+
+def adjudicated_games(saved) -> dict:
+    """The games of ``saved_games`` that ended neither by two passes nor by resignation: game
+    number -> (GameRecord, summary row)."""
     games = {}
-    for number, game, row in saved_games(folder):
+    for number, game, row in saved:
         two_passes = len(game.moves) >= 2 and game.moves[-1][1] is None and game.moves[-2][1] is None
         if not two_passes and not (game.result or "").upper().endswith("+R"):
             games[number] = (game, row)
@@ -207,24 +214,15 @@ def play_out(args):
     from shared.benchmarking import write_result
 
     folder = _games_folder(args)
-    adjudicated = adjudicated_games(folder)
+    saved = saved_games(folder)
+    adjudicated = adjudicated_games(saved)
     if not adjudicated:
         raise SystemExit(f"no adjudicated game in {folder.relative_to(ROOT)}")
     start = time.perf_counter()
     numbers = sorted(adjudicated)
     openings = {n: adjudicated[n][0].moves for n in numbers}
     jobs = [({n: openings[n] for n in numbers[i::args.parallel]}, args) for i in range(args.parallel)]
-    jobs = [job for job in jobs if job[0]]
-    if len(jobs) == 1:
-        results = [_play_on(jobs[0])]
-    else:
-        import multiprocessing
-
-        with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
-            results = pool.map(_play_on, jobs)
-    out = _played_out_folder(args)
-    for partial in out.glob("match*.json"):
-        partial.unlink()
+    results = _run_jobs(_play_on, [job for job in jobs if job[0]], _played_out_folder(args))
     played = sorted((g for r in results for g in r["game_records"]), key=lambda g: g["game"])
     rows = []
     for game in played:
@@ -258,7 +256,7 @@ def play_out(args):
     }
     # every game of the folder, each played-out verdict in place of its adjudication
     played_won = {r["game"]: r["won"] for r in rows}
-    everything = [{**row, "won": played_won.get(number, row["won"])} for number, _, row in saved_games(folder)]
+    everything = [{**row, "won": played_won.get(number, row["won"])} for number, _, row in saved]
     overall = _win_metrics(everything)
     metrics.update({f"all_games_{key}": overall[key] for key in ("games", "wins", "win_rate", "win_rate_ci95")})
     metrics["all_games_still_adjudicated"] = len(adjudicated) - len(rows)

@@ -16,7 +16,7 @@ import numpy as np
 
 from apps.go_policy.board import BLACK, EMPTY, GTP_COLUMNS, WHITE, Board, other, point_to_gtp
 from apps.go_policy.handicap import fixed_handicap_points, max_fixed_handicap
-from apps.go_policy.records import sgf_bytes
+from apps.go_policy.records import write_sgf
 
 HELP = """\
   D4 (or d4)   play there                 pass         pass
@@ -224,12 +224,8 @@ class TerminalGame:
         """The game so far as SGF with the players' names, the handicap and ``result``."""
         board = self.board
         names = {self.human: "human", other(self.human): self.engine_name}
-        data = sgf_bytes(board.size, board.komi, board.history, result=result or None, black=names[BLACK],
+        return write_sgf(path, board.size, board.komi, board.history, result=result or None, black=names[BLACK],
                          white=names[WHITE], setup=board.setup, handicap=self.gtp.handicap)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        return path
 
     # ------------------------------------------------------------- helpers
     def _end(self, result: str, reason: str) -> GameOutcome:
