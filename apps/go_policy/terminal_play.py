@@ -224,8 +224,8 @@ class TerminalGame:
         """The game so far as SGF with the players' names, the handicap and ``result``."""
         board = self.board
         names = {self.human: "human", other(self.human): self.engine_name}
-        return write_sgf(path, board.size, board.komi, board.history, result=result or None, black=names[BLACK],
-                         white=names[WHITE], setup=board.setup, handicap=self.gtp.handicap)
+        return write_sgf(path, board.size, board.komi, board.history, result=result or None,
+                         black=names[BLACK], white=names[WHITE], setup=board.setup, handicap=self.gtp.handicap)
 
     # ------------------------------------------------------------- helpers
     def _end(self, result: str, reason: str) -> GameOutcome:
