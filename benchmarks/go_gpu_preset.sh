@@ -9,7 +9,9 @@
 # Steps: a backend smoke test (falls back to KERAS_BACKEND=torch if JAX fails), encoding
 # of shards 1-11 with one process per core, `cnnkit go train` for whatever time is left
 # before DEADLINE_S, then `cnnkit go evaluate` on 200 games of the held-out shard 12.
-# Everything lands in $RESULTS: train.json, evaluate.json, the model, the logs.
+# Everything lands in $RESULTS: train.json, evaluate.json, the model, the logs. To bring a run back
+# from a rented machine, take run/policy.keras, run/summary.json, run/training_log.csv and the
+# top-level .json/.log/.err files: run/checkpoints/ holds whole training states (~15 MB each).
 # Shard 12 is never trained on; benchmarks/go_accuracy.py measures the shipped preset on it.
 set -u
 start=$(date +%s)
