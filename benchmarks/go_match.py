@@ -58,10 +58,11 @@ def preset_line() -> str:
     from apps.go_policy.cli import DEFAULT_PRESET, preset_record
 
     preset = preset_record()
-    held_out = (preset.get("measured_accuracy_held_out") or {}).get("top1")
-    return (f"The preset ({DEFAULT_PRESET.name}, {preset.get('depth')}x{preset.get('filters')}, "
-            f"{held_out if held_out is None else round(100 * held_out, 1)}% held-out top-1) plays without search, "
-            "below the 44-57% networks of the papers.")
+    held_out = preset.get("measured_accuracy_held_out") or {}
+    accuracy = ", ".join(f"{100 * held_out[key]:.1f}% {label}" for key, label in
+                         (("top1", "held-out top-1"), ("top1_8_symmetries", "with 8 symmetries")) if key in held_out)
+    return (f"The preset ({DEFAULT_PRESET.name}, {preset.get('depth')}x{preset.get('filters')}, {accuracy}) "
+            "plays without search; the papers' networks reached 44-57% top-1.")
 
 
 def main():
@@ -85,7 +86,13 @@ def main():
     parser.add_argument("--summarise-only", action="store_true",
                         help="write a result (named _all_games) from every finished game saved in the games "
                              "folder: several runs of one set-up, or a run that stopped early")
+    parser.add_argument("--compare-with", default=None, metavar="TAG",
+                        help="with --summarise-only: compare game by game (same GNU Go seeds and colours) with "
+                             "the games of the set-up with --tag TAG ('' for none), each game's played-out "
+                             "verdict in place of its adjudication where there is one")
     args = parser.parse_args()
+    if args.compare_with is not None and not args.summarise_only:
+        parser.error("--compare-with goes with --summarise-only")
     if args.first_game < 0:
         parser.error(f"--first-game must be >= 0, got {args.first_game}")
     if args.summarise_only:
@@ -152,6 +159,16 @@ def saved_games(folder: Path) -> list[tuple[int, object, dict]]:
     return games
 
 
+def final_verdicts(folder: Path) -> dict:
+    """Game number -> won for every game saved in ``folder``, with the verdict of its play-out
+    (``--play-out``'s ``_played_out`` folder) in place of an adjudication at the move limit."""
+    verdicts = {number: row["won"] for number, _, row in saved_games(folder)}
+    played_out = folder.with_name(folder.name + "_played_out")
+    if played_out.is_dir():
+        verdicts.update({number: row["won"] for number, _, row in saved_games(played_out)})
+    return verdicts
+
+
 def summarise(args):
     """Score every finished game saved in the set-up's games folder (their SGF RE property)."""
     from shared.benchmarking import write_result
@@ -168,17 +185,33 @@ def summarise(args):
     metrics.update({f"distinct_{key}": value for key, value in _win_metrics(distinct).items()
                     if key in ("wins", "win_rate", "win_rate_ci95")})
     metrics["opponent"] = f"GNU Go 3.8 level {args.level}"
+    compared = ""
+    if args.compare_with is not None:
+        from argparse import Namespace
+
+        from apps.go_policy.match import paired_comparison
+
+        other = _games_folder(Namespace(**{**vars(args), "tag": args.compare_with}))
+        if not other.is_dir():
+            raise SystemExit(f"--compare-with {args.compare_with!r}: no games folder {other.relative_to(ROOT)}")
+        paired = paired_comparison(final_verdicts(folder), final_verdicts(other))
+        metrics.update({f"compared_{key}": value for key, value in paired.items()})
+        compared = (f"compared_*: game by game against the games of {other.relative_to(ROOT)} with the same "
+                    "numbers (GNU Go seeds and colours), played-out verdicts in place of adjudications on both "
+                    "sides; paired_wins_other is that set-up's, mcnemar_exact_p the exact test of the games only "
+                    "one side won. ")
     notes = (f"Summarised from the {len(records)} finished games saved in {folder.relative_to(ROOT)} (one or more "
              "runs of `benchmarks/go_match.py` with this set-up; see their own results for each run's command, "
              f"commit and timing). Komi 7.5; each game scored by GNU Go's final_score (dead stones removed), at "
              f"move {args.max_moves} if it had not ended. distinct_*: each different move sequence counted "
              "once (the same game repeated under other GNU Go seeds counts once). "
-             f"{preset_line()} Games: " +
+             f"{compared}{preset_line()} Games: " +
              "; ".join(f"engine {g['engine_colour']} {g['result']} {g['moves']} moves" for g in records))
     tag = f" --tag {args.tag}" if args.tag else ""
     size = "" if args.size == 19 else f" --size {args.size}"
+    compare = "" if args.compare_with is None else f" --compare-with '{args.compare_with}'"
     write_result(_result_name(args, "_all_games"), metrics, _references(args),
-                 command=f"benchmarks/go_match.py --summarise-only{size} --symmetries {args.symmetries}{tag}",
+                 command=f"benchmarks/go_match.py --summarise-only{size} --symmetries {args.symmetries}{tag}{compare}",
                  notes=notes, extra={"game_records": records})
     print(metrics)
 

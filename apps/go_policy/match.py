@@ -91,6 +91,22 @@ def wilson_interval(wins: int, games: int, confidence: float = 0.95) -> tuple[fl
     return float(interval.low), float(interval.high)
 
 
+def paired_comparison(this: dict, other: dict) -> dict:
+    """Two players' results on the same games (game number -> won; same opponent seed and colours):
+    the games both played, each one's wins there, the games only one of them won and the exact
+    McNemar test of those discordant games (a paired test: the seeds' difficulty cancels)."""
+    from scipy.stats import binomtest
+
+    common = sorted(set(this) & set(other))
+    only_this = sum(bool(this[n]) and not other[n] for n in common)
+    only_other = sum(bool(other[n]) and not this[n] for n in common)
+    discordant = only_this + only_other
+    return {"paired_games": len(common), "paired_wins": sum(bool(this[n]) for n in common),
+            "paired_wins_other": sum(bool(other[n]) for n in common),
+            "won_only_by_this": only_this, "won_only_by_other": only_other,
+            "mcnemar_exact_p": float(binomtest(min(only_this, only_other), discordant).pvalue) if discordant else 1.0}
+
+
 def play_game(engine, opponent: GtpClient, size: int = 19, komi: float = 7.5, engine_colour: int = BLACK,
               max_moves: int | None = None, opening=()) -> dict:
     """Play one game; return the moves, the winner and how it was decided.

@@ -185,3 +185,17 @@ def test_match_with_an_opponent_that_always_exits_is_a_clear_error(tiny_model, t
     with pytest.raises(ValueError, match="no game could be finished.*exited 2 time"):
         play_match(PolicyEngine(tiny_model), f"{sys.executable} {script}", games=1, size=9,
                    max_moves=12, progress=False, max_restarts=1)
+
+
+def test_paired_comparison_counts_discordant_games_and_runs_mcnemar():
+    from apps.go_policy.match import paired_comparison
+
+    this = {1: True, 2: True, 3: False, 4: True, 5: True}
+    other = {1: True, 2: False, 3: False, 4: False, 6: True}   # game 5 and 6 were not played by both
+    result = paired_comparison(this, other)
+    assert result["paired_games"] == 4
+    assert (result["paired_wins"], result["paired_wins_other"]) == (3, 1)
+    assert (result["won_only_by_this"], result["won_only_by_other"]) == (2, 0)
+    assert result["mcnemar_exact_p"] == pytest.approx(0.5)      # 2 of 2 discordant: 2 * 0.5 ** 2
+    assert paired_comparison({1: True}, {1: True})["mcnemar_exact_p"] == 1.0
+    assert paired_comparison({}, {1: True})["paired_games"] == 0
