@@ -268,18 +268,17 @@ def play_out(args):
                      "count_at_first_opponent_pass": _count_at_first_opponent_pass(sgf, before["moves"]),
                      "sgf": str(sgf.relative_to(ROOT)), "seconds": game["seconds"]})
     counted = [r for r in rows if r["count_at_first_opponent_pass"]]
-    from scipy.stats import binomtest
+    from apps.go_policy.match import paired_comparison
 
     after = _win_metrics(rows)
-    loss_to_win = sum(r["won"] and not r["adjudicated_won"] for r in rows)
-    win_to_loss = sum(r["adjudicated_won"] and not r["won"] for r in rows)
+    flips = paired_comparison({r["game"]: r["won"] for r in rows}, {r["game"]: r["adjudicated_won"] for r in rows})
+    loss_to_win, win_to_loss = flips["won_only_by_this"], flips["won_only_by_other"]
     metrics = {
         "adjudicated_games": len(adjudicated), "played_out": len(rows),
         "adjudicated_wins": sum(r["adjudicated_won"] for r in rows), "played_out_wins": after["wins"],
         "played_out_win_rate": after["win_rate"], "played_out_win_rate_ci95": after["win_rate_ci95"],
         "loss_to_win": loss_to_win, "win_to_loss": win_to_loss,
-        "flips_mcnemar_exact_p": (binomtest(min(loss_to_win, win_to_loss), loss_to_win + win_to_loss).pvalue
-                                  if loss_to_win + win_to_loss else 1.0),
+        "flips_mcnemar_exact_p": flips["mcnemar_exact_p"],
         "ended_by_resignation": sum(r["scored_by"] == "resignation" for r in rows),
         "ended_by_two_passes": sum(r["scored_by"] != "resignation" and not r["reached_new_limit"] for r in rows),
         "reached_new_limit": sum(r["reached_new_limit"] for r in rows),
