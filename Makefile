@@ -11,11 +11,12 @@ export CNNKIT_DATA
 export PYTHONUNBUFFERED := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: demo test test-shared-jax venv system-deps gnugo benchmarks clean help
+.PHONY: demo test lint docs notebooks test-shared-jax venv system-deps gnugo benchmarks clean help
 
 help:
 	@echo "make demo   - create .venv, install, run a short tour of all five applications on real data"
-	@echo "make test   - create .venv, install (and GNU Go), run the whole test suite, notebooks included"
+	@echo "make test   - create .venv, install (and GNU Go), lint, run the whole test suite, notebooks included"
+	@echo "make docs   - regenerate the results tables in docs/ from benchmarks/results/*.json"
 
 venv: $(STAMP)
 
@@ -52,7 +53,7 @@ demo: venv system-deps
 # TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
 
-test: venv system-deps
+test: venv system-deps lint
 	$(PY) -m pytest -q -n $(TEST_WORKERS) tests
 	$(MAKE) --no-print-directory test-shared-jax
 
@@ -62,8 +63,20 @@ test: venv system-deps
 test-shared-jax: venv
 	KERAS_BACKEND=jax $(PY) -m pytest -q -n $(TEST_WORKERS) tests/shared tests/go_policy/test_go_device_augmentation.py -k "not two_devices and not notebook"
 
+# ruff, configured in pyproject.toml: the same rules for apps, shared, benchmarks, notebooks and tests.
+lint: venv
+	$(PY) -m ruff check .
+
+# The results tables in docs/ and README.md, regenerated from benchmarks/results/*.json.
+docs: venv
+	$(PY) -m benchmarks.report
+
+# notebooks/NN_*.py (jupytext percent sources) -> executed notebooks/NN_*.ipynb.
+notebooks: venv
+	$(PY) -m notebooks.build --execute
+
 benchmarks: venv
-	@echo "Each benchmark is a script; see README.md (Benchmarks). Example: $(PY) benchmarks/kim2014.py"
+	@echo "Each benchmark is a module; see docs/. Example: $(PY) -m benchmarks.kim2014 --help"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 
-from shared.cli_utils import emit_json
+from shared.cli import emit_json
 
 APPS = ["image_recognition", "video_analysis", "text_classification", "drug_target", "go_policy"]
 

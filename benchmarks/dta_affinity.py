@@ -58,7 +58,7 @@ def main(argv=None):
     from apps.drug_target.model import build_deepdta
     from shared import data as shared_data
     from shared.benchmarking import RESULTS, write_result
-    from shared.cli_utils import seed_everything
+    from shared.cli import seed_everything
 
     seed_everything(args.seed)
     name = args.name or args.data

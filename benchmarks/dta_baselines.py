@@ -38,7 +38,7 @@ def main(argv=None):
     from apps.drug_target.data import load_dataset, max_lengths_for
     from apps.drug_target.model import build_deepdta
     from shared.benchmarking import RESULTS, update_result
-    from shared.cli_utils import seed_everything
+    from shared.cli import seed_everything
 
     seed_everything(args.seed)
     name = args.name or args.data

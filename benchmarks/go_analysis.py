@@ -57,14 +57,13 @@ def main():
 
     import numpy as np
 
-    from shared.benchmarking import write_result
-    from shared.data import path
-
     from apps.go_policy.analysis import DEFAULT_CANDIDATES, DEFAULT_PV_LENGTH, MoveAnalysis
     from apps.go_policy.board import BLACK, Board
     from apps.go_policy.cli import DEFAULT_PRESET
     from apps.go_policy.engine import PolicyEngine, load_policy
     from apps.go_policy.match import wilson_interval
+    from shared.benchmarking import write_result
+    from shared.data import path
 
     start = time.perf_counter()
     engine = PolicyEngine(load_policy(DEFAULT_PRESET), symmetries=args.symmetries)

@@ -40,11 +40,10 @@ def main(argv=None):
     if len(args.models) < 2:
         parser.error("--models needs at least two networks to compare")
 
-    from shared.benchmarking import RESULTS, write_result
-
     from apps.go_policy.data import predict_with_symmetries
     from apps.go_policy.engine import load_policy
     from apps.go_policy.training import move_prediction_metrics, paired_top1_difference, positions_of
+    from shared.benchmarking import RESULTS, write_result
 
     start = time.perf_counter()
     models = [load_policy(path) for path in args.models]

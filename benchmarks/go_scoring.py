@@ -130,10 +130,9 @@ def main():
     parser.add_argument("--gnugo", default="gnugo --mode gtp --chinese-rules")
     args = parser.parse_args()
 
+    from apps.go_policy.match import GtpClient
     from shared.benchmarking import write_result
     from shared.data import path
-
-    from apps.go_policy.match import GtpClient
 
     start = time.perf_counter()
     gnugo = GtpClient(args.gnugo)

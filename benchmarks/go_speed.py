@@ -99,15 +99,14 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(2)
     import keras
 
-    from shared.benchmarking import cpu_has_bf16, cpu_model, write_result
-    from shared.data import path
-
     from apps.go_policy.board import random_playout_speed
     from apps.go_policy.cli import DEFAULT_PRESET, preset_record
     from apps.go_policy.data import encode_dataset, load_positions, shard_paths
     from apps.go_policy.engine import PolicyEngine, load_policy
     from apps.go_policy.features import FeatureEncoder
     from apps.go_policy.records import read_games
+    from shared.benchmarking import cpu_has_bf16, cpu_model, write_result
+    from shared.data import path
 
     start = time.perf_counter()
     metrics = {}

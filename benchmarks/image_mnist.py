@@ -21,7 +21,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
 
 from shared import data as shared_data  # noqa: E402
 from shared.benchmarking import write_result  # noqa: E402

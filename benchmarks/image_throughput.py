@@ -48,7 +48,6 @@ def plain_keras_model(input_shape, width, mean, variance, num_classes=10):
 
 
 def measure(model, x, y, batch_size, train_steps, predict_images):
-    import numpy as np
 
     n = batch_size * train_steps
     model.fit(x[:batch_size * 2], y[:batch_size * 2], batch_size=batch_size, epochs=1, verbose=0)  # warm-up

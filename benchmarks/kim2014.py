@@ -27,11 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from shared import data as shared_data  # noqa: E402
-from shared.benchmarking import cpu_has_bf16, write_result  # noqa: E402
-
 from apps.text_classification.data import load_dataset, split_holdout  # noqa: E402
 from apps.text_classification.train import cross_validate, evaluate, train_model  # noqa: E402
+from shared import data as shared_data  # noqa: E402
+from shared.benchmarking import cpu_has_bf16, write_result  # noqa: E402
 
 DATASETS = ("mr", "sst1", "sst2", "subj", "trec")
 COLUMNS = {"mr": "MR", "sst1": "SST-1", "sst2": "SST-2", "subj": "Subj", "trec": "TREC"}

@@ -18,7 +18,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix
 from apps.video_analysis import moving_mnist
 from apps.video_analysis.clip_model import ARCHITECTURES, build_clip_classifier
 from shared.benchmarking import RESULTS, write_result
-from shared.cli_utils import seed_everything
+from shared.cli import seed_everything
 
 
 def save_confusion(matrix, names, out):

@@ -28,7 +28,7 @@ cells = [
         "from apps.drug_target.model import build_deepdta\n"
         "from apps.drug_target.chemistry import canonicalize_many, draw_grid\n"
         "from apps.drug_target.metrics import concordance_index, concordance_index_bruteforce\n"
-        "from shared.cli_utils import seed_everything\n"
+        "from shared.cli import seed_everything\n"
         "from shared.data import cache_dir\n"
         "seed_everything(0)\n"
         "print('fast mode:', FAST)"

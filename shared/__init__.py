@@ -1,6 +1,6 @@
 """cnnkit's reusable CNN core: backbone, layers, tasks, fine-tuning, training, data.
 
-Names are imported on first use, so that ``import shared.cli_utils`` (every ``cnnkit <app> --help``)
+Names are imported on first use, so that ``import shared.cli`` (every ``cnnkit <app> --help``)
 and ``shared.data`` do not start Keras and TensorFlow. The first Keras name asked for loads the
 whole core at once, so every class a saved ``.keras`` file may name is registered before a load.
 """
@@ -14,11 +14,11 @@ _CORE_NAMES = {
     "Regressor": "tasks", "Task": "tasks",
 }
 # Light or optional modules, each imported alone: data resolves files; training pulls TensorFlow pieces.
-_ALONE_MODULES = ("data", "training")
+_ALONE_MODULES = ("callbacks", "cli", "data", "training")
 
 __all__ = [
     "Backbone", "Classifier", "MultiLabelClassifier", "Regressor", "Task",
-    "architectures", "data", "finetune", "layers", "losses", "training",
+    "architectures", "callbacks", "cli", "data", "finetune", "layers", "losses", "training",
 ]
 
 

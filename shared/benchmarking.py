@@ -115,7 +115,7 @@ def update_result(name: str, updates: dict, note: str, wall_time_s: float | None
 
 
 def _save(record: dict) -> Path:
-    from shared.cli_utils import _plain
+    from shared.cli import plain as _plain
 
     name = record["name"]
     json_path = RESULTS / f"{name}.json"

@@ -35,6 +35,7 @@ __all__ = [
     "data_root",
     "register",
     "sha256_of",
+    "load_mnist",
 ]
 
 # Base URL of pinned downloads; tests point it at a local HTTP server.
@@ -193,3 +194,28 @@ def _download(url: str, target: Path, sha: str, name: str, file: str) -> Path:
         if os.path.exists(temporary):
             os.remove(temporary)
     return target
+
+
+MNIST_TRAIN_SHARDS = tuple(f"mnist_train_part{i}of4.npz" for i in range(1, 5))
+
+
+def load_mnist(split: str = "train", rows_needed: int | None = None):
+    """Real MNIST digits: ``(x, y)``, x uint8 of shape (N, 28, 28), y int64 in 0..9.
+
+    The 60,000 training digits are stored in four shards of 15,000; with ``rows_needed``
+    only as many shards are read as hold that many rows (all rows of those shards are
+    returned: the caller takes its subset). ``split="test"``: the 10,000 test digits.
+    """
+    import numpy as np
+
+    if split not in ("train", "test"):
+        raise ValueError(f"The 'split' parameter of load_mnist must be one of ['train', 'test']; got {split!r}.")
+    shards = ("mnist_test.npz",) if split == "test" else MNIST_TRAIN_SHARDS
+    xs, ys = [], []
+    for shard in shards:
+        with np.load(path("mnist", shard)) as archive:
+            xs.append(archive["x"])
+            ys.append(archive["y"])
+        if rows_needed is not None and sum(len(y) for y in ys) >= rows_needed:
+            break
+    return np.concatenate(xs), np.concatenate(ys).astype(np.int64)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import keras
 
 from shared.tasks import Classifier
 
@@ -28,7 +27,6 @@ def _head_kwargs(task):
         dropout=task.dropout,
         pooling=task.pooling,
         hidden_activation=task.hidden_activation,
-        learning_rate=task.learning_rate,
         head_kernel_constraint=task.head_kernel_constraint,
     )
 
@@ -73,9 +71,8 @@ def extend_classes(task, num_classes, freeze_backbone=True):
     new_bias[:old] = bias
     new_bias[old:] = float(np.min(bias)) if bias.size else 0.0
     new.get_layer("logits").set_weights([new_kernel, new_bias])
-    # Recompile so trainable flags take effect.
-    new.compile(optimizer=keras.optimizers.Adam(task.learning_rate), loss=new.default_loss(),
-                metrics=new.default_metrics())
+    # Recompile so trainable flags take effect (the caller recompiles for its own optimizer).
+    new.compile()
     return new
 
 

@@ -14,10 +14,11 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import keras
+import numpy as np
 
-__all__ = ["ArrayDataset", "fit", "use_mixed_precision", "mixed_precision_policy", "CHECKPOINT_WEIGHTS", "CHECKPOINT_MODEL"]
+__all__ = ["ArrayDataset", "fit", "use_mixed_precision", "mixed_precision_policy", "CHECKPOINT_WEIGHTS",
+           "CHECKPOINT_MODEL"]
 
 CHECKPOINT_WEIGHTS = "last.weights.h5"
 CHECKPOINT_OPTIMIZER = "optimizer.npz"
@@ -353,7 +354,9 @@ def fit(
         dataset.next_epoch = initial_epoch
     control = _EpochControl(dataset, seed, checkpoint_dir, early, save_model)
     control.history = {k: list(v) for k, v in history_so_far.items()}
-    all_callbacks = [control]
+    from shared.callbacks import EpochCounter
+
+    all_callbacks = [control, EpochCounter()]
     if early is not None:
         all_callbacks.append(early)
     if log_dir:

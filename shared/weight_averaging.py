@@ -10,7 +10,7 @@ detect that, so it is the caller's promise.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -1,29 +1,25 @@
 """Shared test configuration: data location, fast mode, notebook execution."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The repository root holds the test helpers (tests.testing), notebooks and benchmarks packages.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CNNKIT_FAST", "1")
 if "CNNKIT_DATA" not in os.environ and (ROOT.parent / "shared" / "data").is_dir():
     os.environ["CNNKIT_DATA"] = str(ROOT.parent / "shared" / "data")
 
 
 def execute_notebook(name, timeout=600):
-    """Run ``notebooks/<name>`` top to bottom in fast mode; raise on any cell error."""
-    import nbformat
-    from nbclient import NotebookClient
+    """Run the notebook built from ``notebooks/<name>.py`` top to bottom in fast mode."""
+    from notebooks import build
 
-    path = ROOT / "notebooks" / name
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3",
-        resources={"metadata": {"path": str(ROOT)}},
-    )
-    client.execute()
-    return notebook
+    return build.execute(build.read(name), timeout=timeout)
 
 
 @pytest.fixture

@@ -9,8 +9,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoostingRegressor,
-                              RandomForestClassifier, RandomForestRegressor)
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 
 from apps.drug_target.chemistry import morgan_fingerprints
 from apps.drug_target.proteins import composition_features

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.cli_utils import add_common_arguments, emit_json, fail, seed_everything
+from shared.cli import add_common_arguments, emit_json, fail, seed_everything
 
 CONFIG_FILE = "dta_config.json"
 

@@ -52,7 +52,7 @@ class PairData:
     def __len__(self):
         return int(self.drug_index.size)
 
-    def subset(self, indices) -> "PairData":
+    def subset(self, indices) -> PairData:
         indices = np.asarray(indices, dtype=np.int64)
         return dataclasses.replace(
             self, drug_index=self.drug_index[indices], protein_index=self.protein_index[indices],

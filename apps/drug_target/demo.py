@@ -14,7 +14,7 @@ def run(fast: bool = True) -> dict:
     from apps.drug_target import trainer
     from apps.drug_target.data import load_dataset
     from apps.drug_target.model import build_deepdta
-    from shared.cli_utils import seed_everything
+    from shared.cli import seed_everything
 
     start = time.perf_counter()
     seed_everything(0)

@@ -122,7 +122,7 @@ class Board:
         self.captures = {BLACK: 0, WHITE: 0}
         self.last_played = [-1] * n  # move number at which each stone was placed
 
-    def copy(self) -> "Board":
+    def copy(self) -> Board:
         """An independent copy (replays the record; cheap enough for tests and tools)."""
         board = Board(self.size, self.komi, self.superko)
         board.replay(self.setup, self.history)

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from shared.cli_utils import add_common_arguments, emit_json, fail, seed_everything
+from shared.cli import add_common_arguments, emit_json, fail, seed_everything
 
 PRESETS = Path(__file__).resolve().parent / "presets"
 DEFAULT_PRESET = PRESETS / "policy_large.keras"

@@ -10,12 +10,11 @@ import time
 
 
 def run(fast: bool = False) -> dict:
-    from shared.data import path
-
     from apps.go_policy.board import Board
     from apps.go_policy.cli import DEFAULT_PRESET
     from apps.go_policy.engine import PolicyEngine, load_policy
     from apps.go_policy.training import evaluate_policy
+    from shared.data import path
 
     start = time.perf_counter()
     model = load_policy(DEFAULT_PRESET)

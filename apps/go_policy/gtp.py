@@ -26,10 +26,25 @@ from pathlib import Path
 import numpy as np
 
 from apps.go_policy.analysis import DEFAULT_CANDIDATES, AnalyzeRequest, MoveAnalysis, parse_analyze_arguments
-from apps.go_policy.board import (BLACK, EMPTY, WHITE, Board, IllegalMoveError, gtp_to_point, other, point_to_gtp,
-                                  result_string)
-from apps.go_policy.dead_stones import (STATUSES, area_score, check_playouts, counted_ownership, dead_points,
-                                       final_status)
+from apps.go_policy.board import (
+    BLACK,
+    EMPTY,
+    WHITE,
+    Board,
+    IllegalMoveError,
+    gtp_to_point,
+    other,
+    point_to_gtp,
+    result_string,
+)
+from apps.go_policy.dead_stones import (
+    STATUSES,
+    area_score,
+    check_playouts,
+    counted_ownership,
+    dead_points,
+    final_status,
+)
 from apps.go_policy.handicap import fixed_handicap_points, max_fixed_handicap
 from apps.go_policy.records import SkippedGame, parse_game, sgf_bytes
 

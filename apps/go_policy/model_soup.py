@@ -11,7 +11,7 @@ extension predicts exactly as the original did).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from apps.go_policy.features import FeatureEncoder
 from apps.go_policy.policy_network import PolicyNetwork, extend_input_planes

@@ -89,7 +89,7 @@ class SkipReport:
         self.skipped[error.reason] += 1
         self.examples.setdefault(error.reason, f"{name}: {error}")
 
-    def merge(self, other: "SkipReport") -> None:
+    def merge(self, other: SkipReport) -> None:
         self.read += other.read
         self.used += other.used
         self.skipped.update(other.skipped)

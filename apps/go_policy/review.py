@@ -24,6 +24,7 @@ from apps.go_policy.features import sensible_mask
 from apps.go_policy.policy_network import masked_probabilities
 from apps.go_policy.records import GameRecord, SkippedGame, parse_game
 
+
 @dataclass
 class MoveReview:
     """The network's view of one played move (``number`` counts every move, passes included)."""

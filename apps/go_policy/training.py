@@ -12,8 +12,12 @@ from sklearn.metrics import accuracy_score, top_k_accuracy_score
 
 from apps.go_policy.data import PHASES, encode_dataset, load_positions, phase_of, predict_with_symmetries, shard_paths
 from apps.go_policy.features import FeatureEncoder
-from apps.go_policy.policy_network import (build_policy_network, check_ema_momentum, extend_input_planes,
-                                          with_dtype_policy)
+from apps.go_policy.policy_network import (
+    build_policy_network,
+    check_ema_momentum,
+    extend_input_planes,
+    with_dtype_policy,
+)
 from apps.go_policy.position_dataset import PositionDataset
 
 

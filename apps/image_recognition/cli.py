@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from shared.cli_utils import add_common_arguments, emit_json, fail, seed_everything
+from shared.cli import add_common_arguments, emit_json, fail, seed_everything
 
 EPILOG = """examples:
   cnnkit image train --data mnist --arch convnet --epochs 8 --augment translate,rotate --out runs/mnist

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
-import numpy as np
 import keras
+import numpy as np
 
 from shared import data as shared_data
 

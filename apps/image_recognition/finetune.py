@@ -13,13 +13,12 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import keras
-
-from shared import finetune as shared_finetune
+import numpy as np
 
 from apps.image_recognition import models
 from apps.image_recognition import train as image_train
+from shared import finetune as shared_finetune
 
 
 def _predict(model, data):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-import numpy as np
 import keras
+import numpy as np
 
 from apps.image_recognition import data as image_data
 from apps.image_recognition import models

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import keras
+import numpy as np
 
 from apps.image_recognition.option_names import AUGMENTATIONS
 from shared import Backbone, Classifier, architectures

@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import keras
+import numpy as np
 
 from apps.image_recognition import data as image_data
 from apps.image_recognition import models

@@ -8,7 +8,6 @@ Only models without a fixed length (the Kim CNN) can use it.
 
 from __future__ import annotations
 
-
 import keras
 import numpy as np
 

@@ -13,7 +13,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the output
 
-from shared.cli_utils import add_common_arguments, emit_json, fail, seed_everything
+from shared.cli import add_common_arguments, emit_json, fail, seed_everything
 
 DATA_HELP = ("a dataset name (mr, subj, trec, trec50, sst1, sst2), a CSV/TSV with 'text' and 'label' "
              "columns, or two or more one-sentence-per-line files, one per class")
@@ -118,8 +118,8 @@ def cmd_train(args) -> int:
 def _load_model(path):
     import keras
 
-    import apps.text_classification.text_classifier  # noqa: F401  (registers the classes)
     import apps.text_classification.dcnn  # noqa: F401
+    import apps.text_classification.text_classifier  # noqa: F401  (registers the classes)
 
     path = Path(path)
     if not path.is_file():

@@ -67,7 +67,7 @@ class TextDataset:
                 labels.append(extra_labels)
         return texts, np.concatenate(labels)
 
-    def subset(self, limit: int | None, seed: int = 0) -> "TextDataset":
+    def subset(self, limit: int | None, seed: int = 0) -> TextDataset:
         """A stratified-ish random slice of at most ``limit`` texts per split (fast mode)."""
         if not limit:
             return self

@@ -9,9 +9,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from shared import Classifier
-
 from apps.text_classification.text_encoder import TextEncoder
+from shared import Classifier
 
 
 @keras.saving.register_keras_serializable(package="cnnkit")

@@ -74,7 +74,7 @@ class TextEncoder:
         return (text.lower() if self.lowercase else text).split()
 
     # -- fitting --------------------------------------------------------------------------
-    def fit(self, texts) -> "TextEncoder":
+    def fit(self, texts) -> TextEncoder:
         """Build the vocabulary and the padded length from training texts only."""
         tokenised = [self.tokens(t) for t in texts]
         if not tokenised:
@@ -132,7 +132,7 @@ class TextEncoder:
                     min_count=self.min_count, length_cap=self.length_cap, min_length=self.min_length)
 
     @classmethod
-    def from_config(cls, config: dict) -> "TextEncoder":
+    def from_config(cls, config: dict) -> TextEncoder:
         return cls(**config)
 
     def __repr__(self):

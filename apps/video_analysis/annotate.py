@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from apps.video_analysis.reader import VideoReadError, VideoReader
+from apps.video_analysis.reader import VideoReader, VideoReadError
 from apps.video_analysis.shots import ShotResult
 
 

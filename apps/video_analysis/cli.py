@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.cli_utils import add_common_arguments, emit_json, fail, seed_everything
+from shared.cli import add_common_arguments, emit_json, fail, seed_everything
 
 SHOT_DETECTORS = ("cnn", "histogram", "content", "adaptive")
 
@@ -236,8 +236,8 @@ def _plot_confusion(matrix, names, out):
 
 
 def cmd_predict(args):
-    from apps.video_analysis.video_folder import VIDEO_EXTENSIONS, load_clip
     from apps.video_analysis.reader import VideoReadError
+    from apps.video_analysis.video_folder import VIDEO_EXTENSIONS, load_clip
 
     model, meta = _load_clip_model(args.model)
     files = []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.video_analysis.reader import VideoReadError, VideoReader, probe
+from apps.video_analysis.reader import VideoReader, VideoReadError, probe
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv")
 

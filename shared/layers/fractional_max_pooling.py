@@ -5,6 +5,8 @@ import math
 import keras
 from keras import ops
 
+SQRT2 = math.sqrt(2)
+
 
 @keras.saving.register_keras_serializable(package="cnnkit")
 class FractionalMaxPooling2D(keras.layers.Layer):
@@ -16,7 +18,7 @@ class FractionalMaxPooling2D(keras.layers.Layer):
     deterministic.
     """
 
-    def __init__(self, pooling_ratio=math.sqrt(2), seed=None, **kwargs):
+    def __init__(self, pooling_ratio=SQRT2, seed=None, **kwargs):
         super().__init__(**kwargs)
         ratio = float(pooling_ratio)
         if not 1.0 < ratio <= 2.0:

@@ -12,8 +12,14 @@ class Task(keras.Model):
 
     A backbone that outputs feature maps is reduced by global ``pooling`` first; then
     optional ``hidden_units`` dense layers with ``dropout``; then the subclass's head.
-    The model is compiled with the subclass's default loss, Adam and metrics.
+
+    As in KerasHub, a new task is compiled with ``compile()``'s defaults ("auto": Adam at
+    1e-3, the subclass's ``default_loss()`` and ``default_metrics()``), so it trains at once;
+    call ``compile(optimizer=..., ...)`` to train otherwise. The config holds the
+    architecture only: training settings such as the learning rate are the optimizer's.
     """
+
+    default_learning_rate = 1e-3
 
     def __init__(
         self,
@@ -22,7 +28,6 @@ class Task(keras.Model):
         dropout=0.0,
         pooling="avg",
         hidden_activation="relu",
-        learning_rate=1e-3,
         name=None,
         **kwargs,
     ):
@@ -63,12 +68,23 @@ class Task(keras.Model):
         self.dropout = dropout
         self.pooling = pooling
         self.hidden_activation = hidden_activation
-        self.learning_rate = learning_rate
-        self.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
-            loss=self.default_loss(),
-            metrics=self.default_metrics(),
-        )
+        self.compile()
+
+    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
+        """``keras.Model.compile`` with "auto" defaults: Adam, the task's loss and metrics.
+
+        Args:
+            optimizer: "auto" (Adam at ``default_learning_rate``), a name or an optimizer.
+            loss: "auto" (``default_loss()``), a name or a ``keras.losses.Loss``.
+            metrics: "auto" (``default_metrics()``) or a list of metrics.
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(self.default_learning_rate)
+        if loss == "auto":
+            loss = self.default_loss()
+        if metrics == "auto":
+            metrics = self.default_metrics()
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def _build_head(self, features):
         raise NotImplementedError
@@ -86,7 +102,6 @@ class Task(keras.Model):
             "dropout": self.dropout,
             "pooling": self.pooling,
             "hidden_activation": self.hidden_activation,
-            "learning_rate": self.learning_rate,
             "name": self.name,
             "trainable": self.trainable,
         }
@@ -94,5 +109,7 @@ class Task(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        # Files saved before the learning rate left the config still carry it.
+        config.pop("learning_rate", None)
         config["backbone"] = keras.layers.deserialize(config["backbone"])
         return cls(**config)

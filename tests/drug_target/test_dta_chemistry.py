@@ -3,8 +3,7 @@ import pytest
 
 from apps.drug_target.chemistry import canonicalize_many, canonicalize_smiles, morgan_fingerprints
 from apps.drug_target.encoders import PAD, UNKNOWN, ProteinEncoder, SmilesEncoder
-from apps.drug_target.proteins import (clean_sequence, composition_features,
-                                       read_fasta_or_sequence)
+from apps.drug_target.proteins import clean_sequence, composition_features, read_fasta_or_sequence
 
 
 def test_canonicalize_with_rdkit():

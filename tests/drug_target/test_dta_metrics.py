@@ -1,8 +1,13 @@
 import numpy as np
 import pytest
 
-from apps.drug_target.metrics import (classification_metrics, concordance_index,
-                                      concordance_index_bruteforce, regression_metrics, rm2)
+from apps.drug_target.metrics import (
+    classification_metrics,
+    concordance_index,
+    concordance_index_bruteforce,
+    regression_metrics,
+    rm2,
+)
 
 
 @pytest.mark.parametrize("n", [2, 3, 10, 57, 400])

@@ -1,7 +1,6 @@
 """Fixtures for the Go policy tests: sample SGF files and a tiny trained-size model."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 

@@ -2,8 +2,16 @@
 
 import pytest
 
-from apps.go_policy.board import (BLACK, EMPTY, WHITE, Board, IllegalMoveError, gtp_to_point, point_to_gtp,
-                                  random_playout_speed)
+from apps.go_policy.board import (
+    BLACK,
+    EMPTY,
+    WHITE,
+    Board,
+    IllegalMoveError,
+    gtp_to_point,
+    point_to_gtp,
+    random_playout_speed,
+)
 
 
 def at(board, vertex):

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from apps.go_policy.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
-from apps.go_policy.dead_stones import (area_score, final_score, final_status, ownership, seki_points,
-                                        self_atari_size)
+from apps.go_policy.dead_stones import area_score, final_score, final_status, ownership, seki_points, self_atari_size
 from apps.go_policy.records import parse_game
 
 ROOT = Path(__file__).resolve().parents[2]

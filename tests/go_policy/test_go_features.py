@@ -5,7 +5,7 @@ import pytest
 
 from apps.go_policy.board import BLACK, WHITE, Board, gtp_to_point
 from apps.go_policy.data import augment_batch, dihedral, label_maps
-from apps.go_policy.features import FeatureEncoder, PLANE_GROUPS
+from apps.go_policy.features import FeatureEncoder
 
 
 def plane(encoder, x, name):

@@ -4,7 +4,6 @@ import io
 import json
 
 import numpy as np
-import pytest
 from sgfmill import sgf
 
 from apps.go_policy.board import BLACK, WHITE, Board, gtp_to_point

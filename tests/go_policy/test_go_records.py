@@ -6,8 +6,7 @@ import zipfile
 import pytest
 
 from apps.go_policy.board import BLACK, WHITE
-from apps.go_policy.records import (SkippedGame, SkipReport, iter_sgf_sources, parse_game, read_games,
-                                    write_sgf)
+from apps.go_policy.records import SkippedGame, SkipReport, iter_sgf_sources, parse_game, read_games, write_sgf
 
 
 def test_parse_a_real_game(sample_folder):

@@ -1,8 +1,8 @@
 """Models: architectures, preprocessing front, .keras round trip, Grad-CAM, export."""
 
+import keras
 import numpy as np
 import pytest
-import keras
 
 from apps.image_recognition import evaluate, export, gradcam, models
 

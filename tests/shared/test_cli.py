@@ -2,7 +2,7 @@ import io
 import json
 
 from apps import cli
-from shared.cli_utils import emit_json
+from shared.cli import emit_json
 
 
 def test_cnnkit_help_lists_every_app(capsys):
@@ -83,3 +83,120 @@ def test_shared_loads_the_whole_core_on_first_keras_name():
     assert "BEFORE False False" in out
     assert "AFTER True" in out
     assert "ALL True" in out
+
+
+def _toy_cli():
+    """A two-command app on the shared skeleton, as each app's cli.py builds one."""
+    import argparse
+
+    from shared.cli import add_common_arguments
+
+    parser = argparse.ArgumentParser(prog="cnnkit toy")
+    commands = parser.add_subparsers(dest="command")
+    for name in ("count", "stream", "bad-input", "missing", "interrupt", "boom"):
+        add_common_arguments(commands.add_parser(name))
+    commands.choices["stream"].set_defaults(summary=False)
+
+    def cmd_count(args):
+        print("counting")
+        return {"items": 3, "accuracy": 0.5, "per_class": {"a": 1}}
+
+    def cmd_stream(args):
+        print("a,b")
+        return {"rows": 1}
+
+    def cmd_bad_input(args):
+        raise ValueError("rows.csv row 3: expected 2 columns, got 1")
+
+    def cmd_missing(args):
+        open("no/such/file.txt")
+
+    def cmd_interrupt(args):
+        from shared.callbacks import _PROGRESS
+
+        _PROGRESS["epochs"] = 4
+        raise KeyboardInterrupt
+
+    def cmd_boom(args):
+        raise RuntimeError("a bug")
+
+    commands_by_name = {"count": cmd_count, "stream": cmd_stream, "bad-input": cmd_bad_input,
+                        "missing": cmd_missing, "interrupt": cmd_interrupt, "boom": cmd_boom}
+    return parser, commands_by_name
+
+
+def test_skeleton_prints_a_table_of_scalars_and_times_the_run(capsys):
+    from shared.cli import run
+
+    parser, commands = _toy_cli()
+    assert run(parser, commands, ["count"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "counting"
+    assert out[1].split() == ["items", "3"] and out[2].split() == ["accuracy", "0.5000"]
+    assert out[3].split()[0] == "seconds" and not any("per_class" in line for line in out)
+
+
+def test_skeleton_json_is_the_last_line_with_seconds(capsys):
+    from shared.cli import run
+
+    parser, commands = _toy_cli()
+    assert run(parser, commands, ["count", "--json"]) == 0
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert last["items"] == 3 and last["per_class"] == {"a": 1} and last["seconds"] >= 0
+
+
+def test_skeleton_leaves_a_data_stream_alone(capsys):
+    from shared.cli import run
+
+    parser, commands = _toy_cli()
+    assert run(parser, commands, ["stream"]) == 0
+    assert capsys.readouterr().out == "a,b\n"
+
+
+def test_skeleton_bad_input_is_one_line_and_exit_2(capsys):
+    from shared.cli import run
+
+    parser, commands = _toy_cli()
+    assert run(parser, commands, ["bad-input"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: rows.csv row 3: expected 2 columns, got 1\n"
+    assert run(parser, commands, ["missing"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no/such/file.txt" in err and "Traceback" not in err
+
+
+def test_skeleton_debug_shows_the_traceback(capsys):
+    from shared.cli import run
+
+    parser, commands = _toy_cli()
+    assert run(parser, commands, ["bad-input", "--debug"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.rstrip().endswith("expected 2 columns, got 1")
+
+
+def test_skeleton_ctrl_c_says_where_to_resume(capsys):
+    from shared.cli import run
+
+    parser, commands = _toy_cli()
+    assert run(parser, commands, ["interrupt"]) == 130
+    assert capsys.readouterr().err == "interrupted; run the same command again to resume from epoch 5\n"
+
+
+def test_skeleton_lets_a_bug_raise():
+    import pytest
+
+    from shared.cli import run
+
+    parser, commands = _toy_cli()
+    with pytest.raises(RuntimeError, match="a bug"):
+        run(parser, commands, ["boom"])
+
+
+def test_fast_mode_reads_cnnkit_fast(monkeypatch):
+    from shared.cli import fast_mode
+
+    for value, expected in (("", False), ("0", False), ("1", True), ("yes", True)):
+        monkeypatch.setenv("CNNKIT_FAST", value)
+        assert fast_mode() is expected
+    monkeypatch.delenv("CNNKIT_FAST")
+    assert fast_mode() is False

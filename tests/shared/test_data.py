@@ -1,7 +1,6 @@
 import functools
 import hashlib
 import http.server
-import os
 import threading
 
 import pytest

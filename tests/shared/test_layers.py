@@ -1,6 +1,6 @@
+import keras
 import numpy as np
 import pytest
-import keras
 
 from shared.layers import FractionalMaxPooling2D, KMaxPooling1D, L2Pooling1D, L2Pooling2D, abs_tanh
 

@@ -1,8 +1,8 @@
 """Label-smoothed softmax cross-entropy on integer labels."""
 
+import keras
 import numpy as np
 import pytest
-import keras
 
 from shared.losses import SparseCategoricalCrossentropyWithLabelSmoothing
 

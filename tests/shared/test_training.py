@@ -4,9 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
-import keras
 
 from shared import Backbone, Classifier, training
 

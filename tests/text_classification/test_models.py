@@ -1,7 +1,6 @@
+import keras
 import numpy as np
 import pytest
-
-import keras
 
 from apps.text_classification.batching import LengthBucketedBatches, text_lengths
 from apps.text_classification.char_cnn import char_cnn

@@ -52,7 +52,6 @@ def test_unfitted_encoder_has_a_clear_error():
 
 def test_package_exports_the_public_api():
     import apps.text_classification as text
-
     from apps.text_classification.kim_cnn import kim_cnn
 
     assert text.TextEncoder is TextEncoder and callable(text.train_model) and callable(text.cross_validate)

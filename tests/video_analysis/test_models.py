@@ -1,7 +1,6 @@
+import keras
 import numpy as np
 import pytest
-
-import keras
 
 from apps.video_analysis.clip_model import ARCHITECTURES, build_clip_classifier
 from apps.video_analysis.shot_detector import ShotDetector, split_detector

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from apps.video_analysis.reader import TruncatedVideoWarning, VideoReadError, VideoReader, probe, read_all
+from apps.video_analysis.reader import TruncatedVideoWarning, VideoReader, VideoReadError, probe, read_all
 
 
 def test_every_frame_has_index_and_timestamp(clip_file):

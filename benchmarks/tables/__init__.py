@@ -1,0 +1,1 @@
+"""Results tables of the docs, one module per application (see ``benchmarks.report``)."""

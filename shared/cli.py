@@ -1,0 +1,170 @@
+"""One command-line skeleton for every ``cnnkit <app>``: parse, dispatch, print, map errors.
+
+Each application's ``cli.py`` builds an ``argparse`` parser with one sub-command per job and
+defines a ``cmd_<name>(args) -> dict | None`` function for each (``cmd_build_index`` for
+``build-index``). :func:`run` does the rest, the same way in every app:
+
+- it seeds Python, NumPy and Keras from ``--seed``;
+- it calls the command and times it; the result gets a ``seconds`` entry;
+- it prints the result's scalar entries as a two-column table, or with ``--json`` the whole
+  result as one JSON object on the last line of standard output. A sub-command whose standard
+  output is itself the product (a GTP session, CSV on stdout) sets ``summary=False`` with
+  ``set_defaults`` and prints nothing more;
+- bad input (``ValueError``, a missing file or data set) prints one line ``error: ...`` and
+  exits with 2; ``--debug`` shows the traceback too;
+- Ctrl-C prints ``interrupted; run the same command again to resume from epoch N`` (when a
+  training run had finished N epochs) and exits with 130.
+
+This module imports nothing heavy, so ``cnnkit <app> --help`` starts at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from types import ModuleType
+
+import numpy as np
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def fast_mode() -> bool:
+    """True when ``CNNKIT_FAST`` is set to anything but ``""`` or ``"0"`` (tests, smoke runs)."""
+    return os.environ.get("CNNKIT_FAST", "") not in ("", "0")
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, out_default: str | None = None) -> None:
+    """Add ``--seed``, ``--out``, ``--json`` and ``--debug`` (every command has them)."""
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--out", default=out_default, help="output folder or file")
+    parser.add_argument(
+        "--json", action="store_true",
+        help="print the result as one JSON object on the last line of output",
+    )
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and the Keras backend."""
+    import keras
+
+    keras.utils.set_random_seed(int(seed))
+
+
+def plain(value):
+    """``value`` with NumPy scalars and arrays, paths and non-finite floats made JSON-ready."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+def emit_json(result: dict, stream=None) -> None:
+    """Print ``result`` as one JSON line (NumPy values converted, NaN -> null)."""
+    stream = stream or sys.stdout
+    stream.write(json.dumps(plain(result), sort_keys=True) + "\n")
+    stream.flush()
+
+
+def format_table(result: Mapping) -> str:
+    """The scalar entries of ``result`` as ``name  value`` lines (lists and dicts left out)."""
+    rows = []
+    for key, value in plain(dict(result)).items():
+        if isinstance(value, (dict, list)):
+            continue
+        if isinstance(value, float):
+            value = f"{value:.4f}" if abs(value) < 1e4 else f"{value:.1f}"
+        rows.append((str(key), "-" if value is None else str(value)))
+    width = max((len(k) for k, _ in rows), default=0)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
+    """Print ``error: message`` on standard error and return the exit status."""
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+    return code
+
+
+# Errors that mean the user's input was wrong, not the program: one line, exit 2.
+BAD_INPUT_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
+
+
+def _command_function(commands, name: str) -> Callable:
+    attribute = "cmd_" + name.replace("-", "_")
+    if isinstance(commands, ModuleType):
+        return getattr(commands, attribute)
+    return commands[name] if name in commands else commands[attribute]
+
+
+def interrupted_message() -> str:
+    """What Ctrl-C prints: where the same command resumes, when training got that far."""
+    from shared.callbacks import completed_epochs
+
+    epochs = completed_epochs()
+    if epochs:
+        return f"interrupted; run the same command again to resume from epoch {epochs + 1}"
+    return "interrupted; run the same command again to start over"
+
+
+def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Callable], argv=None,
+        setup: Callable | None = None) -> int:
+    """Parse ``argv``, run ``cmd_<command>(args)`` from ``commands`` and print its result.
+
+    ``commands`` is the app's ``cli`` module (its ``cmd_*`` functions) or a mapping from command
+    names to functions. ``setup(args)``, when given, runs after parsing (logging, for example).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    if getattr(args, "command", None) is None:
+        parser.print_help()
+        return EXIT_OK
+    debug = getattr(args, "debug", False)
+    start = time.perf_counter()
+    try:
+        if setup is not None:
+            setup(args)
+        if getattr(args, "seed", None) is not None:
+            seed_everything(args.seed)
+        result = _command_function(commands, args.command)(args)
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        sys.stderr.write(interrupted_message() + "\n")
+        return EXIT_INTERRUPTED
+    except BAD_INPUT_ERRORS as error:
+        if debug:
+            traceback.print_exc()
+        message = str(error) or type(error).__name__
+        if isinstance(error, OSError) and error.filename and str(error.filename) not in message:
+            message = f"{error.filename}: {message}"
+        return fail(message)
+    if isinstance(result, int) and not isinstance(result, bool):
+        return result
+    if result is None:
+        return EXIT_OK
+    result = dict(result)
+    result.setdefault("seconds", round(time.perf_counter() - start, 2))
+    if getattr(args, "json", False):
+        emit_json(result)
+    elif getattr(args, "summary", True):
+        table = format_table(result)
+        if table:
+            print(table, flush=True)
+    return EXIT_OK

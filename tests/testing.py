@@ -1,0 +1,40 @@
+"""Checks every test module shares, as KerasHub's ``TestCase`` does (``run_model_saving_test``)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+
+def run_model_saving_test(model, inputs, tmp_path, atol: float = 1e-6, name: str = "model.keras"):
+    """Save ``model`` as ``.keras``, load it back, and check: same class, same config, same outputs.
+
+    Returns the reloaded model for further checks.
+    """
+    import keras
+
+    path = tmp_path / name
+    model.save(path)
+    restored = keras.saving.load_model(path, compile=False)
+    assert type(restored) is type(model), f"reloaded a {type(restored).__name__}, saved a {type(model).__name__}"
+    assert restored.get_config() == model.get_config()
+    expected = model.predict(inputs, verbose=0)
+    actual = restored.predict(inputs, verbose=0)
+    for want, got in zip(keras.tree.flatten(expected), keras.tree.flatten(actual)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=atol)
+    return restored
+
+
+def run_cli(main, argv, capsys) -> tuple[int, str, str]:
+    """Run an app's ``cli.main(argv)``; return ``(exit status, stdout, stderr)``."""
+    code = main(list(map(str, argv)))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def cli_json(main, argv, capsys) -> dict:
+    """Run an app's command with ``--json``; assert it succeeded; return its last-line JSON."""
+    code, out, err = run_cli(main, [*argv, "--json"], capsys)
+    assert code == 0, err
+    return json.loads(out.strip().splitlines()[-1])
