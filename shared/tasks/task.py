@@ -10,7 +10,8 @@ from shared.backbone import resolve_activation
 class Task(keras.Model):
     """Base class: wraps any feature-extracting ``keras.Model`` with a head.
 
-    A backbone that outputs feature maps is reduced by global ``pooling`` first; then
+    A backbone that outputs feature maps is reduced by global ``pooling`` first (``None``
+    keeps the maps, for a dense-prediction head such as a Go policy's); then
     optional ``hidden_units`` dense layers with ``dropout``; then the subclass's head.
 
     As in KerasHub, a new task is compiled with ``compile()``'s defaults ("auto": Adam at
@@ -31,16 +32,21 @@ class Task(keras.Model):
         name=None,
         **kwargs,
     ):
+        if "learning_rate" in kwargs:
+            raise ValueError(
+                f"The 'learning_rate' parameter of {type(self).__name__} was removed: it is a training "
+                "setting. Call task.compile(optimizer=keras.optimizers.Adam(learning_rate)) instead.")
         if not isinstance(backbone, keras.Model):
             raise ValueError(f"backbone must be a keras.Model (e.g. shared.Backbone), got {type(backbone).__name__}.")
-        if pooling not in ("avg", "max", "flatten"):
-            raise ValueError(f"pooling must be 'avg', 'max' or 'flatten', got {pooling!r}.")
+        if pooling not in ("avg", "max", "flatten", None):
+            raise ValueError(f"The 'pooling' parameter of {type(self).__name__} must be one of "
+                             f"['avg', 'max', 'flatten', None]; got {pooling!r}.")
         inputs = backbone.input
         features = backbone(inputs)
         if isinstance(features, (list, tuple, dict)):
             raise ValueError("The backbone must have a single output tensor.")
         rank = len(features.shape)
-        if rank > 2:
+        if rank > 2 and pooling is not None:
             if pooling == "flatten":
                 features = keras.layers.Flatten(name="head_flatten")(features)
             else:
@@ -85,6 +91,13 @@ class Task(keras.Model):
         if metrics == "auto":
             metrics = self.default_metrics()
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def compile_from_config(self, config):
+        """Compile a loaded model as it was saved (Keras skips this for an overridden ``compile``)."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     def _build_head(self, features):
         raise NotImplementedError

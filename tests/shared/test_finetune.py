@@ -13,6 +13,7 @@ def _task(classes=2):
 def test_extend_classes_keeps_old_logits_for_every_input():
     task = _task()
     bigger = finetune.extend_classes(task, 3)
+    bigger.compile(optimizer=keras.optimizers.Adam(3e-3))
     x = np.random.default_rng(0).normal(size=(16, 8, 8, 1)).astype("float32")
     old = task.logits_model().predict(x, verbose=0)
     new = bigger.logits_model().predict(x, verbose=0)
@@ -47,14 +48,15 @@ def test_two_class_mnist_net_learns_a_third_class(data_available):
     train, test = slice(0, 6000), slice(6000, 10000)
     old = np.isin(y, [0, 1])
     keras.utils.set_random_seed(0)
-    task = Classifier(Backbone((28, 28, 1), filters=(8, 16), global_pooling="flatten"), 2,
-                      learning_rate=3e-3)
+    task = Classifier(Backbone((28, 28, 1), filters=(8, 16), global_pooling="flatten"), 2)
+    task.compile(optimizer=keras.optimizers.Adam(3e-3))
     xs, ys = x[train][old[train]], y[train][old[train]]
     training.fit(task, (xs, ys), epochs=2, batch_size=64, verbose=0)
     test_old = old[test]
     before = (task.predict(x[test][test_old], verbose=0).argmax(1) == y[test][test_old]).mean()
 
     bigger = finetune.extend_classes(task, 3)
+    bigger.compile(optimizer=keras.optimizers.Adam(3e-3))
     three = np.isin(y, [0, 1, 2])
     training.fit(bigger, (x[train][three[train]], y[train][three[train]]), epochs=2, batch_size=64, verbose=0)
     predictions = bigger.predict(x[test][np.isin(y[test], [0, 1, 2])], verbose=0).argmax(1)

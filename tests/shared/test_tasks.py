@@ -52,8 +52,8 @@ def test_save_and_load_give_identical_predictions(tmp_path, make):
 def test_classifier_learns_a_separable_problem():
     keras.utils.set_random_seed(0)
     x, y = _data(256)
-    task = Classifier(Backbone((8, 8, 1), filters=(8,), pooling=None, global_pooling="flatten"), 2,
-                      learning_rate=1e-2)
+    task = Classifier(Backbone((8, 8, 1), filters=(8,), pooling=None, global_pooling="flatten"), 2)
+    task.compile(optimizer=keras.optimizers.Adam(1e-2))
     task.fit(x, y, epochs=15, batch_size=32, verbose=0)
     assert task.evaluate(x, y, verbose=0, return_dict=True)["accuracy"] > 0.85
 
@@ -62,7 +62,8 @@ def test_regressor_reduces_euclidean_loss():
     keras.utils.set_random_seed(0)
     x, y = _data(128)
     target = x.mean(axis=(1, 2, 3))[:, None] * 4
-    task = Regressor(Backbone((8, 8, 1), filters=(4,), pooling="avg"), learning_rate=1e-2)
+    task = Regressor(Backbone((8, 8, 1), filters=(4,), pooling="avg"))
+    task.compile(optimizer=keras.optimizers.Adam(1e-2))
     before = task.evaluate(x, target, verbose=0, return_dict=True)["loss"]
     task.fit(x, target, epochs=10, verbose=0)
     after = task.evaluate(x, target, verbose=0, return_dict=True)["loss"]
@@ -89,5 +90,25 @@ def test_bad_task_arguments():
         Classifier(_backbone(), 1)
     with pytest.raises(ValueError, match="backbone must be a keras.Model"):
         Classifier("resnet", 3)
-    with pytest.raises(ValueError, match="pooling must be"):
+    with pytest.raises(ValueError, match=r"The 'pooling' parameter of Regressor must be one of .*; got 'median'"):
         Regressor(_backbone(), pooling="median")
+    with pytest.raises(ValueError, match="'learning_rate' parameter of Classifier was removed"):
+        Classifier(_backbone(), 3, learning_rate=1e-2)
+
+
+def test_compile_auto_uses_the_task_defaults_and_config_has_no_training_settings():
+    task = Classifier(_backbone(), 3)
+    assert isinstance(task.optimizer, keras.optimizers.Adam)
+    assert float(task.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert isinstance(task.loss, keras.losses.SparseCategoricalCrossentropy)
+    task.compile(optimizer="sgd", loss="auto")
+    assert isinstance(task.optimizer, keras.optimizers.SGD)
+    assert isinstance(task.loss, keras.losses.SparseCategoricalCrossentropy)
+    assert "learning_rate" not in task.get_config()
+
+
+def test_loads_a_config_saved_with_a_learning_rate():
+    task = Classifier(_backbone(), 3)
+    config = task.get_config() | {"learning_rate": 0.5}
+    restored = Classifier.from_config(config)
+    assert restored.num_classes == 3 and "learning_rate" not in restored.get_config()
