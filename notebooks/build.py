@@ -56,10 +56,21 @@ def execute(notebook, timeout: int = 3600):
 
 
 def build(name: str, run: bool = False) -> Path:
-    """Write ``notebooks/<name>.ipynb`` from its source, executed when ``run``."""
+    """Write ``notebooks/<name>.ipynb`` from its source, executed when ``run``.
+
+    Without ``run``, the outputs of the existing ``.ipynb`` are kept for every cell whose code is
+    unchanged (jupytext's ``combine_inputs_with_outputs``), so a text edit needs no re-run.
+    """
     import nbformat
 
     notebook = read(name)
+    target = source_path(name).with_suffix(".ipynb")
+    if not run and target.is_file():
+        from jupytext.combine import combine_inputs_with_outputs
+
+        notebook = combine_inputs_with_outputs(notebook, nbformat.read(target, as_version=4), fmt="py:percent")
+        notebook.metadata["kernelspec"] = KERNEL
+        notebook.metadata.pop("jupytext", None)
     if run:
         execute(notebook)
         # Library log noise (TensorFlow start-up lines) is not part of the story.
@@ -67,7 +78,6 @@ def build(name: str, run: bool = False) -> Path:
             if cell.cell_type == "code":
                 cell.outputs = [o for o in cell.get("outputs", [])
                                 if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    target = source_path(name).with_suffix(".ipynb")
     nbformat.write(notebook, target)
     return target
 
