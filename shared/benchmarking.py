@@ -21,10 +21,20 @@ def repo_relative(path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
-def script_command(script, argv=None) -> str:
-    """``python <script relative to the repository> <arguments>``: how to re-run a benchmark, for its record."""
+def script_command(script=None, argv=None) -> str:
+    """How to re-run a benchmark, for its record: ``python -m benchmarks.<name> <arguments>``.
+
+    ``script`` is the benchmark's file (default: the running ``__main__``); a file outside
+    ``benchmarks/`` is recorded as ``python <path relative to the repository>``.
+    """
     arguments = sys.argv[1:] if argv is None else argv
-    return "python " + " ".join(shlex.quote(part) for part in [repo_relative(script), *arguments])
+    path = Path(script or sys.argv[0]).resolve()
+    relative = Path(repo_relative(path))
+    if relative.parts[:1] == ("benchmarks",) and relative.suffix == ".py":
+        head = ["-m", ".".join(relative.with_suffix("").parts)]
+    else:
+        head = [str(relative)]
+    return "python " + " ".join(shlex.quote(part) for part in [*head, *arguments])
 
 
 def git_commit() -> str:
@@ -78,7 +88,7 @@ def write_result(name: str, metrics: dict, references: dict | None = None, comma
     RESULTS.mkdir(parents=True, exist_ok=True)
     record = {
         "name": name,
-        "command": command or " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:]),
+        "command": command or script_command(),
         "commit": git_commit(),
         "machine": machine(),
         "backend": keras.backend.backend(),
@@ -106,7 +116,7 @@ def update_result(name: str, updates: dict, note: str, wall_time_s: float | None
         raise FileNotFoundError(f"{json_path} does not exist; run the benchmark that writes {name!r} first.")
     record = json.loads(json_path.read_text())
     record.update(updates)
-    command = " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:])
+    command = script_command()
     stamp = {"command": command, "commit": git_commit(), "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
              "wall_time_s": None if wall_time_s is None else round(float(wall_time_s), 2), "note": note}
     record.setdefault("updates", []).append(stamp)

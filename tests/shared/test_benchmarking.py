@@ -54,4 +54,6 @@ def test_script_command_is_rerunnable_from_the_repository():
 
     script = RESULTS.parent / "go_soup.py"
     assert script_command(script, ["--models", "a b.keras", "--out", "runs/x"]) == \
-        "python benchmarks/go_soup.py --models 'a b.keras' --out runs/x"
+        "python -m benchmarks.go_soup --models 'a b.keras' --out runs/x"
+    outside = RESULTS.parent.parent / "tools" / "probe.py"
+    assert script_command(outside, []) == "python tools/probe.py"
