@@ -33,9 +33,9 @@ def main():
                         help="also score the network averaged over this many board symmetries (1: skip)")
     args = parser.parse_args()
 
-    from apps.go_policy.cli import DEFAULT_PRESET, preset_record
-    from apps.go_policy.engine import load_policy
-    from apps.go_policy.training import evaluate_policy
+    from apps.go_policy.presets import DEFAULT_PRESET, preset_record
+    from apps.go_policy.play.engine import load_policy
+    from apps.go_policy.model.train import evaluate_policy
     from shared.benchmarking import write_result
     from shared.data import path
 

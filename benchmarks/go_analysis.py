@@ -33,7 +33,7 @@ MOVES = (50, 100, 150, 200)
 def positions(source, games: int):
     """(game name, move number, board, the next move, the winner) of the first ``games``
     games with a winner."""
-    from apps.go_policy.records import read_games
+    from apps.go_policy.rules.records import read_games
 
     found = 0
     for record in read_games(source, sizes=(19,)):
@@ -57,11 +57,11 @@ def main():
 
     import numpy as np
 
-    from apps.go_policy.analysis import DEFAULT_CANDIDATES, DEFAULT_PV_LENGTH, MoveAnalysis
-    from apps.go_policy.board import BLACK, Board
-    from apps.go_policy.cli import DEFAULT_PRESET
-    from apps.go_policy.engine import PolicyEngine, load_policy
-    from apps.go_policy.match import wilson_interval
+    from apps.go_policy.play.analysis import DEFAULT_CANDIDATES, DEFAULT_PV_LENGTH, MoveAnalysis
+    from apps.go_policy.rules.board import BLACK, Board
+    from apps.go_policy.presets import DEFAULT_PRESET
+    from apps.go_policy.play.engine import PolicyEngine, load_policy
+    from apps.go_policy.play.match import wilson_interval
     from shared.benchmarking import write_result
     from shared.data import path
 

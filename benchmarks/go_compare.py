@@ -40,9 +40,9 @@ def main(argv=None):
     if len(args.models) < 2:
         parser.error("--models needs at least two networks to compare")
 
-    from apps.go_policy.data import predict_with_symmetries
-    from apps.go_policy.engine import load_policy
-    from apps.go_policy.training import move_prediction_metrics, paired_top1_difference, positions_of
+    from apps.go_policy.model.data import predict_with_symmetries
+    from apps.go_policy.play.engine import load_policy
+    from apps.go_policy.model.train import move_prediction_metrics, paired_top1_difference, positions_of
     from shared.benchmarking import RESULTS, write_result
 
     start = time.perf_counter()

@@ -53,12 +53,12 @@ def main(argv=None):
 
     import keras
 
-    from apps.go_policy.cli import DEFAULT_PRESET
-    from apps.go_policy.data import encode_dataset, shard_paths
-    from apps.go_policy.distillation import DistillationBatches, label_with_teacher, load_teacher_labels
-    from apps.go_policy.engine import load_policy
-    from apps.go_policy.policy_network import check_ema_momentum, with_dtype_policy
-    from apps.go_policy.training import Throughput, TimeBudget
+    from apps.go_policy.presets import DEFAULT_PRESET
+    from apps.go_policy.model.data import encode_dataset, shard_paths
+    from apps.go_policy.model.distillation import DistillationBatches, label_with_teacher, load_teacher_labels
+    from apps.go_policy.play.engine import load_policy
+    from apps.go_policy.model.network import check_ema_momentum, with_dtype_policy
+    from apps.go_policy.model.train import Throughput, TimeBudget
     from shared.training import fit, mixed_precision_policy
 
     check_ema_momentum(args.ema_momentum)

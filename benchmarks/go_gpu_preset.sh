@@ -45,7 +45,7 @@ heldout="$CNNKIT_DATA/go/cwi_pro/cwi_pro_19x19_part12.tar.gz"
 log "smoke test of the $KERAS_BACKEND backend"
 if ! $PY -c "
 import numpy as np, keras
-from apps.go_policy.policy_network import build_policy_network
+from apps.go_policy.model.network import build_policy_network
 model = build_policy_network('$FEATURES', depth=2, filters=8)
 x = np.zeros((64, 19, 19, model.num_planes), 'float32')
 model.fit(x, np.zeros(64, 'int32'), epochs=1, verbose=0)
@@ -56,8 +56,8 @@ print('backend', keras.backend.backend(), 'devices', keras.distribution.list_dev
 fi
 if [ "$DEVICE_AUG" = 1 ] && ! $PY -c "
 import numpy as np
-from apps.go_policy.device_augmentation import SymmetryTrainer
-from apps.go_policy.policy_network import build_policy_network
+from apps.go_policy.model.augmentation import SymmetryTrainer
+from apps.go_policy.model.network import build_policy_network
 trainer = SymmetryTrainer(build_policy_network('$FEATURES', depth=2, filters=8))
 planes = trainer.planes
 trainer.fit(np.zeros((64, 19, 19, (planes + 7) // 8), 'uint8'), np.zeros(64, 'int32'), epochs=1, verbose=0)

@@ -55,7 +55,7 @@ def _result_name(args, ending: str = "") -> str:
 
 def preset_line() -> str:
     """One sentence on the shipped preset that played, for a result's notes."""
-    from apps.go_policy.cli import DEFAULT_PRESET, preset_record
+    from apps.go_policy.presets import DEFAULT_PRESET, preset_record
 
     preset = preset_record()
     held_out = preset.get("measured_accuracy_held_out") or {}
@@ -133,7 +133,7 @@ def main():
 
 def _win_metrics(records):
     """Win rate with its 95% Wilson interval, overall and by the engine's colour."""
-    from apps.go_policy.match import wilson_interval
+    from apps.go_policy.play.match import wilson_interval
 
     wins = sum(g["won"] for g in records)
     return {
@@ -146,7 +146,7 @@ def _win_metrics(records):
 
 def saved_games(folder: Path) -> list[tuple[int, object, dict]]:
     """Every game saved in ``folder``: (game number, its GameRecord, its summary row)."""
-    from apps.go_policy.records import parse_game
+    from apps.go_policy.rules.records import parse_game
 
     games = []
     for file in sorted(folder.glob("game_*.sgf")):
@@ -189,7 +189,7 @@ def summarise(args):
     if args.compare_with is not None:
         from argparse import Namespace
 
-        from apps.go_policy.match import paired_comparison
+        from apps.go_policy.play.match import paired_comparison
 
         other = _games_folder(Namespace(**{**vars(args), "tag": args.compare_with}))
         if not other.is_dir():
@@ -268,7 +268,7 @@ def play_out(args):
                      "count_at_first_opponent_pass": _count_at_first_opponent_pass(sgf, before["moves"]),
                      "sgf": str(sgf.relative_to(ROOT)), "seconds": game["seconds"]})
     counted = [r for r in rows if r["count_at_first_opponent_pass"]]
-    from apps.go_policy.match import paired_comparison
+    from apps.go_policy.play.match import paired_comparison
 
     after = _win_metrics(rows)
     flips = paired_comparison({r["game"]: r["won"] for r in rows}, {r["game"]: r["adjudicated_won"] for r in rows})
@@ -314,9 +314,9 @@ def play_out(args):
 def _count_at_first_opponent_pass(sgf: Path, after: int) -> str | None:
     """Our count (64 play-outs, dead stones off) of the position where GNU Go first passed after
     move ``after``; None when it never did."""
-    from apps.go_policy.board import BLACK, WHITE
-    from apps.go_policy.dead_stones import final_score
-    from apps.go_policy.records import parse_game
+    from apps.go_policy.rules.board import BLACK, WHITE
+    from apps.go_policy.rules.scoring import final_score
+    from apps.go_policy.rules.records import parse_game
 
     game = parse_game(sgf.read_bytes(), sgf.name, min_moves=0)
     engine = BLACK if game.black == "cnnkit-go" else WHITE
@@ -333,7 +333,7 @@ def _played_out_folder(args) -> Path:
 def _play_on(job):
     openings, args = job
     engine, opponent = _players(args)
-    from apps.go_policy.match import play_match
+    from apps.go_policy.play.match import play_match
 
     return play_match(engine, opponent, size=args.size, komi=7.5, out=_played_out_folder(args),
                       max_moves=args.max_moves, max_minutes=args.max_minutes, openings=openings)
@@ -344,8 +344,8 @@ def _players(args):
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(2)
-    from apps.go_policy.cli import DEFAULT_PRESET
-    from apps.go_policy.engine import PolicyEngine, load_policy
+    from apps.go_policy.presets import DEFAULT_PRESET
+    from apps.go_policy.play.engine import PolicyEngine, load_policy
 
     gnugo = shutil.which("gnugo") or "/usr/games/gnugo"
     return PolicyEngine(load_policy(DEFAULT_PRESET), symmetries=args.symmetries), f"{gnugo} --mode gtp --level {args.level}"
@@ -354,7 +354,7 @@ def _players(args):
 def _play(job):
     first, games, args = job
     engine, opponent = _players(args)
-    from apps.go_policy.match import play_match
+    from apps.go_policy.play.match import play_match
 
     out = _games_folder(args)
     return play_match(engine, opponent, games=games, size=args.size,

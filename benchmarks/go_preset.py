@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import keras  # noqa: E402
 
-import apps.go_policy.policy_network  # noqa: E402,F401  (registers PolicyNetwork for loading)
+import apps.go_policy.model.network  # noqa: E402,F401  (registers PolicyNetwork for loading)
 
 PRESETS = ROOT / "apps" / "go_policy" / "presets"
 MAX_BYTES = 5 * 1024 * 1024

@@ -6,7 +6,7 @@ Two sets of final positions: every game the engine played against GNU Go
 (``benchmarks/results/go_match_games*/``; most were stopped at 250 moves, so borders are
 often still open), and professional games of ``--shard`` that were counted (a numeric
 result such as ``B+2.5``, not a resignation). For each position, the GTP engine's
-``final_score`` / ``final_status_list dead`` (``apps.go_policy.dead_stones``, ``--playouts``
+``final_score`` / ``final_status_list dead`` (``apps.go_policy.rules.scoring``, ``--playouts``
 play-outs) and the plain Tromp-Taylor count are set next to GNU Go's answers with Chinese
 (area) rules, the reference GoGui and KGS users know, and, for the professional games, next
 to the recorded winner. Professional games were counted by Japanese (territory) rules,
@@ -47,8 +47,8 @@ def score_value(result: str) -> float:
 
 def gnugo_answers(gnugo, board, handicap: int, folder: Path):
     """GNU Go's final_score (as a number) and dead points for ``board``."""
-    from apps.go_policy.board import gtp_to_point
-    from apps.go_policy.records import sgf_bytes
+    from apps.go_policy.rules.board import gtp_to_point
+    from apps.go_policy.rules.records import sgf_bytes
 
     path = folder / "position.sgf"
     path.write_bytes(sgf_bytes(board.size, board.komi, board.history, setup=board.setup, handicap=handicap))
@@ -59,7 +59,7 @@ def gnugo_answers(gnugo, board, handicap: int, folder: Path):
 
 
 def measure(positions, gnugo, playouts: int, folder: Path) -> dict:
-    from apps.go_policy.dead_stones import area_score, final_status, ownership
+    from apps.go_policy.rules.scoring import area_score, final_status, ownership
 
     rows = []
     for name, board, handicap, recorded in positions:
@@ -102,7 +102,7 @@ def measure(positions, gnugo, playouts: int, folder: Path) -> dict:
 
 
 def match_positions():
-    from apps.go_policy.records import parse_game
+    from apps.go_policy.rules.records import parse_game
 
     for path in sorted((ROOT / "benchmarks" / "results").glob("go_match_games*/game_*.sgf")):
         record = parse_game(path.read_bytes(), path.name, min_moves=0)
@@ -110,7 +110,7 @@ def match_positions():
 
 
 def pro_positions(source, games: int):
-    from apps.go_policy.records import read_games
+    from apps.go_policy.rules.records import read_games
 
     found = 0
     for record in read_games(source, sizes=(19,)):
@@ -130,7 +130,7 @@ def main():
     parser.add_argument("--gnugo", default="gnugo --mode gtp --chinese-rules")
     args = parser.parse_args()
 
-    from apps.go_policy.match import GtpClient
+    from apps.go_policy.play.match import GtpClient
     from shared.benchmarking import write_result
     from shared.data import path
 

@@ -11,7 +11,7 @@
 The first model is the parent (usually the shipped preset); the others are runs that started
 from it (``cnnkit go train --init-model``, ``go_distill.py``). Networks reading more input planes
 than the parent are fine: every network is extended to the largest plane set first
-(``apps.go_policy.model_soup``). ``OUT/policy.keras`` and ``OUT/summary.json`` have the layout of
+(``apps.go_policy.model.soup``). ``OUT/policy.keras`` and ``OUT/summary.json`` have the layout of
 a training run, so ``go_preset.py`` packages the soup; the summary lists each ingredient with the
 command, data and minutes of its run (from the ``summary.json`` beside it), and counts their
 training time and positions as this run's, since the soup cost that much compute beyond the parent.
@@ -63,8 +63,8 @@ def main(argv=None):
         if not path.is_file():
             parser.error(f"--models: {path} does not exist")
 
-    from apps.go_policy.engine import load_policy
-    from apps.go_policy.model_soup import average_policy_networks
+    from apps.go_policy.play.engine import load_policy
+    from apps.go_policy.model.soup import average_policy_networks
 
     start = time.perf_counter()
     soup = average_policy_networks([load_policy(path) for path in paths], args.coefficients)

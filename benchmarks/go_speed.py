@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 def loader_speeds(paths, batch, batches):
     """Positions/s one thread prepares: unpacked and turned on the host, or only sliced (packed)."""
-    from apps.go_policy.position_dataset import PositionDataset
+    from apps.go_policy.model.dataset import PositionDataset
 
     speeds = {}
     for name, options in (("host_unpack_and_symmetries", {}), ("packed_for_the_device", {"augment": False,
@@ -53,9 +53,9 @@ def training_speeds(paths, x, y, depth, filters, batch, batches):
     and a plain Keras script."""
     import keras
 
-    from apps.go_policy.device_augmentation import SymmetryTrainer
-    from apps.go_policy.policy_network import build_policy_network
-    from apps.go_policy.position_dataset import PositionDataset
+    from apps.go_policy.model.augmentation import SymmetryTrainer
+    from apps.go_policy.model.network import build_policy_network
+    from apps.go_policy.model.dataset import PositionDataset
 
     ours = build_policy_network("small", depth=depth, filters=filters)
     dataset = PositionDataset(paths, batch_size=batch, max_batches=batches)
@@ -99,12 +99,12 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(2)
     import keras
 
-    from apps.go_policy.board import random_playout_speed
-    from apps.go_policy.cli import DEFAULT_PRESET, preset_record
-    from apps.go_policy.data import encode_dataset, load_positions, shard_paths
-    from apps.go_policy.engine import PolicyEngine, load_policy
-    from apps.go_policy.features import FeatureEncoder
-    from apps.go_policy.records import read_games
+    from apps.go_policy.rules.board import random_playout_speed
+    from apps.go_policy.presets import DEFAULT_PRESET, preset_record
+    from apps.go_policy.model.data import encode_dataset, load_positions, shard_paths
+    from apps.go_policy.play.engine import PolicyEngine, load_policy
+    from apps.go_policy.model.features import FeatureEncoder
+    from apps.go_policy.rules.records import read_games
     from shared.benchmarking import cpu_has_bf16, cpu_model, write_result
     from shared.data import path
 

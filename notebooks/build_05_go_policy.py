@@ -15,12 +15,12 @@ cells = [
     new_code_cell(
         "import os\nfrom pathlib import Path\n\nimport matplotlib.pyplot as plt\nimport numpy as np\n\n"
         "from shared.data import folder, path\n"
-        "from apps.go_policy.board import Board, point_to_gtp\n"
-        "from apps.go_policy.cli import DEFAULT_PRESET\n"
-        "from apps.go_policy.data import encode_dataset, load_positions, shard_paths\n"
-        "from apps.go_policy.engine import PolicyEngine, load_policy\n"
+        "from apps.go_policy.rules.board import Board, point_to_gtp\n"
+        "from apps.go_policy.presets import DEFAULT_PRESET\n"
+        "from apps.go_policy.model.data import encode_dataset, load_positions, shard_paths\n"
+        "from apps.go_policy.play.engine import PolicyEngine, load_policy\n"
         "from apps.go_policy.plotting import draw_board, plot_accuracy_by_move\n"
-        "from apps.go_policy.records import parse_game\n\n"
+        "from apps.go_policy.rules.records import parse_game\n\n"
         "FAST = os.environ.get('CNNKIT_FAST', '') not in ('', '0')\n"
         "model = load_policy(DEFAULT_PRESET)\nengine = PolicyEngine(model)\n"
         "print('fast mode:', FAST, '| preset:', DEFAULT_PRESET.name, '| planes:', model.input_shape[-1], "
@@ -61,7 +61,7 @@ cells = [
                       "the sensible moves: rank 1 is the move the engine would have played. Most moves are in its "
                       "top five; the few it found very unlikely are the game's surprises."),
     new_code_cell(
-        "from apps.go_policy.review import review_game, review_summary\n\n"
+        "from apps.go_policy.play.review import review_game, review_summary\n\n"
         "reviews = review_game(engine, game)\nsummary = review_summary(game, reviews, surprises=5)\n"
         "for who, agreement in summary['agreement'].items():\n"
         "    print(f\"{who:<5} top-1 {agreement['top1']:.1%}, top-5 {agreement['top5']:.1%} of {agreement['moves']} moves\")\n"
@@ -80,7 +80,7 @@ cells = [
                       "first one; if it is missing (or in fast mode) we play a short 9x9 game against GNU Go level "
                       "0 right here."),
     new_code_cell(
-        "import shutil\nimport tempfile\nfrom apps.go_policy.match import play_match\n\n"
+        "import shutil\nimport tempfile\nfrom apps.go_policy.play.match import play_match\n\n"
         "committed = Path('benchmarks/results/go_match_games/game_001.sgf')\n"
         "if committed.exists() and not FAST:\n"
         "    record = parse_game(committed.read_bytes(), committed.name)\n"
@@ -105,7 +105,7 @@ cells = [
                       "`hint [N]`, `score`, `save FILE`, `resign`, `help`, `quit`. Here `TerminalGame` reads "
                       "three typed lines from a list instead of the keyboard on a 9x9 board."),
     new_code_cell(
-        "from apps.go_policy.gtp import GtpEngine\nfrom apps.go_policy.terminal_play import TerminalGame\n\n"
+        "from apps.go_policy.play.gtp import GtpEngine\nfrom apps.go_policy.play.terminal import TerminalGame\n\n"
         "gtp = GtpEngine(engine, size=9, komi=7.5)\n"
         "outcome = TerminalGame(gtp, echo=True).run(['E5', 'hint 3', 'quit'])\nprint(outcome)"),
     new_markdown_cell("## From the command line\n"

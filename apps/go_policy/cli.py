@@ -18,15 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from apps.go_policy.presets import DEFAULT_PRESET
+from apps.go_policy.presets import FOLDER as PRESETS
 from shared.cli import add_common_arguments, emit_json, fail, seed_everything
-
-PRESETS = Path(__file__).resolve().parent / "presets"
-DEFAULT_PRESET = PRESETS / "policy_large.keras"
-
-
-def preset_record(preset: Path = DEFAULT_PRESET) -> dict:
-    """The ``.json`` record shipped beside a preset: its training command, network and accuracy."""
-    return json.loads(preset.with_suffix(".json").read_text())
 
 
 def _sgf_argument(parser):
@@ -181,13 +175,13 @@ def main(argv=None) -> int:
 
 
 def _load_model(path):
-    from apps.go_policy.engine import load_policy
+    from apps.go_policy.play.engine import load_policy
 
     return load_policy(path or DEFAULT_PRESET)
 
 
 def _encode(args):
-    from apps.go_policy.data import encode_dataset
+    from apps.go_policy.model.data import encode_dataset
 
     manifest = encode_dataset(args.sgf, features=args.features, workers=args.workers, max_games=args.max_games,
                               skip_games=args.skip_games, sizes=(args.size,), progress=not args.json)
@@ -197,7 +191,7 @@ def _encode(args):
 
 
 def _train(args):
-    from apps.go_policy.training import train_policy
+    from apps.go_policy.model.train import train_policy
 
     command = "cnnkit go " + " ".join(args.argv)
     summary = train_policy(
@@ -214,7 +208,7 @@ def _train(args):
 
 
 def _evaluate(args):
-    from apps.go_policy.training import evaluate_policy
+    from apps.go_policy.model.train import evaluate_policy
 
     model = _load_model(args.model)
     metrics = evaluate_policy(model, args.sgf, max_games=args.max_games, max_positions=args.max_positions,
@@ -228,8 +222,8 @@ def _evaluate(args):
 
 
 def _review(args):
-    from apps.go_policy.engine import PolicyEngine
-    from apps.go_policy.review import review_file
+    from apps.go_policy.play.engine import PolicyEngine
+    from apps.go_policy.play.review import review_file
 
     engine = PolicyEngine(_load_model(args.model), symmetries=args.symmetries)
     summary = review_file(engine, args.sgf, out=args.out, top=args.top, surprises=args.surprises)
@@ -253,8 +247,8 @@ def _review(args):
 
 
 def _gtp(args):
-    from apps.go_policy.engine import PolicyEngine
-    from apps.go_policy.gtp import GtpEngine
+    from apps.go_policy.play.engine import PolicyEngine
+    from apps.go_policy.play.gtp import GtpEngine
 
     engine = PolicyEngine(_load_model(args.model), temperature=args.temperature, seed=args.seed,
                           symmetries=args.symmetries, playouts=args.playouts)
@@ -263,10 +257,10 @@ def _gtp(args):
 
 
 def _play(args):
-    from apps.go_policy.board import BLACK, WHITE
-    from apps.go_policy.engine import PolicyEngine
-    from apps.go_policy.gtp import GtpEngine
-    from apps.go_policy.terminal_play import TerminalGame
+    from apps.go_policy.play.engine import PolicyEngine
+    from apps.go_policy.play.gtp import GtpEngine
+    from apps.go_policy.play.terminal import TerminalGame
+    from apps.go_policy.rules.board import BLACK, WHITE
 
     gtp = GtpEngine(None, size=args.size, komi=args.komi, superko=args.superko, playouts=args.playouts)
     for command in ([f"loadsgf {args.load}"] if args.load else []) + (
@@ -284,8 +278,8 @@ def _play(args):
 
 
 def _match(args):
-    from apps.go_policy.engine import PolicyEngine
-    from apps.go_policy.match import play_match
+    from apps.go_policy.play.engine import PolicyEngine
+    from apps.go_policy.play.match import play_match
 
     engine = PolicyEngine(_load_model(args.model), temperature=args.temperature, seed=args.seed,
                           symmetries=args.symmetries, playouts=args.playouts)
@@ -296,7 +290,7 @@ def _match(args):
 
 
 def _bench(args):
-    from apps.go_policy.board import random_playout_speed
+    from apps.go_policy.rules.board import random_playout_speed
 
     start = time.perf_counter()
     speed = random_playout_speed(args.size, args.moves, seed=args.seed)

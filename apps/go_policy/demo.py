@@ -10,10 +10,10 @@ import time
 
 
 def run(fast: bool = False) -> dict:
-    from apps.go_policy.board import Board
-    from apps.go_policy.cli import DEFAULT_PRESET
-    from apps.go_policy.engine import PolicyEngine, load_policy
-    from apps.go_policy.training import evaluate_policy
+    from apps.go_policy.model.train import evaluate_policy
+    from apps.go_policy.play.engine import PolicyEngine, load_policy
+    from apps.go_policy.presets import DEFAULT_PRESET
+    from apps.go_policy.rules.board import Board
     from shared.data import path
 
     start = time.perf_counter()

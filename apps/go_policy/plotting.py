@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from apps.go_policy.board import BLACK, GTP_COLUMNS, WHITE
+from apps.go_policy.rules.board import BLACK, GTP_COLUMNS, WHITE
 
 
 def draw_board(board, probabilities=None, ax=None, title=None, last_move=None, top=5, ownership=None,

@@ -24,6 +24,6 @@ def small_sgf_folder(sample_folder, tmp_path):
 
 @pytest.fixture(scope="session")
 def tiny_model():
-    from apps.go_policy.policy_network import build_policy_network
+    from apps.go_policy.model.network import build_policy_network
 
     return build_policy_network("small", depth=2, filters=4)

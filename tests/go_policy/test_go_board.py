@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.go_policy.board import (
+from apps.go_policy.rules.board import (
     BLACK,
     EMPTY,
     WHITE,

@@ -50,7 +50,7 @@ def test_continue_training_a_model_in_mixed_precision_on_later_games(small_sgf_f
                                                                        monkeypatch, capsys):
     import numpy as np
 
-    from apps.go_policy.engine import load_policy
+    from apps.go_policy.play.engine import load_policy
 
     out = tmp_path / "continued"
     code = _continue_training(tiny_model, small_sgf_folder, out, monkeypatch, "--mixed-precision", "--skip-games",
@@ -69,7 +69,7 @@ def test_continue_training_a_model_in_mixed_precision_on_later_games(small_sgf_f
 
 def test_continue_training_on_more_planes_extends_the_models_input(small_sgf_folder, tiny_model, tmp_path,
                                                                      monkeypatch, capsys):
-    from apps.go_policy.engine import load_policy
+    from apps.go_policy.play.engine import load_policy
 
     out = tmp_path / "full"
     code = _continue_training(tiny_model, small_sgf_folder, out, monkeypatch, "--features", "full")
@@ -89,7 +89,7 @@ def test_train_refuses_an_ema_momentum_outside_zero_one_before_encoding(small_sg
 
 
 def test_evaluate_shipped_preset_on_a_held_out_shard_slice(data_available, capsys):
-    from apps.go_policy.cli import DEFAULT_PRESET
+    from apps.go_policy.presets import DEFAULT_PRESET
 
     if not DEFAULT_PRESET.exists():
         pytest.skip("no preset shipped yet")
@@ -137,8 +137,8 @@ def test_playing_commands_average_eight_symmetries_and_evaluate_scores_the_raw_n
 def test_size_scores_and_trains_on_small_boards_and_the_19x19_default_says_so(data_available, tmp_path, monkeypatch,
                                                                              capsys):
     # The fully convolutional network takes any board: --size picks the games of that size.
-    from apps.go_policy.cli import DEFAULT_PRESET
-    from apps.go_policy.engine import load_policy
+    from apps.go_policy.presets import DEFAULT_PRESET
+    from apps.go_policy.play.engine import load_policy
 
     monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
     archive = data_available / "go" / "cwi_pro_small_boards" / "cwi_9x9_13x13.tar.gz"

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from apps.go_policy.data import encode_dataset, load_positions, shard_paths, split_of
-from apps.go_policy.position_dataset import PositionDataset
+from apps.go_policy.model.data import encode_dataset, load_positions, shard_paths, split_of
+from apps.go_policy.model.dataset import PositionDataset
 
 
 def test_split_is_by_game_and_stable():
@@ -59,8 +59,8 @@ def test_encode_with_spawn_workers_counts_skips_and_caches(small_sgf_folder, tmp
 
 
 def test_a_game_that_fails_while_encoding_is_counted_and_skipped(small_sgf_folder, tmp_path, monkeypatch):
-    import apps.go_policy.data as data
-    from apps.go_policy.board import IllegalMoveError
+    import apps.go_policy.model.data as data
+    from apps.go_policy.rules.board import IllegalMoveError
 
     monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
     real_encode_game, calls = data.encode_game, []
@@ -91,7 +91,7 @@ def test_encoding_workers_exit_when_the_process_that_started_them_is_killed(tmp_
     marker = tmp_path / "busy"
     script = (
         "import multiprocessing, os, sys, time\n"
-        "from apps.go_policy.data import exit_with_parent\n"
+        "from apps.go_policy.model.data import exit_with_parent\n"
         "def busy(marker):\n"
         "    open(marker, 'w').write(str(os.getpid()))\n"
         "    time.sleep(120)  # without exit_with_parent the worker would outlive its parent by 2 minutes\n"

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from apps.go_policy.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
-from apps.go_policy.dead_stones import area_score, final_score, final_status, ownership, seki_points, self_atari_size
-from apps.go_policy.records import parse_game
+from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
+from apps.go_policy.rules.scoring import area_score, final_score, final_status, ownership, seki_points, self_atari_size
+from apps.go_policy.rules.records import parse_game
 
 ROOT = Path(__file__).resolve().parents[2]
 GAME_22 = ROOT / "benchmarks" / "results" / "go_match_games_8_symmetries" / "game_022.sgf"

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from apps.go_policy.data import pack, predict_with_symmetries
-from apps.go_policy.device_augmentation import SymmetryTrainer, unpack_planes
-from apps.go_policy.policy_network import build_policy_network
+from apps.go_policy.model.data import pack, predict_with_symmetries
+from apps.go_policy.model.augmentation import SymmetryTrainer, unpack_planes
+from apps.go_policy.model.network import build_policy_network
 
 
 @pytest.fixture
@@ -51,8 +51,8 @@ def test_training_mode_draws_a_random_transform_per_position(boards):
 
 
 def test_packed_position_dataset_leaves_the_symmetry_to_the_device(small_sgf_folder, tmp_path, monkeypatch):
-    from apps.go_policy.data import encode_dataset, shard_paths
-    from apps.go_policy.position_dataset import PositionDataset
+    from apps.go_policy.model.data import encode_dataset, shard_paths
+    from apps.go_policy.model.dataset import PositionDataset
 
     monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
     manifest = encode_dataset([small_sgf_folder], workers=1, progress=False, validation=0.0, test=0.0)
@@ -69,8 +69,8 @@ def test_packed_position_dataset_leaves_the_symmetry_to_the_device(small_sgf_fol
 def test_cli_trains_with_device_augmentation_saves_the_plain_network_and_resumes(small_sgf_folder, tmp_path,
                                                                                monkeypatch, capsys):
     from apps.go_policy.cli import main
-    from apps.go_policy.engine import load_policy
-    from apps.go_policy.policy_network import PolicyNetwork
+    from apps.go_policy.play.engine import load_policy
+    from apps.go_policy.model.network import PolicyNetwork
 
     monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "run"

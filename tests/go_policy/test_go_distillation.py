@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from apps.go_policy.data import encode_dataset, load_positions, shard_paths
-from apps.go_policy.distillation import DistillationBatches, label_with_teacher, load_teacher_labels, soft_targets
+from apps.go_policy.model.data import encode_dataset, load_positions, shard_paths
+from apps.go_policy.model.distillation import DistillationBatches, label_with_teacher, load_teacher_labels, soft_targets
 
 
 def test_soft_targets_mix_teacher_and_professional_move():

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from apps.go_policy.engine import PolicyEngine
-from apps.go_policy.gtp import COMMANDS, GtpEngine
+from apps.go_policy.play.engine import PolicyEngine
+from apps.go_policy.play.gtp import COMMANDS, GtpEngine
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_cli_gtp_with_a_saved_model(tiny_model, tmp_path, monkeypatch, capsys):
 @pytest.mark.skipif(shutil.which("gnugo") is None and not shutil.os.path.exists("/usr/games/gnugo"),
                     reason="GNU Go is not installed")
 def test_match_against_gnugo_writes_sgf_and_ci(tiny_model, tmp_path):
-    from apps.go_policy.match import play_match, wilson_interval
+    from apps.go_policy.play.match import play_match, wilson_interval
 
     # "gnugo" is found in /usr/games even when that folder is not on PATH
     result = play_match(PolicyEngine(tiny_model), "gnugo --mode gtp --level 0", games=2, size=9,
@@ -107,9 +107,9 @@ def test_match_against_gnugo_writes_sgf_and_ci(tiny_model, tmp_path):
 @pytest.mark.skipif(shutil.which("gnugo") is None and not shutil.os.path.exists("/usr/games/gnugo"),
                     reason="GNU Go is not installed")
 def test_match_plays_games_on_from_their_openings(tiny_model, tmp_path):
-    from apps.go_policy.board import BLACK, WHITE, gtp_to_point
-    from apps.go_policy.match import play_match
-    from apps.go_policy.records import parse_game
+    from apps.go_policy.rules.board import BLACK, WHITE, gtp_to_point
+    from apps.go_policy.play.match import play_match
+    from apps.go_policy.rules.records import parse_game
 
     opening = [(BLACK, gtp_to_point("E5", 9)), (WHITE, gtp_to_point("C3", 9)), (BLACK, None)]
     result = play_match(PolicyEngine(tiny_model), "gnugo --mode gtp --level 0", size=9, out=tmp_path,
@@ -126,7 +126,7 @@ def test_match_plays_games_on_from_their_openings(tiny_model, tmp_path):
 
 
 def test_bad_opponent_command_is_a_clear_error(tiny_model):
-    from apps.go_policy.match import play_match
+    from apps.go_policy.play.match import play_match
 
     with pytest.raises(ValueError, match="no-such-engine"):
         play_match(PolicyEngine(tiny_model), "no-such-engine --mode gtp", games=1)
@@ -159,7 +159,7 @@ for line in sys.stdin:
 def test_match_restarts_an_opponent_that_exits_and_replays_the_game(tiny_model, tmp_path):
     import sys
 
-    from apps.go_policy.match import play_match
+    from apps.go_policy.play.match import play_match
 
     script = tmp_path / "flaky_gtp.py"
     script.write_text(FLAKY_OPPONENT)
@@ -177,7 +177,7 @@ def test_match_restarts_an_opponent_that_exits_and_replays_the_game(tiny_model, 
 def test_match_with_an_opponent_that_always_exits_is_a_clear_error(tiny_model, tmp_path):
     import sys
 
-    from apps.go_policy.match import play_match
+    from apps.go_policy.play.match import play_match
 
     script = tmp_path / "dies.py"
     script.write_text("import sys\nfor line in sys.stdin:\n    if line.startswith('genmove'):\n"
@@ -188,7 +188,7 @@ def test_match_with_an_opponent_that_always_exits_is_a_clear_error(tiny_model, t
 
 
 def test_paired_comparison_counts_discordant_games_and_runs_mcnemar():
-    from apps.go_policy.match import paired_comparison
+    from apps.go_policy.play.match import paired_comparison
 
     this = {1: True, 2: True, 3: False, 4: True, 5: True}
     other = {1: True, 2: False, 3: False, 4: False, 6: True}   # game 5 and 6 were not played by both

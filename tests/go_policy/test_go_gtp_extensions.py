@@ -4,11 +4,11 @@ the end-of-game statuses and count, and the GoGui analyze commands."""
 import numpy as np
 import pytest
 
-from apps.go_policy.board import BLACK, EMPTY, WHITE, gtp_to_point
-from apps.go_policy.engine import PolicyEngine
-from apps.go_policy.gtp import GtpEngine, policy_gfx
-from apps.go_policy.handicap import fixed_handicap_points, max_fixed_handicap
-from apps.go_policy.records import parse_game, write_sgf
+from apps.go_policy.rules.board import BLACK, EMPTY, WHITE, gtp_to_point
+from apps.go_policy.play.engine import PolicyEngine
+from apps.go_policy.play.gtp import GtpEngine, policy_gfx
+from apps.go_policy.rules.handicap import fixed_handicap_points, max_fixed_handicap
+from apps.go_policy.rules.records import parse_game, write_sgf
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def refused(engine, line):
 
 
 def vertices(points, size):
-    from apps.go_policy.board import point_to_gtp
+    from apps.go_policy.rules.board import point_to_gtp
 
     return " ".join(point_to_gtp(point, size) for point in points)
 

@@ -4,11 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from apps.go_policy.board import BLACK, WHITE, Board, gtp_to_point
-from apps.go_policy.dead_stones import counted_ownership
-from apps.go_policy.engine import PolicyEngine, load_policy, play_on_points
-from apps.go_policy.features import FeatureEncoder, sensible_mask
-from apps.go_policy.policy_network import build_policy_network, masked_probabilities, with_dtype_policy
+from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point
+from apps.go_policy.rules.scoring import counted_ownership
+from apps.go_policy.play.engine import PolicyEngine, load_policy, play_on_points
+from apps.go_policy.model.features import FeatureEncoder, sensible_mask
+from apps.go_policy.model.network import build_policy_network, masked_probabilities, with_dtype_policy
 
 
 def test_shapes_and_softmax(tiny_model):
@@ -164,7 +164,7 @@ def test_engine_counts_dead_stones_before_passing_on_a_real_game(tiny_model):
     the engine knows it is behind and plays on where anything is still unsettled."""
     from pathlib import Path
 
-    from apps.go_policy.records import parse_game
+    from apps.go_policy.rules.records import parse_game
 
     path = Path(__file__).resolve().parents[2] / "benchmarks/results/go_match_games_8_symmetries/game_022.sgf"
     record = parse_game(path.read_bytes(), path.name, min_moves=0)
@@ -179,7 +179,7 @@ def test_engine_counts_dead_stones_before_passing_on_a_real_game(tiny_model):
 
 
 def test_time_budget_anneals_the_learning_rate_by_cosine():
-    from apps.go_policy.training import TimeBudget
+    from apps.go_policy.model.train import TimeBudget
 
     budget = TimeBudget(minutes=10, anneal=True, final_fraction=0.01)
     budget.initial_learning_rate = 1e-3
@@ -192,7 +192,7 @@ def test_time_budget_anneals_the_learning_rate_by_cosine():
 
 
 def test_time_budget_lowers_the_rate_during_fit():
-    from apps.go_policy.training import TimeBudget
+    from apps.go_policy.model.train import TimeBudget
 
     model = build_policy_network("minimal", depth=1, filters=4, learning_rate=1e-2)
     x = np.zeros((64, 9, 9, 4), "float32")
@@ -211,7 +211,7 @@ def _lopsided_predict(batch):
 
 
 def test_symmetry_averaging_makes_the_prediction_invariant():
-    from apps.go_policy.data import dihedral, label_maps, predict_with_symmetries
+    from apps.go_policy.model.data import dihedral, label_maps, predict_with_symmetries
 
     x = (np.random.default_rng(1).random((3, 9, 9, 2)) > 0.7).astype("float32")
     maps = label_maps(9)
@@ -240,7 +240,7 @@ def test_engine_with_eight_symmetries_plays_a_sensible_move(tiny_model):
 
 
 def test_with_dtype_policy_copies_the_weights_and_restores_the_global_policy(tiny_model):
-    from apps.go_policy.policy_network import with_dtype_policy
+    from apps.go_policy.model.network import with_dtype_policy
 
     x = np.random.default_rng(2).integers(0, 2, (4, 19, 19, 22)).astype("float32")
     mixed = with_dtype_policy(tiny_model, "mixed_bfloat16", learning_rate=1e-3)
@@ -266,7 +266,7 @@ def test_engine_probabilities_equal_the_network_on_every_board_size(tiny_model):
 
 
 def test_extending_the_input_planes_keeps_the_predictions_until_fine_tuning(tiny_model, tmp_path):
-    from apps.go_policy.policy_network import extend_input_planes
+    from apps.go_policy.model.network import extend_input_planes
 
     extended = extend_input_planes(tiny_model, "full")
     assert extended.features == FeatureEncoder("full").groups and extended.num_planes == 47
@@ -288,14 +288,14 @@ def test_extending_the_input_planes_keeps_the_predictions_until_fine_tuning(tiny
 
 
 def test_extending_to_a_set_without_the_models_planes_is_refused(tiny_model):
-    from apps.go_policy.policy_network import extend_input_planes
+    from apps.go_policy.model.network import extend_input_planes
 
     with pytest.raises(ValueError, match=r"lacks the plane groups \['turns_since', 'liberties'"):
         extend_input_planes(tiny_model, "minimal")
 
 
 def test_game_bootstrap_interval_resamples_games_not_positions():
-    from apps.go_policy.training import game_bootstrap_interval
+    from apps.go_policy.model.train import game_bootstrap_interval
 
     # ten games of 100 moves: five predicted perfectly, five not at all
     correct = np.repeat([1, 0] * 5, 100)
@@ -310,7 +310,7 @@ def test_game_bootstrap_interval_resamples_games_not_positions():
 
 
 def test_paired_top1_difference_counts_disagreements_and_is_narrower_than_separate_intervals():
-    from apps.go_policy.training import game_bootstrap_interval, paired_top1_difference
+    from apps.go_policy.model.train import game_bootstrap_interval, paired_top1_difference
 
     rng = np.random.default_rng(0)
     games = np.repeat(np.arange(40), 50)

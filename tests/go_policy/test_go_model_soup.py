@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from apps.go_policy.board import Board
-from apps.go_policy.engine import load_policy
-from apps.go_policy.features import FeatureEncoder
-from apps.go_policy.model_soup import average_policy_networks
-from apps.go_policy.policy_network import build_policy_network, extend_input_planes
+from apps.go_policy.rules.board import Board
+from apps.go_policy.play.engine import load_policy
+from apps.go_policy.model.features import FeatureEncoder
+from apps.go_policy.model.soup import average_policy_networks
+from apps.go_policy.model.network import build_policy_network, extend_input_planes
 
 
 def perturbed(model, seed):

@@ -5,8 +5,8 @@ import zipfile
 
 import pytest
 
-from apps.go_policy.board import BLACK, WHITE
-from apps.go_policy.records import SkippedGame, SkipReport, iter_sgf_sources, parse_game, read_games, write_sgf
+from apps.go_policy.rules.board import BLACK, WHITE
+from apps.go_policy.rules.records import SkippedGame, SkipReport, iter_sgf_sources, parse_game, read_games, write_sgf
 
 
 def test_parse_a_real_game(sample_folder):

@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from apps.go_policy.data import dihedral, label_maps, load_positions, pack, predict_with_symmetries, unpack
+from apps.go_policy.model.data import dihedral, label_maps, load_positions, pack, predict_with_symmetries, unpack
 
 
 def soft_targets(labels: np.ndarray, teacher_probabilities: np.ndarray, alpha: float) -> np.ndarray:

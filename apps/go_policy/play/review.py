@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 from sgfmill import sgf
 
-from apps.go_policy.board import BLACK, gtp_to_point, point_to_gtp
-from apps.go_policy.features import sensible_mask
-from apps.go_policy.policy_network import masked_probabilities
-from apps.go_policy.records import GameRecord, SkippedGame, parse_game
+from apps.go_policy.model.features import sensible_mask
+from apps.go_policy.model.network import masked_probabilities
+from apps.go_policy.rules.board import BLACK, gtp_to_point, point_to_gtp
+from apps.go_policy.rules.records import GameRecord, SkippedGame, parse_game
 
 
 @dataclass

@@ -18,8 +18,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from apps.go_policy.data import label_maps
-from apps.go_policy.policy_network import policy_metrics
+from apps.go_policy.model.data import label_maps
+from apps.go_policy.model.network import policy_metrics
 
 SYMMETRIES = 8
 

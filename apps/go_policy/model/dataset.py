@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from apps.go_policy.data import augment_batch, unpack
+from apps.go_policy.model.data import augment_batch, unpack
 
 
 class PositionDataset(keras.utils.PyDataset):

@@ -25,7 +25,7 @@ class PolicyNetwork(keras.Model):
             to feature maps of the same rows and cols.
         board_size: the board size the network was trained for (metadata; the
             network itself accepts any size when the backbone does).
-        features: the plane groups of its input (``apps.go_policy.features``), kept
+        features: the plane groups of its input (``apps.go_policy.model.features``), kept
             in the saved model so the engine encodes positions the same way.
         learning_rate: Adam's learning rate for the default compile.
         ema_momentum: if set, Adam also keeps an exponential moving average of the
@@ -104,7 +104,7 @@ def build_policy_network(features="small", depth: int = 8, filters: int = 64, bo
     planes). ``board_size=None`` (default) accepts any board size; AlphaGo's network is
     ``depth=13, filters=192`` with the 48-plane input.
     """
-    from apps.go_policy.features import FeatureEncoder
+    from apps.go_policy.model.features import FeatureEncoder
 
     encoder = FeatureEncoder(features)
     planes = encoder.num_planes
@@ -130,7 +130,7 @@ def extend_input_planes(model: PolicyNetwork, features) -> PolicyNetwork:
     use them (as the image app extends a softmax head with new classes): a preset trained
     on the ``small`` planes can go on training on the ``full`` (tactical) ones.
     """
-    from apps.go_policy.features import FeatureEncoder
+    from apps.go_policy.model.features import FeatureEncoder
 
     old, new = FeatureEncoder(model.features or "small"), FeatureEncoder(features)
     missing = [group for group in old.groups if group not in new.groups]

@@ -24,11 +24,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from apps.go_policy.board import BLACK, EMPTY, Board
-from apps.go_policy.data import check_symmetries, predict_with_symmetries
-from apps.go_policy.dead_stones import area_score, check_playouts, counted_ownership, self_atari_size
-from apps.go_policy.features import FeatureEncoder, sensible_mask
-from apps.go_policy.policy_network import masked_probabilities
+from apps.go_policy.model.data import check_symmetries, predict_with_symmetries
+from apps.go_policy.model.features import FeatureEncoder, sensible_mask
+from apps.go_policy.model.network import masked_probabilities
+from apps.go_policy.rules.board import BLACK, EMPTY, Board
+from apps.go_policy.rules.scoring import area_score, check_playouts, counted_ownership, self_atari_size
 
 
 def load_policy(path) -> keras.Model:
@@ -39,7 +39,7 @@ def load_policy(path) -> keras.Model:
             f"policy model {path} not found: pass --model PATH to a .keras file written by "
             "`cnnkit go train` (its policy.keras)"
         )
-    import apps.go_policy.policy_network  # noqa: F401  (registers the custom classes)
+    import apps.go_policy.model.network  # noqa: F401  (registers the custom classes)
 
     return keras.saving.load_model(path, compile=False)
 

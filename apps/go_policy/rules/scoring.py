@@ -22,7 +22,7 @@ import random
 
 import numpy as np
 
-from apps.go_policy.board import BLACK, EMPTY, WHITE, Board, result_string
+from apps.go_policy.rules.board import BLACK, EMPTY, WHITE, Board, result_string
 
 STATUSES = ("alive", "dead", "seki")
 LARGEST_SACRIFICE = 2  # play-outs may put strings of up to this many stones in atari (see _play_out)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sgfmill import sgf
 
-from apps.go_policy.board import BLACK, WHITE, Board, IllegalMoveError
+from apps.go_policy.rules.board import BLACK, WHITE, Board, IllegalMoveError
 
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar")
 

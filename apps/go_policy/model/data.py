@@ -6,7 +6,7 @@ Windows), replays each game and writes the feature planes of every position
 before a non-pass move, with the move as the label, to compressed ``.npz``
 shards (planes bit-packed) under ``shared.data.cache_dir("go_policy", ...)``.
 Games are split into train / validation / test by a hash of their name, so
-every position of a game lands in the same split. ``apps.go_policy.position_dataset.PositionDataset``
+every position of a game lands in the same split. ``apps.go_policy.model.dataset.PositionDataset``
 streams the shards for training. This module does not import Keras, so the
 spawned workers start quickly.
 """
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.go_policy.board import IllegalMoveError
-from apps.go_policy.features import FeatureEncoder, resolve_feature_set
-from apps.go_policy.records import SkippedGame, SkipReport, check_source, read_games, sources_fingerprint
+from apps.go_policy.model.features import FeatureEncoder, resolve_feature_set
+from apps.go_policy.rules.board import IllegalMoveError
+from apps.go_policy.rules.records import SkippedGame, SkipReport, check_source, read_games, sources_fingerprint
 
 FORMAT_VERSION = 1
 SPLITS = ("train", "validation", "test")

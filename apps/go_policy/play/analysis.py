@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from apps.go_policy.board import BLACK, WHITE, Board, area_count, gtp_to_point, point_to_gtp
-from apps.go_policy.dead_stones import play_outs
+from apps.go_policy.rules.board import BLACK, WHITE, Board, area_count, gtp_to_point, point_to_gtp
+from apps.go_policy.rules.scoring import play_outs
 
 DEFAULT_CANDIDATES = 10
 DEFAULT_PV_LENGTH = 8

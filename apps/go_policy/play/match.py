@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.go_policy.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
-from apps.go_policy.dead_stones import final_score
-from apps.go_policy.records import write_sgf
+from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
+from apps.go_policy.rules.records import write_sgf
+from apps.go_policy.rules.scoring import final_score
 
 
 class GtpOpponentExited(ValueError):

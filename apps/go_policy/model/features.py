@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from apps.go_policy.board import BLACK, EMPTY, Board, other
+from apps.go_policy.rules.board import BLACK, EMPTY, Board, other
 
 PLANE_GROUPS = {
     "stone_colour": 3,

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from apps.go_policy.features import FeatureEncoder
-from apps.go_policy.policy_network import PolicyNetwork, extend_input_planes
+from apps.go_policy.model.features import FeatureEncoder
+from apps.go_policy.model.network import PolicyNetwork, extend_input_planes
 from shared.weight_averaging import average_weights
 
 

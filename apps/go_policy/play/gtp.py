@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.go_policy.analysis import DEFAULT_CANDIDATES, AnalyzeRequest, MoveAnalysis, parse_analyze_arguments
-from apps.go_policy.board import (
+from apps.go_policy.play.analysis import DEFAULT_CANDIDATES, AnalyzeRequest, MoveAnalysis, parse_analyze_arguments
+from apps.go_policy.rules.board import (
     BLACK,
     EMPTY,
     WHITE,
@@ -37,7 +37,9 @@ from apps.go_policy.board import (
     point_to_gtp,
     result_string,
 )
-from apps.go_policy.dead_stones import (
+from apps.go_policy.rules.handicap import fixed_handicap_points, max_fixed_handicap
+from apps.go_policy.rules.records import SkippedGame, parse_game, sgf_bytes
+from apps.go_policy.rules.scoring import (
     STATUSES,
     area_score,
     check_playouts,
@@ -45,8 +47,6 @@ from apps.go_policy.dead_stones import (
     dead_points,
     final_status,
 )
-from apps.go_policy.handicap import fixed_handicap_points, max_fixed_handicap
-from apps.go_policy.records import SkippedGame, parse_game, sgf_bytes
 
 MAX_SIZE = 19  # GTP vertex letters A-T (no I) cover up to 19x19 here
 

@@ -10,15 +10,22 @@ import keras
 import numpy as np
 from sklearn.metrics import accuracy_score, top_k_accuracy_score
 
-from apps.go_policy.data import PHASES, encode_dataset, load_positions, phase_of, predict_with_symmetries, shard_paths
-from apps.go_policy.features import FeatureEncoder
-from apps.go_policy.policy_network import (
+from apps.go_policy.model.data import (
+    PHASES,
+    encode_dataset,
+    load_positions,
+    phase_of,
+    predict_with_symmetries,
+    shard_paths,
+)
+from apps.go_policy.model.dataset import PositionDataset
+from apps.go_policy.model.features import FeatureEncoder
+from apps.go_policy.model.network import (
     build_policy_network,
     check_ema_momentum,
     extend_input_planes,
     with_dtype_policy,
 )
-from apps.go_policy.position_dataset import PositionDataset
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -249,7 +256,7 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
     check_ema_momentum(ema_momentum)
     base = None
     if init_model is not None:
-        from apps.go_policy.engine import load_policy
+        from apps.go_policy.play.engine import load_policy
 
         base = load_policy(init_model)
         if features is not None and FeatureEncoder(features).groups != list(base.features):
@@ -282,8 +289,8 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
     start = time.perf_counter()
     trained, fit_validation = model, validation
     if device_augmentation:
-        from apps.go_policy.data import pack
-        from apps.go_policy.device_augmentation import SymmetryTrainer
+        from apps.go_policy.model.augmentation import SymmetryTrainer
+        from apps.go_policy.model.data import pack
 
         trained = SymmetryTrainer(model, seed=seed)
         fit_validation = None if validation is None else (pack(validation[0]), validation[1])

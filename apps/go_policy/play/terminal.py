@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.go_policy.board import BLACK, EMPTY, GTP_COLUMNS, WHITE, Board, other, point_to_gtp
-from apps.go_policy.handicap import fixed_handicap_points, max_fixed_handicap
-from apps.go_policy.records import write_sgf
+from apps.go_policy.rules.board import BLACK, EMPTY, GTP_COLUMNS, WHITE, Board, other, point_to_gtp
+from apps.go_policy.rules.handicap import fixed_handicap_points, max_fixed_handicap
+from apps.go_policy.rules.records import write_sgf
 
 HELP = """\
   D4 (or d4)   play there                 pass         pass

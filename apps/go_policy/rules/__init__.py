@@ -1,0 +1,1 @@
+"""The rules of Go: board and captures, handicap placement, scoring with dead stones, SGF records."""
