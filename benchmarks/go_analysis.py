@@ -10,7 +10,7 @@ variations of 8 moves), with ``--playouts`` random play-outs per candidate. Repo
 seconds to the first info line (candidates and variations), play-outs per second, how often
 the professional's next move is among the candidates, and the win rate of the first
 candidate (turned to Black's side) against the recorded winner: how often it is on the
-winner's side of 50% and its Brier score, by move, next to two plain baselines (the colour
+winner's side of 50% and its Brier score, by move, next to two plain baselines (the color
 that won more of these games, and the sign of the Tromp-Taylor count of the position as it
 stands).
 """

@@ -2,7 +2,7 @@
 
     CNNKIT_DATA=../shared/data python benchmarks/go_match.py --games 10 --max-minutes 25
 
-Colours alternate; GNU Go scores each finished game (``final_score``, dead stones
+Colors alternate; GNU Go scores each finished game (``final_score``, dead stones
 removed); games that reach ``--max-moves`` are scored the same way at that point.
 SGFs go to benchmarks/results/go_match_games/ (go_match_games_8_symmetries/ with
 ``--symmetries 8``). ``--first-game 32 --games 64`` plays games 33-96 of the same
@@ -77,7 +77,7 @@ def main():
                         help="the engine averages the network over this many board symmetries (1 to 8)")
     parser.add_argument("--tag", default="", help="append _TAG to the result and games folder names")
     parser.add_argument("--first-game", type=int, default=0,
-                        help="number the games from FIRST_GAME + 1 (their GNU Go seeds and colours): more games "
+                        help="number the games from FIRST_GAME + 1 (their GNU Go seeds and colors): more games "
                              "of an earlier run's set-up, saved beside its games; the result is named _games_A_B")
     parser.add_argument("--play-out", action="store_true",
                         help="play every game of the games folder that was adjudicated at the move limit on from "
@@ -87,7 +87,7 @@ def main():
                         help="write a result (named _all_games) from every finished game saved in the games "
                              "folder: several runs of one set-up, or a run that stopped early")
     parser.add_argument("--compare-with", default=None, metavar="TAG",
-                        help="with --summarise-only: compare game by game (same GNU Go seeds and colours) with "
+                        help="with --summarise-only: compare game by game (same GNU Go seeds and colors) with "
                              "the games of the set-up with --tag TAG ('' for none), each game's played-out "
                              "verdict in place of its adjudication where there is one")
     args = parser.parse_args()
@@ -124,7 +124,7 @@ def main():
              f"area scoring by GNU Go's final_score; games reaching {args.max_moves} moves are scored at that "
              f"point. The engine passes after an opponent's pass only when ahead by its own count with the dead "
              f"stones off (64 play-outs; commit 7c3029d on, Tromp-Taylor before). {preset_line()} Per-game records: " +
-             "; ".join(f"{g['engine_colour']} {g['result']} {g['moves']} moves" for g in result["game_records"]))
+             "; ".join(f"{g['engine_color']} {g['result']} {g['moves']} moves" for g in result["game_records"]))
     games_range = f"_games_{args.first_game + 1}_{args.first_game + args.games}" if args.first_game else ""
     write_result(_result_name(args, games_range), metrics,
                  _references(args), wall_time_s=time.perf_counter() - start, notes=notes, extra={"game_records": records})
@@ -132,15 +132,15 @@ def main():
 
 
 def _win_metrics(records):
-    """Win rate with its 95% Wilson interval, overall and by the engine's colour."""
+    """Win rate with its 95% Wilson interval, overall and by the engine's color."""
     from apps.go_policy.play.match import wilson_interval
 
     wins = sum(g["won"] for g in records)
     return {
         "games": len(records), "wins": wins, "win_rate": wins / len(records),
         "win_rate_ci95": list(wilson_interval(wins, len(records))),
-        "wins_as_black": sum(g["won"] for g in records if g["engine_colour"] == "B"),
-        "wins_as_white": sum(g["won"] for g in records if g["engine_colour"] == "W"),
+        "wins_as_black": sum(g["won"] for g in records if g["engine_color"] == "B"),
+        "wins_as_white": sum(g["won"] for g in records if g["engine_color"] == "W"),
     }
 
 
@@ -151,10 +151,10 @@ def saved_games(folder: Path) -> list[tuple[int, object, dict]]:
     games = []
     for file in sorted(folder.glob("game_*.sgf")):
         game = parse_game(file.read_bytes(), file.name, min_moves=0)
-        colour = "B" if game.black == "cnnkit-go" else "W"
-        won = (game.result or "").upper().startswith(colour + "+")
+        color = "B" if game.black == "cnnkit-go" else "W"
+        won = (game.result or "").upper().startswith(color + "+")
         games.append((int(file.stem.split("_")[1]), game,
-                      {"sgf": str(file.relative_to(ROOT)), "engine_colour": colour, "result": game.result,
+                      {"sgf": str(file.relative_to(ROOT)), "engine_color": color, "result": game.result,
                        "moves": len(game.moves), "won": won}))
     return games
 
@@ -174,7 +174,7 @@ def summarise(args):
     from shared.benchmarking import write_result
 
     folder = _games_folder(args)
-    records = [{**row, "sequence": (row["engine_colour"], tuple(game.moves))} for _, game, row in saved_games(folder)]
+    records = [{**row, "sequence": (row["engine_color"], tuple(game.moves))} for _, game, row in saved_games(folder)]
     if not records:
         raise SystemExit("no finished games in " + str(folder))
     metrics = _win_metrics(records)
@@ -197,7 +197,7 @@ def summarise(args):
         paired = paired_comparison(final_verdicts(folder), final_verdicts(other))
         metrics.update({f"compared_{key}": value for key, value in paired.items()})
         compared = (f"compared_*: game by game against the games of {other.relative_to(ROOT)} with the same "
-                    "numbers (GNU Go seeds and colours), played-out verdicts in place of adjudications on both "
+                    "numbers (GNU Go seeds and colors), played-out verdicts in place of adjudications on both "
                     "sides; paired_wins_other is that set-up's, mcnemar_exact_p the exact test of the games only "
                     "one side won. ")
     notes = (f"Summarised from the {len(records)} finished games saved in {folder.relative_to(ROOT)} (one or more "
@@ -206,7 +206,7 @@ def summarise(args):
              f"move {args.max_moves} if it had not ended. distinct_*: each different move sequence counted "
              "once (the same game repeated under other GNU Go seeds counts once). "
              f"{compared}{preset_line()} Games: " +
-             "; ".join(f"engine {g['engine_colour']} {g['result']} {g['moves']} moves" for g in records))
+             "; ".join(f"engine {g['engine_color']} {g['result']} {g['moves']} moves" for g in records))
     tag = f" --tag {args.tag}" if args.tag else ""
     size = "" if args.size == 19 else f" --size {args.size}"
     compare = "" if args.compare_with is None else f" --compare-with '{args.compare_with}'"
@@ -261,7 +261,7 @@ def play_out(args):
     for game in played:
         before = adjudicated[game["game"]][1]
         sgf = Path(game["sgf"])
-        rows.append({"game": game["game"], "engine_colour": before["engine_colour"],
+        rows.append({"game": game["game"], "engine_color": before["engine_color"],
                      "adjudicated_result": before["result"], "adjudicated_at": before["moves"],
                      "adjudicated_won": before["won"], "result": game["result"], "scored_by": game["scored_by"],
                      "moves": game["moves"], "won": game["won"], "reached_new_limit": game["adjudicated_at_max_moves"],
@@ -284,7 +284,7 @@ def play_out(args):
         "reached_new_limit": sum(r["reached_new_limit"] for r in rows),
         "opponent_passed": len(counted),
         "ahead_at_first_opponent_pass_won": sum(
-            r["count_at_first_opponent_pass"].startswith(r["engine_colour"] + "+") == r["won"] for r in counted),
+            r["count_at_first_opponent_pass"].startswith(r["engine_color"] + "+") == r["won"] for r in counted),
     }
     # every game of the folder, each played-out verdict in place of its adjudication
     played_won = {r["game"]: r["won"] for r in rows}
@@ -302,7 +302,7 @@ def play_out(args):
              f"where the engine decides between passing and playing on. all_games_*: every "
              f"game of the folder with the played-out verdicts in place of the adjudications "
              f"(all_games_still_adjudicated were not reached within the budget). {preset_line()} Games: " +
-             "; ".join(f"{r['game']} engine {r['engine_colour']} {r['adjudicated_result']} at {r['adjudicated_at']} "
+             "; ".join(f"{r['game']} engine {r['engine_color']} {r['adjudicated_result']} at {r['adjudicated_at']} "
                        f"-> {r['result']} at {r['moves']}" for r in rows))
     reference = _references(args).get("win_rate")
     references = {"all_games_win_rate": reference} if reference else {}  # the played-out subset is not a match
@@ -320,8 +320,8 @@ def _count_at_first_opponent_pass(sgf: Path, after: int) -> str | None:
 
     game = parse_game(sgf.read_bytes(), sgf.name, min_moves=0)
     engine = BLACK if game.black == "cnnkit-go" else WHITE
-    for number, (colour, point) in enumerate(game.moves[after:], start=after):
-        if point is None and colour != engine:
+    for number, (color, point) in enumerate(game.moves[after:], start=after):
+        if point is None and color != engine:
             return final_score(game.board(number), playouts=64)
     return None
 

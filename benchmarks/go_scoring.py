@@ -148,9 +148,9 @@ def main():
     references = {"match_games": "GNU Go 3.8 final_score / final_status_list dead, Chinese rules",
                   "pro_games": "GNU Go 3.8 (Chinese rules) and the recorded result (Japanese rules)"}
     notes = (f"Ours: {args.playouts} random play-outs per position (moves that answer an atari, else random legal "
-             "moves that fill no own eye and put no string of 3+ stones in atari), a string dead when its colour "
+             "moves that fill no own eye and put no string of 3+ stones in atari), a string dead when its color "
              "owns its points in under half of them; the count gives each region of the board with the dead "
-             "stones off to the one colour bordering it, and each point left neutral to a colour that owns it "
+             "stones off to the one color bordering it, and each point left neutral to a color that owns it "
              "in 3 play-outs of 4; seed 0. Tromp-Taylor: every stone on the board counted alive. Match games: the final positions of the 64 games of "
              "benchmarks/results/go_match_games*/ (most stopped at 250 moves with open borders). Pro games: the "
              f"first {args.pro_games} games of {args.shard} with a counted result, at their last recorded move "

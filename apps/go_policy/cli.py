@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     play = commands.add_parser("play", help="play the network in the terminal, as GNU Go's ASCII mode")
     _model_argument(play, symmetries=8)
-    play.add_argument("--color", default="black", choices=["black", "white"], help="your colour (default: black)")
+    play.add_argument("--color", default="black", choices=["black", "white"], help="your color (default: black)")
     play.add_argument("--size", type=int, default=19, choices=[9, 13, 19])
     play.add_argument("--komi", type=float, default=7.5)
     play.add_argument("--handicap", type=int, default=0,
@@ -240,7 +240,7 @@ def _review(args):
     print("least expected moves:")
     for surprise in summary["surprises"]:
         rank = "not sensible" if surprise["rank"] is None else f"rank {surprise['rank']}"
-        print(f"  {surprise['number']:>4} {surprise['colour']} {surprise['played']:<4} {surprise['probability']:.2%} "
+        print(f"  {surprise['number']:>4} {surprise['color']} {surprise['played']:<4} {surprise['probability']:.2%} "
               f"({rank}; network: {surprise['network_choice']})")
     print(f"{len(moves)} moves reviewed" + (f"; annotated SGF: {args.out}" if args.out else " (--out FILE.sgf writes "
                                              "them as SGF comments)"))

@@ -57,7 +57,7 @@ class SkipLog:
 
 
 def convert_channels(image: np.ndarray, channels: int) -> np.ndarray:
-    """Grey <-> colour conversion so every image has ``channels`` (1 or 3) channels, RGB order."""
+    """Grey <-> color conversion so every image has ``channels`` (1 or 3) channels, RGB order."""
     if image.ndim == 2:
         image = image[:, :, None]
     have = image.shape[-1]

@@ -117,11 +117,11 @@ class GradCAM:
 
 
 def overlay(image, heatmap, alpha=0.45):
-    """Blend a jet-coloured heatmap over an RGB/grey uint8 image (returns RGB uint8)."""
+    """Blend a jet-colored heatmap over an RGB/grey uint8 image (returns RGB uint8)."""
     image = image_data.convert_channels(np.asarray(image, dtype=np.uint8), 3)
-    colour = cv2.applyColorMap(np.uint8(255 * heatmap), cv2.COLORMAP_JET)
-    colour = cv2.cvtColor(colour, cv2.COLOR_BGR2RGB)
-    return np.uint8(np.clip((1 - alpha) * image + alpha * colour, 0, 255))
+    color = cv2.applyColorMap(np.uint8(255 * heatmap), cv2.COLORMAP_JET)
+    color = cv2.cvtColor(color, cv2.COLOR_BGR2RGB)
+    return np.uint8(np.clip((1 - alpha) * image + alpha * color, 0, 255))
 
 
 def first_conv_layer(backbone):
@@ -132,7 +132,7 @@ def first_conv_layer(backbone):
 
 
 def plot_filters(model, path, limit=64):
-    """The first convolution's kernels as small images (RGB for colour input)."""
+    """The first convolution's kernels as small images (RGB for color input)."""
     plt = _plt()
     conv = first_conv_layer(models.find_backbone(model))
     kernel = keras.ops.convert_to_numpy(conv.kernel)  # (kh, kw, in, out)

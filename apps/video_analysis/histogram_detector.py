@@ -1,4 +1,4 @@
-"""Classic baseline: HSV colour-histogram distance between consecutive frames.
+"""Classic baseline: HSV color-histogram distance between consecutive frames.
 
 A cut is declared where the Bhattacharyya distance between the HSV histograms of a frame
 and the previous one exceeds ``threshold``, at least ``min_shot_length`` frames after the

@@ -36,13 +36,13 @@ def walls(komi=0.0):
 
 def test_parse_analyze_arguments_reads_leela_zeros_forms():
     request = parse_analyze_arguments([], 19, WHITE)
-    assert (request.colour, request.interval, request.minmoves, request.avoid, request.allow) == (WHITE, 0, 0, set(),
+    assert (request.color, request.interval, request.minmoves, request.avoid, request.allow) == (WHITE, 0, 0, set(),
                                                                                                  None)
     request = parse_analyze_arguments(["B", "50"], 19, WHITE)
-    assert (request.colour, request.interval) == (BLACK, 0.5)
+    assert (request.color, request.interval) == (BLACK, 0.5)
     assert parse_analyze_arguments(["10"], 19, WHITE).interval == 0.1
     request = parse_analyze_arguments("w interval 25 minmoves 3".split(), 19, BLACK)
-    assert (request.colour, request.interval, request.minmoves) == (WHITE, 0.25, 3)
+    assert (request.color, request.interval, request.minmoves) == (WHITE, 0.25, 3)
     request = parse_analyze_arguments("b 10 avoid b q16,d4 1 avoid w c3 1 allow b d4,k10,q16 2".split(), 19, WHITE)
     assert request.avoid == {gtp_to_point("Q16", 19), gtp_to_point("D4", 19)}  # w's avoid is not the mover's
     assert request.allow == {gtp_to_point(v, 19) for v in ("D4", "K10", "Q16")}
@@ -54,7 +54,7 @@ def test_parse_analyze_arguments_reads_leela_zeros_forms():
     ("minmoves", "missing minmoves"),
     ("interval -5", "interval (centiseconds) must be a non-negative integer, got '-5'"),
     ("avoid b z99 1", "avoid:"),
-    ("avoid q d4 1", "avoid's colour must be b or w, got 'q'"),
+    ("avoid q d4 1", "avoid's color must be b or w, got 'q'"),
     ("allow b d4", "missing allow's depth"),
 ])
 def test_parse_analyze_arguments_errors_name_what_was_expected(arguments, message):
@@ -84,7 +84,7 @@ def test_candidates_follow_the_policy_with_legal_greedy_variations(policy):
     for candidate in analysis.candidates:
         assert len(candidate.pv) == 5 and candidate.pv[0] == candidate.point
         replay = board.copy()
-        for point in candidate.pv:  # every move of the variation is legal, colours alternating
+        for point in candidate.pv:  # every move of the variation is legal, colors alternating
             assert replay.is_legal(point)
             replay.play(point)
         follow = board.copy()
@@ -106,14 +106,14 @@ def test_avoid_and_allow_restrict_the_root_moves(policy):
 
 
 def test_play_out_win_rates_see_who_is_ahead(policy):
-    for colour, komi, winning in ((BLACK, 0.0, True), (WHITE, 0.0, False), (BLACK, 20.0, False), (WHITE, 20.0, True)):
+    for color, komi, winning in ((BLACK, 0.0, True), (WHITE, 0.0, False), (BLACK, 20.0, False), (WHITE, 20.0, True)):
         board = walls(komi)  # Black +9 before komi
-        board.to_move = colour
+        board.to_move = color
         analysis = MoveAnalysis(policy, board, candidates=4, pv_length=1, seed=1)
         played = analysis.think(60.0, stop=lambda: all(c.visits >= 12 for c in analysis.candidates))
         assert played == 48 and all(c.visits == 12 for c in analysis.candidates)
         rates = [c.winrate for c in analysis.candidates]  # a random invasion of a 4x4 area lives at times
-        assert (np.mean(rates) >= 0.8) if winning else (np.mean(rates) <= 0.2), (colour, komi, rates)
+        assert (np.mean(rates) >= 0.8) if winning else (np.mean(rates) <= 0.2), (color, komi, rates)
 
 
 def test_think_completes_a_first_round_even_when_stopped(policy):

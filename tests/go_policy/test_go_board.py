@@ -56,9 +56,9 @@ def test_suicide_is_illegal_but_capturing_is_not():
 def test_ko_recapture_forbidden_then_allowed_after_a_threat():
     board = Board(9)
     # Black: C5 D4 D6 E5(later captured);  White: F5 E4 E6, then white D5 captures? build standard ko
-    for colour, vertex in [(BLACK, "C5"), (BLACK, "D4"), (BLACK, "D6"), (WHITE, "F5"), (WHITE, "E4"),
+    for color, vertex in [(BLACK, "C5"), (BLACK, "D4"), (BLACK, "D6"), (WHITE, "F5"), (WHITE, "E4"),
                            (WHITE, "E6"), (WHITE, "D5")]:
-        board.play(at(board, vertex), colour)
+        board.play(at(board, vertex), color)
     board.to_move = BLACK
     captured = board.play(at(board, "E5"))  # black captures the white stone at D5
     assert captured == [at(board, "D5")]
@@ -70,14 +70,14 @@ def test_ko_recapture_forbidden_then_allowed_after_a_threat():
     assert board.stones[at(board, "E5")] == EMPTY
 
 
-def test_ko_binds_the_opponent_of_the_capturer_even_when_one_colour_moves_twice():
-    # Records sometimes give one colour two moves in a row (an unrecorded pass); the encoder
-    # then sets ``to_move`` to that colour. The capturer may still fill its own ko point
+def test_ko_binds_the_opponent_of_the_capturer_even_when_one_color_moves_twice():
+    # Records sometimes give one color two moves in a row (an unrecorded pass); the encoder
+    # then sets ``to_move`` to that color. The capturer may still fill its own ko point
     # (a professional record in cwi_pro does this; it stopped a whole encoding run).
     board = Board(9)
-    for colour, vertex in [(BLACK, "C5"), (BLACK, "D4"), (BLACK, "D6"), (WHITE, "F5"), (WHITE, "E4"),
+    for color, vertex in [(BLACK, "C5"), (BLACK, "D4"), (BLACK, "D6"), (WHITE, "F5"), (WHITE, "E4"),
                            (WHITE, "E6"), (WHITE, "D5")]:
-        board.play(at(board, vertex), colour)
+        board.play(at(board, vertex), color)
     board.play(at(board, "E5"), BLACK)  # black captures D5: white may not retake there at once
     board.to_move = BLACK  # the record's next move is black again
     assert board.is_legal(at(board, "D5"), BLACK)
@@ -89,9 +89,9 @@ def test_ko_binds_the_opponent_of_the_capturer_even_when_one_colour_moves_twice(
 def test_positional_superko_forbids_a_repeated_position():
     for superko in (False, True):
         board = Board(9, superko=superko)
-        for colour, vertex in [(BLACK, "C5"), (BLACK, "D4"), (BLACK, "D6"), (WHITE, "F5"), (WHITE, "E4"),
+        for color, vertex in [(BLACK, "C5"), (BLACK, "D4"), (BLACK, "D6"), (WHITE, "F5"), (WHITE, "E4"),
                                (WHITE, "E6"), (WHITE, "D5")]:
-            board.play(at(board, vertex), colour)
+            board.play(at(board, vertex), color)
         board.to_move = BLACK
         board.play(at(board, "E5"))
         board.play(None)  # white passes: the simple-ko flag is cleared

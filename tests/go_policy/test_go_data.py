@@ -40,7 +40,7 @@ def test_encode_with_spawn_workers_counts_skips_and_caches(small_sgf_folder, tmp
     x, y, numbers, games = load_positions(paths, return_games=True)
     assert x.shape == (total, 19, 19, 4) and x.dtype == np.float32
     assert numbers.min() >= 1 and y.max() < 361
-    # the label is always an empty point (stone_colour plane 3) of the encoded position
+    # the label is always an empty point (stone_color plane 3) of the encoded position
     assert (x.reshape(total, 361, 4)[np.arange(total), y, 2] == 1).all()
     assert games.shape == (total,) and len(np.unique(games)) == 4
     # a game's positions are consecutive and its move numbers rise

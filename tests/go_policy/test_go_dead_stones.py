@@ -16,9 +16,9 @@ GAME_22 = ROOT / "benchmarks" / "results" / "go_match_games_8_symmetries" / "gam
 
 def position(size, black, white, komi=0.0):
     board = Board(size, komi=komi)
-    for colour, vertices in ((BLACK, black), (WHITE, white)):
+    for color, vertices in ((BLACK, black), (WHITE, white)):
         for vertex in vertices.split():
-            board.place_setup(colour, gtp_to_point(vertex, size))
+            board.place_setup(color, gtp_to_point(vertex, size))
     return board
 
 

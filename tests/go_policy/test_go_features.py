@@ -16,15 +16,15 @@ def test_plane_counts():
     assert FeatureEncoder("small").num_planes == 22
     assert FeatureEncoder("full").num_planes == 47
     assert FeatureEncoder("minimal").num_planes == 4
-    assert FeatureEncoder(["stone_colour", "liberties"]).num_planes == 11
+    assert FeatureEncoder(["stone_color", "liberties"]).num_planes == 11
     with pytest.raises(ValueError, match="ladder"):
-        FeatureEncoder("stone_colour,ladder")
+        FeatureEncoder("stone_color,ladder")
 
 
 def test_full_planes_on_a_known_position():
     board = Board(9)
-    for colour, vertex in [(BLACK, "B1"), (WHITE, "A1"), (BLACK, "E5"), (WHITE, "E6"), (BLACK, "D6")]:
-        board.play(gtp_to_point(vertex, 9), colour)
+    for color, vertex in [(BLACK, "B1"), (WHITE, "A1"), (BLACK, "E5"), (WHITE, "E6"), (BLACK, "D6")]:
+        board.play(gtp_to_point(vertex, 9), color)
     board.to_move = BLACK
     encoder = FeatureEncoder("full")
     x = encoder.encode(board)
@@ -34,10 +34,10 @@ def test_full_planes_on_a_known_position():
         p = gtp_to_point(vertex, 9)
         return divmod(p, 9)
 
-    # stone colour is relative to the player to move (black)
-    assert plane(encoder, x, "stone_colour_1")[cell("E5")] == 1
-    assert plane(encoder, x, "stone_colour_2")[cell("A1")] == 1
-    assert plane(encoder, x, "stone_colour_3")[cell("C3")] == 1
+    # stone color is relative to the player to move (black)
+    assert plane(encoder, x, "stone_color_1")[cell("E5")] == 1
+    assert plane(encoder, x, "stone_color_2")[cell("A1")] == 1
+    assert plane(encoder, x, "stone_color_3")[cell("C3")] == 1
     # white A1 has one liberty (A2); white E6 has 2 liberties (E7, F6)
     assert plane(encoder, x, "liberties_1")[cell("A1")] == 1
     assert plane(encoder, x, "liberties_2")[cell("E6")] == 1
@@ -50,15 +50,15 @@ def test_full_planes_on_a_known_position():
     # an empty point next to nothing: 4 liberties after playing, sensible, not self-atari
     assert plane(encoder, x, "liberties_after_4")[cell("G3")] == 1
     assert plane(encoder, x, "sensibleness")[cell("G3")] == 1
-    assert plane(encoder, x, "player_colour").all()
+    assert plane(encoder, x, "player_color").all()
     assert x[..., encoder.plane_names.index("ones")].all()
     assert not x[..., encoder.plane_names.index("zeros")].any()
 
 
 def test_self_atari_plane():
     board = Board(9)
-    for colour, vertex in [(WHITE, "A2"), (WHITE, "B1"), (WHITE, "C2")]:
-        board.play(gtp_to_point(vertex, 9), colour)
+    for color, vertex in [(WHITE, "A2"), (WHITE, "B1"), (WHITE, "C2")]:
+        board.play(gtp_to_point(vertex, 9), color)
     board.to_move = BLACK
     encoder = FeatureEncoder(["self_atari_size", "liberties_after"])
     x = encoder.encode(board)

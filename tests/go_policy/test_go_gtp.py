@@ -97,7 +97,7 @@ def test_match_against_gnugo_writes_sgf_and_ci(tiny_model, tmp_path):
     assert result["games"] == 2 and 0 <= result["wins"] <= 2
     low, high = result["win_rate_ci95"]
     assert low <= result["win_rate"] <= high
-    assert [g["engine_colour"] for g in result["game_records"]] == ["B", "W"]
+    assert [g["engine_color"] for g in result["game_records"]] == ["B", "W"]
     assert (tmp_path / "game_001.sgf").read_bytes().startswith(b"(;")
     assert (tmp_path / "match.json").exists()
     assert wilson_interval(0, 10)[0] == 0.0
@@ -114,8 +114,8 @@ def test_match_plays_games_on_from_their_openings(tiny_model, tmp_path):
     opening = [(BLACK, gtp_to_point("E5", 9)), (WHITE, gtp_to_point("C3", 9)), (BLACK, None)]
     result = play_match(PolicyEngine(tiny_model), "gnugo --mode gtp --level 0", size=9, out=tmp_path,
                         max_moves=7, progress=False, openings={4: opening, 7: opening[:2]})
-    # exactly games 4 and 7, with the colours their numbers give (the engine is White in even games)
-    assert [(g["game"], g["engine_colour"]) for g in result["game_records"]] == [(4, "W"), (7, "B")]
+    # exactly games 4 and 7, with the colors their numbers give (the engine is White in even games)
+    assert [(g["game"], g["engine_color"]) for g in result["game_records"]] == [(4, "W"), (7, "B")]
     assert result["games_requested"] == 2 and (tmp_path / "match_from_game_004.json").exists()
     for number, moves in ((4, opening), (7, opening[:2])):
         record = parse_game((tmp_path / f"game_{number:03d}.sgf").read_bytes(), min_moves=0)

@@ -207,7 +207,7 @@ def test_gogui_analyze_policy_command(gtp):
     assert all(-1.0 <= float(value) < 0 for value in shades[1::2])  # white to move: white shades
     labels = lines[1].split()[1:]
     assert len(labels) == 10 and 0 <= sum(int(p) for p in labels[1::2]) <= 100 + 5
-    assert ok(gtp, "cnnkit-policy").startswith("INFLUENCE")  # the colour defaults to the player to move
+    assert ok(gtp, "cnnkit-policy").startswith("INFLUENCE")  # the color defaults to the player to move
     assert gtp.board.to_move == WHITE and gtp.board.move_number == 1
     assert "no move probabilities" in refused(GtpEngine(engine=object()), "cnnkit-policy b")
 

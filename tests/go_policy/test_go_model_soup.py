@@ -37,7 +37,7 @@ def test_soup_of_small_and_full_plane_networks_reads_the_full_planes(tiny_model,
 
 
 def test_soup_refuses_networks_whose_planes_do_not_nest_or_a_lone_network(tiny_model):
-    minimal_only = build_policy_network(["stone_colour", "ones", "zeros"], depth=2, filters=4)
+    minimal_only = build_policy_network(["stone_color", "ones", "zeros"], depth=2, filters=4)
     with pytest.raises(ValueError, match=r"plane groups \['zeros'\] that model 0"):
         average_policy_networks([tiny_model, minimal_only])
     with pytest.raises(ValueError, match="two or more policy networks, got 1"):

@@ -30,8 +30,8 @@ def test_setup_stones_handicap_komi_and_passes():
 
 def test_positions_before_each_move_skip_passes_and_follow_the_mover():
     record = parse_game(b"(;GM[1]FF[4]SZ[9]KM[0.5]HA[2]AB[cc][gg];W[ee];B[];W[dc];W[ff])", "two_in_a_row.sgf")
-    seen = [(number, colour, point, board.to_move, sum(stone != 0 for stone in board.stones))
-            for number, colour, point, board in record.positions()]
+    seen = [(number, color, point, board.to_move, sum(stone != 0 for stone in board.stones))
+            for number, color, point, board in record.positions()]
     ee, dc, ff = 4 * 9 + 4, 6 * 9 + 3, 3 * 9 + 5
     # the pass (move 2) gives no position; White moves twice in a row at moves 3 and 4
     assert seen == [(1, WHITE, ee, WHITE, 2), (3, WHITE, dc, WHITE, 3), (4, WHITE, ff, WHITE, 4)]

@@ -33,7 +33,7 @@ def test_probability_and_rank_of_each_move_on_known_outputs(index_engine):
     record = GameRecord("known", 19, 6.5, moves=[(BLACK, d4), (WHITE, q16), (BLACK, None), (WHITE, c3)])
     reviews = review_game(index_engine, record, top=2)
 
-    assert [(r.number, r.colour, r.played) for r in reviews] == [(1, "B", "D4"), (2, "W", "Q16"), (4, "W", "C3")]
+    assert [(r.number, r.color, r.played) for r in reviews] == [(1, "B", "D4"), (2, "W", "Q16"), (4, "W", "C3")]
     total = 361 * 362 / 2
     assert reviews[0].probability == pytest.approx((d4 + 1) / total)
     assert reviews[0].rank == 361 - d4  # every point above D4 is more probable
@@ -82,7 +82,7 @@ def test_annotated_sgf_keeps_the_game_and_adds_comments_and_triangles(index_engi
     by_number = {review.number: review for review in reviews}
     for number, node in enumerate(nodes, start=1):
         review = by_number[number]
-        assert f"{review.colour} {review.played} " in node.get("C")
+        assert f"{review.color} {review.played} " in node.get("C")
         if review.rank != 1:
             choice = divmod(gtp_to_point(review.suggestions[0][0], 19), 19)
             assert choice in node.get("TR")

@@ -25,7 +25,7 @@ def mnist_small(data_available):
 
 @pytest.fixture(scope="session")
 def image_tree(tmp_path_factory, mnist_small):
-    """train/ and test/ with classes 0, 1, 2 as PNG, JPEG and BMP, mixed sizes and colour,
+    """train/ and test/ with classes 0, 1, 2 as PNG, JPEG and BMP, mixed sizes and color,
     plus one corrupt file in train/1."""
     root = tmp_path_factory.mktemp("digits_tree")
     d = mnist_small
@@ -38,7 +38,7 @@ def image_tree(tmp_path_factory, mnist_small):
                 if index % 3 == 1:
                     image = cv2.resize(image, (40, 40))           # other size
                 if index % 3 == 2:
-                    image = np.repeat(image[..., None], 3, -1)    # stored as colour
+                    image = np.repeat(image[..., None], 3, -1)    # stored as color
                 _write(root / split / str(label) / f"img{index}{extensions[index % 3]}", image)
     (root / "train" / "1" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nthis is not an image")
     return root

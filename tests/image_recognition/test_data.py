@@ -6,12 +6,12 @@ import pytest
 from apps.image_recognition import data
 
 
-def test_convert_channels_grey_colour_alpha():
+def test_convert_channels_grey_color_alpha():
     grey = np.arange(12, dtype=np.uint8).reshape(3, 4, 1)
-    colour = data.convert_channels(grey, 3)
-    assert colour.shape == (3, 4, 3) and (colour[..., 0] == grey[..., 0]).all()
-    assert data.convert_channels(colour, 1).shape == (3, 4, 1)
-    np.testing.assert_array_equal(data.convert_channels(colour, 1)[..., 0], grey[..., 0])
+    color = data.convert_channels(grey, 3)
+    assert color.shape == (3, 4, 3) and (color[..., 0] == grey[..., 0]).all()
+    assert data.convert_channels(color, 1).shape == (3, 4, 1)
+    np.testing.assert_array_equal(data.convert_channels(color, 1)[..., 0], grey[..., 0])
     rgba = np.zeros((2, 2, 4), np.uint8)
     assert data.convert_channels(rgba, 3).shape == (2, 2, 3)
 
@@ -58,8 +58,8 @@ def test_scan_and_stream_folder_skips_corrupt(image_tree):
         seen += len(x)
     assert skipped.count == 1 and skipped.files[0].endswith("broken.png")
     assert seen >= len(train.files) - 1
-    colour = data.ImageFolderDataset(test.files, test.labels, batch_size=4, image_size=(16, 20), channels=3)
-    assert colour[0][0].shape == (4, 16, 20, 3)
+    color = data.ImageFolderDataset(test.files, test.labels, batch_size=4, image_size=(16, 20), channels=3)
+    assert color[0][0].shape == (4, 16, 20, 3)
 
 
 def test_val_split_is_stratified(image_tree):

@@ -8,7 +8,7 @@ from apps.video_analysis.metrics import boundary_f1, match_transitions
 @pytest.fixture(scope="module")
 def shots():
     rng = np.random.default_rng(0)
-    # four flat-coloured "shots" with noise: enough to check the generator's bookkeeping
+    # four flat-colored "shots" with noise: enough to check the generator's bookkeeping
     return [np.clip(rng.normal(50 * (k + 1), 5, (40, 18, 32, 3)), 0, 255).astype(np.uint8) for k in range(4)]
 
 

@@ -5,7 +5,7 @@ Every plane is binary and seen from the player to move. Groups of planes:
 =================  ======  ===================================================
 name               planes  meaning
 =================  ======  ===================================================
-stone_colour       3       player stone / opponent stone / empty
+stone_color       3       player stone / opponent stone / empty
 ones               1       constant 1 (marks the board inside the zero padding)
 turns_since        8       a stone was played 1, 2, ..., 8+ turns ago
 liberties          8       the stone's group has 1, 2, ..., 8+ liberties
@@ -14,12 +14,12 @@ self_atari_size    8       playing here leaves own group of 1..8+ stones in atar
 liberties_after    8       liberties of the own group after playing here, 1..8+
 sensibleness       1       legal and does not fill one of the player's own eyes
 zeros              1       constant 0 (as in AlphaGo's 48 planes)
-player_colour      1       1 if Black is to move
+player_color      1       1 if Black is to move
 =================  ======  ===================================================
 
 AlphaGo's two ladder planes are not computed (they need a ladder reader), so
 the ``full`` set has 47 planes: AlphaGo's 48 minus the 2 ladder planes plus the
-player-colour plane of its value network.
+player-color plane of its value network.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 from apps.go_policy.rules.board import BLACK, EMPTY, Board, other
 
 PLANE_GROUPS = {
-    "stone_colour": 3,
+    "stone_color": 3,
     "ones": 1,
     "turns_since": 8,
     "liberties": 8,
@@ -38,16 +38,18 @@ PLANE_GROUPS = {
     "liberties_after": 8,
     "sensibleness": 1,
     "zeros": 1,
-    "player_colour": 1,
+    "player_color": 1,
 }
 
 FEATURE_SETS = {
-    "minimal": ["stone_colour", "ones"],
-    "small": ["stone_colour", "ones", "turns_since", "liberties", "sensibleness", "player_colour"],
+    "minimal": ["stone_color", "ones"],
+    "small": ["stone_color", "ones", "turns_since", "liberties", "sensibleness", "player_color"],
     "full": list(PLANE_GROUPS),
 }
 
 _MOVE_GROUPS = {"capture_size", "self_atari_size", "liberties_after", "sensibleness"}
+# Plane names saved in earlier networks' configs (the shipped presets), read as today's names.
+_EARLIER_NAMES = {"stone_colour": "stone_color", "player_colour": "player_color"}
 
 
 def resolve_feature_set(features) -> list[str]:
@@ -56,7 +58,7 @@ def resolve_feature_set(features) -> list[str]:
         if features in FEATURE_SETS:
             return list(FEATURE_SETS[features])
         features = [name.strip() for name in features.split(",") if name.strip()]
-    names = list(features)
+    names = [_EARLIER_NAMES.get(name, name) for name in features]
     unknown = [name for name in names if name not in PLANE_GROUPS]
     if unknown or not names:
         raise ValueError(
@@ -107,13 +109,13 @@ class FeatureEncoder:
         move_info = _move_features(board, player) if need_moves else None
         parts = []
         for group in self.groups:
-            if group == "stone_colour":
+            if group == "stone_color":
                 parts.append(np.stack([stones == player, stones == other(player), stones == EMPTY]).astype(np.uint8))
             elif group == "ones":
                 parts.append(np.ones((1, n), np.uint8))
             elif group == "zeros":
                 parts.append(np.zeros((1, n), np.uint8))
-            elif group == "player_colour":
+            elif group == "player_color":
                 parts.append(np.full((1, n), 1 if player == BLACK else 0, np.uint8))
             elif group == "turns_since":
                 played = np.fromiter(board.last_played, dtype=np.int32, count=n)

@@ -62,21 +62,21 @@ class Candidate:
 class AnalyzeRequest:
     """The arguments of ``lz-analyze`` / ``lz-genmove_analyze`` (see ``parse_analyze_arguments``)."""
 
-    colour: int
+    color: int
     interval: float = 0.0  # seconds between two info lines; 0: none
     minmoves: int = 0
     avoid: set = field(default_factory=set)
     allow: set | None = None
 
 
-def parse_analyze_arguments(arguments, size: int, colour: int) -> AnalyzeRequest:
-    """Leela Zero's analyze arguments: ``[colour] [interval] [interval N] [minmoves N]
-    [avoid COLOUR V1,V2 DEPTH] [allow COLOUR V1,V2 DEPTH]`` (interval in centiseconds).
+def parse_analyze_arguments(arguments, size: int, color: int) -> AnalyzeRequest:
+    """Leela Zero's analyze arguments: ``[color] [interval] [interval N] [minmoves N]
+    [avoid COLOR V1,V2 DEPTH] [allow COLOR V1,V2 DEPTH]`` (interval in centiseconds).
 
-    ``avoid``/``allow`` apply to the root moves of their colour (DEPTH >= 1); the
+    ``avoid``/``allow`` apply to the root moves of their color (DEPTH >= 1); the
     principal variations are not filtered. Raises ValueError naming what was expected.
     """
-    request = AnalyzeRequest(colour)
+    request = AnalyzeRequest(color)
     tokens = [token.lower() for token in arguments]
     position = 0
 
@@ -96,7 +96,7 @@ def parse_analyze_arguments(arguments, size: int, colour: int) -> AnalyzeRequest
     while position < len(tokens):
         token = take("a tag")
         if token in ("b", "black", "w", "white"):
-            request.colour = BLACK if token[0] == "b" else WHITE
+            request.color = BLACK if token[0] == "b" else WHITE
         elif token.isdigit():
             request.interval = int(token) / 100
         elif token == "interval":
@@ -104,23 +104,23 @@ def parse_analyze_arguments(arguments, size: int, colour: int) -> AnalyzeRequest
         elif token == "minmoves":
             request.minmoves = count("minmoves")
         elif token in ("avoid", "allow"):
-            side = take(f"{token}'s colour")
+            side = take(f"{token}'s color")
             if side not in ("b", "black", "w", "white"):
-                raise ValueError(f"{token}'s colour must be b or w, got {side!r}")
+                raise ValueError(f"{token}'s color must be b or w, got {side!r}")
             vertices = take(f"{token}'s vertices")
             depth = count(f"{token}'s depth")
             try:
                 points = {gtp_to_point(vertex, size) for vertex in vertices.split(",") if vertex}
             except ValueError as error:
                 raise ValueError(f"{token}: {error}") from None
-            if depth < 1 or (BLACK if side[0] == "b" else WHITE) != request.colour:
+            if depth < 1 or (BLACK if side[0] == "b" else WHITE) != request.color:
                 continue
             if token == "avoid":
                 request.avoid |= points
             else:
                 request.allow = (request.allow or set()) | points
         else:
-            raise ValueError(f"unknown tag {token!r} (expected a colour, an interval, interval, minmoves, "
+            raise ValueError(f"unknown tag {token!r} (expected a color, an interval, interval, minmoves, "
                              "avoid or allow)")
     return request
 
@@ -143,7 +143,7 @@ class MoveAnalysis:
         if candidates < 1 or pv_length < 1:
             raise ValueError(f"candidates and pv_length must be at least 1, got {candidates} and {pv_length}")
         self.board = board
-        self.colour = board.to_move
+        self.color = board.to_move
         self.rng = random.Random(seed)
         probabilities = engine.move_probabilities(board)
         avoid = set(avoid)
@@ -156,7 +156,7 @@ class MoveAnalysis:
         self.positions = []
         for candidate in self.candidates:
             after = board.copy()
-            after.play(candidate.point, self.colour)
+            after.play(candidate.point, self.color)
             self.positions.append(after)
         self._principal_variations(engine, pv_length)
 
@@ -193,7 +193,7 @@ class MoveAnalysis:
                 return played
             owner = next(play_outs(self.positions[index], 1, self.rng))
             score = area_count(owner, self.board.komi)
-            candidate.wins += 0.5 if score == 0 else float((score > 0) == (self.colour == BLACK))
+            candidate.wins += 0.5 if score == 0 else float((score > 0) == (self.color == BLACK))
             candidate.visits += 1
             played += 1
 

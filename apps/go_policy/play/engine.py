@@ -8,7 +8,7 @@ no sensible move is left, or when the opponent has just passed and the area coun
 already favours it: the count of ``dead_stones.area_score`` over random play-outs,
 which takes dead stones off as GNU Go does (``playouts=0``: the plain Tromp-Taylor
 count, which takes every stone on the board for alive). Behind after an opponent's
-pass, it plays on only at unsettled points, which neither colour owns in 3 play-outs of
+pass, it plays on only at unsettled points, which neither color owns in 3 play-outs of
 4, and never into self-atari there; it passes when no such move is left. Under area
 scoring a stone in its own territory gains nothing and can fill its own eyes, one thrown
 into settled enemy territory dies and is thrown in again, and a self-atari is captured
@@ -143,7 +143,7 @@ class PolicyEngine:
 
 def play_on_points(board: Board, owner: np.ndarray) -> np.ndarray:
     """Where the player to move, behind after an opponent's pass, may still play: 1.0 at the
-    points neither colour owns in 3 play-outs of 4 (the count's threshold; ``owner`` is the
+    points neither color owns in 3 play-outs of 4 (the count's threshold; ``owner`` is the
     mean of +1 Black / -1 White) where its move leaves none of its strings in atari."""
     points = (np.abs(np.asarray(owner, dtype=float)) < 0.5).astype(float)
     for point in np.flatnonzero(points):

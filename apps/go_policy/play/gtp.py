@@ -58,7 +58,7 @@ COMMANDS = (
     "cnnkit-ownership", "lz-analyze", "lz-genmove_analyze",
 )
 
-# GoGui's analyze menu: type/label/command; GoGui replaces %c with the colour to move.
+# GoGui's analyze menu: type/label/command; GoGui replaces %c with the color to move.
 ANALYZE_COMMANDS = (
     "gfx/Policy network move probabilities/cnnkit-policy %c",
     "gfx/Ownership and dead stones (random play-outs)/cnnkit-ownership",
@@ -90,8 +90,8 @@ def parse_count(text: str, what: str) -> int:
         raise GtpError(f"syntax error: {what} must be an integer, got {text!r}") from None
 
 
-def policy_gfx(probabilities, size: int, colour: int, labelled: int = 5) -> str:
-    """GoGui ``gfx`` lines: every point's probability as a shade in the mover's colour
+def policy_gfx(probabilities, size: int, color: int, labelled: int = 5) -> str:
+    """GoGui ``gfx`` lines: every point's probability as a shade in the mover's color
     (relative to the most likely move) and the ``labelled`` likeliest in per cent."""
     probabilities = np.asarray(probabilities, dtype="float64")
     best = probabilities.max(initial=0.0)
@@ -99,7 +99,7 @@ def policy_gfx(probabilities, size: int, colour: int, labelled: int = 5) -> str:
         return "TEXT no sensible move: the engine would pass"
     order = [int(point) for point in np.argsort(-probabilities, kind="stable")]
     shaded = [point for point in order if probabilities[point] >= 0.01 * best]
-    sign = 1 if colour == BLACK else -1  # GoGui draws positive influence black, negative white
+    sign = 1 if color == BLACK else -1  # GoGui draws positive influence black, negative white
     influence = " ".join(f"{point_to_gtp(p, size)} {sign * probabilities[p] / best:.2f}" for p in shaded)
     top = order[:labelled]
     labels = " ".join(f"{point_to_gtp(p, size)} {100 * probabilities[p]:.0f}" for p in top)
@@ -264,39 +264,39 @@ class GtpEngine:
         return ""
 
     def cmd_play(self, color, vertex):
-        colour = parse_color(color)
+        color = parse_color(color)
         try:
             point = gtp_to_point(vertex, self.board.size)
         except ValueError as error:
             raise GtpError(f"invalid coordinate: {error}") from None
         try:
-            self.board.play(point, colour)
+            self.board.play(point, color)
         except IllegalMoveError as error:
             raise GtpError(f"illegal move: {error}") from None
         return ""
 
     @contextmanager
-    def _as_mover(self, colour: int):
-        """The board with ``colour`` to move while the engine reads it (it reads ``board.to_move``)."""
+    def _as_mover(self, color: int):
+        """The board with ``color`` to move while the engine reads it (it reads ``board.to_move``)."""
         to_move = self.board.to_move
-        self.board.to_move = colour
+        self.board.to_move = color
         try:
             yield self.board
         finally:
             self.board.to_move = to_move
 
-    def _choose(self, colour: int, **options):
-        """The engine's move for ``colour`` (None: pass); never an illegal one."""
-        with self._as_mover(colour) as board:
+    def _choose(self, color: int, **options):
+        """The engine's move for ``color`` (None: pass); never an illegal one."""
+        with self._as_mover(color) as board:
             point = self.engine.select_move(board, **options)
-        if point is not None and not self.board.is_legal(point, colour):
+        if point is not None and not self.board.is_legal(point, color):
             point = None
         return point
 
-    def _play_chosen(self, colour: int, **options) -> str:
-        """Choose the engine's move for ``colour``, play it, and return its vertex."""
-        point = self._choose(colour, **options)
-        self.board.play(point, colour)
+    def _play_chosen(self, color: int, **options) -> str:
+        """Choose the engine's move for ``color``, play it, and return its vertex."""
+        point = self._choose(color, **options)
+        self.board.play(point, color)
         return point_to_gtp(point, self.board.size)
 
     def cmd_genmove(self, color):
@@ -397,7 +397,7 @@ class GtpEngine:
         board = record.board(moves, superko=self.board.superko)
         if board.history:
             board.to_move = other(board.history[-1][0])
-        elif record.handicap or (record.setup and all(colour == BLACK for colour, _ in record.setup)):
+        elif record.handicap or (record.setup and all(color == BLACK for color, _ in record.setup)):
             board.to_move = WHITE
         self.board = board
         self.handicap = record.handicap
@@ -424,13 +424,13 @@ class GtpEngine:
     def cmd_cnnkit_policy(self, color=None):
         """The network's probabilities of the sensible moves for ``color`` (default: the
         player to move), as GoGui gfx: a heatmap and the five likeliest moves in per cent."""
-        colour = self.board.to_move if color is None else parse_color(color)
+        color = self.board.to_move if color is None else parse_color(color)
         move_probabilities = getattr(self.engine, "move_probabilities", None)
         if move_probabilities is None:
             raise GtpError("this engine has no move probabilities to show")
-        with self._as_mover(colour) as board:
+        with self._as_mover(color) as board:
             probabilities = move_probabilities(board)
-        return policy_gfx(probabilities, self.board.size, colour)
+        return policy_gfx(probabilities, self.board.size, color)
 
     # ------------------------------------------------------------- analysis (Sabaki, Lizzie)
     def _analyze_request(self, arguments) -> AnalyzeRequest:
@@ -442,7 +442,7 @@ class GtpEngine:
             raise GtpError(f"cannot parse analyze tags: {error}") from None
 
     def _analysis(self, request: AnalyzeRequest) -> MoveAnalysis:
-        with self._as_mover(request.colour) as board:
+        with self._as_mover(request.color) as board:
             return MoveAnalysis(self.engine, board, candidates=max(DEFAULT_CANDIDATES, request.minmoves),
                                 avoid=request.avoid, allow=request.allow, seed=getattr(self.engine, "seed", 0))
 
@@ -470,7 +470,7 @@ class GtpEngine:
             analysis = self._analysis(request)
             analysis.think(request.interval, stop=self.input_pending)
             lines.append(analysis.info())
-        return iter(lines + [f"play {self._play_chosen(request.colour)}"])
+        return iter(lines + [f"play {self._play_chosen(request.color)}"])
 
     def cmd_undo(self):
         if not self.board.history:
@@ -519,9 +519,9 @@ class GtpEngine:
         return ""
 
     def cmd_time_left(self, color, time_left, stones):
-        colour = parse_color(color)
+        color = parse_color(color)
         try:
-            self.time_left[colour] = (float(time_left), int(stones))
+            self.time_left[color] = (float(time_left), int(stones))
         except ValueError:
             raise GtpError("syntax error: time_left color time stones") from None
         return ""

@@ -1,6 +1,6 @@
 """Play our engine against another GTP engine (GNU Go) and report the win rate.
 
-Colours alternate (our engine is Black in even-numbered games). Each finished
+Colors alternate (our engine is Black in even-numbered games). Each finished
 game is scored by the opponent's ``final_score`` when it has one (GNU Go
 removes dead stones), otherwise by our own area count with the dead stones off
 (``dead_stones.final_score``; Tromp-Taylor for an engine with ``playouts=0``); it
@@ -92,7 +92,7 @@ def wilson_interval(wins: int, games: int, confidence: float = 0.95) -> tuple[fl
 
 
 def paired_comparison(this: dict, other: dict) -> dict:
-    """Two players' results on the same games (game number -> won; same opponent seed and colours):
+    """Two players' results on the same games (game number -> won; same opponent seed and colors):
     the games both played, each one's wins there, the games only one of them won and the exact
     McNemar test of those discordant games (a paired test: the seeds' difficulty cancels)."""
     from scipy.stats import binomtest
@@ -107,36 +107,36 @@ def paired_comparison(this: dict, other: dict) -> dict:
             "mcnemar_exact_p": float(binomtest(min(only_this, only_other), discordant).pvalue) if discordant else 1.0}
 
 
-def play_game(engine, opponent: GtpClient, size: int = 19, komi: float = 7.5, engine_colour: int = BLACK,
+def play_game(engine, opponent: GtpClient, size: int = 19, komi: float = 7.5, engine_color: int = BLACK,
               max_moves: int | None = None, opening=()) -> dict:
     """Play one game; return the moves, the winner and how it was decided.
 
-    ``opening``: moves ``(colour, point)`` both sides make first, from a record: the game is
+    ``opening``: moves ``(color, point)`` both sides make first, from a record: the game is
     played on from there (``max_moves`` counts them too)."""
     max_moves = max_moves or 3 * size * size
     opponent.send(f"boardsize {size}")
     opponent.send("clear_board")
     opponent.send(f"komi {komi:g}")
     board = Board(size, komi)
-    for colour, point in opening:
-        board.play(point, colour)
-        opponent.send(f"play {'b' if colour == BLACK else 'w'} {point_to_gtp(point, size)}")
+    for color, point in opening:
+        board.play(point, color)
+        opponent.send(f"play {'b' if color == BLACK else 'w'} {point_to_gtp(point, size)}")
     think = []
     resigned = None
     while not board.is_over and board.move_number < max_moves:
-        colour = board.to_move
-        letter = "b" if colour == BLACK else "w"
-        if colour == engine_colour:
+        color = board.to_move
+        letter = "b" if color == BLACK else "w"
+        if color == engine_color:
             point = engine.select_move(board)
             think.append(getattr(engine, "last_seconds", 0.0))
-            board.play(point, colour)
+            board.play(point, color)
             opponent.send(f"play {letter} {point_to_gtp(point, size)}")
         else:
             vertex = opponent.send(f"genmove {letter}")
             if vertex.lower() == "resign":
-                resigned = colour
+                resigned = color
                 break
-            board.play(gtp_to_point(vertex, size), colour)
+            board.play(gtp_to_point(vertex, size), color)
     if resigned is not None:
         winner = WHITE if resigned == BLACK else BLACK
         result = f"{'W' if winner == WHITE else 'B'}+R"
@@ -178,16 +178,16 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
                out=None, max_moves: int | None = None, progress: bool = True,
                max_minutes: float | None = None, first_game: int = 0, max_restarts: int = 2,
                openings: dict | None = None) -> dict:
-    """Play ``games`` games with alternating colours; save SGFs; return the win rate and its 95% CI.
+    """Play ``games`` games with alternating colors; save SGFs; return the win rate and its 95% CI.
 
     ``max_minutes`` stops starting new games after that much wall time (the
     summary says how many were played). ``first_game`` numbers the games (and picks
-    the colours) from that index, so several processes can share one match. When
+    the colors) from that index, so several processes can share one match. When
     the opponent exits mid-game it is restarted and the game replayed with another
     seed, at most ``max_restarts`` times a game; a game still failing is abandoned
     and counted (``games_abandoned``), never scored. ``openings`` maps game numbers (1 for
     ``game_001``) to moves played first: exactly those games are played on from there, with the
-    colours and seeds their numbers give (``games`` and ``first_game`` are then not used).
+    colors and seeds their numbers give (``games`` and ``first_game`` are then not used).
     """
     if openings is not None:
         indices = [number - 1 for number in sorted(openings)]
@@ -209,14 +209,14 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
         for index in indices:
             if max_minutes is not None and time.perf_counter() - start > 60 * max_minutes and records:
                 break
-            colour = BLACK if index % 2 == 0 else WHITE
+            color = BLACK if index % 2 == 0 else WHITE
             game = None
             for attempt in range(max_restarts + 1):
                 game_start = time.perf_counter()
                 try:
                     _seed(opponent, index + 1 + 10_000 * attempt)
                     opening = openings[index + 1] if openings is not None else ()
-                    game = play_game(engine, opponent, size, komi, colour, max_moves, opening)
+                    game = play_game(engine, opponent, size, komi, color, max_moves, opening)
                     break
                 except GtpOpponentExited as error:
                     crashes.append({"game": index + 1, "attempt": attempt + 1, "error": str(error)})
@@ -228,20 +228,20 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
                 abandoned += 1
                 continue
             game["game"] = index + 1
-            game["engine_colour"] = "B" if colour == BLACK else "W"
-            game["won"] = game["winner"] == colour
+            game["engine_color"] = "B" if color == BLACK else "W"
+            game["won"] = game["winner"] == color
             game["seconds"] = round(time.perf_counter() - game_start, 1)
             ours, theirs = getattr(engine, "name", "cnnkit-go"), opponent_name
             if out is not None:
                 path = out / f"game_{index + 1:03d}.sgf"
                 write_sgf(path, size, komi, game["moves"], game["result"],
-                          black=ours if colour == BLACK else theirs, white=theirs if colour == BLACK else ours)
+                          black=ours if color == BLACK else theirs, white=theirs if color == BLACK else ours)
                 game["sgf"] = str(path)
             moves = game.pop("moves")
             game["moves"] = len(moves)
             records.append(game)
             if progress:
-                print(f"game {index + 1}/{indices[-1] + 1}: engine {game['engine_colour']}, {game['result']} "
+                print(f"game {index + 1}/{indices[-1] + 1}: engine {game['engine_color']}, {game['result']} "
                       f"({game['scored_by']}), {'won' if game['won'] else 'lost'}, {game['moves']} moves, "
                       f"{game['seconds']} s", flush=True)
     finally:
@@ -256,8 +256,8 @@ def play_match(engine, opponent_command: str, games: int = 10, size: int = 19, k
         "opponent": opponent_command, "opponent_name": opponent_name, "size": size, "komi": komi,
         "games": len(records), "games_requested": len(indices), "wins": wins, "win_rate": wins / len(records),
         "win_rate_ci95": [low, high], "ci_method": "Wilson score interval",
-        "wins_as_black": sum(g["won"] for g in records if g["engine_colour"] == "B"),
-        "wins_as_white": sum(g["won"] for g in records if g["engine_colour"] == "W"),
+        "wins_as_black": sum(g["won"] for g in records if g["engine_color"] == "B"),
+        "wins_as_white": sum(g["won"] for g in records if g["engine_color"] == "W"),
         "engine_genmove_ms_mean": float(np.mean(think)) if think else 0.0,
         "opponent_restarts": len(crashes), "games_abandoned": abandoned, "opponent_crashes": crashes,
         "seconds": round(time.perf_counter() - start, 1), "game_records": records,

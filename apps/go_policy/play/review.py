@@ -30,7 +30,7 @@ class MoveReview:
     """The network's view of one played move (``number`` counts every move, passes included)."""
 
     number: int
-    colour: str  # "B" or "W"
+    color: str  # "B" or "W"
     played: str  # GTP vertex, e.g. "Q16"
     probability: float  # of the played move; 0 when it is not a sensible move
     rank: int | None  # 1: the network's first choice; None when the move is not sensible
@@ -59,20 +59,20 @@ def review_game(engine, record: GameRecord, top: int = 3) -> list[MoveReview]:
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top}")
     planes, masks, moves = [], [], []
-    for number, colour, point, board in record.positions():
+    for number, color, point, board in record.positions():
         planes.append(engine.encoder.encode(board))
         masks.append(sensible_mask(board))
-        moves.append((number, colour, point))
+        moves.append((number, color, point))
     if not moves:
         return []
     raw = engine.planes_probabilities(np.stack(planes))
     reviews = []
-    for (number, colour, point), probabilities, mask in zip(moves, raw, masks):
+    for (number, color, point), probabilities, mask in zip(moves, raw, masks):
         probabilities = masked_probabilities(probabilities, mask)
         order = np.argsort(-probabilities, kind="stable")[:top]
         played = float(probabilities[point])
         reviews.append(MoveReview(
-            number=number, colour="B" if colour == BLACK else "W", played=point_to_gtp(point, record.size),
+            number=number, color="B" if color == BLACK else "W", played=point_to_gtp(point, record.size),
             probability=played, rank=int((probabilities > played).sum()) + 1 if mask[point] else None,
             suggestions=[(point_to_gtp(int(p), record.size), float(probabilities[p])) for p in order],
         ))
@@ -91,20 +91,21 @@ def _agreement(reviews) -> dict:
 
 
 def review_summary(record: GameRecord, reviews, surprises: int = 5) -> dict:
-    """Agreement with the network by colour and the ``surprises`` least expected moves."""
+    """Agreement with the network by color and the ``surprises`` least expected moves."""
     least_expected = sorted(reviews, key=lambda review: (review.probability, review.number))[:surprises]
     return {
         "game": record.name, "size": record.size, "komi": record.komi, "black": record.black,
         "white": record.white, "result": record.result, "moves": len(record.moves),
         "passes": sum(point is None for _, point in record.moves),
         "agreement": {
-            "black": _agreement([r for r in reviews if r.colour == "B"]),
-            "white": _agreement([r for r in reviews if r.colour == "W"]),
+            "black": _agreement([r for r in reviews if r.color == "B"]),
+            "white": _agreement([r for r in reviews if r.color == "W"]),
             "both": _agreement(reviews),
         },
         "surprises": [
-            {"number": r.number, "colour": r.colour, "played": r.played, "probability": r.probability,
-             "rank": r.rank, "network_choice": r.suggestions[0][0]}
+            {"number": r.number, "color": r.color, "played": r.played, "probability": r.probability,
+             "rank": r.rank, "network_choice": r.suggestions[0][0],
+             "colour": r.color}  # the key's earlier spelling, kept for one release
             for r in least_expected
         ],
     }
@@ -113,7 +114,7 @@ def review_summary(record: GameRecord, reviews, surprises: int = 5) -> dict:
 def move_comment(review: MoveReview, symmetries: int) -> str:
     """The SGF comment for one reviewed move."""
     symmetry_words = f"{symmetries} symmetr{'y' if symmetries == 1 else 'ies'}"
-    header = f"cnnkit-go policy ({symmetry_words}): {review.colour} {review.played}"
+    header = f"cnnkit-go policy ({symmetry_words}): {review.color} {review.played}"
     choices = ", ".join(f"{vertex} {probability:.1%}" for vertex, probability in review.suggestions)
     if review.rank is None:
         return (f"{header} is not a sensible move for it (it only plays legal moves that fill no own eye); "
@@ -131,8 +132,8 @@ def annotate_sgf(data: bytes, reviews, symmetries: int) -> bytes:
     by_number = {review.number: review for review in reviews}
     number, annotated = 0, set()
     for node in game.get_main_sequence()[1:]:
-        colour, _ = node.get_move()
-        if colour is None:
+        color, _ = node.get_move()
+        if color is None:
             continue
         number += 1
         review = by_number.get(number)

@@ -26,7 +26,7 @@ HELP = """\
   board        draw the board again       resign       give the game up
   help         this text                  quit         stop here"""
 
-COLOUR_NAMES = {BLACK: "black", WHITE: "white"}
+COLOR_NAMES = {BLACK: "black", WHITE: "white"}
 SYMBOLS = {EMPTY: ".", BLACK: "X", WHITE: "O"}
 
 
@@ -74,7 +74,7 @@ class TerminalGame:
 
     Args:
         gtp: a ``GtpEngine`` (its board may already hold a handicap or a loaded game).
-        human: the person's colour, ``BLACK`` or ``WHITE``.
+        human: the person's color, ``BLACK`` or ``WHITE``.
         out: where the board and the messages go (default: standard output).
         sgf_out: write the game here as SGF when it ends (a finished, resigned or stopped game).
         echo: write each line read after its prompt (input from a script or a pipe, where the
@@ -107,7 +107,7 @@ class TerminalGame:
             return self._end("", "interrupted")
 
     def _play(self, lines) -> GameOutcome:
-        self._say(f"You play {COLOUR_NAMES[self.human]} ({SYMBOLS[self.human]}) against {self.engine_name}, "
+        self._say(f"You play {COLOR_NAMES[self.human]} ({SYMBOLS[self.human]}) against {self.engine_name}, "
                   f"{self.board.size}x{self.board.size}, komi {self.board.komi:g}. Type help for the commands.")
         while not self.board.is_over:
             if self.board.to_move != self.human:
@@ -116,7 +116,7 @@ class TerminalGame:
             if self._shown != self.board.history:  # draw the board when the position changed
                 self._say(f"{self.status_line()}\n{render_board(self.board)}")
                 self._shown = list(self.board.history)
-            self._write(f"{COLOUR_NAMES[self.human]} (move {self.board.move_number + 1})> ")
+            self._write(f"{COLOR_NAMES[self.human]} (move {self.board.move_number + 1})> ")
             line = next(lines, None)
             if line is None:
                 self._write("\n")
@@ -160,7 +160,7 @@ class TerminalGame:
         elif name == "save":
             self._save(arguments)
         elif len(words) == 1:
-            ok, text = self._gtp(f"play {COLOUR_NAMES[self.human]} {words[0]}")
+            ok, text = self._gtp(f"play {COLOR_NAMES[self.human]} {words[0]}")
             if not ok:
                 self._say(f"{text}. Type help for the commands.")
         else:
@@ -169,19 +169,19 @@ class TerminalGame:
 
     # ------------------------------------------------------------- commands
     def _engine_move(self) -> None:
-        colour = self.board.to_move
-        ok, vertex = self._gtp(f"genmove {COLOUR_NAMES[colour]}")
+        color = self.board.to_move
+        ok, vertex = self._gtp(f"genmove {COLOR_NAMES[color]}")
         if not ok:  # an engine failure is reported, and the engine passes
             self._say(f"{self.engine_name} could not choose a move ({vertex}); it passes.")
-            self._gtp(f"play {COLOUR_NAMES[colour]} pass")
+            self._gtp(f"play {COLOR_NAMES[color]} pass")
             vertex = "pass"
         move = "passes" if vertex.lower() == "pass" else f"plays {vertex.upper()}"
-        self._say(f"{self.engine_name} ({COLOUR_NAMES[colour]}) {move}.")
+        self._say(f"{self.engine_name} ({COLOR_NAMES[color]}) {move}.")
 
     def _undo(self) -> None:
         """Take back the person's last move and the engine's reply to it."""
         history = self.board.history
-        own = [index for index, (colour, _) in enumerate(history) if colour == self.human]
+        own = [index for index, (color, _) in enumerate(history) if color == self.human]
         if not own:
             self._say("nothing to undo: you have not moved yet")
             return

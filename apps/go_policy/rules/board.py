@@ -1,7 +1,7 @@
 """Go rules engine: incremental groups and liberties, captures, ko, scoring.
 
 Points are integers ``row * size + col`` with row 0 at the bottom (as in GTP
-``A1`` and sgfmill). Colours are ``BLACK = 1``, ``WHITE = 2``, ``EMPTY = 0``.
+``A1`` and sgfmill). Colors are ``BLACK = 1``, ``WHITE = 2``, ``EMPTY = 0``.
 A pass is ``None``. Groups are shared objects holding their stones and
 liberties, updated on every move (merge by size, remove captured stones), so a
 move costs time proportional to the groups it touches, not the board.
@@ -28,7 +28,7 @@ class IllegalMoveError(ValueError):
 
 
 class Group:
-    """A chain of same-coloured stones and its liberties."""
+    """A chain of same-colored stones and its liberties."""
 
     __slots__ = ("color", "stones", "liberties")
 
@@ -115,8 +115,8 @@ class Board:
         self.ko = None  # the point that ko_color may not play at once (simple ko)
         self.ko_color = None  # the opponent of the capturer, whoever is set to move
         self.hash = 0
-        self.history: list[tuple[int, int | None]] = []  # (colour, point) of every move
-        self.setup: list[tuple[int, int]] = []  # (colour, point) of setup stones
+        self.history: list[tuple[int, int | None]] = []  # (color, point) of every move
+        self.setup: list[tuple[int, int]] = []  # (color, point) of setup stones
         self.seen = {0}
         self.consecutive_passes = 0
         self.captures = {BLACK: 0, WHITE: 0}
@@ -129,7 +129,7 @@ class Board:
         return board
 
     def replay(self, setup, moves) -> None:
-        """Reset, place ``setup`` stones, then play ``moves`` as (colour, point) pairs."""
+        """Reset, place ``setup`` stones, then play ``moves`` as (color, point) pairs."""
         self.clear()
         for color, point in setup:
             self.place_setup(color, point)
@@ -347,9 +347,9 @@ class Board:
                     else:
                         borders.add(state)
             if len(borders) == 1:
-                colour = borders.pop()
+                color = borders.pop()
                 for point in region:
-                    owner[point] = colour
+                    owner[point] = color
         return np.array(owner, dtype=np.int8).reshape(self.size, self.size)
 
     def score(self) -> float:

@@ -35,7 +35,7 @@ class SkippedGame(ValueError):
 
 @dataclass
 class GameRecord:
-    """One game: board size, komi, setup stones and moves as (colour, point or None)."""
+    """One game: board size, komi, setup stones and moves as (color, point or None)."""
 
     name: str
     size: int
@@ -63,17 +63,17 @@ class GameRecord:
         return board
 
     def positions(self):
-        """Yield (move number, colour, point, board before the move) for every non-pass move.
+        """Yield (move number, color, point, board before the move) for every non-pass move.
 
         One board is played forward through the game (cheap for encoding a whole record), so
         use each position before asking for the next; the side to move is the mover's.
         """
         board = self.board(0)
-        for number, (colour, point) in enumerate(self.moves, start=1):
+        for number, (color, point) in enumerate(self.moves, start=1):
             if point is not None:
-                board.to_move = colour  # records may have two moves in a row by one colour
-                yield number, colour, point, board
-            board.play(point, colour)
+                board.to_move = color  # records may have two moves in a row by one color
+                yield number, color, point, board
+            board.play(point, color)
 
 
 @dataclass
@@ -181,11 +181,11 @@ def parse_game(data: bytes, name: str = "<sgf>", sizes=(9, 13, 19), min_moves: i
         black_stones, white_stones, empty = root.get_setup_stones()
         moves = []
         for node in game.get_main_sequence()[1:]:
-            colour, move = node.get_move()
-            if colour is None:
+            color, move = node.get_move()
+            if color is None:
                 continue
             point = None if move is None else move[0] * size + move[1]
-            moves.append((BLACK if colour == "b" else WHITE, point))
+            moves.append((BLACK if color == "b" else WHITE, point))
         result = root.get("RE") if root.has_property("RE") else None
         black = root.get("PB") if root.has_property("PB") else ""
         white = root.get("PW") if root.has_property("PW") else ""
@@ -200,10 +200,10 @@ def parse_game(data: bytes, name: str = "<sgf>", sizes=(9, 13, 19), min_moves: i
     record = GameRecord(name, size, float(komi), int(handicap), setup, moves, result, black, white)
     board = Board(size, komi)
     try:
-        for colour, point in setup:
-            board.place_setup(colour, point)
-        for number, (colour, point) in enumerate(moves, start=1):
-            board.play(point, colour)
+        for color, point in setup:
+            board.place_setup(color, point)
+        for number, (color, point) in enumerate(moves, start=1):
+            board.play(point, color)
     except IllegalMoveError as error:
         raise SkippedGame("illegal move", f"move {number}: {error}") from None
     return record
@@ -237,7 +237,7 @@ def read_games(source, max_games: int | None = None, report: SkipReport | None =
 
 def write_sgf(path, size: int, komi: float, moves, result: str | None = None,
               black: str = "", white: str = "", setup=(), handicap: int = 0) -> Path:
-    """Save a game (moves as (colour, point or None)) as an SGF file."""
+    """Save a game (moves as (color, point or None)) as an SGF file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(sgf_bytes(size, komi, moves, result, black, white, setup, handicap))
@@ -246,7 +246,7 @@ def write_sgf(path, size: int, komi: float, moves, result: str | None = None,
 
 def sgf_bytes(size: int, komi: float, moves, result: str | None = None,
               black: str = "", white: str = "", setup=(), handicap: int = 0) -> bytes:
-    """A game (moves as (colour, point or None), setup as (colour, point)) as SGF text."""
+    """A game (moves as (color, point or None), setup as (color, point)) as SGF text."""
     game = sgf.Sgf_game(size=size)
     root = game.get_root()
     root.set("KM", float(komi))
@@ -263,9 +263,9 @@ def sgf_bytes(size: int, komi: float, moves, result: str | None = None,
             [divmod(p, size) for c, p in setup if c == BLACK],
             [divmod(p, size) for c, p in setup if c == WHITE],
         )
-    for colour, point in moves:
+    for color, point in moves:
         node = game.extend_main_sequence()
-        node.set_move("b" if colour == BLACK else "w", None if point is None else divmod(point, size))
+        node.set_move("b" if color == BLACK else "w", None if point is None else divmod(point, size))
     return game.serialise()
 
 

@@ -42,7 +42,7 @@ def _position(board: Board) -> Board:
     return position
 
 
-def _replies(board: Board, last: int, colour: int) -> list[int]:
+def _replies(board: Board, last: int, color: int) -> list[int]:
     """Mogo's tactical answers to the opponent's ``last`` move: capture the string it played
     when that is in atari; save each of the mover's strings it put in atari, by capturing an
     attacker in atari or by extending where that gains liberties."""
@@ -53,22 +53,22 @@ def _replies(board: Board, last: int, colour: int) -> list[int]:
         replies.extend(played.liberties)
     for near in neighbours[last]:
         group = groups[near]
-        if group is None or group.color != colour or len(group.liberties) != 1:
+        if group is None or group.color != color or len(group.liberties) != 1:
             continue
         for stone in group.stones:
             for touching in neighbours[stone]:
                 attacker = groups[touching]
-                if attacker is not None and attacker.color != colour and len(attacker.liberties) == 1:
+                if attacker is not None and attacker.color != color and len(attacker.liberties) == 1:
                     replies.extend(attacker.liberties)
         (liberty,) = group.liberties
-        if self_atari_size(board, liberty, colour) == 0:
+        if self_atari_size(board, liberty, color) == 0:
             replies.append(liberty)
     return replies
 
 
-def _acceptable(board: Board, point: int, colour: int) -> bool:
-    return (board.is_legal(point, colour) and not board.is_eye(point, colour)
-            and self_atari_size(board, point, colour) <= LARGEST_SACRIFICE)
+def _acceptable(board: Board, point: int, color: int) -> bool:
+    return (board.is_legal(point, color) and not board.is_eye(point, color)
+            and self_atari_size(board, point, color) <= LARGEST_SACRIFICE)
 
 
 def _play_out(board: Board, rng: random.Random, max_moves: int) -> np.ndarray:
@@ -85,31 +85,31 @@ def _play_out(board: Board, rng: random.Random, max_moves: int) -> np.ndarray:
     empty = [point for point, stone in enumerate(stones) if stone == EMPTY]
     passes = 0
     for _ in range(max_moves):
-        colour = board.to_move
+        color = board.to_move
         move = None
         last = board.history[-1][1] if board.history else None
         if last is not None:
-            replies = _replies(board, last, colour)
+            replies = _replies(board, last, color)
             rng.shuffle(replies)
-            move = next((point for point in replies if _acceptable(board, point, colour)), None)
+            move = next((point for point in replies if _acceptable(board, point, color)), None)
         candidates, count = (list(empty), len(empty)) if move is None else ((), 0)
         while count:  # draw without replacement until a sensible move turns up
             index = rng.randrange(count)
             point = candidates[index]
-            if _acceptable(board, point, colour):
+            if _acceptable(board, point, color):
                 move = point
                 break
             count -= 1
             candidates[index] = candidates[count]
         if move is None:
-            board.play(None, colour)
+            board.play(None, color)
             passes += 1
             if passes >= 2:
                 break
             continue
         passes = 0
         empty.remove(move)
-        empty.extend(board.play(move, colour))
+        empty.extend(board.play(move, color))
     return board.area().reshape(-1)
 
 
@@ -153,15 +153,15 @@ def _strings(board: Board) -> list:
     return strings
 
 
-def self_atari_size(board: Board, point: int, colour: int) -> int:
-    """The size of the string ``colour`` would leave in atari (one liberty or none) by
+def self_atari_size(board: Board, point: int, color: int) -> int:
+    """The size of the string ``color`` would leave in atari (one liberty or none) by
     playing ``point`` without capturing anything; 0 when the move is no self-atari."""
     liberties, strings, size = set(), set(), 1
     for near in board.neighbours[point]:
         stone = board.stones[near]
         if stone == EMPTY:
             liberties.add(near)
-        elif stone == colour:
+        elif stone == color:
             group = board.groups[near]
             if id(group) not in strings:
                 strings.add(id(group))
@@ -174,16 +174,16 @@ def self_atari_size(board: Board, point: int, colour: int) -> int:
 
 
 def seki_points(board: Board, candidates) -> set[int]:
-    """Empty points next to a black and a white string of ``candidates`` that neither colour
+    """Empty points next to a black and a white string of ``candidates`` that neither color
     can fill without self-atari."""
     strings = {id(group) for group in candidates}
     points = set()
     for point, stone in enumerate(board.stones):
         if stone != EMPTY:
             continue
-        colours = {board.stones[near] for near in board.neighbours[point]
+        colors = {board.stones[near] for near in board.neighbours[point]
                    if board.stones[near] != EMPTY and id(board.groups[near]) in strings}
-        if colours == {BLACK, WHITE} and all(self_atari_size(board, point, c) for c in colours):
+        if colors == {BLACK, WHITE} and all(self_atari_size(board, point, c) for c in colors):
             points.add(point)
     return points
 
@@ -193,7 +193,7 @@ def _sorted_strings(board: Board) -> list[list[int]]:
 
 
 def _held(board: Board, stones: list[int], owner: np.ndarray) -> float:
-    """The share (0..1) of the play-outs in which the string's colour owns its points."""
+    """The share (0..1) of the play-outs in which the string's color owns its points."""
     sign = 1.0 if board.stones[stones[0]] == BLACK else -1.0
     return float(np.mean((sign * owner[stones] + 1.0) / 2.0))
 
@@ -208,7 +208,7 @@ def final_status(board: Board, playouts: int = 64, seed: int = 0, dead_below: fl
                  owner: np.ndarray | None = None) -> dict[str, list[list[int]]]:
     """The strings of ``board`` as GTP's ``final_status_list`` sorts them.
 
-    A string is dead when, averaged over its stones and the play-outs, its colour owns
+    A string is dead when, averaged over its stones and the play-outs, its color owns
     its points less than ``dead_below`` of the time; a living string is in seki when, with
     the dead stones taken off, it touches a seki point (see ``seki_points``).
     ``owner`` reuses an ``ownership`` estimate. Returns ``{"alive": [...], "dead": [...],
@@ -243,8 +243,8 @@ def without_stones(board: Board, points) -> Board:
 def area_score(board: Board, owner: np.ndarray, sure: float = 0.5) -> float:
     """Black minus White minus komi by area, the dead stones (``dead_points``) taken off.
 
-    A point the area count leaves neutral (its empty region touches both colours: an open
-    border, a neutral point) goes to the colour that owns it in most play-outs when the mean
+    A point the area count leaves neutral (its empty region touches both colors: an open
+    border, a neutral point) goes to the color that owns it in most play-outs when the mean
     ownership passes ``sure`` (0.5: three play-outs in four). In a finished game this is
     the plain area count with the dead stones off, GNU Go's ``final_score`` with Chinese
     rules; ``benchmarks/go_scoring.py`` compares the two on unfinished games too.
