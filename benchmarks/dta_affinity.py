@@ -5,8 +5,9 @@ the published DeepDTA, GraphDTA, KronRLS and SimBoost figures, the ECFP + compos
 scikit-learn baselines on the same split, and the training throughput of the
 entity-batched step against the plain per-pair DeepDTA step measured in the same run.
 
-    CNNKIT_DATA=../shared/data nohup nice -n 5 .venv/bin/python benchmarks/dta_affinity.py \
-        --data davis --time-budget-min 18 > /tmp/dta_bench.log 2>&1 &
+    python -m benchmarks.dta_affinity --data davis --time-budget-min 18
+
+An interrupted run resumes from its checkpoint in the cnnkit cache when started again.
 """
 
 from __future__ import annotations
@@ -15,15 +16,12 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.dta_common import add_training_arguments, apply_preset, comparison_lines, compiled_model
 
-from dta_common import comparison_lines  # noqa: E402
-
-PUBLISHED = {  # test fold of setting 1 (MANIFEST-text-dta.md; Öztürk 2018, Nguyen 2021)
+PUBLISHED = {  # (CI, MSE) on the test fold of setting 1 (Öztürk et al. 2018, Nguyen et al. 2021)
     "davis": {"KronRLS": (0.871, 0.379), "SimBoost": (0.872, 0.282), "DeepDTA": (0.878, 0.261),
               "GraphDTA GCN": (0.880, 0.254), "GraphDTA GAT": (0.892, 0.232),
               "GraphDTA GIN": (0.893, 0.229), "GraphDTA GAT_GCN": (0.881, 0.245)},
@@ -35,14 +33,9 @@ DEEPDTA_RM2 = {"davis": 0.630, "kiba": 0.673}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.dta_affinity", description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=("davis", "kiba"), default="davis")
-    parser.add_argument("--epochs", type=int, default=100, help="DeepDTA trains 100 epochs")
-    parser.add_argument("--time-budget-min", type=float, default=18.0,
-                        help="stop training after the epoch that would cross this budget")
-    parser.add_argument("--batch-pairs", type=int, default=512)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--seed", type=int, default=0)
+    add_training_arguments(parser, time_budget_min=18.0)
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--rf-max-samples", type=float, default=None)
     parser.add_argument("--baseline-train-limit", type=int, default=None,
@@ -50,12 +43,13 @@ def main(argv=None):
     parser.add_argument("--limit-train", type=int, default=None, help="smoke runs: first N train pairs")
     parser.add_argument("--name", default=None, help="result name (default: the data name)")
     args = parser.parse_args(argv)
+    preset = apply_preset(args, args.data)
     wall = time.perf_counter()
 
-    from apps.drug_target import trainer
     from apps.drug_target.baselines import run_baselines
-    from apps.drug_target.data import load_dataset, max_lengths_for
-    from apps.drug_target.model import build_deepdta
+    from apps.drug_target.data import load_dataset
+    from apps.drug_target.predict import evaluate
+    from apps.drug_target.train import measure_pairs_per_second, train
     from shared import data as shared_data
     from shared.benchmarking import RESULTS, write_result
     from shared.cli import seed_everything
@@ -66,25 +60,24 @@ def main(argv=None):
     train_idx, test_idx = split["train"][: args.limit_train], split["test"]
     print(f"{args.data}: {len(pair_data.drugs)} drugs, {len(pair_data.proteins)} proteins, "
           f"train {len(train_idx)}, test {len(test_idx)} pairs", flush=True)
-    smiles_length, protein_length = max_lengths_for(args.data)
-
-    model = build_deepdta("affinity", smiles_length, protein_length, learning_rate=args.learning_rate)
+    smiles_length, protein_length = preset["config"]["smiles_length"], preset["config"]["protein_length"]
+    model = compiled_model("affinity", preset, args.learning_rate)
     checkpoint = shared_data.cache_dir("drug_target", "bench", name)
     log_path = RESULTS / f"dta_{name}_training_log.csv"
     # Setting 1 with all five train folds: a fixed schedule, no validation split, no model
     # selection on the test fold (it is scored once, after training).
-    result = trainer.train(model, pair_data, train_idx, None, epochs=args.epochs,
-                           batch_pairs=args.batch_pairs, learning_rate=args.learning_rate,
-                           seed=args.seed, checkpoint_dir=str(checkpoint), log_path=log_path,
-                           time_budget_s=args.time_budget_min * 60, verbose=2)
-    metrics, predictions = trainer.evaluate(model, pair_data, test_idx)
+    result = train(model, pair_data, train_idx, None, epochs=args.epochs, batch_pairs=args.batch_pairs,
+                   seed=args.seed, checkpoint_dir=str(checkpoint), log_path=log_path,
+                   time_budget_s=args.time_budget_min * 60, verbose=2)
+    metrics, predictions = evaluate(model, pair_data, test_idx)
     print("DeepDTA test: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()), flush=True)
     model.save(checkpoint / "model.keras")
     np.save(checkpoint / "test_predictions.npy", predictions)
     entity_pps = result["pairs_per_second"]
     state_file = checkpoint / "state.json"
     total_epochs = json.loads(state_file.read_text())["epoch"] if state_file.exists() else result["epochs_run"]
-    metrics.update(epochs=total_epochs, epochs_this_invocation=result["epochs_run"], seconds_per_epoch_cpu=result["seconds_per_epoch"],
+    metrics.update(epochs=total_epochs, epochs_this_invocation=result["epochs_run"],
+                   seconds_per_epoch_cpu=result["seconds_per_epoch"],
                    train_pairs_per_second_entity_batched=entity_pps)
 
     published = {label: {"ci": ci, "mse": mse} for label, (ci, mse) in PUBLISHED[args.data].items()}
@@ -104,13 +97,13 @@ def main(argv=None):
             f"Ran {total_epochs} of DeepDTA's 100 epochs ({result['epochs_run']} in this invocation; an "
             f"interrupted run resumes from its checkpoint in the cnnkit cache) with batches of "
             f"~{args.batch_pairs} pairs, Adam {args.learning_rate}, a {args.time_budget_min:g}-minute "
-            f"training budget per invocation, on a 2-core CPU"
+            f"training budget per invocation"
             + (", so this is a reduced run, not the published schedule" if total_epochs < 100 else "")
             + f". Target (DeepDTA): CI >= {target_ci}, MSE <= "
             f"{target_mse}: {'met' if met else 'NOT met'}. Entity-batched training encodes each unique "
             f"drug/protein once per batch (same model, same predictions)"
             + (f"; measured {speed:.1f}x the pairs/s of the plain per-pair step in this run" if speed else "")
-            + f". No GPU was available, so no GPU epoch time. Stage: {stage}."
+            + f". Stage: {stage}."
         )
         write_result(
             name, metrics=metrics,
@@ -122,8 +115,8 @@ def main(argv=None):
 
     finish({}, "DeepDTA done; throughput comparison and baselines pending")
     # Throughput of the plain per-pair DeepDTA step (the reference) in this same run.
-    per_pair_pps = trainer.measure_pairs_per_second(model, pair_data, train_idx, entity_batched=False,
-                                                    batch_pairs=128, steps=2, seed=args.seed)
+    per_pair_pps = measure_pairs_per_second(model, pair_data, train_idx, entity_batched=False,
+                                            batch_pairs=128, steps=2, seed=args.seed)
     print(f"plain per-pair DeepDTA step (batch 128): {per_pair_pps:.1f} pairs/s", flush=True)
     metrics.update(train_pairs_per_second_per_pair=per_pair_pps,
                    entity_batching_speedup=entity_pps / per_pair_pps if entity_pps else None)

@@ -1,14 +1,14 @@
 """Add the scikit-learn baselines (and the per-pair throughput) to an existing DTA result.
 
-The DeepDTA benchmarks (``dta_affinity.py``, ``dta_interaction.py``) train for up to an hour
-on the CPU and can be resumed; the baselines are a separate, cheaper step. This script fits
+The DeepDTA benchmarks (``benchmarks.dta_affinity``, ``benchmarks.dta_interaction``) train for
+long and can be resumed; the baselines are a separate, cheaper step. This script fits
 the ECFP + composition random forest and histogram gradient boosting on the *same* split
 (all training pairs), scores them on the same test pairs, measures the training pairs/s of
 the entity-batched and the plain per-pair DeepDTA step in one run, and merges everything
 into ``benchmarks/results/<name>.json|md`` (the original command and commit are kept).
 
-    CNNKIT_DATA=../shared/data python benchmarks/dta_baselines.py --data kiba
-    CNNKIT_DATA=../shared/data python benchmarks/dta_baselines.py --data human
+    python -m benchmarks.dta_baselines --data kiba
+    python -m benchmarks.dta_baselines --data human
 """
 
 from __future__ import annotations
@@ -17,15 +17,12 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from dta_common import comparison_lines  # noqa: E402
+from benchmarks.dta_common import comparison_lines, compiled_model
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.dta_baselines", description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=("davis", "kiba", "human"), required=True)
     parser.add_argument("--name", default=None, help="result name (default: the data name)")
     parser.add_argument("--seed", type=int, default=0)
@@ -33,10 +30,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     start = time.perf_counter()
 
-    from apps.drug_target import trainer
     from apps.drug_target.baselines import run_baselines
-    from apps.drug_target.data import load_dataset, max_lengths_for
-    from apps.drug_target.model import build_deepdta
+    from apps.drug_target.data import load_dataset
+    from apps.drug_target.presets import preset_record
+    from apps.drug_target.train import measure_pairs_per_second
     from shared.benchmarking import RESULTS, update_result
     from shared.cli import seed_everything
 
@@ -46,25 +43,25 @@ def main(argv=None):
     if not record_path.exists():
         raise SystemExit(f"{record_path} does not exist: run the DeepDTA benchmark for {args.data} first.")
     record = json.loads(record_path.read_text())
-    task = "interaction" if args.data == "human" else "affinity"
+    preset = preset_record(args.data)
+    task, batch_pairs = preset["task"], preset["benchmark"]["batch_pairs"]
     if task == "affinity":
         pair_data, split = load_dataset(args.data, "setting1", seed=args.seed, full_train=True)
-        train_idx, test_idx, batch_pairs = split["train"], split["test"], 512
     else:
         pair_data, split = load_dataset(args.data, "random", seed=args.seed, task="interaction")
-        train_idx, test_idx, batch_pairs = split["train"], split["test"], 128
+    train_idx, test_idx = split["train"], split["test"]
     print(f"{args.data}: baselines on {len(train_idx)} training pairs, scored on {len(test_idx)} test pairs",
           flush=True)
     baselines = run_baselines(pair_data, train_idx, test_idx, seed=args.seed)
     for values in baselines.values():
         values["train_pairs"] = len(train_idx)
 
-    model = build_deepdta(task, *max_lengths_for(args.data))
+    model = compiled_model(task, preset, preset["benchmark"]["learning_rate"])
     speeds = {}
     for label, entity in (("entity_batched", True), ("per_pair", False)):
-        speeds[label] = trainer.measure_pairs_per_second(model, pair_data, train_idx, entity_batched=entity,
-                                                         batch_pairs=batch_pairs, steps=args.throughput_steps,
-                                                         seed=args.seed)
+        speeds[label] = measure_pairs_per_second(model, pair_data, train_idx, entity_batched=entity,
+                                                 batch_pairs=batch_pairs, steps=args.throughput_steps,
+                                                 seed=args.seed)
         print(f"DeepDTA {label} step: {speeds[label]:.1f} pairs/s", flush=True)
     metrics = dict(record["metrics"])
     metrics.update(throughput_same_run_entity_batched=round(speeds["entity_batched"], 1),

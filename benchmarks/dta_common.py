@@ -1,6 +1,38 @@
-"""What the DTA benchmarks share: the side-by-side table of published figures, baselines and ours."""
+"""What the DTA benchmarks share: the training options, the preset's model, the side-by-side table."""
 
 from __future__ import annotations
+
+
+def add_training_arguments(parser, time_budget_min: float) -> None:
+    """``--epochs``, ``--time-budget-min``, ``--batch-pairs``, ``--learning-rate`` and ``--seed``."""
+    parser.add_argument("--epochs", type=int, default=None, help="default: the preset's (DeepDTA trains 100 epochs)")
+    parser.add_argument("--time-budget-min", type=float, default=time_budget_min,
+                        help=f"stop training after the epoch that crosses this budget (default {time_budget_min:g})")
+    parser.add_argument("--batch-pairs", type=int, default=None, help="default: the preset's")
+    parser.add_argument("--learning-rate", type=float, default=None, help="default: the preset's (Adam 1e-3)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def apply_preset(args, data: str) -> dict:
+    """Fill the training settings left unset with those of ``data``'s preset; return the preset."""
+    from apps.drug_target.presets import preset_record
+
+    preset = preset_record(data)
+    for key, value in preset["benchmark"].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return preset
+
+
+def compiled_model(task: str, preset: dict, learning_rate: float):
+    """The preset's DeepDTA for ``task``, compiled with Adam at ``learning_rate`` (the loss is the task's)."""
+    import keras
+
+    from apps.drug_target.model import build_deepdta
+
+    model = build_deepdta(task, **preset["config"])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    return model
 
 
 def comparison_lines(task, published, baselines, ours):

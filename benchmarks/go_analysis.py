@@ -1,7 +1,7 @@
 """Live analysis (``lz-analyze``) on held-out professional games: its speed, and how far its
 play-out win rates can be trusted.
 
-    CNNKIT_DATA=../shared/data python benchmarks/go_analysis.py --games 100
+    CNNKIT_DATA=../shared/data python -m benchmarks.go_analysis --games 100
 
 For the first ``--games`` games of ``--shard`` (never trained on) with a recorded winner, the
 positions after moves 50, 100, 150 and 200 (those the game reached) are analysed as the GTP
@@ -17,15 +17,10 @@ stands).
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.go_common import HELD_OUT_SHARD, argument_parser, load_preset
 
 MOVES = (50, 100, 150, 200)
 
@@ -47,26 +42,29 @@ def positions(source, games: int):
             return
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser():
+    parser = argument_parser(__doc__, __file__)
     parser.add_argument("--games", type=int, default=100, help="professional games with a winner to sample")
-    parser.add_argument("--shard", default="cwi_pro_19x19_part12.tar.gz")
+    parser.add_argument("--shard", default=HELD_OUT_SHARD)
     parser.add_argument("--playouts", type=int, default=16, help="play-outs per candidate")
     parser.add_argument("--symmetries", type=int, default=8)
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     import numpy as np
 
     from apps.go_policy.play.analysis import DEFAULT_CANDIDATES, DEFAULT_PV_LENGTH, MoveAnalysis
-    from apps.go_policy.rules.board import BLACK, Board
-    from apps.go_policy.presets import DEFAULT_PRESET
-    from apps.go_policy.play.engine import PolicyEngine, load_policy
+    from apps.go_policy.play.engine import PolicyEngine
     from apps.go_policy.play.match import wilson_interval
+    from apps.go_policy.rules.board import BLACK, Board
     from shared.benchmarking import write_result
     from shared.data import path
 
     start = time.perf_counter()
-    engine = PolicyEngine(load_policy(DEFAULT_PRESET), symmetries=args.symmetries)
+    engine = PolicyEngine(load_preset(), symmetries=args.symmetries)
     MoveAnalysis(engine, Board(19))  # traces the network's batch sizes before anything is timed
     rows, first_info, playout_seconds, playouts = [], [], 0.0, 0
     for name, move, board, next_move, winner in positions(path("go_pro", args.shard), args.games):
@@ -124,7 +122,8 @@ def main():
              "seconds_to_first_info: candidates, variations and one play-out each, as lz-analyze prints its first "
              "line; Brier and agreement say how far a play-out win rate can be trusted, not how strong the engine is.")
     write_result("go_analysis", metrics, references, wall_time_s=time.perf_counter() - start, notes=notes)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

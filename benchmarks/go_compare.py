@@ -1,6 +1,6 @@
 """Paired comparison of Go policy networks on the same held-out positions.
 
-    CNNKIT_DATA=../shared/data python benchmarks/go_compare.py \
+    CNNKIT_DATA=../shared/data python -m benchmarks.go_compare \
         --models apps/go_policy/presets/policy_large.keras runs/policy_large_distilled/policy.keras \
         --sgf ../shared/data/go/cwi_pro/cwi_pro_19x19_part12.tar.gz --skip-games 200 --games 200 \
         --name go_distill_trial/compare
@@ -15,34 +15,36 @@ different input planes: each feature set is encoded once, and the positions must
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.go_common import argument_parser
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", required=True, help="two or more .keras policy networks; the first is the base")
+def build_parser():
+    parser = argument_parser(__doc__, __file__)
+    parser.add_argument("--models", nargs="+", required=True,
+                        help="two or more .keras policy networks; the first is the base")
     parser.add_argument("--sgf", required=True, help="held-out SGF archive or folder")
     parser.add_argument("--skip-games", type=int, default=0)
     parser.add_argument("--games", type=int, default=200)
     parser.add_argument("--symmetries", type=int, default=1, choices=range(1, 9), metavar="1..8")
     parser.add_argument("--name", default="go_compare", help="result name under benchmarks/results/")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if len(args.models) < 2:
         parser.error("--models needs at least two networks to compare")
 
     from apps.go_policy.model.data import predict_with_symmetries
-    from apps.go_policy.play.engine import load_policy
     from apps.go_policy.model.train import move_prediction_metrics, paired_top1_difference, positions_of
+    from apps.go_policy.play.engine import load_policy
     from shared.benchmarking import RESULTS, write_result
 
     start = time.perf_counter()
@@ -72,9 +74,9 @@ def main(argv=None):
         rows[Path(path).as_posix()]["vs_first"] = paired_top1_difference(correct[0], right, games)
     averaged = sum(probabilities) / len(probabilities)
     ensemble = move_prediction_metrics(averaged, y, numbers, games=games)
-    rows["ensemble (probability average)"] = {k: ensemble[k] for k in ("top1", "top1_ci95", "top5")}
-    rows["ensemble (probability average)"]["vs_first"] = paired_top1_difference(correct[0], averaged.argmax(axis=1) == y,
-                                                                           games)
+    rows["ensemble (probability average)"] = {
+        **{k: ensemble[k] for k in ("top1", "top1_ci95", "top5")},
+        "vs_first": paired_top1_difference(correct[0], averaged.argmax(axis=1) == y, games)}
 
     result = {"positions": int(len(y)), "games": report["games_used"], "symmetries": args.symmetries,
               "models": rows}
@@ -86,7 +88,8 @@ def main(argv=None):
     write_result(args.name, result, wall_time_s=time.perf_counter() - start, notes=notes)
     for name, row in rows.items():
         print(name, row)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,10 +1,10 @@
 """Self-distil the shipped Go preset: it learns its own 8-symmetry average on fresh games.
 
-    CNNKIT_DATA=../shared/data python benchmarks/go_distill.py \
+    CNNKIT_DATA=../shared/data python -m benchmarks.go_distill \
         --sgf ../shared/data/go/cwi_pro/cwi_pro_19x19_part12.tar.gz --skip-games 400 \
         --teacher-positions 190000 --student-minutes 60 --out runs/policy_large_distilled
-    python benchmarks/go_preset.py --run runs/policy_large_distilled --name policy_large \
-        --trained-on "..." --machine "..." --driver benchmarks/go_distill.py
+    python -m benchmarks.go_preset --run runs/policy_large_distilled --name policy_large \
+        --trained-on "..." --machine "..." --driver "python -m benchmarks.go_distill"
 
 Two stages, both resumable: (1) the teacher (default: the shipped preset) averaged over the
 board symmetries labels positions of the training split of ``--sgf`` (games after the
@@ -12,28 +12,23 @@ first ``--skip-games`` of each source), written as chunks under ``OUT/teacher``;
 student (default: the teacher itself) trains on ``--alpha`` of the teacher's distribution
 plus the rest on the professional move, each position under a random symmetry, with a cosine
 learning rate over ``--student-minutes`` and an average of its weights (EMA). ``OUT/policy.keras``
-and ``OUT/summary.json`` have the layout of a ``cnnkit go train`` run, so ``go_preset.py``
+and ``OUT/summary.json`` have the layout of a ``cnnkit go train`` run, so ``go_preset``
 packages the student. Held-out accuracy is measured apart (``cnnkit go evaluate``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from shared.benchmarking import repo_relative, script_command  # noqa: E402
+from benchmarks.go_common import argument_parser
+from shared.benchmarking import repo_relative, script_command
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser():
+    parser = argument_parser(__doc__, __file__)
     parser.add_argument("--sgf", nargs="+", required=True, help="SGF archives or folders to label")
     parser.add_argument("--skip-games", type=int, default=400,
                         help="pass over the first games of each source (keep them for evaluation)")
@@ -49,16 +44,21 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     import keras
 
-    from apps.go_policy.presets import DEFAULT_PRESET
     from apps.go_policy.model.data import encode_dataset, shard_paths
     from apps.go_policy.model.distillation import DistillationBatches, label_with_teacher, load_teacher_labels
-    from apps.go_policy.play.engine import load_policy
     from apps.go_policy.model.network import check_ema_momentum, with_dtype_policy
-    from apps.go_policy.model.train import Throughput, TimeBudget
+    from apps.go_policy.model.train import Throughput
+    from apps.go_policy.play.engine import load_policy
+    from apps.go_policy.presets import DEFAULT_PRESET
+    from shared.callbacks import TimeBudget
     from shared.training import fit, mixed_precision_policy
 
     check_ema_momentum(args.ema_momentum)

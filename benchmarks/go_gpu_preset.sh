@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Train the Go policy preset on a GPU inside a fixed wall-time budget (JAX backend).
+# Train the Go policy preset on a GPU inside a fixed wall-time budget (JAX backend). Run it from the
+# repository root (it calls `python -m apps.go_policy`):
 #
 #   CNNKIT_DATA=../shared/data KERAS_BACKEND=jax RESULTS=runs/gpu bash benchmarks/go_gpu_preset.sh
-#   # continue the shipped preset (it has seen every game of shards 1-11 once or twice), e.g. on
-#   # games 1,501-3,000 again, 3.3M positions, about 3 minutes of encoding with 16 processes:
-#   INIT_MODEL=apps/go_policy/presets/policy_large.keras SKIP=1500 GAMES=1500 LR=5e-4 ... (same line)
+#   # continue the shipped preset, e.g. on games 1,501-3,000 of each shard, saving the moving average:
+#   INIT_MODEL=apps/go_policy/presets/policy_large.keras SKIP=1500 GAMES=1500 LR=5e-4 EMA=0.999 ... (same line)
 #
 # Steps: a backend smoke test (falls back to KERAS_BACKEND=torch if JAX fails), encoding
 # of shards 1-11 with one process per core, `cnnkit go train` for whatever time is left
@@ -12,7 +12,9 @@
 # Everything lands in $RESULTS: train.json, evaluate.json, the model, the logs. To bring a run back
 # from a rented machine, take run/policy.keras, run/summary.json, run/training_log.csv and the
 # top-level .json/.log/.err files: run/checkpoints/ holds whole training states (~15 MB each).
-# Shard 12 is never trained on; benchmarks/go_accuracy.py measures the shipped preset on it.
+# Back home, `python -m benchmarks.go_gpu_record --results DIR ...` records the run and
+# `python -m benchmarks.go_preset --run DIR/run ...` packages its network as a preset.
+# Shard 12 is never trained on; `python -m benchmarks.go_accuracy` measures the shipped preset on it.
 set -u
 start=$(date +%s)
 DEADLINE_S=${DEADLINE_S:-540}      # the whole script ends by then (the training gets the rest)

@@ -1,6 +1,7 @@
 """Record a finished ``benchmarks/go_gpu_preset.sh`` run as ``benchmarks/results/go_gpu_preset``.
 
-    python benchmarks/go_gpu_record.py --results runs/go_gpu --machine "one NVIDIA H200, 16 CPU cores"
+    python -m benchmarks.go_gpu_record --results runs/go_gpu --machine "one NVIDIA H200, 16 CPU cores" \
+        --command "GAMES=1500 DEADLINE_S=470 bash benchmarks/go_gpu_preset.sh"
 
 The GPU machine has no copy of this repository's history, so the run's output folder
 (``train.json``, ``evaluate.json``, ``encode.json``, ``steps.log`` and ``gpu.csv`` from
@@ -9,15 +10,13 @@ The GPU machine has no copy of this repository's history, so the run's output fo
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.go_common import PUBLISHED_TOP1, argument_parser
 
 
 def last_json_line(path: Path) -> dict:
@@ -47,14 +46,18 @@ def gpu_utilisation(path: Path) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser():
+    parser = argument_parser(__doc__, __file__)
     parser.add_argument("--results", required=True, help="the RESULTS folder of go_gpu_preset.sh")
     parser.add_argument("--machine", required=True, help="the machine the run had, in words")
     parser.add_argument("--backend", default="jax")
     parser.add_argument("--python", default="3.12", help="the Python version of the GPU machine")
     parser.add_argument("--command", required=True, help="the command line that ran go_gpu_preset.sh")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     from shared.benchmarking import write_result
 
@@ -78,16 +81,16 @@ def main(argv=None):
         "gpu_utilisation_percent_while_training": gpu_utilisation(results / "gpu.csv"),
     }
     references = {
-        "heldout_top1": "0.444 (Clark & Storkey 2015, 8 layers); 0.552-0.570 (Maddison 2015; AlphaGo SL)",
+        "heldout_top1": PUBLISHED_TOP1,
         "test_split_top1": "0.444 (Clark & Storkey 2015)",
     }
     notes = (
         "Held-out = the first 200 games of cwi_pro_19x19_part12 (never trained on), every non-pass move, raw "
         "network output. Test split = 20,000 positions of the 5% of games of shards 1-11 held out by game hash. "
         f"The training ran for {train['train_seconds']} s ({train['epochs_run']} epochs of "
-        f"{train['train_positions_seen_this_run'] // max(train['epochs_run'], 1)} positions), inside a 15-minute "
-        "device budget that also paid for the machine's start and the encoding; the validation accuracy was still "
-        "rising when the time budget stopped it. Skipped games are counted by reason in train.json's dataset report."
+        f"{train['train_positions_seen_this_run'] // max(train['epochs_run'], 1)} positions), the time the script's "
+        "DEADLINE_S left after the backend check and the encoding. Skipped games are counted by reason in "
+        "train.json's dataset report."
     )
     write_result("go_gpu_preset", metrics, references, command=args.command,
                  wall_time_s=float(finished[-1]) if finished else None, notes=notes,

@@ -1,8 +1,8 @@
 """Package a finished ``cnnkit go train`` run as the shipped preset (model + its record).
 
-    python benchmarks/go_preset.py --run runs/policy_medium --name policy_medium \
+    python -m benchmarks.go_preset --run runs/policy_medium --name policy_medium \
         --trained-on "first 3,000 games of shard 1" --machine "2-core CPU, quiet"
-    CNNKIT_DATA=../shared/data python benchmarks/go_accuracy.py --games 200   # adds the held-out accuracy
+    CNNKIT_DATA=../shared/data python -m benchmarks.go_accuracy --games 200   # adds the held-out accuracy
 
 Saves ``RUN/policy.keras`` without its optimizer state (a player does not need Adam's moments;
 they would triple the file) as ``apps/go_policy/presets/NAME.keras`` and writes ``NAME.json``
@@ -14,19 +14,13 @@ A run continued from a preset (``--init-model``) keeps that preset's record unde
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import keras  # noqa: E402
-
-import apps.go_policy.model.network  # noqa: E402,F401  (registers PolicyNetwork for loading)
+from benchmarks.go_common import ROOT, argument_parser
 
 PRESETS = ROOT / "apps" / "go_policy" / "presets"
 MAX_BYTES = 5 * 1024 * 1024
@@ -35,15 +29,22 @@ KEPT = ("depth", "filters", "features", "planes", "parameters", "batch_size", "l
         "encode_positions_per_s", "skip_games", "dtype_policy_while_training", "ema_momentum", "distillation", "soup")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser():
+    parser = argument_parser(__doc__, __file__)
     parser.add_argument("--run", required=True, help="the --out folder of a finished `cnnkit go train`")
     parser.add_argument("--name", default="policy_medium")
     parser.add_argument("--trained-on", required=True, help="one line on the training games, for the record")
     parser.add_argument("--machine", required=True, help="one line on the machine and its load, for the record")
     parser.add_argument("--driver", default=None,
                         help="the script that ran the training, if any (e.g. benchmarks/go_gpu_preset.sh)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    import keras
+
+    import apps.go_policy.model.network  # noqa: F401  (registers PolicyNetwork for loading)
 
     run = Path(args.run)
     summary_file, model_file = run / "summary.json", run / "policy.keras"
@@ -76,8 +77,9 @@ def main(argv=None):
         if "train_minutes" in before:
             record["train_minutes_total"] = round(
                 before.get("train_minutes_total", before["train_minutes"]) + record["train_minutes"], 1)
-            record["train_positions_seen_total"] = (
-                before.get("train_positions_seen_total", before["train_positions_seen"]) + record["train_positions_seen"])
+            record["train_positions_seen_total"] = (before.get("train_positions_seen_total",
+                                                               before["train_positions_seen"])
+                                                    + record["train_positions_seen"])
     PRESETS.mkdir(parents=True, exist_ok=True)
     target = PRESETS / f"{args.name}.keras"
     with tempfile.TemporaryDirectory() as folder:

@@ -1,9 +1,9 @@
 """End-of-game counting: dead stones and score from random play-outs, next to GNU Go.
 
-    CNNKIT_DATA=../shared/data python benchmarks/go_scoring.py --pro-games 100
+    CNNKIT_DATA=../shared/data python -m benchmarks.go_scoring --pro-games 100
 
 Two sets of final positions: every game the engine played against GNU Go
-(``benchmarks/results/go_match_games*/``; most were stopped at 250 moves, so borders are
+(``benchmarks/results/go_match_games*/``; in those stopped at the move limit borders are
 often still open), and professional games of ``--shard`` that were counted (a numeric
 result such as ``B+2.5``, not a resignation). For each position, the GTP engine's
 ``final_score`` / ``final_status_list dead`` (``apps.go_policy.rules.scoring``, ``--playouts``
@@ -15,17 +15,14 @@ which can differ from an area count by a point or two, so only the winner is com
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.go_common import GNUGO_VERSION, HELD_OUT_SHARD, argument_parser
+from shared.benchmarking import RESULTS
 
 COUNTED = re.compile(r"^[BW]\+\d+(\.\d+)?$")
 
@@ -84,7 +81,8 @@ def measure(positions, gnugo, playouts: int, folder: Path) -> dict:
         "score_mean_abs_difference_to_gnugo": sum(abs(r["ours"] - r["gnugo"]) for r in rows) / n,
         "score_mean_abs_difference_to_gnugo_tromp_taylor": sum(abs(r["tromp_taylor"] - r["gnugo"]) for r in rows) / n,
         "dead_sets_equal_gnugo": sum(r["dead"] == r["gnugo_dead"] for r in rows) / n,
-        "dead_points_jaccard_with_gnugo": (sum(len(r["dead"] & r["gnugo_dead"]) for r in rows) / union) if union else 1.0,
+        "dead_points_jaccard_with_gnugo": (sum(len(r["dead"] & r["gnugo_dead"]) for r in rows) / union
+                                           if union else 1.0),
         "dead_points_ours": sum(len(r["dead"]) for r in rows),
         "dead_points_gnugo": sum(len(r["gnugo_dead"]) for r in rows),
         "seconds_per_position_ours": sum(r["ours_seconds"] for r in rows) / n,
@@ -104,7 +102,7 @@ def measure(positions, gnugo, playouts: int, folder: Path) -> dict:
 def match_positions():
     from apps.go_policy.rules.records import parse_game
 
-    for path in sorted((ROOT / "benchmarks" / "results").glob("go_match_games*/game_*.sgf")):
+    for path in sorted(RESULTS.glob("go_match_games*/game_*.sgf")):
         record = parse_game(path.read_bytes(), path.name, min_moves=0)
         yield f"{path.parent.name}/{path.name}", record.board(None), record.handicap, None
 
@@ -122,13 +120,17 @@ def pro_positions(source, games: int):
             return
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser():
+    parser = argument_parser(__doc__, __file__)
     parser.add_argument("--pro-games", type=int, default=100, help="counted professional games to score")
-    parser.add_argument("--shard", default="cwi_pro_19x19_part12.tar.gz")
+    parser.add_argument("--shard", default=HELD_OUT_SHARD)
     parser.add_argument("--playouts", type=int, default=64)
     parser.add_argument("--gnugo", default="gnugo --mode gtp --chinese-rules")
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     from apps.go_policy.play.match import GtpClient
     from shared.benchmarking import write_result
@@ -145,19 +147,21 @@ def main():
                 print(label, results[label], flush=True)
     finally:
         gnugo.close()
-    references = {"match_games": "GNU Go 3.8 final_score / final_status_list dead, Chinese rules",
-                  "pro_games": "GNU Go 3.8 (Chinese rules) and the recorded result (Japanese rules)"}
+    references = {"match_games": f"{GNUGO_VERSION} final_score / final_status_list dead, Chinese rules",
+                  "pro_games": f"{GNUGO_VERSION} (Chinese rules) and the recorded result (Japanese rules)"}
     notes = (f"Ours: {args.playouts} random play-outs per position (moves that answer an atari, else random legal "
              "moves that fill no own eye and put no string of 3+ stones in atari), a string dead when its color "
              "owns its points in under half of them; the count gives each region of the board with the dead "
              "stones off to the one color bordering it, and each point left neutral to a color that owns it "
-             "in 3 play-outs of 4; seed 0. Tromp-Taylor: every stone on the board counted alive. Match games: the final positions of the 64 games of "
-             "benchmarks/results/go_match_games*/ (most stopped at 250 moves with open borders). Pro games: the "
+             "in 3 play-outs of 4; seed 0. Tromp-Taylor: every stone on the board counted alive. Match games: the "
+             f"final positions of the {results['match_games']['positions']} games of "
+             "benchmarks/results/go_match_games*/ (those stopped at the move limit have open borders). Pro games: the "
              f"first {args.pro_games} games of {args.shard} with a counted result, at their last recorded move "
              "(professionals stop before filling neutral points; recorded results are Japanese counts).")
     write_result("go_scoring", results, references, wall_time_s=time.perf_counter() - start, notes=notes,
                  extra={"disagreements_with_gnugo": disagreements})
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,36 +1,31 @@
 """Average Go policy networks fine-tuned from one preset into one network (a model soup).
 
-    CNNKIT_DATA=../shared/data python benchmarks/go_soup.py \
+    CNNKIT_DATA=../shared/data python -m benchmarks.go_soup \
         --models apps/go_policy/presets/policy_large.keras runs/policy_large_c5/policy.keras \
                  runs/policy_large_distilled/policy.keras runs/policy_large_full2/policy.keras \
         --out runs/policy_large_soup
-    CNNKIT_DATA=../shared/data python benchmarks/go_compare.py --models apps/go_policy/presets/policy_large.keras \
+    CNNKIT_DATA=../shared/data python -m benchmarks.go_compare --models apps/go_policy/presets/policy_large.keras \
         runs/policy_large_soup/policy.keras --sgf ../shared/data/go/cwi_pro/cwi_pro_19x19_part12.tar.gz \
         --skip-games 200 --games 200 --name go_soup_trial/compare
 
 The first model is the parent (usually the shipped preset); the others are runs that started
-from it (``cnnkit go train --init-model``, ``go_distill.py``). Networks reading more input planes
+from it (``cnnkit go train --init-model``, ``go_distill``). Networks reading more input planes
 than the parent are fine: every network is extended to the largest plane set first
 (``apps.go_policy.model.soup``). ``OUT/policy.keras`` and ``OUT/summary.json`` have the layout of
-a training run, so ``go_preset.py`` packages the soup; the summary lists each ingredient with the
+a training run, so ``go_preset`` packages the soup; the summary lists each ingredient with the
 command, data and minutes of its run (from the ``summary.json`` beside it), and counts their
 training time and positions as this run's, since the soup cost that much compute beyond the parent.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from shared.benchmarking import repo_relative, script_command  # noqa: E402
+from benchmarks.go_common import argument_parser
+from shared.benchmarking import repo_relative, script_command
 
 
 def ingredient_record(path: Path) -> dict:
@@ -46,13 +41,18 @@ def ingredient_record(path: Path) -> dict:
     return {"model": repo_relative(path), "record": None}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser():
+    parser = argument_parser(__doc__, __file__)
     parser.add_argument("--models", nargs="+", required=True,
                         help="two or more .keras policy networks; the first is the parent they were fine-tuned from")
     parser.add_argument("--coefficients", nargs="+", type=float, default=None,
                         help="one weight per model (default: uniform)")
     parser.add_argument("--out", required=True, help="folder for policy.keras and summary.json")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if len(args.models) < 2:
         parser.error("--models needs two or more networks")
@@ -63,8 +63,8 @@ def main(argv=None):
         if not path.is_file():
             parser.error(f"--models: {path} does not exist")
 
-    from apps.go_policy.play.engine import load_policy
     from apps.go_policy.model.soup import average_policy_networks
+    from apps.go_policy.play.engine import load_policy
 
     start = time.perf_counter()
     soup = average_policy_networks([load_policy(path) for path in paths], args.coefficients)

@@ -1,4 +1,4 @@
-"""Helpers shared by the image benchmarks: per-epoch wall time and test accuracy."""
+"""Helpers the image benchmarks share: the accuracy-vs-time curve and CIFAR-10 test scoring."""
 
 from __future__ import annotations
 
@@ -6,13 +6,19 @@ import time
 
 import keras
 
+from shared.callbacks import TimeBudget
+
+TTA_REFERENCES = {
+    "test_accuracy_flip_tta": "airbench94 (Jordan 2024, with flip TTA): 0.94",
+    "test_accuracy_flip_translate_tta": "airbench94 (Jordan 2024, its flip + 1-pixel translate TTA): 0.94",
+}
+
 
 class TimeToAccuracy(keras.callbacks.Callback):
-    """Record wall time and the validation (test) accuracy at every epoch end; stop at a budget."""
+    """Record wall time and the validation (test) accuracy at every epoch end."""
 
-    def __init__(self, budget_s=None):
+    def __init__(self):
         super().__init__()
-        self.budget_s = budget_s
         self.rows = []
         self.start = None
 
@@ -27,12 +33,33 @@ class TimeToAccuracy(keras.callbacks.Callback):
                 row[key] = round(float(logs[key]), 5)
         self.rows.append(row)
         print(f"[time-to-accuracy] {row}", flush=True)
-        if self.budget_s and time.time() - self.start > self.budget_s:
-            print(f"[time-to-accuracy] budget of {self.budget_s} s reached; stopping", flush=True)
-            self.model.stop_training = True
 
     def first_reaching(self, target):
+        """Seconds at the first epoch end whose validation accuracy reached ``target`` (None: never)."""
         for row in self.rows:
             if row.get("val_accuracy", 0) >= target:
                 return row["seconds"]
         return None
+
+
+def timed_callbacks(budget_s=None):
+    """``(recorder, callbacks)``: a :class:`TimeToAccuracy` and, with ``budget_s``, a
+    ``shared.callbacks.TimeBudget`` that ends training at the first epoch end past the budget."""
+    recorder = TimeToAccuracy()
+    callbacks = [recorder]
+    if budget_s:
+        callbacks.append(TimeBudget(seconds=budget_s, per="epoch", verbose=True))
+    return recorder, callbacks
+
+
+def score_cifar10_test_set(model):
+    """CIFAR-10 test accuracy without TTA, with flip TTA and with airbench's flip + translate TTA."""
+    from sklearn.metrics import accuracy_score
+
+    from apps.image_recognition import data as image_data
+    from apps.image_recognition.tta import tta_probabilities
+
+    test = image_data.load_cifar10()
+    probabilities = tta_probabilities(model, test.x_test, batch_size=512)
+    return {f"test_accuracy{suffix}": round(float(accuracy_score(test.y_test, probabilities[mode].argmax(axis=1))), 5)
+            for suffix, mode in (("", "none"), ("_flip_tta", "flip"), ("_flip_translate_tta", "flip_translate"))}

@@ -4,7 +4,7 @@ The split is ``apps.image_recognition.data.load_digits`` (stratified 75/25, seed
 is scikit-learn's own digits example (RBF kernel, gamma=0.001, on the 0-16 pixel values);
 the CNN is ``convnet`` (width 32) with translation augmentation.
 
-    CNNKIT_DATA=../shared/data python benchmarks/image_digits.py
+    CNNKIT_DATA=../shared/data python -m benchmarks.image_digits
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from shared.benchmarking import write_result
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.image_digits", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--name", default="image_digits")
@@ -28,8 +29,9 @@ def main(argv=None):
     from sklearn.svm import SVC
 
     from apps.image_recognition import data as image_data
-    from apps.image_recognition import models
+    from apps.image_recognition import model as image_model
     from apps.image_recognition import train as image_train
+    from shared.training import fit
 
     start = time.time()
     d = image_data.load_digits(seed=0)
@@ -46,12 +48,12 @@ def main(argv=None):
 
         keras.utils.set_random_seed(seed)
         t = time.time()
-        model = models.build_classifier("convnet", d.input_shape, 10, *image_data.sample_statistics(d.x_train),
-                                        augment="translate", seed=seed)
+        model = image_model.build_classifier("convnet", d.input_shape, 10, *image_data.sample_statistics(d.x_train),
+                                             augment="translate", seed=seed)
         steps = -(-len(d.y_train) // 32)
         image_train.compile_for_training(model, 2e-3, args.epochs * steps)
-        image_train.fit(model, (d.x_train.astype("float32"), d.y_train), epochs=args.epochs, batch_size=32,
-                        seed=seed, verbose=0)
+        fit(model, (d.x_train.astype("float32"), d.y_train), epochs=args.epochs, batch_size=32, seed=seed,
+            verbose=0)
         cnn_seconds.append(time.time() - t)
         predicted = model.predict(d.x_test.astype("float32"), verbose=0).argmax(axis=1)
         cnn_accuracies.append(float(accuracy_score(d.y_test, predicted)))

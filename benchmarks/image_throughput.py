@@ -6,7 +6,7 @@ augmentation, (conv W, conv W, pool) + (conv 2W, conv 2W, pool) with batch norm,
 256-unit dense layer, softmax). The two are measured in alternation (A B A B ...) and the best
 round of each is kept, because the machine is shared with other jobs.
 
-    CNNKIT_DATA=../shared/data python benchmarks/image_throughput.py
+    CNNKIT_DATA=../shared/data python -m benchmarks.image_throughput
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def plain_keras_model(input_shape, width, mean, variance, num_classes=10):
 
 
 def measure(model, x, y, batch_size, train_steps, predict_images):
-
+    """Training and predict rates (images/s) of ``model``, each after a short warm-up."""
     n = batch_size * train_steps
     model.fit(x[:batch_size * 2], y[:batch_size * 2], batch_size=batch_size, epochs=1, verbose=0)  # warm-up
     t = time.perf_counter()
@@ -62,7 +62,8 @@ def measure(model, x, y, batch_size, train_steps, predict_images):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.image_throughput", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--train-steps", type=int, default=30)
@@ -74,15 +75,15 @@ def main(argv=None):
     import keras
 
     from apps.image_recognition import data as image_data
-    from apps.image_recognition import models
+    from apps.image_recognition import model as image_model
 
     start = time.time()
     d = image_data.load_mnist()
     x, y = d.x_train.astype("float32"), d.y_train
     mean, variance = image_data.sample_statistics(d.x_train)
     keras.utils.set_random_seed(0)
-    ours = models.build_classifier("convnet", d.input_shape, 10, mean, variance, augment="translate,rotate",
-                                   backbone_kwargs={"width": args.width})
+    ours = image_model.build_classifier("convnet", d.input_shape, 10, mean, variance, augment="translate,rotate",
+                                        backbone_kwargs={"width": args.width})
     plain = plain_keras_model(d.input_shape, args.width, mean, variance)
     if ours.count_params() != plain.count_params():
         raise SystemExit(f"parameter counts differ: cnnkit {ours.count_params()} vs plain {plain.count_params()}")
@@ -105,12 +106,12 @@ def main(argv=None):
         "rounds": {k: [[round(a, 1), round(b, 1)] for a, b in v] for k, v in results.items()},
     }
     references = {
-        "train_ratio_cnnkit_over_plain": "1.0 expected (same graph); the issue asks for the side-by-side figure",
+        "train_ratio_cnnkit_over_plain": "1.0 expected (same graph)",
         "predict_ratio_cnnkit_over_plain": "1.0 expected",
     }
     notes = (f"MNIST 28x28x1, convnet width {args.width}, batch {args.batch_size}, {args.train_steps} training "
              f"steps and {args.predict_images} predicted images per round, best of {args.rounds} alternating "
-             "rounds, on a 2-core CPU shared with other jobs (absolute rates vary with the load; the ratio is "
+             "rounds, on a machine that may be shared with other jobs (absolute rates vary with the load; the ratio is "
              "the meaningful figure). `predict` here is model.predict on decoded arrays; file decoding is "
              "not included.")
     write_result(args.name, metrics, references, wall_time_s=time.time() - start, notes=notes)

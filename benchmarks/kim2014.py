@@ -1,7 +1,7 @@
 """Reproduce Kim (2014) Table 2, CNN-rand row, next to char-CNN and DCNN, on the CPU.
 
-    CNNKIT_DATA=../shared/data python benchmarks/kim2014.py            # the committed run
-    CNNKIT_DATA=../shared/data python benchmarks/kim2014.py --quick    # a 2-minute smoke run
+    python -m benchmarks.kim2014 --help       # the options; the committed command is in kim2014.json
+    python -m benchmarks.kim2014 --quick      # a 2-minute smoke run (writes kim2014_quick.json)
 
 Protocol (printed into the results): MR and SUBJ by stratified 10-fold CV, TREC / SST-1 /
 SST-2 on their test sets; every run early-stops on a dev set (SST: the given dev split,
@@ -16,21 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from apps.text_classification.data import load_dataset, split_holdout  # noqa: E402
-from apps.text_classification.train import cross_validate, evaluate, train_model  # noqa: E402
-from shared import data as shared_data  # noqa: E402
-from shared.benchmarking import cpu_has_bf16, write_result  # noqa: E402
+from apps.text_classification.batching import LengthBucketedBatches
+from apps.text_classification.data import load_dataset, split_holdout
+from apps.text_classification.models import build_model, make_encoder
+from apps.text_classification.presets import model_settings
+from apps.text_classification.train import cross_validate, evaluate, train_model
+from shared import data as shared_data
+from shared.benchmarking import cpu_has_bf16, script_command, write_result
 
 DATASETS = ("mr", "sst1", "sst2", "subj", "trec")
 COLUMNS = {"mr": "MR", "sst1": "SST-1", "sst2": "SST-2", "subj": "Subj", "trec": "TREC"}
@@ -45,10 +40,12 @@ MODELS = {"kim_rand": ("kim", "rand"), "char_cnn": ("char", "rand"), "dcnn": ("d
 
 def plain_keras_kim(max_length, vocab_size, num_classes):
     """The same Kim CNN as a plain Keras script would write it (the throughput baseline)."""
+    import keras
+
     inputs = keras.Input(shape=(max_length,), dtype="int32")
     embedded = keras.layers.Embedding(vocab_size, 300)(inputs)
-    pooled = [keras.layers.GlobalMaxPooling1D()(keras.layers.Conv1D(100, k, padding="same", activation="relu")(embedded))
-              for k in (3, 4, 5)]
+    pooled = [keras.layers.GlobalMaxPooling1D()(
+        keras.layers.Conv1D(100, k, padding="same", activation="relu")(embedded)) for k in (3, 4, 5)]
     x = keras.layers.Dropout(0.5)(keras.layers.Concatenate()(pooled))
     outputs = keras.layers.Dense(num_classes, activation="softmax", kernel_constraint=keras.constraints.MaxNorm(3))(x)
     model = keras.Model(inputs, outputs)
@@ -58,8 +55,7 @@ def plain_keras_kim(max_length, vocab_size, num_classes):
 
 def throughput(texts, labels, label_names, repeats=2):
     """Training sentences/s: plain Keras script vs cnnkit (same padding) vs cnnkit (bucketed batches)."""
-    from apps.text_classification.batching import LengthBucketedBatches
-    from apps.text_classification.train import build_model, make_encoder
+    import numpy as np
 
     encoder = make_encoder("kim").fit(texts)
     x = encoder.encode(texts)
@@ -96,11 +92,77 @@ def describe_settings(model, common, args, bf16, has_test):
     if model == "char":
         text += (f", {args.char_filters} maps, {args.char_dense} units, "
                  f"{'no batch norm' if args.char_no_batch_norm else 'batch norm'}")
-    return text + f", batch {64 if model == 'char' else 50}, {'mixed bfloat16' if bf16 else 'float32'}"
+    batch = model_settings(model)["batch_size"]
+    return text + f", batch {batch}, {'mixed bfloat16' if bf16 else 'float32'}"
+
+
+def run_cell(model_key, name, args, bf16, state, save):
+    """Train and score one cell (model x dataset) with the dataset's protocol; CV folds resume from ``state``."""
+    import keras
+
+    model, variant = MODELS[model_key]
+    cell = f"{model_key}/{name}"
+    limit = 600 if args.quick else None
+    folds = 2 if args.quick else args.folds
+    dataset = load_dataset(name).subset(limit, 0)
+    common = dict(model=model, variant=variant, lowercase=dataset.lowercase, trained_on=name,
+                  learning_rate=None if args.optimizer == "adadelta" else args.learning_rate,
+                  optimizer=args.optimizer, verbose=0)
+    if model == "char":
+        common.update(filters=args.char_filters, dense_units=args.char_dense, epochs=args.char_epochs,
+                      patience=args.char_patience, learning_rate=args.char_learning_rate,
+                      batch_norm=not args.char_no_batch_norm, optimizer=None)
+    if model == "dcnn":
+        common.update(epochs=args.aux_epochs, patience=args.aux_patience,
+                      learning_rate=args.aux_learning_rate or args.learning_rate, optimizer=None)
+    settings = describe_settings(model, common, args, bf16, has_test=dataset.has_test_split)
+    start = time.perf_counter()
+    if not dataset.has_test_split:
+        cell_folds = folds if model == "kim" else (2 if args.quick else args.aux_folds)
+        texts, labels = dataset.all_texts()
+        if cell_folds >= 2:
+            progress = state.setdefault(cell, {"folds": {}})
+
+            def on_fold(fold, record, progress=progress):
+                progress["folds"][str(fold)] = record
+                save()
+                print(f"  {cell} fold {fold + 1}/{cell_folds}: {100 * record['accuracy']:.1f} "
+                      f"({record['epochs']} epochs, {record['seconds']:.0f} s)", flush=True)
+
+            common.setdefault("epochs", args.cv_epochs)
+            common.setdefault("patience", 1)
+            outcome = cross_validate(texts, labels, dataset.label_names, folds=cell_folds, seed=0,
+                                     progress=False, on_fold=on_fold,
+                                     completed={int(k): v for k, v in progress["folds"].items()}, **common)
+            record = dict(accuracy=outcome["accuracy"], accuracy_std=outcome["accuracy_std"],
+                          protocol=f"stratified {cell_folds}-fold CV", epochs=outcome["fold_epochs"],
+                          seconds=float(sum(outcome["fold_seconds"])))
+        else:
+            tr, trl, te, tel = split_holdout(texts, labels, 0.1, 0)
+            common.setdefault("epochs", args.cv_epochs)
+            common.setdefault("patience", 1)
+            classifier, _, info = train_model(tr, trl, dataset.label_names, seed=0, **common)
+            record = dict(accuracy=evaluate(classifier, te, tel)["accuracy"], epochs=[info["epochs_run"]],
+                          protocol="one stratified 10% hold-out (not 10-fold CV)",
+                          seconds=time.perf_counter() - start)
+    else:
+        common.setdefault("epochs", args.epochs)
+        common.setdefault("patience", args.patience)
+        dev = (dataset.dev_texts, dataset.dev_labels) if dataset.dev_texts is not None else None
+        classifier, _, info = train_model(dataset.train_texts, dataset.train_labels, dataset.label_names,
+                                          dev=dev, seed=0, **common)
+        record = dict(accuracy=evaluate(classifier, dataset.test_texts, dataset.test_labels)["accuracy"],
+                      epochs=[info["epochs_run"]], seconds=time.perf_counter() - start,
+                      protocol="given test set, early stopping on " + ("the given dev set" if dev else "10% of train"))
+    keras.backend.clear_session()
+    record["settings"] = settings
+    record["wall_time_s"] = time.perf_counter() - start
+    return record
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.kim2014", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny slices and 2 folds: a smoke test")
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--models", default="kim_rand,dcnn,char_cnn")
@@ -131,11 +193,12 @@ def main(argv=None) -> int:
     parser.add_argument("--name", default="kim2014")
     args = parser.parse_args(argv)
 
+    import keras  # after the app's package set TensorFlow's log level
+
     bf16 = args.precision == "bf16" or (args.precision == "auto" and cpu_has_bf16())
     if bf16:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
     limit = 600 if args.quick else None
-    folds = 2 if args.quick else args.folds
     state_path = shared_data.cache_dir("text_classification", "benchmarks") / (
         f"{args.name}{'_quick' if args.quick else ''}_progress.json")
     state = {} if args.fresh or not state_path.exists() else json.loads(state_path.read_text())
@@ -146,7 +209,6 @@ def main(argv=None) -> int:
     results: dict = {}
     datasets = [d for d in args.datasets.split(",") if d]
     for model_key in [m for m in args.models.split(",") if m]:
-        model, variant = MODELS[model_key]
         for name in datasets:
             cell = f"{model_key}/{name}"
             if cell in args.skip.split(","):
@@ -159,59 +221,7 @@ def main(argv=None) -> int:
                 results[cell] = state[cell]
                 print(f"[resume] {cell}: {100 * state[cell]['accuracy']:.1f}", flush=True)
                 continue
-            dataset = load_dataset(name).subset(limit, 0)
-            common = dict(model=model, variant=variant, lowercase=dataset.lowercase, trained_on=name,
-                          learning_rate=None if args.optimizer == "adadelta" else args.learning_rate,
-                          optimizer=args.optimizer, verbose=0)
-            if model == "char":
-                common.update(filters=args.char_filters, dense_units=args.char_dense, epochs=args.char_epochs,
-                              patience=args.char_patience, learning_rate=args.char_learning_rate,
-                              batch_norm=not args.char_no_batch_norm, optimizer=None)
-            if model == "dcnn":
-                common.update(epochs=args.aux_epochs, patience=args.aux_patience,
-                              learning_rate=args.aux_learning_rate or args.learning_rate, optimizer=None)
-            settings = describe_settings(model, common, args, bf16, has_test=dataset.has_test_split)
-            start = time.perf_counter()
-            if not dataset.has_test_split:
-                cell_folds = folds if model == "kim" else (2 if args.quick else args.aux_folds)
-                texts, labels = dataset.all_texts()
-                if cell_folds >= 2:
-                    progress = state.setdefault(cell, {"folds": {}})
-
-                    def on_fold(fold, record, progress=progress):
-                        progress["folds"][str(fold)] = record
-                        save()
-                        print(f"  {cell} fold {fold + 1}/{cell_folds}: {100 * record['accuracy']:.1f} "
-                              f"({record['epochs']} epochs, {record['seconds']:.0f} s)", flush=True)
-
-                    common.setdefault("epochs", args.cv_epochs)
-                    common.setdefault("patience", 1)
-                    outcome = cross_validate(texts, labels, dataset.label_names, folds=cell_folds, seed=0,
-                                             progress=False, on_fold=on_fold,
-                                             completed={int(k): v for k, v in progress["folds"].items()}, **common)
-                    record = dict(accuracy=outcome["accuracy"], accuracy_std=outcome["accuracy_std"],
-                                  protocol=f"stratified {cell_folds}-fold CV", epochs=outcome["fold_epochs"],
-                                  seconds=float(sum(outcome["fold_seconds"])))
-                else:
-                    tr, trl, te, tel = split_holdout(texts, labels, 0.1, 0)
-                    common.setdefault("epochs", args.cv_epochs)
-                    common.setdefault("patience", 1)
-                    classifier, _, info = train_model(tr, trl, dataset.label_names, seed=0, **common)
-                    record = dict(accuracy=evaluate(classifier, te, tel)["accuracy"], epochs=[info["epochs_run"]],
-                                  protocol="one stratified 10% hold-out (not 10-fold CV)",
-                                  seconds=time.perf_counter() - start)
-            else:
-                common.setdefault("epochs", args.epochs)
-                common.setdefault("patience", args.patience)
-                dev = (dataset.dev_texts, dataset.dev_labels) if dataset.dev_texts is not None else None
-                classifier, _, info = train_model(dataset.train_texts, dataset.train_labels, dataset.label_names,
-                                                  dev=dev, seed=0, **common)
-                record = dict(accuracy=evaluate(classifier, dataset.test_texts, dataset.test_labels)["accuracy"],
-                              epochs=[info["epochs_run"]], seconds=time.perf_counter() - start,
-                              protocol="given test set, early stopping on " + ("the given dev set" if dev else "10% of train"))
-            keras.backend.clear_session()
-            record["settings"] = settings
-            record["wall_time_s"] = time.perf_counter() - start
+            record = run_cell(model_key, name, args, bf16, state, save)
             state[cell] = record
             save()
             results[cell] = record
@@ -254,15 +264,14 @@ def main(argv=None) -> int:
         if PUBLISHED[model_key]:
             lines.append(f"| {model_key} (published) | " + " | ".join(paper_row) + " |")
     metrics["throughput_sentences_per_s"] = {k: round(v, 1) for k, v in speed.items()}
-    protocols = {cell: r["protocol"] for cell, r in results.items()}
     notes = (
         "Each cell's settings are listed below, because cells were run (and resumed) by several invocations "
         "of this script with different budgets; every cell early-stops on its dev set and keeps the best epoch. "
         "Kim CNN: filter windows 3/4/5 x 100, dropout 0.5, max-norm 3; Kim used Adadelta and 25 epochs. "
         "SST-1/SST-2 are trained on sentences only: the phrase-level training set Kim used is not in the data "
         "snapshot, so the SST cells are not the paper's protocol. char-CNN: six convolutions with batch "
-        "normalisation (not in the paper; without it the same model stayed at chance, TREC 34.8 and SST-2 49.9, "
-        "in an earlier run), scaled down from 256 maps / 1024 units. Zhang et al. (2015) published no char-CNN "
+        "normalisation (not in the paper; --char-no-batch-norm runs the published model), scaled down from "
+        "256 maps / 1024 units. Zhang et al. (2015) published no char-CNN "
         "numbers on these datasets. The DCNN k of the first layer is computed from the padded length, not each "
         "sentence's length. Throughput: training sentences/s on MR (90%), batch 50, best of interleaved epochs. "
         "Per cell: " + "; ".join(f"{c}: {r['protocol']}; {r.get('settings', 'settings not recorded')}"
@@ -273,9 +282,8 @@ def main(argv=None) -> int:
         notes += " " + args.notes_extra
     if args.quick:
         notes = "QUICK SMOKE RUN (600 texts per split, 2 folds): not a reproduction. " + notes
-    command = "python benchmarks/kim2014.py " + " ".join(argv if argv is not None else sys.argv[1:])
     json_path = write_result(args.name + ("_quick" if args.quick else ""), metrics, references,
-                             command=command.strip(), wall_time_s=wall, notes=notes,
+                             command=script_command(__file__, argv), wall_time_s=wall, notes=notes,
                              extra={"cells": results, "table": lines})
     table = "\n".join(["## Side by side with Kim (2014), Table 2 (accuracy %)", "", *lines, "",
                        "Training throughput on MR (sentences/s): " + ", ".join(

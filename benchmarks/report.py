@@ -22,6 +22,7 @@ import importlib
 import json
 import pkgutil
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -100,6 +101,27 @@ def provenance(*records: dict) -> str:
     return "Source: " + "; ".join(parts) + "."
 
 
+def module_command(command: str) -> str:
+    """A record's command in the form that runs today: ``benchmarks/x.py ARGS`` (how records written
+    before benchmarks became a package name it) -> ``python -m benchmarks.x ARGS``."""
+    words = shlex.split(command)
+    if words and words[0] == "python":
+        words = words[1:]
+    if words and words[0] == "-m":
+        words = words[1:]
+    elif words and words[0].startswith("benchmarks/") and words[0].endswith(".py"):
+        words[0] = words[0][:-3].replace("/", ".")
+    else:
+        return command
+    return "python -m " + " ".join(shlex.quote(word) for word in words)
+
+
+def rerun(record: dict) -> str:
+    """``Re-run: `command`; then `update`.``: the commands that wrote ``record``, in order."""
+    commands = [record["command"], *(update["command"] for update in record.get("updates", []))]
+    return "Re-run: " + "; then ".join(f"`{module_command(command)}`" for command in commands) + "."
+
+
 def load_tables() -> dict[str, Callable[[], str]]:
     """Import every ``benchmarks.tables.*`` module, which registers its tables."""
     import benchmarks.tables as package
@@ -154,4 +176,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Table modules register with the importable benchmarks.report, not with this __main__ copy.
+    from benchmarks import report
+
+    sys.exit(report.main())

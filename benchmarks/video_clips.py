@@ -4,7 +4,7 @@ Three clip models of similar size, same data, same run: TimeDistributed(2-D back
 temporal Conv1D, factorised (2+1)-D, and 3-D convolutions. Task: digit x motion direction
 (40 classes); training clips use the MNIST training digits, test clips the MNIST test digits.
 
-    CNNKIT_DATA=../shared/data python benchmarks/video_clips.py [--clips 3000] [--epochs 4]
+    python -m benchmarks.video_clips [--clips 3000] [--epochs 4]
 """
 
 from __future__ import annotations
@@ -16,26 +16,11 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix
 
 from apps.video_analysis import moving_mnist
-from apps.video_analysis.clip_model import ARCHITECTURES, build_clip_classifier
+from apps.video_analysis.models import ARCHITECTURES, build_clip_classifier
 from shared.benchmarking import RESULTS, write_result
 from shared.cli import seed_everything
-
-
-def save_confusion(matrix, names, out):
-    """PNG of the 40-class confusion matrix (rows: true digit_motion, columns: predicted)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    fig, ax = plt.subplots(figsize=(10, 10))
-    ConfusionMatrixDisplay(matrix, display_labels=names).plot(ax=ax, include_values=False, xticks_rotation=90,
-                                                              colorbar=False)
-    ax.set_title("TimeDistributed + temporal conv, Moving-MNIST digit x motion")
-    fig.tight_layout()
-    fig.savefig(out, dpi=70)
-    plt.close(fig)
+from shared.plotting import plot_confusion
+from shared.training import fit
 
 
 def main():
@@ -49,19 +34,12 @@ def main():
     start = time.time()
     x, y, names = moving_mnist.generate(args.clips, args.frames, args.size, split="train", seed=0)
     xt, yt, _ = moving_mnist.generate(args.test_clips, args.frames, args.size, split="test", seed=1)
-    try:
-        from shared.training import fit
-    except ImportError:
-        fit = None
     metrics = {}
     for arch in ARCHITECTURES:
         seed_everything(0)
         model = build_clip_classifier(x.shape[1:], len(names), arch=arch)
         begin = time.perf_counter()
-        if fit is not None:
-            fit(model, (x, y), validation=(xt, yt), epochs=args.epochs, batch_size=32, seed=0, verbose=2)
-        else:
-            model.fit(x, y, validation_data=(xt, yt), epochs=args.epochs, batch_size=32, verbose=2)
+        fit(model, (x, y), validation=(xt, yt), epochs=args.epochs, batch_size=32, seed=0, verbose=2)
         train_seconds = time.perf_counter() - begin
         begin = time.perf_counter()
         predicted = np.argmax(model.predict(xt, verbose=0, batch_size=64), axis=1)
@@ -77,8 +55,9 @@ def main():
             "test_clips_per_second": round(len(xt) / seconds, 1),
         }
         if arch == "td":
-            save_confusion(confusion_matrix(yt, predicted, labels=range(len(names))), names,
-                           RESULTS / "video_clips_td_confusion.png")
+            plot_confusion(confusion_matrix(yt, predicted, labels=range(len(names))), names,
+                           RESULTS / "video_clips_td_confusion.png",
+                           title="TimeDistributed + temporal conv, Moving-MNIST digit x motion", dpi=70)
         print(arch, metrics[arch])
     notes = (f"{args.clips} training clips (MNIST train digits) and {args.test_clips} test clips (MNIST test "
              f"digits), {args.frames} frames of {args.size}x{args.size}, digit 18x18 moving left/right/up/down; "

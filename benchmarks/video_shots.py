@@ -7,7 +7,7 @@ dissolves, fades, wipes and flash / fast-motion / fast-object hard negatives. F1
 2-frame tolerance (micro-averaged over all files) and frames per second (decoding included,
 the CNN after one warm-up call).
 
-    CNNKIT_DATA=../shared/data python benchmarks/video_shots.py [--videos 12] [--weights PATH]
+    python -m benchmarks.video_shots [--videos 12] [--weights PATH]
 """
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ import argparse
 import time
 
 from apps.video_analysis.data import CLIPS, clip_path, load_boundaries, load_real_shots, true_transitions
+from apps.video_analysis.detectors import HistogramDetector, ShotDetector, detect_with_scenedetect
 from apps.video_analysis.edits import BENCHMARK_SEED, write_benchmark
-from apps.video_analysis.histogram_detector import HistogramDetector
 from apps.video_analysis.metrics import match_transitions, scores_from_counts
-from apps.video_analysis.scenedetect_baseline import detect_with_scenedetect
-from apps.video_analysis.shot_detector import ShotDetector
 from shared import data
 from shared.benchmarking import write_result
 
@@ -133,19 +131,20 @@ def main():
         "shots (different seeds, so different cuts, segments and effects), and the real cuts' "
         "neighbouring shots were seen in training as separate shots, never joined at the real cut "
         "(except by chance). The published TransNet V2 F1 (ClipShots 77.9, BBC 96.2, RAI 93.9) is "
-        "on other data sets and is listed only for scale. Goal from the issue: CNN F1 > "
+        "on other data sets and is listed only for scale. Goal: CNN F1 > "
         "PySceneDetect's on the generated benchmark, >= on the real cuts, fps >= PySceneDetect."
     )
     references = {
-        "summary": {"cnn_f1_generated": "> best_pyscenedetect_f1_generated (issue goal)",
-                    "cnn_f1_real": ">= best_pyscenedetect_f1_real (issue goal)",
-                    "cnn_fps_real": ">= pyscenedetect_content_fps_real (issue goal)"},
+        "summary": {"cnn_f1_generated": "> best_pyscenedetect_f1_generated (goal)",
+                    "cnn_f1_real": ">= best_pyscenedetect_f1_real (goal)",
+                    "cnn_fps_real": ">= pyscenedetect_content_fps_real (goal)"},
         "transnet_v2_published_f1": {"clipshots": 0.779, "bbc": 0.962, "rai": 0.939},
     }
     write_result("video_shots", metrics, references, wall_time_s=time.time() - start, notes=notes)
     for name in detectors:
-        print(f"{name:24s} real F1 {real_scores[name]['f1']:.3f} ({real_scores[name]['frames_per_second']:.0f} fps)"
-              f"  generated F1 {generated_scores[name]['f1']:.3f} ({generated_scores[name]['frames_per_second']:.0f} fps)")
+        real_row, generated_row = real_scores[name], generated_scores[name]
+        print(f"{name:24s} real F1 {real_row['f1']:.3f} ({real_row['frames_per_second']:.0f} fps)"
+              f"  generated F1 {generated_row['f1']:.3f} ({generated_row['frames_per_second']:.0f} fps)")
 
 
 if __name__ == "__main__":

@@ -1,53 +1,327 @@
-"""The configurable CNN feature extractor every cnnkit application is built on."""
+"""The configurable CNN feature extractor every cnnkit application is built on.
+
+The network is assembled from module-level ``apply_*`` functions (as KerasHub's
+``resnet_backbone.py``): a convolution unit, parallel branches, residual and bottleneck
+blocks, pooling, the stem, a stage and the head. :class:`Backbone` checks its parameters
+against one constraint table (``_PARAMETER_CONSTRAINTS``, see :mod:`shared.validation`)
+and then wires those functions into a functional model.
+"""
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import keras
+from keras import layers
 
 from shared.layers import FractionalMaxPooling2D, L2Pooling1D, L2Pooling2D, abs_tanh
+from shared.layers.fractional_max_pooling import SQRT2
+from shared.validation import (
+    Boolean,
+    Constraint,
+    Interval,
+    ListOf,
+    Options,
+    PerStage,
+    PositiveInt,
+    invalid_parameter,
+    validate_parameters,
+)
 
+CONVOLUTIONS = {1: layers.Conv1D, 2: layers.Conv2D, 3: layers.Conv3D}
+POOLING_LAYERS = {
+    "max": {1: layers.MaxPooling1D, 2: layers.MaxPooling2D, 3: layers.MaxPooling3D},
+    "avg": {1: layers.AveragePooling1D, 2: layers.AveragePooling2D, 3: layers.AveragePooling3D},
+    "l2": {1: L2Pooling1D, 2: L2Pooling2D},
+    "fractional": {2: FractionalMaxPooling2D},
+}
+GLOBAL_POOLING_LAYERS = {
+    "avg": {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAveragePooling2D, 3: layers.GlobalAveragePooling3D},
+    "max": {1: layers.GlobalMaxPooling1D, 2: layers.GlobalMaxPooling2D, 3: layers.GlobalMaxPooling3D},
+}
 POOLINGS = ("max", "avg", "l2", "fractional", None)
 GLOBAL_POOLINGS = ("avg", "max", "flatten", None)
 BLOCKS = ("plain", "residual", "bottleneck")
 NAMED_ACTIVATIONS = ("relu", "tanh", "abs_tanh", "sigmoid")
 
 
-def resolve_activation(activation):
-    """Return a Keras activation for a name; ``abs_tanh`` is |tanh|. Unknown names raise."""
-    if activation == "abs_tanh":
-        return abs_tanh
-    if not isinstance(activation, str):
-        raise ValueError(
-            f"activation must be a name such as {', '.join(NAMED_ACTIVATIONS)}, got {activation!r}."
-        )
-    try:
-        return keras.activations.get(activation)
-    except ValueError as error:
-        raise ValueError(
-            f"Unknown activation {activation!r}. Expected one of {', '.join(NAMED_ACTIVATIONS)} "
-            "or any keras.activations name (e.g. 'gelu', 'elu', 'swish')."
-        ) from error
+class _ActivationName(Constraint):
+    """A name :func:`resolve_activation` knows: ``abs_tanh`` or any ``keras.activations`` name."""
+
+    description = (
+        f"one of {sorted(NAMED_ACTIVATIONS)} or another keras.activations name (e.g. 'gelu', 'elu', 'swish')"
+    )
+
+    def is_satisfied_by(self, value) -> bool:
+        if not isinstance(value, str):
+            return False
+        if value == "abs_tanh":
+            return True
+        try:
+            keras.activations.get(value)
+        except ValueError:
+            return False
+        return True
 
 
-def _per_stage(value, stages, name, branches_allowed=False):
-    """Expand a setting to one value per stage: a list is per stage, anything else is shared."""
+_KERNEL = [PositiveInt(), ListOf([PositiveInt()], non_empty=True, description="a tuple of positive ints (branches)")]
+_DROPOUT = [Interval(0, 1, closed="left")]
+
+_PARAMETER_CONSTRAINTS = {
+    "input_shape": [ListOf([PositiveInt(), None], non_empty=True,
+                           description="a tuple of sizes (positive ints or None), without the batch axis")],
+    "filters": [ListOf([PositiveInt()], non_empty=True)],
+    "kernel_size": [PerStage(_KERNEL)],
+    "strides": [PerStage([PositiveInt()])],
+    "activation": [_ActivationName()],
+    "pooling": [PerStage([Options(*POOLINGS)])],
+    "conv_dims": [Options(1, 2, 3)],
+    "vocab_size": [PositiveInt(), None],
+    "embed_dim": [PositiveInt(), None],
+    "embed_trainable": [Boolean()],
+    "convs_per_stage": [PerStage([PositiveInt()])],
+    "block": [Options(*BLOCKS)],
+    "padding": [Options("same", "valid")],
+    "pool_size": [PositiveInt()],
+    "pooling_ratio": [Interval(1, 2, closed="right")],
+    "batch_norm": [Boolean()],
+    "dropout": _DROPOUT,
+    "branch_reduction": [PositiveInt(), None],
+    "stem_filters": [PositiveInt(), None],
+    "stem_kernel_size": [PositiveInt()],
+    "stem_strides": [PositiveInt()],
+    "stem_pooling": [Options("max", "avg", None)],
+    "global_pooling": [Options(*GLOBAL_POOLINGS)],
+    "dense_units": [ListOf([PositiveInt()])],
+    "dense_dropout": _DROPOUT,
+}
+_PER_STAGE = ("kernel_size", "strides", "pooling", "convs_per_stage")
+
+
+def resolve_activation(activation, *, owner="Backbone", parameter="activation"):
+    """Return a Keras activation for a name; ``abs_tanh`` is |tanh|. Unknown names raise.
+
+    ``owner`` and ``parameter`` name the argument in the error (e.g. a Task's ``hidden_activation``).
+    """
+    constraint = _PARAMETER_CONSTRAINTS["activation"][0]
+    if not constraint.is_satisfied_by(activation):
+        raise invalid_parameter(owner, parameter, constraint.description, activation)
+    return abs_tanh if activation == "abs_tanh" else keras.activations.get(activation)
+
+
+def _as_int(value):
+    return int(value) if isinstance(value, Integral) else value
+
+
+def _per_stage(name, value, stages):
+    """One value per stage: a list is per stage (its length must match), anything else is shared.
+
+    Parallel kernel branches become a list, or their one kernel size when there is one branch.
+    """
     if isinstance(value, list):
         if len(value) != stages:
-            raise ValueError(
-                f"{name} given as a list must have one entry per stage ({stages}), got {len(value)}."
-            )
+            requirement = _PARAMETER_CONSTRAINTS[name][0].describe(value, stages)
+            raise invalid_parameter("Backbone", name, requirement, value)
         values = value
     else:
         values = [value] * stages
     normalised = []
     for item in values:
-        if branches_allowed and isinstance(item, (tuple, list)):
-            if not item or not all(isinstance(k, int) and k > 0 for k in item):
-                raise ValueError(f"{name} branches must be positive ints, got {item!r}.")
-            normalised.append(list(item) if len(item) > 1 else item[0])
-        else:
-            normalised.append(item)
+        if isinstance(item, (tuple, list)):
+            item = [int(k) for k in item] if len(item) > 1 else int(item[0])
+        normalised.append(_as_int(item))
     return normalised
+
+
+def _resolve_parameters(params):
+    """Check ``params`` against the constraint table and with each other; return the config.
+
+    The config holds every per-stage setting expanded to one entry per stage.
+    """
+    validate_parameters("Backbone", _PARAMETER_CONSTRAINTS, params)
+    config = dict(params)
+    config["input_shape"] = [None if size is None else int(size) for size in params["input_shape"]]
+    config["filters"] = [int(f) for f in params["filters"]]
+    config["dense_units"] = [int(units) for units in params["dense_units"]]
+    stages = len(config["filters"])
+    for name in _PER_STAGE:
+        config[name] = _per_stage(name, params[name], stages)
+
+    input_shape, conv_dims = tuple(config["input_shape"]), config["conv_dims"]
+    vocab_size, embed_dim = config["vocab_size"], config["embed_dim"]
+    if (vocab_size is None) != (embed_dim is None):
+        missing, given = ("embed_dim", "vocab_size") if embed_dim is None else ("vocab_size", "embed_dim")
+        raise invalid_parameter("Backbone", missing, f"a positive int when {given} is given (token input)",
+                                config[missing])
+    if vocab_size is not None:
+        if len(input_shape) != 1:
+            raise invalid_parameter("Backbone", "input_shape", "(length,) for token input (vocab_size, embed_dim)",
+                                    input_shape)
+        if conv_dims != 1:
+            raise invalid_parameter("Backbone", "conv_dims", "1 for token input (vocab_size, embed_dim)", conv_dims)
+    elif len(input_shape) != conv_dims + 1:
+        raise invalid_parameter("Backbone", "input_shape",
+                                f"of rank {conv_dims + 1} (spatial dims + channels) for conv_dims={conv_dims}",
+                                input_shape)
+
+    poolings = Options(*[p for p in POOLINGS if p is None or conv_dims in POOLING_LAYERS[p]])
+    for value in config["pooling"]:
+        if not poolings.is_satisfied_by(value):
+            raise invalid_parameter("Backbone", "pooling", f"{poolings.description} for conv_dims={conv_dims}",
+                                    value)
+    if config["block"] != "plain":
+        for value in config["kernel_size"]:
+            if isinstance(value, list):
+                raise invalid_parameter("Backbone", "kernel_size",
+                                        f"a positive int per stage for block={config['block']!r} "
+                                        "(parallel branches need block='plain')", tuple(value))
+        if config["padding"] == "valid" and any(k > 1 for k in config["kernel_size"]):
+            raise invalid_parameter("Backbone", "padding",
+                                    f"'same' for block={config['block']!r} with kernels wider than 1 "
+                                    "(the shortcut must line up with the convolutions)", "valid")
+    if config["dense_units"] and config["global_pooling"] is None:
+        raise invalid_parameter("Backbone", "global_pooling", "one of ['avg', 'flatten', 'max'] when dense_units "
+                                "are given", None)
+    return config
+
+
+class _TooSmall(ValueError):
+    """A layer would shrink a spatial axis below one element."""
+
+
+def _check_fits(x, kernel_size, strides, padding, layer, ratio=None):
+    """Raise :class:`_TooSmall` when ``layer`` applied to ``x`` would leave a spatial size below 1."""
+    for size in x.shape[1:-1]:
+        if size is None:
+            continue
+        if ratio is not None:
+            out = int(size // ratio)
+        elif padding == "same":
+            out = -(-size // strides)
+        else:
+            out = (size - kernel_size) // strides + 1
+        if out < 1:
+            raise _TooSmall(f"{layer} would shrink a spatial size of {size} below 1")
+
+
+def apply_conv_block(x, filters, kernel_size, strides=1, *, conv_dims=2, padding="same", batch_norm=False,
+                     activation="relu", use_activation=True, name=None):
+    """Convolution, then batch normalisation (``batch_norm``), then the activation.
+
+    Layers are ``{name}_conv``, ``{name}_bn`` and ``{name}_act``; with batch norm the
+    convolution has no bias (the normalisation's offset replaces it).
+    """
+    _check_fits(x, kernel_size, strides, padding, f"{name}_conv")
+    x = CONVOLUTIONS[conv_dims](filters, kernel_size, strides=strides, padding=padding, use_bias=not batch_norm,
+                                name=f"{name}_conv")(x)
+    if batch_norm:
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    if use_activation:
+        x = layers.Activation(activation, name=f"{name}_act")(x)
+    return x
+
+
+def apply_branches(x, filters, kernel_sizes, strides=1, *, branch_reduction=None, name=None, **conv):
+    """Parallel convolutions of each size in ``kernel_sizes``, concatenated (Kim 2014, Inception).
+
+    With ``branch_reduction`` every branch wider than 1 first reduces the channels with a
+    1x1 convolution of that many maps (Inception's dimension reduction).
+    """
+    branches = []
+    for kernel in kernel_sizes:
+        branch = x
+        if branch_reduction and kernel > 1:
+            branch = apply_conv_block(branch, branch_reduction, 1, 1, name=f"{name}_k{kernel}_reduce", **conv)
+        branches.append(apply_conv_block(branch, filters, kernel, strides, name=f"{name}_k{kernel}", **conv))
+    return layers.Concatenate(name=f"{name}_concat")(branches)
+
+
+def _apply_shortcut(shortcut, residual, filters, strides, *, name, **conv):
+    """Add ``residual`` to the shortcut (a strided 1x1 projection where the shape changes), then activate."""
+    if strides != 1 or shortcut.shape[-1] != filters:
+        shortcut = apply_conv_block(shortcut, filters, 1, strides, use_activation=False, name=f"{name}_shortcut",
+                                    **conv)
+    x = layers.Add(name=f"{name}_add")([shortcut, residual])
+    return layers.Activation(conv["activation"], name=f"{name}_out")(x)
+
+
+def apply_residual_block(x, filters, kernel_size=3, strides=1, *, name=None, **conv):
+    """He et al. 2015's basic block: two ``kernel_size`` convolutions plus the shortcut."""
+    y = apply_conv_block(x, filters, kernel_size, strides, name=f"{name}_a", **conv)
+    y = apply_conv_block(y, filters, kernel_size, 1, use_activation=False, name=f"{name}_b", **conv)
+    return _apply_shortcut(x, y, filters, strides, name=name, **conv)
+
+
+def apply_bottleneck_block(x, filters, kernel_size=3, strides=1, *, name=None, **conv):
+    """He et al. 2015's bottleneck: 1x1 reduce, ``kernel_size`` convolution, 1x1 to 4x ``filters``, plus shortcut."""
+    y = apply_conv_block(x, filters, 1, 1, name=f"{name}_a", **conv)
+    y = apply_conv_block(y, filters, kernel_size, strides, name=f"{name}_b", **conv)
+    y = apply_conv_block(y, 4 * filters, 1, 1, use_activation=False, name=f"{name}_c", **conv)
+    return _apply_shortcut(x, y, 4 * filters, strides, name=name, **conv)
+
+
+def apply_pooling(x, pooling, *, conv_dims=2, pool_size=2, pooling_ratio=SQRT2, name=None):
+    """``pool_size`` max / average / L2 pooling (LeCun, Sermanet), or fractional max pooling by
+    ``pooling_ratio`` (Graham 2014)."""
+    if pooling == "fractional":
+        _check_fits(x, None, None, None, name, ratio=pooling_ratio)
+        return FractionalMaxPooling2D(pooling_ratio, name=name)(x)
+    _check_fits(x, pool_size, pool_size, "valid", name)
+    return POOLING_LAYERS[pooling][conv_dims](pool_size, name=name)(x)
+
+
+def apply_stem(x, filters, kernel_size=7, strides=2, pooling=None, *, name="stem", **conv):
+    """A wide strided convolution, optionally followed by 3x3 stride-2 pooling (AlexNet, GoogLeNet, ResNet)."""
+    x = apply_conv_block(x, filters, kernel_size, strides, name=name, **conv)
+    if pooling:
+        x = POOLING_LAYERS[pooling][conv["conv_dims"]](3, strides=2, padding="same", name=f"{name}_pool")(x)
+    return x
+
+
+def apply_stage(x, filters, *, kernel_size=3, strides=1, blocks=1, block="plain", pooling="max", pool_size=2,
+                pooling_ratio=SQRT2, dropout=0.0, branch_reduction=None, name=None, **conv):
+    """``blocks`` units of ``block`` (the first with ``strides``), then ``pooling``, then dropout.
+
+    A list ``kernel_size`` gives parallel branches (``block="plain"`` only). Units are named
+    ``{name}_block1``, ``{name}_block2``...
+    """
+    for index in range(blocks):
+        unit = f"{name}_block{index + 1}"
+        step = strides if index == 0 else 1
+        if isinstance(kernel_size, list):
+            x = apply_branches(x, filters, kernel_size, step, branch_reduction=branch_reduction, name=unit, **conv)
+        elif block == "plain":
+            x = apply_conv_block(x, filters, kernel_size, step, name=unit, **conv)
+        elif block == "residual":
+            x = apply_residual_block(x, filters, kernel_size, step, name=unit, **conv)
+        else:
+            x = apply_bottleneck_block(x, filters, kernel_size, step, name=unit, **conv)
+    if pooling is not None:
+        x = apply_pooling(x, pooling, conv_dims=conv["conv_dims"], pool_size=pool_size, pooling_ratio=pooling_ratio,
+                          name=f"{name}_pool")
+    if dropout:
+        x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
+    return x
+
+
+def apply_head(x, global_pooling=None, dense_units=(), dense_dropout=0.0, *, conv_dims=2, activation="relu"):
+    """Global pooling (``avg``, ``max``) or ``flatten``, then fully-connected layers (LeNet, AlexNet, VGG)."""
+    if global_pooling == "flatten":
+        x = layers.Flatten(name="flatten")(x)
+    elif global_pooling is not None:
+        x = GLOBAL_POOLING_LAYERS[global_pooling][conv_dims](name=f"global_{global_pooling}_pool")(x)
+    for index, units in enumerate(dense_units):
+        x = layers.Dense(units, activation=activation, name=f"dense{index + 1}")(x)
+        if dense_dropout:
+            x = layers.Dropout(dense_dropout, name=f"dense{index + 1}_dropout")(x)
+    return x
+
+
+def _block_output_name(block, kernel_size, unit):
+    """The layer that ends a unit: its activation, its concatenated branches or its residual sum."""
+    if block != "plain":
+        return f"{unit}_out"
+    return f"{unit}_concat" if isinstance(kernel_size, list) else f"{unit}_act"
 
 
 @keras.saving.register_keras_serializable(package="cnnkit")
@@ -61,15 +335,35 @@ class Backbone(keras.Model):
     the all-convolutional net; ``pooling=None``, stride 1 and ``same`` padding keep full
     resolution (a Go board). ``pyramid_outputs`` maps ``stage_i`` to each stage's output.
 
+    Every parameter is checked against ``_PARAMETER_CONSTRAINTS``; a bad one raises a
+    ``ValueError`` worded ``The 'pooling' parameter of Backbone must be ...; got ...``.
+
     Args:
         input_shape: shape without the batch axis, e.g. ``(28, 28, 1)``; ``(length,)``
             for integer tokens with ``vocab_size`` and ``embed_dim``.
         filters: one width per stage.
+        kernel_size: an int, a tuple of ints (parallel branches) or a list per stage.
+        strides: stride of each stage's first convolution (int or list per stage).
+        activation: ``"relu"``, ``"tanh"``, ``"abs_tanh"`` (|tanh|), ``"sigmoid"`` or any
+            ``keras.activations`` name.
+        pooling: ``"max"``, ``"avg"``, ``"l2"``, ``"fractional"`` or None after each stage
+            (one value or a list per stage).
         conv_dims: 1, 2 or 3 for ``Conv1D``/``Conv2D``/``Conv3D``.
+        vocab_size, embed_dim, embed_trainable: an ``Embedding`` front for token input.
+        convs_per_stage: units per stage (int or list per stage).
         block: ``"plain"``, ``"residual"`` (two convolutions + shortcut) or
             ``"bottleneck"`` (1x1, kxk, 1x1 with 4x expansion + shortcut).
+        padding: ``"same"`` or ``"valid"`` for the convolutions.
+        pool_size: window and stride of max / average / L2 pooling.
+        pooling_ratio: shrink factor of fractional max pooling, in (1, 2].
+        batch_norm: batch normalisation after every convolution.
+        dropout: dropout rate after every stage.
+        branch_reduction: 1x1 reduction width before branches wider than 1 (Inception).
+        stem_filters, stem_kernel_size, stem_strides, stem_pooling: a first wide strided
+            convolution (and 3x3 stride-2 pooling) before the stages; no stem when None.
         global_pooling: ``"avg"``, ``"max"``, ``"flatten"`` or None (feature maps out).
         dense_units: fully-connected layers after global pooling (LeNet, AlexNet, VGG).
+        dense_dropout: dropout rate after every fully-connected layer.
     """
 
     def __init__(
@@ -88,7 +382,7 @@ class Backbone(keras.Model):
         block="plain",
         padding="same",
         pool_size=2,
-        pooling_ratio=1.4142135623730951,
+        pooling_ratio=SQRT2,
         batch_norm=False,
         dropout=0.0,
         branch_reduction=None,
@@ -103,228 +397,58 @@ class Backbone(keras.Model):
         dtype=None,
         **kwargs,
     ):
-        input_shape = tuple(input_shape)
-        filters = [int(f) for f in filters]
-        if not filters or any(f < 1 for f in filters):
-            raise ValueError(f"filters must be a non-empty sequence of positive ints, got {filters!r}.")
-        stages = len(filters)
-        if conv_dims not in (1, 2, 3):
-            raise ValueError(f"conv_dims must be 1, 2 or 3, got {conv_dims!r}.")
-        if block not in BLOCKS:
-            raise ValueError(f"Unknown block {block!r}. Expected one of {BLOCKS}.")
-        if padding not in ("same", "valid"):
-            raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}.")
-        if global_pooling not in GLOBAL_POOLINGS:
-            raise ValueError(
-                f"Unknown global_pooling {global_pooling!r}. Expected one of {GLOBAL_POOLINGS}."
-            )
-        kernel_sizes = _per_stage(kernel_size, stages, "kernel_size", branches_allowed=True)
-        stride_list = _per_stage(strides, stages, "strides")
-        pooling_list = _per_stage(pooling, stages, "pooling")
-        conv_counts = _per_stage(convs_per_stage, stages, "convs_per_stage")
-        for value in pooling_list:
-            if value not in POOLINGS:
-                raise ValueError(
-                    f"Unknown pooling {value!r}. Expected one of 'max', 'avg', 'l2', "
-                    "'fractional' or None."
-                )
-            if value == "fractional" and conv_dims != 2:
-                raise ValueError("pooling='fractional' needs conv_dims=2 (FractionalMaxPooling2D).")
-            if value == "l2" and conv_dims == 3:
-                raise ValueError("pooling='l2' supports conv_dims 1 and 2.")
-        for value in stride_list:
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"strides must be positive ints, got {value!r}.")
-        for value in conv_counts:
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"convs_per_stage must be positive ints, got {value!r}.")
-        if block != "plain" and any(isinstance(k, list) for k in kernel_sizes):
-            raise ValueError("Parallel kernel branches are only supported with block='plain'.")
+        arguments = locals()
+        config = _resolve_parameters({key: arguments[key] for key in _PARAMETER_CONSTRAINTS})
+        input_shape = tuple(config["input_shape"])
+        kernel_sizes, stage_strides = config["kernel_size"], config["strides"]
+        poolings, blocks = config["pooling"], config["convs_per_stage"]
         activation_fn = resolve_activation(activation)
+        conv = dict(conv_dims=conv_dims, padding=padding, batch_norm=batch_norm, activation=activation_fn)
+        token_input = vocab_size is not None
 
-        token_input = vocab_size is not None or embed_dim is not None
-        if token_input:
-            if vocab_size is None or embed_dim is None:
-                raise ValueError("vocab_size and embed_dim must be given together for token input.")
-            if len(input_shape) != 1:
-                raise ValueError(
-                    f"Token input expects input_shape=(length,), got {input_shape!r}."
-                )
-            if conv_dims != 1:
-                raise ValueError("An Embedding front needs conv_dims=1.")
-            spatial = [input_shape[0]]
-        else:
-            if len(input_shape) != conv_dims + 1:
-                raise ValueError(
-                    f"conv_dims={conv_dims} expects input_shape of rank {conv_dims + 1} "
-                    f"(spatial dims + channels), got {input_shape!r}."
-                )
-            spatial = list(input_shape[:-1])
-
-        conv_class = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}[conv_dims]
-        pool_classes = {
-            "max": {1: keras.layers.MaxPooling1D, 2: keras.layers.MaxPooling2D, 3: keras.layers.MaxPooling3D},
-            "avg": {1: keras.layers.AveragePooling1D, 2: keras.layers.AveragePooling2D, 3: keras.layers.AveragePooling3D},
-            "l2": {1: L2Pooling1D, 2: L2Pooling2D},
-        }
-
-        def shrink(sizes, factor, what, kernel=1, pad=padding):
-            new = []
-            for size in sizes:
-                if size is None:
-                    new.append(None)
-                    continue
-                if pad == "same":
-                    out = -(-size // factor)
-                else:
-                    out = (size - kernel) // factor + 1
-                if out < 1:
-                    raise ValueError(
-                        f"Impossible configuration: {what} reduces a spatial size of {size} below 1 "
-                        f"(input_shape {input_shape!r}). Use fewer pooling/strided stages, 'same' "
-                        "padding or a larger input."
-                    )
-                new.append(out)
-            return new
-
-        def conv(x, width, kernel, stride, label, use_activation=True):
-            x = conv_class(width, kernel, strides=stride, padding=padding, use_bias=not batch_norm,
-                           name=f"{label}_conv")(x)
-            if batch_norm:
-                x = keras.layers.BatchNormalization(name=f"{label}_bn")(x)
-            if use_activation:
-                x = keras.layers.Activation(activation_fn, name=f"{label}_act")(x)
-            return x
-
-        token_dtype = "int32"
-        inputs = keras.Input(shape=input_shape, dtype=token_dtype if token_input else None,
+        # === Functional Model ===
+        inputs = keras.Input(shape=input_shape, dtype="int32" if token_input else None,
                              name=f"{name}_input" if name else None)
         x = inputs
         if token_input:
-            x = keras.layers.Embedding(vocab_size, embed_dim, trainable=embed_trainable, name="embedding")(x)
-        if stem_filters:
-            spatial = shrink(spatial, stem_strides, "the stem convolution", stem_kernel_size)
-            x = conv(x, stem_filters, stem_kernel_size, stem_strides, "stem")
-            if stem_pooling:
-                if stem_pooling not in ("max", "avg"):
-                    raise ValueError(f"stem_pooling must be 'max', 'avg' or None, got {stem_pooling!r}.")
-                spatial = shrink(spatial, 2, "the stem pooling", pad="same")
-                x = pool_classes[stem_pooling][conv_dims](3, strides=2, padding="same", name="stem_pool")(x)
-
-        pyramid = {}
-        last_conv_layer_name = None
-        for stage in range(stages):
-            label = f"stage{stage + 1}"
-            width = filters[stage]
-            kernel = kernel_sizes[stage]
-            stride = stride_list[stage]
-            for index in range(conv_counts[stage]):
-                unit = f"{label}_block{index + 1}"
-                step = stride if index == 0 else 1
-                largest = max(kernel) if isinstance(kernel, list) else kernel
-                spatial = shrink(spatial, step, f"{unit} (stride {step})", largest)
-                if block == "plain":
-                    if isinstance(kernel, list):
-                        branches = []
-                        for k in kernel:
-                            branch = x
-                            if branch_reduction and k > 1:
-                                branch = conv(branch, branch_reduction, 1, 1, f"{unit}_k{k}_reduce")
-                            branches.append(conv(branch, width, k, step, f"{unit}_k{k}"))
-                        x = keras.layers.Concatenate(name=f"{unit}_concat")(branches)
-                        last_conv_layer_name = f"{unit}_concat"
-                    else:
-                        x = conv(x, width, kernel, step, unit)
-                        last_conv_layer_name = f"{unit}_act"
-                else:
-                    shortcut = x
-                    if block == "residual":
-                        y = conv(x, width, kernel, step, f"{unit}_a")
-                        y = conv(y, width, kernel, 1, f"{unit}_b", use_activation=False)
-                        out_width = width
-                    else:
-                        y = conv(x, width, 1, 1, f"{unit}_a")
-                        y = conv(y, width, kernel, step, f"{unit}_b")
-                        y = conv(y, 4 * width, 1, 1, f"{unit}_c", use_activation=False)
-                        out_width = 4 * width
-                    if step != 1 or shortcut.shape[-1] != out_width:
-                        shortcut = conv(shortcut, out_width, 1, step, f"{unit}_shortcut", use_activation=False)
-                    x = keras.layers.Add(name=f"{unit}_add")([shortcut, y])
-                    x = keras.layers.Activation(activation_fn, name=f"{unit}_out")(x)
-                    last_conv_layer_name = f"{unit}_out"
-            stage_pooling = pooling_list[stage]
-            if stage_pooling == "fractional":
-                spatial = [int(s // pooling_ratio) if s else s for s in spatial]
-                if any(s is not None and s < 1 for s in spatial):
-                    raise ValueError(
-                        f"Impossible configuration: fractional pooling after {label} reduces the "
-                        f"input {input_shape!r} below 1."
-                    )
-                x = FractionalMaxPooling2D(pooling_ratio, name=f"{label}_pool")(x)
-            elif stage_pooling is not None:
-                spatial = shrink(spatial, pool_size, f"pooling after {label}", pool_size, pad="valid")
-                x = pool_classes[stage_pooling][conv_dims](pool_size, name=f"{label}_pool")(x)
-            if dropout:
-                x = keras.layers.Dropout(dropout, name=f"{label}_dropout")(x)
-            pyramid[f"stage_{stage + 1}"] = x
-
-        if global_pooling is not None:
-            global_layer = {
-                "avg": {1: keras.layers.GlobalAveragePooling1D, 2: keras.layers.GlobalAveragePooling2D,
-                        3: keras.layers.GlobalAveragePooling3D},
-                "max": {1: keras.layers.GlobalMaxPooling1D, 2: keras.layers.GlobalMaxPooling2D,
-                        3: keras.layers.GlobalMaxPooling3D},
-            }
-            if global_pooling == "flatten":
-                x = keras.layers.Flatten(name="flatten")(x)
-            else:
-                x = global_layer[global_pooling][conv_dims](name=f"global_{global_pooling}_pool")(x)
-        elif dense_units:
-            raise ValueError("dense_units need a global_pooling ('avg', 'max' or 'flatten').")
-        for index, units in enumerate(dense_units):
-            x = keras.layers.Dense(units, activation=activation_fn, name=f"dense{index + 1}")(x)
-            if dense_dropout:
-                x = keras.layers.Dropout(dense_dropout, name=f"dense{index + 1}_dropout")(x)
+            x = layers.Embedding(vocab_size, embed_dim, trainable=embed_trainable, name="embedding")(x)
+        pyramid_outputs = {}
+        try:
+            if stem_filters:
+                x = apply_stem(x, stem_filters, stem_kernel_size, stem_strides, stem_pooling, **conv)
+            for index, width in enumerate(config["filters"]):
+                x = apply_stage(
+                    x, width, kernel_size=kernel_sizes[index], strides=stage_strides[index], blocks=blocks[index],
+                    block=block, pooling=poolings[index], pool_size=pool_size, pooling_ratio=pooling_ratio,
+                    dropout=dropout, branch_reduction=branch_reduction, name=f"stage{index + 1}", **conv,
+                )
+                pyramid_outputs[f"stage_{index + 1}"] = x
+        except _TooSmall as error:
+            raise invalid_parameter(
+                "Backbone", "input_shape", f"large enough for every layer ({error}; use fewer pooling or strided "
+                "stages, 'same' padding or a larger input)", input_shape) from None
+        feature_map = x
+        x = apply_head(x, global_pooling, config["dense_units"], dense_dropout, conv_dims=conv_dims,
+                       activation=activation_fn)
 
         super().__init__(inputs=inputs, outputs=x, name=name, dtype=dtype, **kwargs)
 
-        self.pyramid_outputs = pyramid
-        self.last_conv_layer_name = last_conv_layer_name
-        self.output_spatial_shape = tuple(spatial)
-        self._backbone_config = dict(
-            input_shape=list(input_shape),
-            filters=filters,
-            kernel_size=kernel_sizes,
-            strides=stride_list,
-            activation=activation,
-            pooling=pooling_list,
-            conv_dims=conv_dims,
-            vocab_size=vocab_size,
-            embed_dim=embed_dim,
-            embed_trainable=embed_trainable,
-            convs_per_stage=conv_counts,
-            block=block,
-            padding=padding,
-            pool_size=pool_size,
-            pooling_ratio=pooling_ratio,
-            batch_norm=batch_norm,
-            dropout=dropout,
-            branch_reduction=branch_reduction,
-            stem_filters=stem_filters,
-            stem_kernel_size=stem_kernel_size,
-            stem_strides=stem_strides,
-            stem_pooling=stem_pooling,
-            global_pooling=global_pooling,
-            dense_units=list(dense_units),
-            dense_dropout=dense_dropout,
-        )
+        # === Config ===
+        for key, value in config.items():
+            setattr(self, key if key != "input_shape" else "backbone_input_shape", value)
+        self.pyramid_outputs = pyramid_outputs
+        self.output_spatial_shape = tuple(feature_map.shape[1:-1])
+        self.last_conv_layer_name = _block_output_name(block, kernel_sizes[-1], f"stage{len(blocks)}_block{blocks[-1]}")
 
     def pyramid_model(self):
         """A model from this backbone's input to a dict of every stage's output."""
         return keras.Model(self.inputs, dict(self.pyramid_outputs), name=f"{self.name}_pyramid")
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._backbone_config}
+        config = {"name": self.name, "trainable": self.trainable}
+        for key in _PARAMETER_CONSTRAINTS:
+            config[key] = getattr(self, key if key != "input_shape" else "backbone_input_shape")
+        return config
 
     @classmethod
     def from_config(cls, config):

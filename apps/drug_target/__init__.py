@@ -12,7 +12,8 @@ _EXPORTS = {
     "canonicalize_smiles": "chemistry", "morgan_fingerprints": "chemistry",
     "ProteinEncoder": "encoders", "SmilesEncoder": "encoders",
     "concordance_index": "metrics", "regression_metrics": "metrics", "classification_metrics": "metrics",
-    "build_deepdta": "model",
+    "build_deepdta": "model", "load_model": "model",
+    "evaluate": "predict", "predict_frame": "predict",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -17,8 +17,8 @@ from sklearn.ensemble import (
 )
 
 from apps.drug_target.chemistry import morgan_fingerprints
+from apps.drug_target.metrics import score
 from apps.drug_target.proteins import composition_features
-from apps.drug_target.trainer import score
 
 
 def pair_features(pair_data, indices, drug_features=None, protein_features=None):

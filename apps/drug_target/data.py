@@ -21,10 +21,9 @@ from shared import data as shared_data
 
 MATRIX_DATASETS = ("davis", "kiba")
 CSV_DATASETS = ("human", "bindingdb_sample")
+# The names load_dataset accepts besides a CSV path ("bindingdb" is the BindingDB sample).
+DATASETS = ("davis", "kiba", "human", "bindingdb")
 SPLITS = ("setting1", "random", "cold-drug", "cold-target", "cold")
-# DeepDTA's maximum lengths (SMILES, protein) per dataset.
-MAX_LENGTHS = {"davis": (85, 1200), "kiba": (100, 1000)}
-DEFAULT_MAX_LENGTHS = (100, 1000)
 
 SMILES_COLUMNS = ("smiles", "compound_iso_smiles", "drug", "ligand")
 SEQUENCE_COLUMNS = ("sequence", "protein", "target_sequence", "target")
@@ -163,7 +162,8 @@ def read_pairs(source, task: str | None = None, require_target: bool = True,
         frame = source.astype(str)
     else:
         if not Path(source).is_file():
-            raise ValueError(f"{source}: no such file; expected a CSV with columns smiles, sequence[, affinity|label].")
+            raise FileNotFoundError(
+                f"{source}: no such file; expected a CSV with columns smiles, sequence[, affinity|label].")
         frame = pd.read_csv(source, dtype=str, keep_default_na=False)
     smiles_column = _find_column(frame.columns, SMILES_COLUMNS)
     sequence_column = _find_column(frame.columns, SEQUENCE_COLUMNS)
@@ -365,6 +365,18 @@ def load_dataset(source: str, split: str | None = None, seed: int = 0, task: str
     return pair_data, make_split(pair_data, split, seed=seed, full_train=full_train)
 
 
-def max_lengths_for(source: str) -> tuple[int, int]:
-    """DeepDTA's (SMILES, protein) maximum lengths for a dataset; 100/1000 otherwise."""
-    return MAX_LENGTHS.get(source, DEFAULT_MAX_LENGTHS)
+def is_csv_source(source: str) -> bool:
+    """True when ``source`` names a CSV file rather than one of :data:`DATASETS`."""
+    return source not in DATASETS and (str(source).lower().endswith((".csv", ".tsv")) or Path(source).is_file())
+
+
+def load_evaluation_pairs(source: str, split: str | None = None, seed: int = 0, task: str | None = None):
+    """The pairs to score a model on: every row of a CSV, or a named dataset's test split.
+
+    Returns ``(PairData, pair indices)``.
+    """
+    if is_csv_source(source):
+        pair_data = read_pairs(source, task=task)
+        return pair_data, np.arange(len(pair_data))
+    pair_data, split_indices = load_dataset(source, split, seed=seed, task=task)
+    return pair_data, split_indices["test"]

@@ -58,3 +58,13 @@ class ProteinEncoder(_CharacterEncoder):
     """Residue-level protein label encoding over the IUPAC amino-acid alphabet."""
 
     alphabet = EXTENDED_AMINO_ACIDS
+
+
+def encode_entities(pair_data, smiles_length: int, protein_length: int):
+    """Token arrays of the unique drugs and proteins of ``pair_data`` (+ how many were truncated)."""
+    smiles_encoder, protein_encoder = SmilesEncoder(smiles_length), ProteinEncoder(protein_length)
+    drugs = [s or "" for s in pair_data.drugs]
+    proteins = [p or "" for p in pair_data.proteins]
+    info = {"smiles_truncated": smiles_encoder.truncated(drugs),
+            "proteins_truncated": protein_encoder.truncated(proteins)}
+    return smiles_encoder.encode_many(drugs), protein_encoder.encode_many(proteins), info

@@ -12,6 +12,8 @@ and gathers. Training it trains the per-pair model (the variables are shared).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 
 from apps.drug_target.encoders import ProteinEncoder, SmilesEncoder
@@ -43,9 +45,13 @@ def build_deepdta(
     protein_kernels=(4, 8, 12),
     hidden_units=(1024, 1024, 512),
     dropout: float = 0.1,
-    learning_rate: float = 1e-3,
 ):
-    """DeepDTA as a ``shared`` task model (compiled with Adam and the task's loss)."""
+    """DeepDTA as a ``shared`` task model, compiled with the task's defaults.
+
+    The defaults are the Davis preset (``presets.PRESETS["davis"]["config"]``). Train at another
+    rate with ``model.compile(optimizer=keras.optimizers.Adam(rate))``: the loss stays the
+    task's (mean squared error, or binary cross-entropy for interaction).
+    """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
     smiles_vocab = SmilesEncoder(smiles_length).vocab_size
@@ -62,10 +68,20 @@ def build_deepdta(
         [drug_branch(smiles_tokens), protein_branch(protein_tokens)]
     )
     pair_backbone = keras.Model([smiles_tokens, protein_tokens], joined, name="deepdta_backbone")
-    head = dict(hidden_units=tuple(hidden_units), dropout=dropout, learning_rate=learning_rate)
+    head = dict(hidden_units=tuple(hidden_units), dropout=dropout)
     if task == "affinity":
         return Regressor(pair_backbone, outputs=1, name="deepdta_affinity", **head)
     return MultiLabelClassifier(pair_backbone, 1, name="deepdta_interaction", **head)
+
+
+def load_model(path):
+    """A model written by ``cnnkit dta train``, and its task: ``(model, "affinity" | "interaction")``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file; expected the model.keras written by `cnnkit dta train`.")
+    model = keras.models.load_model(path, compile=False)
+    task = "interaction" if isinstance(model, MultiLabelClassifier) else "affinity"
+    return model, task
 
 
 def branches(model):
@@ -100,6 +116,8 @@ def entity_view(model):
     Inputs: ``unique_smiles_tokens`` (U_d, Ls), ``unique_protein_tokens`` (U_p, Lp),
     ``drug_index`` (B,), ``protein_index`` (B,). Output: the same (B, 1) predictions the
     per-pair model gives for ``[smiles[drug_index], proteins[protein_index]]``.
+    The view is compiled as ``model`` is (its loss, metrics and optimizer settings, with an
+    optimizer of its own), so training it trains ``model`` the way ``model.fit`` would.
     """
     drug_branch, protein_branch = branches(model)
     ls, lp = input_lengths(model)
@@ -112,8 +130,12 @@ def entity_view(model):
     x = keras.layers.Concatenate(name="entity_pair_features")([drug_features, protein_features])
     for layer in head_layers(model):
         x = layer(x)
-    return keras.Model([unique_smiles, unique_proteins, drug_index, protein_index], x,
+    view = keras.Model([unique_smiles, unique_proteins, drug_index, protein_index], x,
                        name=f"{model.name}_entity_view")
+    compile_config = model.get_compile_config()
+    if compile_config:
+        view.compile_from_config(compile_config)
+    return view
 
 
 def head_model(model):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from apps.go_policy.presets import DEFAULT_PRESET
 from apps.go_policy.presets import FOLDER as PRESETS
-from shared.cli import add_common_arguments, emit_json, fail, seed_everything
+from shared.cli import add_common_arguments, format_table, run
 
 
 def _sgf_argument(parser):
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="continue training this policy .keras file (its architecture replaces "
                             "--depth and --filters, its features --features unless that extends them)")
     train.add_argument("--mixed-precision", action="store_true",
-                       help="train in mixed bfloat16 (about 4x faster on CPUs with AMX; float16 on a GPU); "
+                       help="train in mixed bfloat16 (several times faster on CPUs with AMX; float16 on a GPU); "
                             "the saved model computes in float32")
     train.add_argument("--ema-momentum", type=float, default=None, metavar="M",
                        help="save the exponential moving average of the weights (e.g. 0.999) "
@@ -113,13 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--surprises", type=int, default=5,
                         help="list this many least expected moves in the summary (default: 5)")
     add_common_arguments(review)
+    review.set_defaults(summary=False)  # its report is printed by the command
 
     gtp = commands.add_parser("gtp", help="a GTP version 2 engine on stdin/stdout")
-    _model_argument(gtp, symmetries=8)  # 30-41 ms a move (go_speed); stronger than raw vs GNU Go (README's Go benchmarks)
+    _model_argument(gtp, symmetries=8)
     _temperature_argument(gtp)
     gtp.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
     _playouts_argument(gtp)
     add_common_arguments(gtp)
+    gtp.set_defaults(summary=False)  # standard output is the GTP session
 
     play = commands.add_parser("play", help="play the network in the terminal, as GNU Go's ASCII mode")
     _model_argument(play, symmetries=8)
@@ -134,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     _temperature_argument(play)
     _playouts_argument(play)
     add_common_arguments(play)  # --out FILE.sgf: where the game is written when it ends
+    play.set_defaults(summary=False)  # standard output is the game; --json adds its outcome
 
     match = commands.add_parser("match", help="play the engine against a GTP opponent (e.g. GNU Go)")
     _model_argument(match, symmetries=8)
@@ -158,80 +161,62 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
-    args.argv = argv
-    if args.command is None:
-        parser.print_help()
-        return 0
-    seed_everything(args.seed)
-    try:
-        return int(COMMANDS[args.command](args) or 0)
-    except ValueError as error:
-        return fail(str(error))
-    except FileNotFoundError as error:
-        return fail(str(error))
+    return run(build_parser(), sys.modules[__name__], argv, setup=lambda args: setattr(args, "argv", argv))
 
 
-def _load_model(path):
-    from apps.go_policy.play.engine import load_policy
-
-    return load_policy(path or DEFAULT_PRESET)
-
-
-def _encode(args):
+def cmd_encode(args) -> dict:
     from apps.go_policy.model.data import encode_dataset
 
     manifest = encode_dataset(args.sgf, features=args.features, workers=args.workers, max_games=args.max_games,
                               skip_games=args.skip_games, sizes=(args.size,), progress=not args.json)
-    metrics = {k: manifest[k] for k in ("folder", "planes", "positions", "games", "report",
-                                         "positions_per_s", "cached")}
-    _print(metrics, args)
+    return {k: manifest[k] for k in ("folder", "planes", "positions", "games", "report", "positions_per_s", "cached")}
 
 
-def _train(args):
+def cmd_train(args) -> dict:
     from apps.go_policy.model.train import train_policy
 
-    command = "cnnkit go " + " ".join(args.argv)
     summary = train_policy(
         args.sgf, args.out, features=args.features, depth=args.depth, filters=args.filters,
         batch_size=args.batch_size, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
         max_games=args.max_games, max_minutes=args.max_minutes, learning_rate=args.learning_rate,
         workers=args.workers, seed=args.seed, progress=not args.json, verbose=0 if args.json else "auto",
-        command=command, anneal=args.anneal, loader_workers=args.loader_workers,
+        command="cnnkit go " + " ".join(args.argv), anneal=args.anneal, loader_workers=args.loader_workers,
         init_model=args.init_model, mixed_precision=args.mixed_precision, skip_games=args.skip_games,
         ema_momentum=args.ema_momentum, device_augmentation=args.device_augmentation, size=args.size,
     )
     summary.pop("history", None)
-    _print(summary, args)
+    return summary
 
 
-def _evaluate(args):
+def cmd_evaluate(args) -> dict:
     from apps.go_policy.model.train import evaluate_policy
+    from apps.go_policy.play.engine import load_policy
 
-    model = _load_model(args.model)
-    metrics = evaluate_policy(model, args.sgf, max_games=args.max_games, max_positions=args.max_positions,
-                              split=args.split, workers=args.workers, progress=not args.json,
-                              symmetries=args.symmetries, skip_games=args.skip_games, size=args.size)
+    metrics = evaluate_policy(load_policy(args.model), args.sgf, max_games=args.max_games,
+                              max_positions=args.max_positions, split=args.split, workers=args.workers,
+                              progress=not args.json, symmetries=args.symmetries, skip_games=args.skip_games,
+                              size=args.size)
     metrics["model"] = str(args.model or DEFAULT_PRESET.relative_to(PRESETS.parents[2]))  # no machine path
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(metrics, indent=1))
-    _print(metrics, args)
+    return metrics
 
 
-def _review(args):
-    from apps.go_policy.play.engine import PolicyEngine
+def cmd_review(args) -> dict:
+    from apps.go_policy.play.engine import PolicyEngine, load_policy
     from apps.go_policy.play.review import review_file
 
-    engine = PolicyEngine(_load_model(args.model), symmetries=args.symmetries)
+    engine = PolicyEngine(load_policy(args.model), symmetries=args.symmetries)
     summary = review_file(engine, args.sgf, out=args.out, top=args.top, surprises=args.surprises)
-    if args.json:
-        emit_json(summary)
-        return
-    moves = summary.pop("move_reviews")
-    _print({key: value for key, value in summary.items() if key not in ("agreement", "surprises")}, args)
+    if not args.json:
+        _print_review(summary)
+    return summary
+
+
+def _print_review(summary: dict) -> None:
+    print(format_table({key: value for key, value in summary.items() if key != "move_reviews"}))
     print("agreement with the network (top-1, top-5, mean probability of the played move):")
     for who, agreement in summary["agreement"].items():
         if agreement["moves"]:
@@ -242,69 +227,49 @@ def _review(args):
         rank = "not sensible" if surprise["rank"] is None else f"rank {surprise['rank']}"
         print(f"  {surprise['number']:>4} {surprise['color']} {surprise['played']:<4} {surprise['probability']:.2%} "
               f"({rank}; network: {surprise['network_choice']})")
-    print(f"{len(moves)} moves reviewed" + (f"; annotated SGF: {args.out}" if args.out else " (--out FILE.sgf writes "
-                                             "them as SGF comments)"))
+    out = summary.get("annotated_sgf")
+    print(f"{len(summary['move_reviews'])} moves reviewed"
+          + (f"; annotated SGF: {out}" if out else " (--out FILE.sgf writes them as SGF comments)"))
 
 
-def _gtp(args):
-    from apps.go_policy.play.engine import PolicyEngine
+def _policy_engine(args):
+    from apps.go_policy.play.engine import PolicyEngine, load_policy
+
+    return PolicyEngine(load_policy(args.model), temperature=args.temperature, seed=args.seed,
+                        symmetries=args.symmetries, playouts=args.playouts)
+
+
+def cmd_gtp(args) -> None:
     from apps.go_policy.play.gtp import GtpEngine
 
-    engine = PolicyEngine(_load_model(args.model), temperature=args.temperature, seed=args.seed,
-                          symmetries=args.symmetries, playouts=args.playouts)
-    GtpEngine(engine, superko=args.superko, playouts=args.playouts).serve(sys.stdin, sys.stdout)
-    return 0
+    GtpEngine(_policy_engine(args), superko=args.superko, playouts=args.playouts).serve(sys.stdin, sys.stdout)
 
 
-def _play(args):
-    from apps.go_policy.play.engine import PolicyEngine
+def cmd_play(args) -> dict:
     from apps.go_policy.play.gtp import GtpEngine
-    from apps.go_policy.play.terminal import TerminalGame
+    from apps.go_policy.play.terminal import TerminalGame, start_position
     from apps.go_policy.rules.board import BLACK, WHITE
 
     gtp = GtpEngine(None, size=args.size, komi=args.komi, superko=args.superko, playouts=args.playouts)
-    for command in ([f"loadsgf {args.load}"] if args.load else []) + (
-            [f"fixed_handicap {args.handicap}"] if args.handicap else []):
-        reply = gtp.handle(command)
-        if not reply.startswith("="):
-            raise ValueError(f"cnnkit go play: {command}: {reply[1:].strip()}")
-    gtp.engine = PolicyEngine(_load_model(args.model), temperature=args.temperature, seed=args.seed,
-                              symmetries=args.symmetries, playouts=args.playouts)
+    start_position(gtp, load=args.load, handicap=args.handicap)  # a refused record fails before the model loads
+    gtp.engine = _policy_engine(args)
     human = {"black": BLACK, "white": WHITE}[args.color]
     outcome = TerminalGame(gtp, human=human, sgf_out=args.out, echo=not sys.stdin.isatty()).run()
-    if args.json:
-        emit_json({"result": outcome.result, "reason": outcome.reason, "moves": outcome.moves, "sgf": outcome.sgf})
-    return 0
+    return {"result": outcome.result, "reason": outcome.reason, "moves": outcome.moves, "sgf": outcome.sgf}
 
 
-def _match(args):
-    from apps.go_policy.play.engine import PolicyEngine
+def cmd_match(args) -> dict:
     from apps.go_policy.play.match import play_match
 
-    engine = PolicyEngine(_load_model(args.model), temperature=args.temperature, seed=args.seed,
-                          symmetries=args.symmetries, playouts=args.playouts)
-    result = play_match(engine, args.opponent, games=args.games, size=args.size, komi=args.komi,
-                        out=args.out, max_moves=args.max_moves, progress=not args.json,
-                        max_minutes=args.max_minutes, max_restarts=args.max_restarts)
-    _print(result, args)
+    return play_match(_policy_engine(args), args.opponent, games=args.games, size=args.size, komi=args.komi,
+                      out=args.out, max_moves=args.max_moves, progress=not args.json,
+                      max_minutes=args.max_minutes, max_restarts=args.max_restarts)
 
 
-def _bench(args):
+def cmd_bench(args) -> dict:
     from apps.go_policy.rules.board import random_playout_speed
 
     start = time.perf_counter()
     speed = random_playout_speed(args.size, args.moves, seed=args.seed)
-    _print({"size": args.size, "moves": args.moves, "moves_per_s": round(speed, 1),
-            "seconds": round(time.perf_counter() - start, 2)}, args)
-
-
-def _print(metrics: dict, args) -> None:
-    if args.json:
-        emit_json(metrics)
-    else:
-        for key, value in metrics.items():
-            print(f"{key}: {value}")
-
-
-COMMANDS = {"encode": _encode, "train": _train, "evaluate": _evaluate, "review": _review, "gtp": _gtp,
-            "play": _play, "match": _match, "bench": _bench}
+    return {"size": args.size, "moves": args.moves, "moves_per_s": round(speed, 1),
+            "seconds": round(time.perf_counter() - start, 2)}

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import time
 
+from shared.cli import fast_mode
 
-def run(fast: bool = False) -> dict:
+
+def run(fast: bool | None = None) -> dict:
+    """The demo's summary row: top-1 move prediction of ``DEFAULT_PRESET`` on shard 12.
+
+    ``fast`` (default: ``shared.cli.fast_mode()``) scores 3 games instead of 40.
+    """
     from apps.go_policy.model.train import evaluate_policy
     from apps.go_policy.play.engine import PolicyEngine, load_policy
     from apps.go_policy.presets import DEFAULT_PRESET
     from apps.go_policy.rules.board import Board
     from shared.data import path
 
+    fast = fast_mode() if fast is None else fast
     start = time.perf_counter()
     model = load_policy(DEFAULT_PRESET)
     shard = path("go_pro", "cwi_pro_19x19_part12.tar.gz")
@@ -37,6 +44,5 @@ def run(fast: bool = False) -> dict:
 
 if __name__ == "__main__":
     import json
-    import os
 
-    print(json.dumps(run(fast=os.environ.get("CNNKIT_FAST") == "1")))
+    print(json.dumps(run(fast=fast_mode())))

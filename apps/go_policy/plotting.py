@@ -13,7 +13,7 @@ def draw_board(board, probabilities=None, ax=None, title=None, last_move=None, t
 
     ``probabilities`` is a (size*size,) array; the ``top`` most probable points are
     labelled with their percentage. ``ownership`` (size*size values in [-1, 1], +1 Black,
-    from ``dead_stones.ownership``) shades each point dark for Black, light for White;
+    from ``rules.scoring.ownership``) shades each point dark for Black, light for White;
     ``marks`` (points, e.g. the dead stones) get a red cross.
     """
     import matplotlib.pyplot as plt

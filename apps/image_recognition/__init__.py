@@ -7,6 +7,7 @@ Public API::
     from apps.image_recognition.gradcam import GradCAM
     from apps.image_recognition.finetune import finetune
     from apps.image_recognition.export import export_model
+    from apps.image_recognition.presets import PRESETS, preset_config   # named training recipes
 """
 
 from shared.lazy_names import lazy_attributes
@@ -15,8 +16,9 @@ from shared.lazy_names import lazy_attributes
 # does not start Keras.
 _EXPORTS = {
     "ImageFolderDataset": "data", "load_mnist": "data", "load_cifar10": "data", "load_digits": "data",
-    "build_classifier": "models", "load_classifier": "models", "save_classifier": "models",
+    "build_classifier": "model", "load_classifier": "model", "save_classifier": "model",
     "predict_files": "evaluate", "GradCAM": "gradcam", "export_model": "export",
+    "PRESETS": "presets", "preset_config": "presets",
 }
 __all__ = list(_EXPORTS)
 

@@ -2,4 +2,4 @@ import sys
 
 from apps.image_recognition.cli import main
 
-sys.exit(main(sys.argv[1:]))
+sys.exit(main())

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 
-from shared.cli import add_common_arguments, emit_json, fail, seed_everything
+from shared.cli import add_common_arguments, run
 
 EPILOG = """examples:
   cnnkit image train --data mnist --arch convnet --epochs 8 --augment translate,rotate --out runs/mnist
@@ -52,8 +51,7 @@ def _data_arguments(parser):
 
 
 def build_parser():
-    from apps.image_recognition.option_names import ARCHITECTURE_NAMES, AUGMENTATIONS, EXPORT_FORMATS
-    from apps.image_recognition.tta import TTA_MODES
+    from apps.image_recognition.presets import ARCHITECTURE_NAMES, AUGMENTATIONS, EXPORT_FORMATS, TTA_MODES
 
     parser = argparse.ArgumentParser(
         prog="cnnkit image", description=__doc__, epilog=EPILOG,
@@ -98,6 +96,7 @@ def build_parser():
     predict.add_argument("--top-k", type=int, default=3)
     predict.add_argument("--format", choices=("table", "csv", "json"), default="table")
     add_common_arguments(predict)
+    predict.set_defaults(summary=False)  # the predictions themselves are the output
 
     explain = commands.add_parser("explain", help="Grad-CAM overlays, first-layer filters and feature maps")
     explain.add_argument("--model", required=True)
@@ -128,7 +127,7 @@ def build_parser():
     return parser
 
 
-def _setup_logging():
+def _setup_logging(args=None):
     logger = logging.getLogger("cnnkit.image")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -138,30 +137,15 @@ def _setup_logging():
         logger.propagate = False
 
 
-def _report_skipped(metrics, out=None):
+def main(argv=None) -> int:
+    return run(build_parser(), sys.modules[__name__], argv, setup=_setup_logging)
+
+
+def _report_skipped(metrics):
     count = metrics.get("skipped_files") or 0
     if count:
         names = metrics.get("skipped_names", [])
         sys.stderr.write(f"skipped {count} unreadable image file(s): {', '.join(map(str, names))}\n")
-        if out is not None:
-            Path(out).mkdir(parents=True, exist_ok=True)
-            (Path(out) / "skipped_files.txt").write_text("\n".join(map(str, names)) + "\n")
-
-
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    _setup_logging()
-    seed_everything(args.seed)
-    from shared.data import DatasetNotFoundError
-
-    try:
-        metrics = COMMANDS[args.command](args)
-    except (ValueError, DatasetNotFoundError) as error:
-        return fail(str(error))
-    if args.json:
-        emit_json(metrics)
-    return 0
 
 
 def _verbose(args):
@@ -177,44 +161,37 @@ def cmd_train(args):
         channels=args.channels, val_split=args.val_split, limit=args.limit, test_limit=args.test_limit,
         seed=args.seed, weight_decay=args.weight_decay, verbose=_verbose(args), classes=_classes(args.classes),
         resume=not args.fresh, label_smoothing=args.label_smoothing)
-    _report_skipped(metrics, args.out)
+    _report_skipped(metrics)
     if not args.json:
-        print(f"saved {metrics['model']} ({len(class_names)} classes: {', '.join(map(str, class_names[:10]))}"
-              f"{' ...' if len(class_names) > 10 else ''}); log and curves in {args.out}")
-        if "final_val_accuracy" in metrics:
-            print(f"final test accuracy {metrics['final_val_accuracy']:.4f}")
+        print(f"classes: {', '.join(map(str, class_names[:10]))}{' ...' if len(class_names) > 10 else ''}; "
+              f"log and curves in {args.out}")
     return metrics
 
 
 def cmd_evaluate(args):
-    from apps.image_recognition import evaluate, models
+    from apps.image_recognition import evaluate, model
 
-    model, class_names = models.load_classifier(args.model)
+    classifier, class_names = model.load_classifier(args.model)
     out = args.out or str(Path(args.model).with_name("evaluation"))
     if args.classes:
         raise ValueError("--classes is not used by evaluate; the model's classes are matched by name.")
-    metrics = evaluate.evaluate(model, class_names, args.data, split=args.split, out_dir=out,
+    metrics = evaluate.evaluate(classifier, class_names, args.data, split=args.split, out_dir=out,
                                 limit=args.test_limit or args.limit, seed=args.seed, val_split=args.val_split,
                                 worst=args.worst, tta=args.tta)
-    _report_skipped(metrics, out)
+    _report_skipped(metrics)
     if not args.json:
-        line = f"accuracy {metrics['accuracy']:.4f} on {metrics['images']} images"
-        if "top5_accuracy" in metrics:
-            line += f", top-5 {metrics['top5_accuracy']:.4f}"
-        print(line)
         print(f"{'class':<14}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
         for name, row in metrics["per_class"].items():
             print(f"{name:<14}{row['precision']:>10.4f}{row['recall']:>10.4f}{row['f1-score']:>10.4f}"
                   f"{int(row['support']):>10d}")
-        print(f"confusion matrix: {metrics['confusion_matrix_png']}; worst mistakes: {metrics['worst_mistakes_png']}")
     return metrics
 
 
 def cmd_predict(args):
-    from apps.image_recognition import evaluate, models
+    from apps.image_recognition import evaluate, model
 
-    model, class_names = models.load_classifier(args.model)
-    rows, skipped = evaluate.predict_files(model, class_names, args.inputs, top_k=args.top_k)
+    classifier, class_names = model.load_classifier(args.model)
+    rows, skipped = evaluate.predict_files(classifier, class_names, args.inputs, top_k=args.top_k)
     text = evaluate.format_predictions(rows, args.format)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -228,59 +205,45 @@ def cmd_predict(args):
 
 
 def cmd_explain(args):
-    from apps.image_recognition import evaluate, gradcam, models
+    from apps.image_recognition import evaluate, gradcam, model
 
-    model, class_names = models.load_classifier(args.model)
+    classifier, class_names = model.load_classifier(args.model)
     files = evaluate.collect_files(args.inputs)
-    metrics = gradcam.explain_files(model, class_names, files, args.out, class_name=args.class_name)
+    metrics = gradcam.explain_files(classifier, class_names, files, args.out, class_name=args.class_name)
     _report_skipped(metrics)
     if not args.json:
         for row in metrics["images"]:
             print(f"{row['file']}: {row['explained_class']} ({row['probability']:.3f}) -> {row['png']}")
-        print(f"filters: {metrics['filters_png']}; feature maps: {metrics['feature_maps_png']}")
     return metrics
 
 
 def cmd_finetune(args):
-    from apps.image_recognition import finetune, models
+    from apps.image_recognition import finetune, model
 
-    model, class_names = models.load_classifier(args.model)
-    arch = None
-    names_file = models.class_names_path(args.model)
-    if names_file.is_file():
-        arch = json.loads(names_file.read_text()).get("arch")
+    classifier, class_names = model.load_classifier(args.model)
     _, new_names, metrics = finetune.finetune(
-        model, class_names, args.data, add_classes=args.add_classes, epochs=args.epochs,
+        classifier, class_names, args.data, add_classes=args.add_classes, epochs=args.epochs,
         unfreeze_epochs=args.unfreeze_epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         out_dir=args.out, compare_scratch=args.compare_scratch, classes=_classes(args.classes),
         limit=args.limit, test_limit=args.test_limit, val_split=args.val_split, seed=args.seed,
-        verbose=_verbose(args), arch=arch)
-    _report_skipped(metrics, args.out)
+        verbose=_verbose(args), arch=model.saved_record(args.model).get("arch"))
+    _report_skipped(metrics)
     if not args.json:
-        pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"
-        print(f"classes: {', '.join(map(str, new_names))} (new: {', '.join(map(str, metrics['new_classes'])) or 'none'})")
-        print(f"old-class accuracy before {pct(metrics['old_class_accuracy_before'])}, after "
-              f"{pct(metrics['old_class_accuracy_after'])}; new-class accuracy {pct(metrics['new_class_accuracy'])}; "
-              f"fine-tuning took {metrics['finetune_seconds']} s")
+        new = ", ".join(map(str, metrics["new_classes"])) or "none"
+        print(f"classes: {', '.join(map(str, new_names))} (new: {new})")
         if "scratch" in metrics:
-            s = metrics["scratch"]
-            print(f"from scratch: accuracy {pct(s['accuracy'])} in {s['seconds']} s")
-        print(f"saved {metrics['model']}")
+            scratch = metrics["scratch"]
+            accuracy = "-" if scratch["accuracy"] is None else f"{100 * scratch['accuracy']:.2f}%"
+            print(f"from scratch: accuracy {accuracy} in {scratch['seconds']} s")
     return metrics
 
 
 def cmd_export(args):
-    from apps.image_recognition import export, models
+    from apps.image_recognition import export, model
 
-    model, class_names = models.load_classifier(args.model)
-    path = export.export_model(model, args.out, args.format, class_names)
-    if not args.json:
-        print(f"exported {args.format} to {path}")
+    classifier, class_names = model.load_classifier(args.model)
+    path = export.export_model(classifier, args.out, args.format, class_names)
     return {"format": args.format, "path": str(path)}
-
-
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "explain": cmd_explain,
-            "finetune": cmd_finetune, "export": cmd_export}
 
 
 if __name__ == "__main__":

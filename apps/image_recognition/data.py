@@ -21,14 +21,14 @@ import cv2
 import keras
 import numpy as np
 
+from apps.image_recognition.presets import NAMED_DATASETS
 from shared import data as shared_data
 
 log = logging.getLogger("cnnkit.image")
 
-NAMED_DATASETS = ("mnist", "cifar10", "digits")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-MNIST_TRAIN_SHARDS = [f"mnist_train_part{i}of4.npz" for i in range(1, 5)]
+MNIST_SHARD_ROWS = 15000  # training digits per shard of shared.data.load_mnist
 CIFAR10_TRAIN_SHARDS = [f"cifar10_jpg_train_part{i}of5.tar.gz" for i in range(1, 6)]
 
 
@@ -54,6 +54,15 @@ class SkipLog:
 
     def __contains__(self, name):
         return name in self.files
+
+    def write(self, folder) -> Path | None:
+        """List the skipped files in ``folder/skipped_files.txt`` (nothing when none was skipped)."""
+        if not self.files:
+            return None
+        path = Path(folder) / "skipped_files.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(self.files) + "\n")
+        return path
 
 
 def convert_channels(image: np.ndarray, channels: int) -> np.ndarray:
@@ -147,18 +156,15 @@ def stratified_limit(x, y, limit, seed=0):
 
 
 def load_mnist(limit=None, test_limit=None, seed=0) -> ArrayData:
-    """MNIST from the npz shards: 60,000 train and 10,000 test 28x28 grey digits."""
-    xs, ys = [], []
-    shards = MNIST_TRAIN_SHARDS
-    if limit is not None and limit <= 15000:
-        shards = shards[:1]
-    for shard in shards:
-        with np.load(shared_data.path("mnist", shard)) as archive:
-            xs.append(archive["x"])
-            ys.append(archive["y"])
-    with np.load(shared_data.path("mnist", "mnist_test.npz")) as archive:
-        x_test, y_test = archive["x"], archive["y"]
-    x_train, y_train = stratified_limit(np.concatenate(xs), np.concatenate(ys), limit, seed)
+    """MNIST (``shared.data.load_mnist``): 60,000 train and 10,000 test 28x28 grey digits.
+
+    A ``limit`` that one training shard holds is drawn from the first shard only, any larger one
+    from all 60,000 digits (stratified by class, ``seed``).
+    """
+    rows_needed = limit if limit is not None and limit <= MNIST_SHARD_ROWS else None
+    x_train, y_train = shared_data.load_mnist("train", rows_needed=rows_needed)
+    x_test, y_test = shared_data.load_mnist("test")
+    x_train, y_train = stratified_limit(x_train, y_train, limit, seed)
     x_test, y_test = stratified_limit(x_test, y_test, test_limit, seed)
     return ArrayData(x_train[..., None], y_train.astype("int32"), x_test[..., None],
                      y_test.astype("int32"), [str(i) for i in range(10)], "mnist")

@@ -6,12 +6,19 @@ import os
 import tempfile
 import time
 
+from shared.cli import fast_mode
 
-def run(fast: bool = False) -> dict:
-    """Train the default convnet on an MNIST slice and report its test accuracy (one row)."""
+
+def run(fast: bool | None = None) -> dict:
+    """Train the default convnet on an MNIST slice and report its test accuracy (one row).
+
+    ``fast`` (default: ``shared.cli.fast_mode()``) shrinks the slice and the network.
+    """
     from apps.image_recognition import evaluate as image_evaluate
     from apps.image_recognition import train as image_train
 
+    if fast is None:
+        fast = fast_mode()
     start = time.time()
     limit, test_limit, epochs, width = (2000, 500, 2, 8) if fast else (12000, 2000, 2, 16)
     with tempfile.TemporaryDirectory(prefix="cnnkit_image_demo_") as out:
@@ -26,4 +33,4 @@ def run(fast: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    print(run(fast=os.environ.get("CNNKIT_FAST") == "1"))
+    print(run(fast_mode()))

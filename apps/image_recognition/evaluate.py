@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from apps.image_recognition import data as image_data
-from apps.image_recognition import models
+from apps.image_recognition import model as image_model
 from apps.image_recognition.tta import predict_arrays, predict_with_tta
+from shared.plotting import plot_confusion
 
 
 def _plt():
@@ -35,7 +36,7 @@ def check_class_match(model_classes, data_classes, source):
 
 def load_eval_data(source, model, split="test", limit=None, seed=0, val_split=0.0):
     """Images (uint8 array, decoded here so mistakes can be drawn), labels, class names, skipped."""
-    image_size, channels = models.model_input_spec(model)
+    image_size, channels = image_model.model_input_spec(model)
     source = image_data.resolve_source(str(source))
     skipped = image_data.SkipLog()
     if isinstance(source, str):
@@ -65,7 +66,8 @@ def load_eval_data(source, model, split="test", limit=None, seed=0, val_split=0.
 
 def evaluate(model, class_names, source, split="test", out_dir=None, limit=None, seed=0,
              val_split=0.0, worst=16, tta="none"):
-    """Score ``model`` on a data source; write confusion-matrix and worst-mistakes PNGs.
+    """Score ``model`` on a data source; write confusion-matrix and worst-mistakes PNGs (and the
+    list of unreadable files, if any) to ``out_dir``.
 
     ``tta`` (``"flip"``, ``"flip_translate"``) averages predictions over transformed copies.
     """
@@ -86,8 +88,8 @@ def evaluate(model, class_names, source, split="test", out_dir=None, limit=None,
         metrics["top5_accuracy"] = float(top_k_accuracy_score(y, probabilities, k=5, labels=labels))
     report = classification_report(y, predicted, labels=labels, target_names=[str(c) for c in class_names],
                                    output_dict=True, zero_division=0)
-    metrics["per_class"] = {str(c): {k: float(report[str(c)][k]) for k in ("precision", "recall", "f1-score", "support")}
-                            for c in class_names}
+    scores = ("precision", "recall", "f1-score", "support")
+    metrics["per_class"] = {str(c): {k: float(report[str(c)][k]) for k in scores} for c in class_names}
     metrics["macro_f1"] = float(report["macro avg"]["f1-score"])
     matrix = confusion_matrix(y, predicted, labels=labels)
     metrics["confusion_matrix"] = matrix.tolist()
@@ -98,21 +100,8 @@ def evaluate(model, class_names, source, split="test", out_dir=None, limit=None,
         metrics["worst_mistakes_png"] = str(plot_worst(x, y, probabilities, class_names,
                                                        out / "worst_mistakes.png", worst, names))
         (out / "evaluation.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        skipped.write(out)
     return metrics
-
-
-def plot_confusion(matrix, class_names, path):
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    plt = _plt()
-    size = max(5, 0.6 * len(class_names) + 2)
-    figure, axis = plt.subplots(figsize=(size, size))
-    ConfusionMatrixDisplay(matrix, display_labels=[str(c) for c in class_names]).plot(
-        ax=axis, colorbar=False, xticks_rotation=45 if len(class_names) > 3 else 0)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return Path(path)
 
 
 def worst_mistakes(y, probabilities, count=16):
@@ -165,7 +154,7 @@ def collect_files(paths) -> list:
 
 def predict_files(model, class_names, paths, top_k=3, batch_size=64):
     """Top-k labels and probabilities per readable file; unreadable files are listed apart."""
-    image_size, channels = models.model_input_spec(model)
+    image_size, channels = image_model.model_input_spec(model)
     files = collect_files(paths)
     skipped = image_data.SkipLog()
     rows = []

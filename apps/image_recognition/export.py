@@ -10,7 +10,7 @@ from pathlib import Path
 
 import keras
 
-from apps.image_recognition.option_names import EXPORT_FORMATS as FORMATS
+from apps.image_recognition.presets import EXPORT_FORMATS as FORMATS
 
 
 def _require_tensorflow(fmt):
@@ -32,7 +32,7 @@ def export_model(model, out, fmt="keras", class_names=None):
     if fmt == "keras":
         if out.suffix != ".keras":
             out = out / "model.keras"
-        from apps.image_recognition.models import save_classifier
+        from apps.image_recognition.model import save_classifier
 
         if class_names is not None:
             return save_classifier(model, out, class_names)

@@ -16,9 +16,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from apps.image_recognition import models
+from apps.image_recognition import model as image_model
 from apps.image_recognition import train as image_train
 from shared import finetune as shared_finetune
+from shared.training import fit
 
 
 def _predict(model, data):
@@ -57,7 +58,7 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
              test_limit=None, val_split=0.0, seed=0, verbose="auto", arch=None):
     """Fine-tune ``model`` on ``source``; returns ``(new_model, new_class_names, metrics)``."""
     keras.utils.set_random_seed(seed)
-    image_size, channels = models.model_input_spec(model)
+    image_size, channels = image_model.model_input_spec(model)
     prepared = image_train.prepare(source, image_size=image_size, channels=channels, val_split=val_split,
                                    batch_size=batch_size, limit=limit, test_limit=test_limit, seed=seed,
                                    classes=classes)
@@ -93,14 +94,14 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
     image_train.compile_for_training(tuned, learning_rate, epochs * steps)
     histories = {}
     if epochs:
-        history = image_train.fit(tuned, prepared.train, prepared.validation, epochs=epochs,
-                                  batch_size=batch_size, seed=seed, verbose=verbose)
+        history = fit(tuned, prepared.train, prepared.validation, epochs=epochs, batch_size=batch_size,
+                      seed=seed, verbose=verbose)
         histories["head"] = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     if unfreeze_epochs:
         shared_finetune.unfreeze(tuned.backbone)
         image_train.compile_for_training(tuned, learning_rate / 10, unfreeze_epochs * steps)
-        history = image_train.fit(tuned, prepared.train, prepared.validation, epochs=unfreeze_epochs,
-                                  batch_size=batch_size, seed=seed, verbose=verbose)
+        history = fit(tuned, prepared.train, prepared.validation, epochs=unfreeze_epochs,
+                      batch_size=batch_size, seed=seed, verbose=verbose)
         histories["unfrozen"] = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     else:
         shared_finetune.unfreeze(tuned.backbone)  # saved model is fully trainable again
@@ -126,12 +127,12 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
         arch = arch or _arch_of(model)
         keras.utils.set_random_seed(seed)
         start = time.time()
-        scratch = models.build_classifier(arch, prepared.input_shape, len(all_classes), prepared.mean,
-                                          prepared.variance, learning_rate=learning_rate, seed=seed)
+        scratch = image_model.build_classifier(arch, prepared.input_shape, len(all_classes), prepared.mean,
+                                               prepared.variance, seed=seed)
         total = epochs + unfreeze_epochs
         image_train.compile_for_training(scratch, learning_rate, total * steps)
-        image_train.fit(scratch, prepared.train, prepared.validation, epochs=total, batch_size=batch_size,
-                        seed=seed, verbose=verbose)
+        fit(scratch, prepared.train, prepared.validation, epochs=total, batch_size=batch_size, seed=seed,
+            verbose=verbose)
         scratch_probabilities, _ = _predict(scratch, prepared.validation)
         metrics["scratch"] = {
             "arch": arch, "epochs": total, "seconds": round(time.time() - start, 2),
@@ -142,16 +143,18 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        models.save_classifier(tuned, out / "model.keras", all_classes,
-                               extra={"arch": arch or _arch_of(model, default=None), "finetuned_from": old_classes})
+        image_model.save_classifier(tuned, out / "model.keras", all_classes,
+                                    extra={"arch": arch or _arch_of(model, default=None),
+                                           "finetuned_from": old_classes})
         (out / "finetune.json").write_text(json.dumps(metrics, indent=2) + "\n")
         metrics["model"] = str(out / "model.keras")
+        prepared.skipped.write(out)
     return tuned, all_classes, metrics
 
 
 def _arch_of(model, default="convnet"):
     """The architecture name of a model built here (backbone names match ARCHITECTURES keys)."""
-    name = models.find_backbone(model).name
-    if name in models.ARCHITECTURES or default is None:
+    name = image_model.find_backbone(model).name
+    if name in image_model.ARCHITECTURES or default is None:
         return name
     return default

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from apps.image_recognition import data as image_data
-from apps.image_recognition import models
+from apps.image_recognition import model as image_model
 
 
 def _plt():
@@ -38,7 +38,7 @@ class GradCAM:
 
     def __init__(self, model, layer_name=None):
         self.model = model
-        self.backbone = models.find_backbone(model)
+        self.backbone = image_model.find_backbone(model)
         front = model.backbone
         self.pre_layers = []
         if front is not self.backbone:
@@ -134,7 +134,7 @@ def first_conv_layer(backbone):
 def plot_filters(model, path, limit=64):
     """The first convolution's kernels as small images (RGB for color input)."""
     plt = _plt()
-    conv = first_conv_layer(models.find_backbone(model))
+    conv = first_conv_layer(image_model.find_backbone(model))
     kernel = keras.ops.convert_to_numpy(conv.kernel)  # (kh, kw, in, out)
     def draw(axis, index):
         k = kernel[..., index]
@@ -186,7 +186,7 @@ def explain_files(model, class_names, files, out_dir, class_name=None):
     """Grad-CAM overlay PNG per file, plus first-layer filters and feature maps."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    image_size, channels = models.model_input_spec(model)
+    image_size, channels = image_model.model_input_spec(model)
     skipped = image_data.SkipLog()
     images, kept = [], []
     for indices, batch in image_data.iterate_files(files, image_size, channels, skipped=skipped):

@@ -12,33 +12,11 @@ import keras
 import numpy as np
 
 from apps.image_recognition import data as image_data
-from apps.image_recognition import models
+from apps.image_recognition import model as image_model
 from shared.losses import SparseCategoricalCrossentropyWithLabelSmoothing
+from shared.training import fit
 
 log = logging.getLogger("cnnkit.image")
-
-
-def fit(model, train, validation=None, epochs=1, batch_size=32, checkpoint_dir=None, log_dir=None,
-        seed=0, verbose="auto", callbacks=None, resume=True):
-    """``shared.training.fit`` (checkpoints, resume, CSV log); plain ``model.fit`` as fallback
-    while the shared trainer is not importable."""
-    try:
-        from shared import training
-    except ImportError:
-        training = None
-    if training is not None and hasattr(training, "fit"):
-        return training.fit(model, train, validation=validation, epochs=epochs, batch_size=batch_size,
-                            checkpoint_dir=checkpoint_dir, log_dir=log_dir, seed=seed, verbose=verbose,
-                            callbacks=callbacks, resume=resume)
-    callbacks = list(callbacks or [])
-    if log_dir is not None:
-        Path(log_dir).mkdir(parents=True, exist_ok=True)
-        callbacks.append(keras.callbacks.CSVLogger(str(Path(log_dir) / "training_log.csv")))
-    keras.utils.set_random_seed(seed)
-    if isinstance(train, tuple):
-        return model.fit(train[0], train[1], validation_data=validation, epochs=epochs,
-                         batch_size=batch_size, callbacks=callbacks, verbose=verbose)
-    return model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
 
 
 def compile_for_training(model, learning_rate, total_steps, schedule="cosine", weight_decay=0.0,
@@ -184,7 +162,8 @@ def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learn
     """Train a classifier on a named dataset or folder; save model, class names, log, curves.
 
     With ``out_dir`` a checkpoint is written every epoch (``out_dir/checkpoints``) and, with
-    ``resume``, a rerun with the same arguments continues from it (``shared.training.fit``).
+    ``resume``, a rerun with the same arguments continues from it (``shared.training.fit``), and
+    unreadable files of a folder are listed in ``out_dir/skipped_files.txt``.
 
     Returns ``(model, class_names, metrics)``.
     """
@@ -192,9 +171,9 @@ def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learn
     start = time.time()
     prepared = prepare(source, image_size=image_size, channels=channels, val_split=val_split,
                        batch_size=batch_size, limit=limit, test_limit=test_limit, seed=seed, classes=classes)
-    model = models.build_classifier(arch, prepared.input_shape, len(prepared.class_names),
-                                    prepared.mean, prepared.variance, augment=augment,
-                                    learning_rate=learning_rate, seed=seed, backbone_kwargs=backbone_kwargs)
+    model = image_model.build_classifier(arch, prepared.input_shape, len(prepared.class_names),
+                                         prepared.mean, prepared.variance, augment=augment, seed=seed,
+                                         backbone_kwargs=backbone_kwargs)
     compile_for_training(model, learning_rate, epochs * steps_per_epoch(prepared, batch_size),
                          schedule=schedule, weight_decay=weight_decay, label_smoothing=label_smoothing)
     out = Path(out_dir) if out_dir else None
@@ -214,14 +193,16 @@ def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learn
         if history_dict.get(key):
             metrics[f"final_{key}"] = history_dict[key][-1]
     if out is not None:
-        models.save_classifier(model, out / "model.keras", prepared.class_names,
-                               extra={"arch": arch, "data": prepared.name, "input_shape": list(prepared.input_shape)})
+        image_model.save_classifier(model, out / "model.keras", prepared.class_names,
+                                    extra={"arch": arch, "data": prepared.name,
+                                           "input_shape": list(prepared.input_shape)})
         (out / "history.json").write_text(json.dumps(history_dict, indent=2) + "\n")
         if not (out / "training_log.csv").exists():
             _write_log(history_dict, out / "training_log.csv")
         plot_curves(history_dict, out / "curves.png")
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         metrics["model"] = str(out / "model.keras")
+        prepared.skipped.write(out)
     if prepared.skipped.count:
         log.warning("%d unreadable image(s) skipped: %s", prepared.skipped.count,
                     ", ".join(prepared.skipped.files[:20]))

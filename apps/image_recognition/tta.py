@@ -2,14 +2,14 @@
 
 ``flip`` averages the image and its mirror; ``flip_translate`` is airbench's evaluation (Jordan
 2024): half the flip average plus half the flip average of the image shifted one pixel up-left
-and one pixel down-right (reflect padding). Cheap at test time, worth about a point on CIFAR-10.
+and one pixel down-right (reflect padding).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-TTA_MODES = ("none", "flip", "flip_translate")
+from apps.image_recognition.presets import TTA_MODES
 
 
 def predict_arrays(model, x, batch_size=256):

@@ -11,13 +11,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 
 _EXPORTS = {
     "TextDataset": "data", "load_dataset": "data", "load_texts": "data",
-    "TextEncoder": "text_encoder", "clean_str": "text_encoder",
-    "TextClassifier": "text_classifier",
+    "TextEncoder": "encoders", "clean_str": "encoders",
+    "TextClassifier": "models", "build_model": "models", "load_classifier": "models",
+    "PRESETS": "presets",
     "load_word_vectors": "vectors",
-    "build_model": "train", "train_model": "train", "cross_validate": "train", "evaluate": "train",
+    "train_model": "train", "cross_validate": "train", "evaluate": "train",
 }
-# kim_cnn, char_cnn, dcnn and explain share their module's name: import them from
-# apps.text_classification.kim_cnn (etc.), since a loaded submodule shadows a package attribute.
+# The backbone builders share their module's name: import them from apps.text_classification.models.kim
+# (kim_cnn), .models.char_cnn and .models.dcnn, since a loaded submodule shadows a package attribute.
 __all__ = sorted(_EXPORTS)
 
 

@@ -1,7 +1,8 @@
 """Length-bucketed batches: pad each batch only to its own longest text.
 
-Sentences in MR/SST average about 20 tokens but are padded to about 56; a batch of
-similar lengths costs a third of the convolution time. Batches are formed from
+Most sentences in MR/SST are far shorter than the longest one, to which a fixed-length
+model pads them all; a batch of similar lengths skips most of that padding's convolution
+work. Batches are formed from
 noisily sorted lengths and shuffled every epoch, so training order stays random.
 Only models without a fixed length (the Kim CNN) can use it.
 """

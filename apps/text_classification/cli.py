@@ -1,19 +1,26 @@
-"""``cnnkit text``: train, evaluate, cross-validate, predict and explain sentence classifiers."""
+"""``cnnkit text``: train, evaluate, cross-validate, predict and explain sentence classifiers.
+
+Examples::
+
+    cnnkit text train --data mr --model kim --variant rand --out runs/mr
+    cnnkit text evaluate --model runs/mr/model.keras --data mr --json
+    cnnkit text cv --data mr --folds 10 --json
+    cnnkit text predict --model runs/mr/model.keras "a gorgeous , moving film" "a dull mess"
+    cnnkit text explain --model runs/mr/model.keras "a gorgeous , witty and moving film"
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the output
-
-from shared.cli import add_common_arguments, emit_json, fail, seed_everything
+from apps.text_classification.presets import KIM_VARIANTS, MODELS, model_settings, preset_name
+from shared.cli import add_common_arguments, run
 
 DATA_HELP = ("a dataset name (mr, subj, trec, trec50, sst1, sst2), a CSV/TSV with 'text' and 'label' "
              "columns, or two or more one-sentence-per-line files, one per class")
@@ -21,10 +28,6 @@ DATA_HELP = ("a dataset name (mr, subj, trec, trec50, sst1, sst2), a CSV/TSV wit
 
 def _note(message: str) -> None:
     sys.stderr.write(message + "\n")
-
-
-def _fast() -> bool:
-    return os.environ.get("CNNKIT_FAST", "") not in ("", "0")
 
 
 def _load(sources, limit=None, seed=0):
@@ -36,29 +39,6 @@ def _load(sources, limit=None, seed=0):
     for note in dataset.notes:
         _note(f"note: {note}")
     return dataset
-
-
-def _splits(dataset, seed):
-    """(train, dev, test) as (texts, labels) pairs; datasets without a test split hold out 10%."""
-    from apps.text_classification.data import split_holdout
-
-    if dataset.has_test_split:
-        test = (dataset.test_texts, dataset.test_labels)
-        train = (dataset.train_texts, dataset.train_labels)
-        protocol = "given train/test split"
-    else:
-        tr, trl, te, tel = split_holdout(dataset.train_texts, dataset.train_labels, 0.1, seed)
-        train, test = (tr, trl), (te, tel)
-        protocol = f"stratified 10% hold-out test set (seed {seed}); use `cv` for the 10-fold protocol"
-    dev = (dataset.dev_texts, dataset.dev_labels) if dataset.dev_texts is not None else None
-    return train, dev, test, protocol
-
-
-def _set_precision(args):
-    if getattr(args, "mixed_precision", False):
-        import keras
-
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
 
 
 def _train_kwargs(args):
@@ -74,17 +54,16 @@ def _train_kwargs(args):
     return kwargs
 
 
-def cmd_train(args) -> int:
+def cmd_train(args) -> dict:
+    from apps.text_classification.data import train_dev_test
     from apps.text_classification.train import evaluate, train_model
 
-    _set_precision(args)
-    seed_everything(args.seed)
     dataset = _load(args.data, args.limit, args.seed)
-    train, dev, test, protocol = _splits(dataset, args.seed)
+    train, dev, test, protocol = train_dev_test(dataset, args.seed)
     out = Path(args.out or "runs/text_classification")
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    classifier, history, info = train_model(
+    classifier, _, info = train_model(
         train[0], train[1], dataset.label_names, dev=dev, lowercase=dataset.lowercase, seed=args.seed,
         trained_on=dataset.name, checkpoint_dir=str(out / "checkpoints") if args.checkpoints else None,
         verbose=0 if args.json else "auto", **_train_kwargs(args))
@@ -107,96 +86,48 @@ def cmd_train(args) -> int:
     (out / "metrics.json").write_text(json.dumps({**metrics, "history": info["history"],
                                                   "confusion_matrix": result["confusion_matrix"],
                                                   "labels": result["labels"]}, indent=2, default=float))
-    if args.json:
-        emit_json(metrics)
-    else:
-        print(f"{classifier.architecture} on {dataset.name}: test accuracy {result['accuracy']:.4f} "
-              f"({result['count']} texts, {protocol}); model saved to {model_path}")
-    return 0
+    return metrics
 
 
-def _load_model(path):
-    import keras
-
-    import apps.text_classification.dcnn  # noqa: F401
-    import apps.text_classification.text_classifier  # noqa: F401  (registers the classes)
-
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"Model file {path} does not exist (expected a .keras file written by `cnnkit text train`).")
-    model = keras.saving.load_model(path)
-    if not hasattr(model, "encoder"):
-        raise ValueError(f"{path} is not a cnnkit text model (it has no saved text preprocessing).")
-    return model
-
-
-def cmd_evaluate(args) -> int:
-    from apps.text_classification.data import overlap_warning
+def cmd_evaluate(args) -> dict:
+    from apps.text_classification.data import evaluation_split, match_labels, overlap_warning
+    from apps.text_classification.models import load_classifier
     from apps.text_classification.train import evaluate
 
-    classifier = _load_model(args.model)
+    classifier = load_classifier(args.model)
     dataset = _load(args.data, args.limit, args.seed)
     warning = overlap_warning(classifier.trained_on, dataset.name)
     if warning:
         _note(warning)
-    if args.split == "all":
-        texts, labels = dataset.all_texts()
-    elif args.split == "train":
-        texts, labels = dataset.train_texts, dataset.train_labels
-    elif args.split == "dev":
-        if dataset.dev_texts is None:
-            return fail(f"dataset {dataset.name!r} has no dev split; use --split test or all.")
-        texts, labels = dataset.dev_texts, dataset.dev_labels
-    else:
-        from apps.text_classification.data import NAMED
-
-        if dataset.has_test_split or dataset.name in NAMED:
-            _, _, (texts, labels), _ = _splits(dataset, args.seed)
-        else:  # a user file is evaluated whole
-            texts, labels = dataset.all_texts()
-    names = [dataset.label_names[i] for i in labels]
-    index = {name: i for i, name in enumerate(classifier.label_names)}
-    keep = [i for i, name in enumerate(names) if name in index]
-    unknown = sorted({name for name in names if name not in index})
+    texts, labels = evaluation_split(dataset, args.split, args.seed)
+    keep, mapped, unknown = match_labels(labels, dataset.label_names, classifier.label_names)
+    skipped = len(labels) - len(keep)
     if unknown:
-        _note(f"note: skipped {len(names) - len(keep)} text(s) whose label is unknown to the model "
+        _note(f"note: skipped {skipped} text(s) whose label is unknown to the model "
               f"({', '.join(map(repr, unknown[:10]))}); the model knows {list(classifier.label_names)}")
     if not keep:
-        return fail(f"none of the labels of {dataset.name!r} ({', '.join(map(repr, unknown[:10]))}) is known to the "
-                    f"model, which predicts {list(classifier.label_names)}.")
-    result = evaluate(classifier, [texts[i] for i in keep], [index[names[i]] for i in keep])
-    result.update(data=dataset.name, split=args.split, model=classifier.architecture,
-                  skipped_unknown_labels=len(names) - len(keep))
-    if args.json:
-        emit_json(result)
-    else:
-        print(f"{classifier.architecture} on {dataset.name} ({args.split}): accuracy {result['accuracy']:.4f} "
-              f"over {result['count']} texts, macro F1 {result['macro_f1']:.4f}")
-    return 0
+        raise ValueError(f"none of the labels of {dataset.name!r} ({', '.join(map(repr, unknown[:10]))}) is known "
+                         f"to the model, which predicts {list(classifier.label_names)}.")
+    result = evaluate(classifier, [texts[i] for i in keep], mapped)
+    result.update(data=dataset.name, split=args.split, model=classifier.architecture, skipped_unknown_labels=skipped)
+    return result
 
 
-def cmd_cv(args) -> int:
+def cmd_cv(args) -> dict:
     from apps.text_classification.train import cross_validate
 
-    _set_precision(args)
-    seed_everything(args.seed)
     dataset = _load(args.data, args.limit, args.seed)
     texts, labels = dataset.all_texts()
     start = time.perf_counter()
     result = cross_validate(texts, labels, dataset.label_names, folds=args.folds, seed=args.seed,
                             lowercase=dataset.lowercase, trained_on=dataset.name, progress=not args.json,
                             **_train_kwargs(args))
-    result.update(data=dataset.name, model=args.model if args.model != "kim" else f"kim-{args.variant}",
+    result.update(data=dataset.name, model=preset_name(args.model, args.variant),
                   texts=len(texts), seconds=time.perf_counter() - start, skipped=dataset.skipped)
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "cv.json").write_text(json.dumps(result, indent=2, default=float))
-    if args.json:
-        emit_json(result)
-    else:
-        print(f"{result['model']} on {dataset.name}: {args.folds}-fold CV accuracy "
-              f"{result['accuracy']:.4f} +- {result['accuracy_std']:.4f}")
-    return 0
+    return result
 
 
 def _input_texts(args):
@@ -225,8 +156,11 @@ def _input_texts(args):
     return texts
 
 
-def cmd_predict(args) -> int:
-    classifier = _load_model(args.model)
+def cmd_predict(args) -> dict:
+    """One ``label<TAB>probabilities<TAB>text`` line per text (the product); ``--json`` gives them as rows."""
+    from apps.text_classification.models import load_classifier
+
+    classifier = load_classifier(args.model)
     texts = _input_texts(args)
     _, report = classifier.encode(texts, return_report=True)
     if report["truncated"]:
@@ -243,41 +177,42 @@ def cmd_predict(args) -> int:
             print(f"{label}\t{shown}\t{text[:100]}")
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=2))
-    if args.json:
-        emit_json(dict(predictions=rows, truncated=report["truncated"]))
-    return 0
+    return dict(predictions=rows, truncated=report["truncated"])
 
 
-def cmd_explain(args) -> int:
+def cmd_explain(args) -> dict:
+    """Each text with its winning n-grams marked, and their evidence (the product)."""
     from apps.text_classification.explain import explain, highlight
+    from apps.text_classification.models import load_classifier
 
-    classifier = _load_model(args.model)
+    classifier = load_classifier(args.model)
     texts = _input_texts(args)
     results = [explain(classifier, text, top=args.top) for text in texts]
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2))
-    if args.json:
-        emit_json(dict(explanations=results))
-        return 0
-    for result in results:
-        print(f"{result['label']} ({result['probabilities'][result['label']]:.3f}): "
-              f"{highlight(result, ansi=sys.stdout.isatty())}")
-        for gram in result["ngrams"]:
-            print(f"    {gram['score']:8.3f}  {gram['text']}")
-    return 0
+    if not args.json:
+        for result in results:
+            print(f"{result['label']} ({result['probabilities'][result['label']]:.3f}): "
+                  f"{highlight(result, ansi=sys.stdout.isatty())}")
+            for gram in result["ngrams"]:
+                print(f"    {gram['score']:8.3f}  {gram['text']}")
+    return dict(explanations=results)
 
 
 def _add_model_arguments(parser):
+    kim, char = model_settings("kim"), model_settings("char")
     parser.add_argument("--data", nargs="+", required=True, help=DATA_HELP)
-    parser.add_argument("--model", choices=("kim", "char", "dcnn"), default="kim", help="architecture (default kim)")
-    parser.add_argument("--variant", choices=("rand", "static", "nonstatic", "multichannel"), default="rand",
+    parser.add_argument("--model", choices=MODELS, default="kim", help="architecture (default kim)")
+    parser.add_argument("--variant", choices=KIM_VARIANTS, default="rand",
                         help="Kim CNN word vectors: random, frozen, fine-tuned, or both channels (default rand)")
     parser.add_argument("--vectors", help="pre-trained word vectors: word2vec .bin, word2vec text or GloVe text")
     parser.add_argument("--epochs", type=int, default=10, help="maximum epochs (default 10)")
     parser.add_argument("--patience", type=int, default=3,
                         help="early-stopping patience on dev accuracy, best weights kept (default 3)")
-    parser.add_argument("--batch-size", type=int, help="batch size (default: 50 Kim/DCNN, 64 char)")
-    parser.add_argument("--learning-rate", type=float, help="learning rate (default 1e-3)")
+    parser.add_argument("--batch-size", type=int,
+                        help=f"batch size (default: {kim['batch_size']} Kim/DCNN, {char['batch_size']} char)")
+    parser.add_argument("--learning-rate", type=float,
+                        help=f"learning rate (default {kim['learning_rate']:g}; 1.0 with adadelta)")
     parser.add_argument("--optimizer", choices=("adam", "adadelta"), help="optimizer (default adam; Kim used adadelta)")
     parser.add_argument("--no-batch-norm", action="store_true",
                         help="char-CNN exactly as published, without batch normalisation (it then needs far more "
@@ -286,7 +221,8 @@ def _add_model_arguments(parser):
                         help="pad/cut texts to this many tokens (characters for char); default: the longest "
                              "training text (at most 400 words or 1014 characters)")
     parser.add_argument("--limit", type=int, help="use at most this many training texts (quick runs)")
-    parser.add_argument("--mixed-precision", action="store_true", help="train in mixed bfloat16 (fast on AMX/AVX512-BF16 CPUs)")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="train in mixed bfloat16 (fast on AMX/AVX512-BF16 CPUs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -298,29 +234,28 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model and save it as OUT/model.keras",
                                 description="Train on a dataset; report test accuracy; save OUT/model.keras.")
     _add_model_arguments(train)
-    train.add_argument("--checkpoints", action="store_true", help="checkpoint every epoch under OUT/checkpoints (resumable)")
+    train.add_argument("--checkpoints", action="store_true",
+                       help="checkpoint every epoch under OUT/checkpoints (resumable)")
     add_common_arguments(train, out_default="runs/text_classification")
-    train.set_defaults(handler=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a saved model on a dataset",
                                    description="Evaluate a saved .keras model; labels are matched by name.")
     evaluate.add_argument("--model", required=True, help="a .keras file written by `cnnkit text train`")
     evaluate.add_argument("--data", nargs="+", required=True, help=DATA_HELP)
     evaluate.add_argument("--split", choices=("test", "dev", "train", "all"), default="test",
-                          help="which split (default test; MR/SUBJ: the same 10%% hold-out as `train` with this --seed)")
+                          help="which split (default test; MR/SUBJ: the same 10%% hold-out as `train` with "
+                               "this --seed)")
     evaluate.add_argument("--limit", type=int, help="use at most this many texts per split")
     add_common_arguments(evaluate)
-    evaluate.set_defaults(handler=cmd_evaluate)
 
     cv = commands.add_parser("cv", help="stratified k-fold cross-validation (Kim's protocol for MR and SUBJ)",
                              description="Stratified k-fold CV: the mean and std of test-fold accuracy.")
     _add_model_arguments(cv)
     cv.add_argument("--folds", type=int, default=10, help="number of folds (default 10)")
     add_common_arguments(cv)
-    cv.set_defaults(handler=cmd_cv)
 
-    for name, handler, text in (("predict", cmd_predict, "label and class probabilities of raw texts"),
-                                ("explain", cmd_explain, "the n-grams that won max-over-time pooling (Kim CNN)")):
+    for name, text in (("predict", "label and class probabilities of raw texts"),
+                       ("explain", "the n-grams that won max-over-time pooling (Kim CNN)")):
         sub = commands.add_parser(name, help=text, description=text + ". Texts come from arguments, --file, or stdin.")
         sub.add_argument("--model", required=True, help="a .keras file written by `cnnkit text train`")
         sub.add_argument("texts", nargs="*", help="texts to classify (quote each one)")
@@ -328,15 +263,16 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "explain":
             sub.add_argument("--top", type=int, default=5, help="how many n-grams to show (default 5)")
         add_common_arguments(sub)
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(summary=False)  # the printed lines are the product
     return parser
 
 
+def _setup(args) -> None:
+    if getattr(args, "mixed_precision", False):
+        import keras
+
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except ValueError as error:
-        return fail(str(error))
-    except FileNotFoundError as error:
-        return fail(str(error))
+    return run(build_parser(), sys.modules[__name__], argv, setup=_setup)

@@ -129,7 +129,8 @@ def read_lines(file_path, encoding: str = "auto", skipped: dict | None = None, n
         if not_utf8:
             notes.append(f"{file_path.name}: {not_utf8} line(s) were not valid UTF-8 and were decoded as cp1252")
         if undecodable:
-            notes.append(f"{file_path.name}: {undecodable} line(s) had bytes undefined in {encoding}; decoded as latin-1")
+            notes.append(f"{file_path.name}: {undecodable} line(s) had bytes undefined in {encoding}; "
+                         "decoded as latin-1")
     return lines
 
 
@@ -355,3 +356,55 @@ def split_holdout(texts, labels, fraction: float, seed: int):
     train_index, held_index = np.sort(train_index), np.sort(held_index)
     return ([texts[i] for i in train_index], labels[train_index],
             [texts[i] for i in held_index], labels[held_index])
+
+
+def train_dev_test(dataset: TextDataset, seed: int = 0):
+    """``(train, dev, test, protocol)``: (texts, labels) pairs and how the test set was chosen.
+
+    A dataset without a test split (MR, SUBJ, user files) holds out a stratified 10% as the
+    test set, the same for the same ``seed``; ``dev`` is None unless the dataset has one.
+    """
+    if dataset.has_test_split:
+        test = (dataset.test_texts, dataset.test_labels)
+        train = (dataset.train_texts, dataset.train_labels)
+        protocol = "given train/test split"
+    else:
+        tr, trl, te, tel = split_holdout(dataset.train_texts, dataset.train_labels, 0.1, seed)
+        train, test = (tr, trl), (te, tel)
+        protocol = f"stratified 10% hold-out test set (seed {seed}); use `cv` for the 10-fold protocol"
+    dev = (dataset.dev_texts, dataset.dev_labels) if dataset.dev_texts is not None else None
+    return train, dev, test, protocol
+
+
+def evaluation_split(dataset: TextDataset, split: str = "test", seed: int = 0):
+    """The (texts, labels) that ``evaluate --split`` scores: ``test``, ``dev``, ``train`` or ``all``.
+
+    ``test`` of a named dataset without a test split is the hold-out ``train_dev_test`` gives
+    for ``seed``; a user file without one is evaluated whole.
+    """
+    if split == "all":
+        return dataset.all_texts()
+    if split == "train":
+        return dataset.train_texts, dataset.train_labels
+    if split == "dev":
+        if dataset.dev_texts is None:
+            raise ValueError(f"dataset {dataset.name!r} has no dev split; use --split test or all.")
+        return dataset.dev_texts, dataset.dev_labels
+    if split != "test":
+        raise ValueError(f"split must be test, dev, train or all, got {split!r}.")
+    if dataset.has_test_split or dataset.name in NAMED:
+        return train_dev_test(dataset, seed)[2]
+    return dataset.all_texts()
+
+
+def match_labels(labels, label_names, known_names):
+    """Map ``labels`` (indices into ``label_names``) onto ``known_names`` by class name.
+
+    Returns ``(keep, mapped, unknown)``: the positions whose class name is known, their
+    indices in ``known_names``, and the sorted names that are not known.
+    """
+    names = [label_names[i] for i in labels]
+    index = {name: i for i, name in enumerate(known_names)}
+    keep = [i for i, name in enumerate(names) if name in index]
+    unknown = sorted({name for name in names if name not in index})
+    return keep, [index[names[i]] for i in keep], unknown

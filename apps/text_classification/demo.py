@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import time
 
+from shared.cli import fast_mode
 
-def run(fast: bool = False) -> dict:
+
+def run(fast: bool | None = None) -> dict:
     """Train on a slice of MR, test on a stratified hold-out; one summary row.
 
-    ``fast=True`` (about 30 s): 600 sentences, 1 epoch. ``fast=False`` (under 2 minutes on
-    2 cores): 4,000 sentences, up to 3 epochs with early stopping.
+    ``fast=True``: 600 sentences, 1 epoch. ``fast=False``: 4,000 sentences, up to 3 epochs
+    with early stopping. ``fast=None`` follows ``CNNKIT_FAST`` (``shared.cli.fast_mode``).
     """
     import keras
 
     from apps.text_classification.data import load_dataset, split_holdout
     from apps.text_classification.train import evaluate, train_model
 
+    if fast is None:
+        fast = fast_mode()
     start = time.perf_counter()
     keras.utils.set_random_seed(0)
     dataset = load_dataset("mr").subset(600 if fast else 4000, seed=0)
@@ -31,6 +35,4 @@ def run(fast: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    import os
-
-    print(run(fast=os.environ.get("CNNKIT_FAST", "") not in ("", "0")))
+    print(run(fast=fast_mode()))

@@ -8,68 +8,11 @@ import keras
 import numpy as np
 
 from apps.text_classification.batching import LengthBucketedBatches
-from apps.text_classification.char_cnn import MIN_LENGTH as CHAR_MIN_LENGTH
-from apps.text_classification.char_cnn import char_cnn
 from apps.text_classification.data import split_holdout
-from apps.text_classification.dcnn import dcnn
-from apps.text_classification.kim_cnn import kim_cnn
-from apps.text_classification.text_classifier import TextClassifier
-from apps.text_classification.text_encoder import TextEncoder
+from apps.text_classification.models import build_model, make_encoder
+from apps.text_classification.presets import model_settings
 from apps.text_classification.vectors import load_word_vectors
-
-MODELS = ("kim", "char", "dcnn")
-# Paper settings where the CPU allows; every entry can be overridden by keyword. The char-CNN
-# adds batch normalisation by default: without it the six-layer stack stays at chance on
-# MR/TREC-sized data (measured in benchmarks/kim2014.py); ``batch_norm=False`` is the paper's model.
-DEFAULTS = {
-    "kim": dict(embed_dim=300, filters=100, kernel_sizes=(3, 4, 5), dropout=0.5, max_norm=3.0,
-                batch_size=50, learning_rate=1e-3),
-    "char": dict(filters=256, dense_units=1024, dropout=0.5, batch_norm=True, batch_size=64, learning_rate=1e-3),
-    "dcnn": dict(embed_dim=48, widths=(7, 5), maps=(6, 14), k_top=4, dropout=0.5, batch_size=50,
-                 learning_rate=1e-3),
-}
-
-
-def make_encoder(model="kim", lowercase=True, max_length=None):
-    """The preprocessing each model expects: Kim's clean-up for words, raw characters for char-CNN."""
-    if model == "char":
-        return TextEncoder(level="char", lowercase=True, max_length=max_length, length_cap=1014,
-                           min_length=CHAR_MIN_LENGTH)
-    return TextEncoder(level="word", lowercase=lowercase, clean=True, max_length=max_length,
-                       min_length=max(DEFAULTS["dcnn"]["k_top"], 5) if model == "dcnn" else 1)
-
-
-def build_model(model, encoder, label_names, variant="rand", embeddings=None, trained_on=None, **overrides):
-    """A compiled ``TextClassifier`` for ``model`` in ``kim``/``char``/``dcnn`` on a fitted encoder."""
-    if model not in MODELS:
-        raise ValueError(f"Unknown model {model!r}. Expected one of {', '.join(MODELS)}.")
-    settings = {**DEFAULTS[model], **{k: v for k, v in overrides.items() if v is not None}}
-    length, vocab = encoder.max_length, encoder.vocab_size
-    constraint = None
-    if model == "kim":
-        backbone = kim_cnn(None, vocab, variant=variant, embed_dim=settings["embed_dim"],
-                           filters=settings["filters"], kernel_sizes=settings["kernel_sizes"], embeddings=embeddings)
-        constraint = keras.constraints.MaxNorm(settings["max_norm"]) if settings.get("max_norm") else None
-        architecture, dropout = f"kim-{variant}", settings["dropout"]
-    elif model == "char":
-        backbone = char_cnn(length, vocab, filters=settings["filters"], dense_units=settings["dense_units"],
-                            dropout=settings["dropout"], batch_norm=settings["batch_norm"])
-        architecture, dropout = "char", 0.0
-    else:
-        backbone = dcnn(length, vocab, embed_dim=settings["embed_dim"], widths=settings["widths"],
-                        maps=settings["maps"], k_top=settings["k_top"])
-        architecture, dropout = "dcnn", settings["dropout"]
-    classifier = TextClassifier(backbone, len(label_names), encoder=encoder, label_names=label_names,
-                                architecture=architecture, trained_on=trained_on, dropout=dropout,
-                                head_kernel_constraint=constraint, learning_rate=settings["learning_rate"])
-    optimizer = settings.get("optimizer", "adam")
-    if optimizer == "adadelta":  # Kim (2014): Adadelta, rho 0.95, epsilon 1e-6, learning rate 1.0
-        rate = overrides.get("learning_rate") or 1.0
-        classifier.compile(optimizer=keras.optimizers.Adadelta(rate, rho=0.95, epsilon=1e-6),
-                           loss=classifier.default_loss(), metrics=classifier.default_metrics())
-    elif optimizer != "adam":
-        raise ValueError(f"optimizer must be 'adam' or 'adadelta', got {optimizer!r}.")
-    return classifier
+from shared.training import fit as shared_fit
 
 
 def fit(model, train, validation, epochs, batch_size, patience=None, seed=0, checkpoint_dir=None,
@@ -84,14 +27,6 @@ def fit(model, train, validation, epochs, batch_size, patience=None, seed=0, che
     if patience and validation is not None:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
                                                        restore_best_weights=True))
-    try:
-        from shared.training import fit as shared_fit
-    except ImportError:  # the lead's training loop is not in this checkout yet
-        keras.utils.set_random_seed(seed)
-        if isinstance(train, tuple):
-            return model.fit(train[0], train[1], validation_data=validation, epochs=epochs,
-                             batch_size=batch_size, callbacks=callbacks, verbose=verbose)
-        return model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
     return shared_fit(model, train, validation=validation, epochs=epochs, batch_size=batch_size,
                       checkpoint_dir=checkpoint_dir, seed=seed, callbacks=callbacks, verbose=verbose)
 
@@ -126,7 +61,7 @@ def train_model(texts, labels, label_names, model="kim", variant="rand", dev=Non
     validation = None
     if dev is not None:
         validation = (encoder.encode(dev[0]), np.asarray(dev[1], dtype="int32"))
-    batch_size = overrides.get("batch_size") or DEFAULTS[model]["batch_size"]
+    batch_size = overrides.get("batch_size") or model_settings(model, variant)["batch_size"]
     start = time.perf_counter()
     history = fit(classifier, (x, labels), validation, epochs=epochs, batch_size=batch_size, patience=patience,
                   seed=seed, checkpoint_dir=checkpoint_dir, verbose=verbose, bucket=bucket and model == "kim")

@@ -43,7 +43,8 @@ def load_word_vectors(path, vocabulary, seed: int = 0, report: dict | None = Non
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"Word vector file {path} does not exist (expected word2vec .bin, word2vec text or GloVe text).")
+        raise ValueError(f"Word vector file {path} does not exist "
+                         "(expected word2vec .bin, word2vec text or GloVe text).")
     fmt = detect_format(path)
     wanted = _lookup(vocabulary)
     lower_wanted: dict[str, list[int]] = {}

@@ -6,7 +6,12 @@ Every public name loads on first use, so that ``import apps.video_analysis`` (an
 
 from shared.lazy_names import lazy_attributes
 
-_EXPORTS = {name: "reader" for name in ("Frame", "VideoInfo", "VideoReadError", "VideoReader", "probe", "read_frames")}
+_EXPORTS = {
+    **{name: "reader" for name in ("Frame", "VideoInfo", "VideoReadError", "VideoReader", "probe", "read_frames")},
+    **{name: "detectors" for name in ("HistogramDetector", "SceneDetectDetector", "ShotDetector", "make_detector")},
+    **{name: "models" for name in ("build_clip_classifier", "build_shot_detector")},
+    "ShotResult": "shots",
+}
 __all__ = sorted(_EXPORTS)
 
 

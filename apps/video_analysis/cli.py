@@ -12,23 +12,28 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
+from shared.cli import add_common_arguments, run
 
-from shared.cli import add_common_arguments, emit_json, fail, seed_everything
-
-SHOT_DETECTORS = ("cnn", "histogram", "content", "adaptive")
+SHOT_DETECTORS = ("cnn", "histogram", "content", "adaptive")  # detectors.DETECTORS, without importing it
 
 
 def _detect(args):
-    from apps.video_analysis.histogram_detector import HistogramDetector
-    from apps.video_analysis.scenedetect_baseline import detect_with_scenedetect
-    from apps.video_analysis.shot_detector import ShotDetector
+    from apps.video_analysis.detectors import make_detector
 
-    if args.detector == "cnn":
-        return ShotDetector(args.weights, threshold=args.threshold if args.threshold_set else 0.8).detect(args.file)
-    if args.detector == "histogram":
-        return HistogramDetector(threshold=args.threshold if args.threshold_set else 0.4).detect(args.file)
-    return detect_with_scenedetect(args.file, args.detector)
+    return make_detector(args.detector, weights=args.weights, threshold=args.threshold).detect(args.file)
+
+
+def _load_clips(args, split, count, **settings):
+    """``data.load_clip_dataset`` of ``--data``; unreadable videos are listed on stderr."""
+    from apps.video_analysis.data import load_clip_dataset
+
+    with warnings.catch_warnings():  # each skipped file is printed below instead
+        warnings.simplefilter("ignore")
+        x, y, names, skipped = load_clip_dataset(args.data, split, count, seed=args.seed, progress=not args.json,
+                                                 **settings)
+    for path, error in skipped:
+        print(f"skipped {path}: {error}", file=sys.stderr)
+    return x, y, names, skipped
 
 
 def cmd_info(args):
@@ -39,16 +44,12 @@ def cmd_info(args):
     kept = sum(1 for _ in reader)
     seconds = time.perf_counter() - start
     info = reader.info
-    result = {
+    return {
         "video": str(args.file), "fps": info.fps, "frame_count_header": info.frame_count,
         "frames_decoded": reader.frames_read, "frames_sampled": kept, "width": info.width,
         "height": info.height, "duration_s": round(reader.frames_read / info.fps, 3),
         "decode_fps": round(reader.frames_read / max(seconds, 1e-9), 1), "ended_early": reader.ended_early,
     }
-    if not args.json:
-        for key, value in result.items():
-            print(f"{key}: {value}")
-    return result
 
 
 def cmd_shots(args):
@@ -82,6 +83,8 @@ def cmd_shots(args):
 
 
 def cmd_embed(args):
+    import numpy as np
+
     from apps.video_analysis.embed import embed_video, load_embedder, remove_near_duplicates, select_keyframes
 
     model, scale = load_embedder(args.model)
@@ -109,157 +112,54 @@ def cmd_embed(args):
     return result
 
 
-def _metadata_path(model_path):
-    return Path(str(model_path) + ".json")
-
-
-def _load_clip_data(args, split, count):
-    """(x, y, class_names, skipped) for --data moving-mnist or a class-per-folder video tree."""
-    from apps.video_analysis import moving_mnist
-    from apps.video_analysis.video_folder import VideoFolder
-
-    if args.data == "moving-mnist":
-        seed = args.seed if split == "train" else args.seed + 1
-        x, y, names = moving_mnist.generate(count, frames=args.frames, size=args.size, task=args.task,
-                                            split=split, seed=seed)
-        return x, y, names, []
-    folder = VideoFolder(args.data, frames=args.frames, size=(args.size, args.size), grayscale=args.grayscale,
-                         class_names=getattr(args, "class_names", None))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        x, y = folder.to_arrays(progress=not args.json)
-    for path, error in folder.skipped:
-        print(f"skipped {path}: {error}", file=sys.stderr)
-    return x, y, folder.class_names, folder.skipped
-
-
-def _fit(model, x, y, validation, args):
-    try:
-        from shared.training import fit
-    except ImportError:
-        fit = None
-    if fit is not None:
-        return fit(model, (x, y), validation=validation, epochs=args.epochs, batch_size=args.batch_size,
-                   seed=args.seed, verbose=0 if args.json else "auto")
-    return model.fit(x, y, validation_data=validation, epochs=args.epochs, batch_size=args.batch_size,
-                     verbose=0 if args.json else "auto")
-
-
 def cmd_train(args):
-    from sklearn.model_selection import train_test_split
+    from apps.video_analysis.models import save_clip_classifier
+    from apps.video_analysis.train import train_clip_classifier
 
-    from apps.video_analysis.clip_model import build_clip_classifier
-
-    x, y, names, skipped = _load_clip_data(args, "train", args.clips)
+    settings = {"frames": args.frames, "size": args.size, "task": args.task, "grayscale": args.grayscale}
+    x, y, names, skipped = _load_clips(args, "train", args.clips, **settings)
+    validation = None  # a folder: train_clip_classifier holds out a stratified fifth
     if args.data == "moving-mnist":
-        xv, yv, _, _ = _load_clip_data(args, "test", max(64, args.clips // 5))
-    else:
-        stratify = y if min(np.bincount(y)) >= 2 and len(y) >= 2 * len(names) else None
-        x, xv, y, yv = train_test_split(x, y, test_size=0.2, random_state=args.seed, stratify=stratify)
-    model = build_clip_classifier(x.shape[1:], len(names), arch=args.arch)
-    start = time.perf_counter()
-    history = _fit(model, x, y, (xv, yv), args)
-    seconds = time.perf_counter() - start
-    out = Path(args.out or "clip_classifier.keras")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(out)
+        validation = _load_clips(args, "test", max(64, args.clips // 5), **settings)[:2]
+    model, metrics = train_clip_classifier(x, y, len(names), validation=validation, arch=args.arch,
+                                           epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                                           verbose=0 if args.json else "auto")
     meta = {"class_names": names, "frames": args.frames, "size": args.size, "grayscale": bool(x.shape[-1] == 1),
             "arch": args.arch, "data": str(args.data), "task": args.task}
-    _metadata_path(out).write_text(json.dumps(meta, indent=1))
-    result = {k: float(v[-1]) for k, v in history.history.items()}
-    result.update({"model": str(out), "train_clips": int(len(x)), "validation_clips": int(len(xv)),
-                   "skipped": len(skipped), "seconds": round(seconds, 2), "classes": len(names)})
-    if not args.json:
-        print(f"saved {out}; validation accuracy {result.get('val_accuracy', float('nan')):.4f}")
-    return result
-
-
-def _load_clip_model(path):
-    import keras
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Model file not found: {path}")
-    model = keras.saving.load_model(path)
-    meta_path = _metadata_path(path)
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    frames, height, width, channels = (int(s) for s in model.input_shape[1:])
-    meta.setdefault("frames", frames)
-    meta.setdefault("size", height)
-    meta.setdefault("grayscale", channels == 1)
-    meta.setdefault("class_names", [str(i) for i in range(int(model.output_shape[-1]))])
-    return model, meta
+    out = save_clip_classifier(model, args.out or "clip_classifier.keras", meta)
+    return {**metrics, "model": str(out), "skipped": len(skipped), "classes": len(names)}
 
 
 def cmd_evaluate(args):
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+    from apps.video_analysis.classify import evaluate_clip_classifier
+    from apps.video_analysis.models import load_clip_classifier
+    from shared.plotting import plot_confusion
 
-    model, meta = _load_clip_model(args.model)
-    args.frames, args.size, args.grayscale = meta["frames"], meta["size"], meta["grayscale"]
-    args.task = meta.get("task", args.task)
-    args.class_names = meta["class_names"] if args.data != "moving-mnist" else None
-    x, y, names, skipped = _load_clip_data(args, "test", args.clips)
-    start = time.perf_counter()
-    predicted = np.argmax(model.predict(x, verbose=0, batch_size=args.batch_size), axis=1)
-    seconds = time.perf_counter() - start
-    labels = list(range(len(meta["class_names"])))
-    matrix = confusion_matrix(y, predicted, labels=labels)
-    result = {
-        "accuracy": float(accuracy_score(y, predicted)),
-        "macro_f1": float(f1_score(y, predicted, average="macro", labels=labels, zero_division=0)),
-        "clips": int(len(y)), "skipped": len(skipped), "clips_per_second": round(len(y) / max(seconds, 1e-9), 1),
-        "confusion_matrix": matrix.tolist(), "class_names": meta["class_names"],
-    }
+    model, meta = load_clip_classifier(args.model)
+    x, y, _, skipped = _load_clips(
+        args, "test", args.clips, frames=meta["frames"], size=meta["size"], grayscale=meta["grayscale"],
+        task=meta.get("task", args.task), class_names=meta["class_names"] if args.data != "moving-mnist" else None)
+    result = evaluate_clip_classifier(model, x, y, meta["class_names"], batch_size=args.batch_size)
+    result["skipped"] = len(skipped)
     if args.out:
-        _plot_confusion(matrix, meta["class_names"], args.out)
-        result["confusion_png"] = str(args.out)
-    if not args.json:
-        print(f"accuracy {result['accuracy']:.4f}, macro F1 {result['macro_f1']:.4f} on {len(y)} clips")
+        result["confusion_png"] = str(plot_confusion(result["confusion_matrix"], meta["class_names"], args.out))
     return result
 
 
-def _plot_confusion(matrix, names, out):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    size = max(5, len(names) * 0.25)
-    fig, ax = plt.subplots(figsize=(size, size))
-    ConfusionMatrixDisplay(matrix, display_labels=names).plot(ax=ax, include_values=len(names) <= 12,
-                                                              xticks_rotation=90, colorbar=False)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out, dpi=80)
-    plt.close(fig)
-
-
 def cmd_predict(args):
-    from apps.video_analysis.reader import VideoReadError
-    from apps.video_analysis.video_folder import VIDEO_EXTENSIONS, load_clip
+    from apps.video_analysis.classify import classify_files, video_files
+    from apps.video_analysis.models import load_clip_classifier
 
-    model, meta = _load_clip_model(args.model)
-    files = []
-    for item in args.files:
-        path = Path(item)
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS)
-        else:
-            files.append(path)
+    model, meta = load_clip_classifier(args.model)
     predictions, skipped = [], []
-    for path in files:
-        try:
-            clip = load_clip(path, meta["frames"], (meta["size"], meta["size"]), meta["grayscale"])
-        except VideoReadError as error:
-            skipped.append({"file": str(path), "error": str(error)})
-            print(f"skipped {path}: {error}", file=sys.stderr)
+    for item in classify_files(model, meta, video_files(args.files)):
+        if "error" in item:
+            skipped.append(item)
+            print(f"skipped {item['file']}: {item['error']}", file=sys.stderr)
             continue
-        p = np.asarray(model.predict(clip[None], verbose=0))[0]
-        top = int(np.argmax(p))
-        predictions.append({"file": str(path), "label": meta["class_names"][top], "score": float(p[top])})
+        predictions.append(item)
         if not args.json:
-            print(f"{path}: {meta['class_names'][top]} ({p[top]:.3f})")
+            print(f"{item['file']}: {item['label']} ({item['score']:.3f})")
     if not predictions and skipped:
         raise ValueError(f"None of the {len(skipped)} inputs could be read as video.")
     return {"predictions": predictions, "skipped": skipped}
@@ -267,27 +167,28 @@ def cmd_predict(args):
 
 def cmd_annotate(args):
     from apps.video_analysis.annotate import annotate_video, classify_shots
+    from apps.video_analysis.models import load_clip_classifier
 
     result = _detect(args)
     labels = None
     if args.model:
-        model, meta = _load_clip_model(args.model)
+        model, meta = load_clip_classifier(args.model)
         labels = classify_shots(args.file, result.shots, model, meta["class_names"])
     out = annotate_video(args.file, args.out or "annotated.mp4", result, labels)
-    summary = {"out": str(out), "shots": len(result.shots), "transitions": result.transitions,
-               "frames": result.frame_count,
-               "shot_labels": [{"label": l, "score": s} for l, s in labels] if labels else None}
-    if not args.json:
-        print(f"wrote {out}: {result.frame_count} frames, {len(result.shots)} shots")
-    return summary
+    return {"out": str(out), "shots": len(result.shots), "transitions": result.transitions,
+            "frames": result.frame_count,
+            "shot_labels": [{"label": l, "score": s} for l, s in labels] if labels else None}
 
 
 def cmd_train_shots(args):
-    from apps.video_analysis.train_shots import DEFAULT_WEIGHTS, train
+    from apps.video_analysis.presets import DEFAULT_PRESET, preset_path
+    from apps.video_analysis.train import train_shot_detector
 
-    metrics = train(args.out or DEFAULT_WEIGHTS, videos=args.videos, epochs=args.epochs, seed=args.seed,
-                    windows_per_video=args.windows_per_video, verbose=0 if args.json else "auto")
-    metrics["out"] = str(args.out or DEFAULT_WEIGHTS)
+    out = args.out or preset_path(DEFAULT_PRESET)
+    metrics = train_shot_detector(out, videos=args.videos, epochs=args.epochs, seed=args.seed,
+                                  windows_per_video=args.windows_per_video, checkpoint_dir=args.checkpoint_dir,
+                                  verbose=0 if args.json else "auto")
+    metrics["out"] = str(out)
     return metrics
 
 
@@ -305,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--detector", choices=SHOT_DETECTORS, default="cnn",
                        help="cnn (TransNet-style, shipped weights), histogram (HSV baseline), or "
                             "PySceneDetect's content / adaptive detector")
-        p.add_argument("--weights", default=None, help="shot detector .keras file (default: shipped)")
+        p.add_argument("--weights", default=None, help="shot detector .keras file or preset name "
+                                                       "(default: the shipped preset)")
         p.add_argument("--threshold", type=float, default=None,
                        help="cnn: transition probability (default 0.8); histogram: HSV distance (default 0.4)")
 
@@ -366,27 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     train_shots.add_argument("--videos", type=int, default=160)
     train_shots.add_argument("--windows-per-video", type=int, default=8)
     train_shots.add_argument("--epochs", type=int, default=12)
+    train_shots.add_argument("--checkpoint-dir", default=None,
+                             help="save the model and optimizer every epoch here; a rerun resumes")
     add_common_arguments(train_shots)
     return parser
 
 
-COMMANDS = {
-    "info": cmd_info, "shots": cmd_shots, "embed": cmd_embed, "train": cmd_train, "evaluate": cmd_evaluate,
-    "predict": cmd_predict, "annotate": cmd_annotate, "train-shots": cmd_train_shots,
-}
-
-
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    if hasattr(args, "threshold"):
-        args.threshold_set = args.threshold is not None
-    if hasattr(args, "grayscale") is False:
-        args.grayscale = False
-    seed_everything(args.seed)
-    try:
-        result = COMMANDS[args.command](args)
-    except (FileNotFoundError, ValueError) as error:  # VideoReadError is a ValueError
-        return fail(str(error))
-    if args.json:
-        emit_json(result)
-    return 0
+    return run(build_parser(), sys.modules[__name__], argv)

@@ -117,3 +117,26 @@ def load_real_shots(size=(96, 54), min_length: int = 12) -> tuple[np.ndarray, ..
         for a, b in spans:
             shots.append(np.stack(frames[a:b + 1]))
     return tuple(shots)
+
+
+def load_clip_dataset(source: str = "moving-mnist", split: str = "train", count: int = 1000, frames: int = 8,
+                      size: int = 32, task: str = "digit_motion", grayscale: bool = False, class_names=None,
+                      seed: int = 0, progress: bool = False):
+    """Clips for a clip classifier: ``(x, y, class names, skipped)``.
+
+    ``source`` is ``"moving-mnist"`` (``count`` generated clips; the test split uses
+    ``seed + 1``, so it never repeats the training clips) or a folder of videos with one
+    subfolder per class (``video_folder.VideoFolder``; ``skipped`` lists the unreadable files as
+    ``(path, error)``).
+    """
+    if source == "moving-mnist":
+        from apps.video_analysis import moving_mnist
+
+        x, y, names = moving_mnist.generate(count, frames=frames, size=size, task=task, split=split,
+                                            seed=seed if split == "train" else seed + 1)
+        return x, y, names, []
+    from apps.video_analysis.video_folder import VideoFolder
+
+    folder = VideoFolder(source, frames=frames, size=(size, size), grayscale=grayscale, class_names=class_names)
+    x, y = folder.to_arrays(progress=progress)
+    return x, y, folder.class_names, folder.skipped

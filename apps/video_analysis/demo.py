@@ -5,15 +5,18 @@ from __future__ import annotations
 import time
 
 from apps.video_analysis.data import CLIPS, clip_path, load_boundaries, true_transitions
+from apps.video_analysis.detectors import ShotDetector
 from apps.video_analysis.metrics import match_transitions, scores_from_counts
-from apps.video_analysis.shot_detector import ShotDetector
+from shared.cli import fast_mode
 
 
-def run(fast: bool = False) -> dict:
+def run(fast: bool | None = None) -> dict:
     """Detect shots with the shipped CNN on real clips; F1 (2-frame tolerance) on the real cuts.
 
-    fast: only the bikes clip (5 cuts); otherwise all five clips (8 cuts, 1,463 frames).
+    fast: only the bikes clip; otherwise all five clips. Default: ``shared.cli.fast_mode()``.
     """
+    if fast is None:
+        fast = fast_mode()
     start = time.time()
     clips = ["bikes_scene_cuts.mp4"] if fast else list(CLIPS)
     boundaries = load_boundaries()
@@ -38,6 +41,5 @@ def run(fast: bool = False) -> dict:
 
 if __name__ == "__main__":
     import json
-    import sys
 
-    print(json.dumps(run(fast="--fast" in sys.argv)))
+    print(json.dumps(run(fast_mode())))

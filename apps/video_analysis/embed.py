@@ -46,8 +46,8 @@ def load_embedder(model_path=None):
     import keras
 
     if model_path is None:
-        from apps.video_analysis.shot_detector import load_detector_model
-        from apps.video_analysis.shot_model import frame_encoder
+        from apps.video_analysis.detectors.network import load_detector_model
+        from apps.video_analysis.models.shots import frame_encoder
 
         encoder = frame_encoder(load_detector_model())
         # the pooled convolution features describe the frame's content; the dense layer after
@@ -61,7 +61,7 @@ def load_embedder(model_path=None):
     if not path.is_file():
         raise FileNotFoundError(f"Model file not found: {path}")
     try:
-        import apps.video_analysis.shot_model  # noqa: F401  (custom layers)
+        import apps.video_analysis.models.shots  # noqa: F401  (custom layers)
 
         model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # keras raises several types for a bad file

@@ -11,28 +11,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from shared.data import load_mnist
+
 MOTIONS = ("left", "right", "up", "down")
 TASKS = ("digit_motion", "digit", "motion")
-
-
-def load_mnist(split: str = "train", limit: int | None = None):
-    """Real MNIST digits (N, 28, 28) uint8 and labels, from ``shared.data``."""
-    from shared import data
-
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
-    files = ["mnist_test.npz"] if split == "test" else [f"mnist_train_part{i}of4.npz" for i in range(1, 5)]
-    xs, ys = [], []
-    total = 0
-    for name in files:
-        with np.load(data.path("mnist", name)) as archive:
-            xs.append(archive["x"])
-            ys.append(archive["y"])
-        total += len(xs[-1])
-        if limit is not None and total >= limit:
-            break
-    x, y = np.concatenate(xs), np.concatenate(ys).astype(np.int64)
-    return (x[:limit], y[:limit]) if limit is not None else (x, y)
 
 
 def class_names(task: str = "digit_motion") -> list[str]:
@@ -49,7 +31,12 @@ def generate(count: int, frames: int = 8, size: int = 32, digit_size: int = 18, 
              split: str = "train", seed: int = 0):
     """(clips (count, frames, size, size, 1) float32 in [0, 1], labels (count,), class names)."""
     names = class_names(task)
-    digits, digit_labels = load_mnist(split, limit=max(count, 1000) if split == "train" else None)
+    if split == "train":  # the first max(count, 1000) training digits
+        limit = max(count, 1000)
+        digits, digit_labels = load_mnist("train", rows_needed=limit)
+        digits, digit_labels = digits[:limit], digit_labels[:limit]
+    else:
+        digits, digit_labels = load_mnist(split)
     rng = np.random.default_rng(seed)
     clips = np.zeros((count, frames, size, size, 1), np.float32)
     labels = np.zeros(count, np.int64)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from shared.backbone import resolve_activation
+from shared.backbone import GLOBAL_POOLING_LAYERS, resolve_activation
 
 
 class Task(keras.Model):
@@ -50,16 +50,9 @@ class Task(keras.Model):
             if pooling == "flatten":
                 features = keras.layers.Flatten(name="head_flatten")(features)
             else:
-                pool = {
-                    ("avg", 3): keras.layers.GlobalAveragePooling1D,
-                    ("avg", 4): keras.layers.GlobalAveragePooling2D,
-                    ("avg", 5): keras.layers.GlobalAveragePooling3D,
-                    ("max", 3): keras.layers.GlobalMaxPooling1D,
-                    ("max", 4): keras.layers.GlobalMaxPooling2D,
-                    ("max", 5): keras.layers.GlobalMaxPooling3D,
-                }[(pooling, rank)]
+                pool = GLOBAL_POOLING_LAYERS[pooling][rank - 2]
                 features = pool(name="head_pool")(features)
-        activation_fn = resolve_activation(hidden_activation)
+        activation_fn = resolve_activation(hidden_activation, owner=type(self).__name__, parameter="hidden_activation")
         x = features
         for index, units in enumerate(hidden_units):
             x = keras.layers.Dense(units, activation=activation_fn, name=f"head_dense{index + 1}")(x)

@@ -6,14 +6,10 @@ import pandas as pd
 import pytest
 
 from apps.drug_target.cli import main
+from tests.testing import cli_json, run_cli
 
 TINY = ["--epochs", "1", "--embed-dim", "8", "--filters", "4", "6", "8", "--hidden-units", "16",
         "--max-smiles-length", "40", "--max-protein-length", "64", "--batch-pairs", "32"]
-
-
-def _last_json(capsys):
-    out = capsys.readouterr().out.strip().splitlines()
-    return json.loads(out[-1])
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +44,18 @@ def test_train_csv_affinity_saves_model(trained_affinity):
 
 
 def test_evaluate_json_has_affinity_metrics(trained_affinity, affinity_csv, capsys):
-    assert main(["evaluate", "--model", str(trained_affinity / "model.keras"), "--data", str(affinity_csv),
-                 "--json"]) == 0
-    metrics = _last_json(capsys)
+    metrics = cli_json(main, ["evaluate", "--model", trained_affinity / "model.keras", "--data", affinity_csv], capsys)
     assert {"ci", "mse", "pearson", "rm2"} <= set(metrics)
     assert metrics["n"] == 58 and metrics["skipped_rows"] == 2
+
+
+def test_evaluate_prints_a_table(trained_affinity, affinity_csv, capsys):
+    code, out, err = run_cli(main, ["evaluate", "--model", trained_affinity / "model.keras", "--data", affinity_csv],
+                             capsys)
+    assert code == 0
+    rows = dict(line.split(None, 1) for line in out.strip().splitlines()[-8:])
+    assert {"ci", "mse", "n", "skipped_rows", "seconds"} <= set(rows) and rows["n"] == "58"
+    assert "skipped 2 bad row(s)" in err
 
 
 def test_predict_keeps_order_and_error_column(trained_affinity, tmp_path, capsys):
@@ -61,10 +64,9 @@ def test_predict_keeps_order_and_error_column(trained_affinity, tmp_path, capsys
     pd.DataFrame({"smiles": ["CCO", "bad(", "c1ccccc1", "CCN"],
                   "sequence": [seq, seq, "", seq]}).to_csv(pairs, index=False)
     out = tmp_path / "predictions.csv"
-    assert main(["predict", "--model", str(trained_affinity / "model.keras"), "--pairs", str(pairs),
-                 "--out", str(out), "--json"]) == 0
-    result = _last_json(capsys)
-    assert result["predicted"] == 2 and result["errors"] == 2
+    result = cli_json(main, ["predict", "--model", trained_affinity / "model.keras", "--pairs", pairs, "--out", out],
+                      capsys)
+    assert result["predicted"] == 2 and result["errors"] == 2 and result["rows"] == 4
     frame = pd.read_csv(out, keep_default_na=False)
     assert list(frame["row"]) == [1, 2, 3, 4]
     assert list(frame["smiles"]) == ["CCO", "bad(", "c1ccccc1", "CCN"]
@@ -79,10 +81,10 @@ def test_screen_ranks_and_draws(trained_affinity, tmp_path, capsys):
     fasta = tmp_path / "target.fasta"
     fasta.write_text(">kinase\nMKVLLEAGHK\nWYRSTPQNDCFI\n")
     out = tmp_path / "screen"
-    assert main(["screen", "--model", str(trained_affinity / "model.keras"), "--target", str(fasta),
-                 "--ligands", str(ligands), "--top", "2", "--out", str(out), "--json"]) == 0
-    result = _last_json(capsys)
+    result = cli_json(main, ["screen", "--model", trained_affinity / "model.keras", "--target", fasta,
+                             "--ligands", ligands, "--top", "2", "--out", out], capsys)
     assert result["scored"] == 3 and result["errors"] == 1 and len(result["top"]) == 2
+    assert result["target"] == "kinase" and result["ligands"] == 4
     ranked = pd.read_csv(out / "ranked.csv", keep_default_na=False)
     assert list(ranked["rank"][:3].astype(int)) == [1, 2, 3]
     assert ranked["prediction"][:3].is_monotonic_decreasing
@@ -91,11 +93,9 @@ def test_screen_ranks_and_draws(trained_affinity, tmp_path, capsys):
 
 
 def test_train_interaction_on_bindingdb_sample(tmp_path, capsys, data_available):
-    assert main(["train", "--data", "bindingdb", "--out", str(tmp_path), "--json"] + TINY) == 0
-    result = _last_json(capsys)
+    result = cli_json(main, ["train", "--data", "bindingdb", "--out", tmp_path] + TINY, capsys)
     assert result["task"] == "interaction" and 0 <= result["test_auroc"] <= 1
-    assert main(["evaluate", "--model", str(tmp_path / "model.keras"), "--data", "bindingdb", "--json"]) == 0
-    metrics = _last_json(capsys)
+    metrics = cli_json(main, ["evaluate", "--model", tmp_path / "model.keras", "--data", "bindingdb"], capsys)
     assert {"auroc", "auprc"} <= set(metrics)
 
 
@@ -112,6 +112,21 @@ def test_bad_inputs_give_clear_messages(tmp_path, capsys, trained_affinity):
     assert main(["train", "--data", "davis", "--split", "setting1", "--task", "interaction",
                  "--out", str(tmp_path / "x")]) == 2
     assert "use --task affinity" in capsys.readouterr().err
+
+
+def test_missing_files_and_datasets_are_one_error_line(tmp_path, capsys, monkeypatch):
+    code, out, err = run_cli(main, ["train", "--data", tmp_path / "nowhere.csv", "--out", tmp_path / "o"], capsys)
+    assert code == 2 and err.count("error:") == 1 and "nowhere.csv: no such file" in err
+    assert "Traceback" not in err
+    code, _, err = run_cli(main, ["screen", "--model", tmp_path / "none.keras", "--target", "MKV",
+                                  "--ligands", tmp_path / "none.smi"], capsys)
+    assert code == 2 and "none.keras: no such model file" in err
+    # A named dataset that is neither in CNNKIT_DATA, nor in the cache, nor downloadable.
+    monkeypatch.setenv("CNNKIT_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("CNNKIT_DOWNLOAD_BASE", (tmp_path / "offline").as_uri())
+    code, _, err = run_cli(main, ["train", "--data", "davis", "--out", tmp_path / "d"], capsys)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "davis" in err
 
 
 def test_help_and_module_entry_point():

@@ -1,3 +1,5 @@
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -32,9 +34,13 @@ def test_entity_view_gives_the_same_predictions_and_round_trip(tmp_path):
     per_pair = model.predict([smiles[d], proteins[p]], verbose=0)
     entity = np.asarray(entity_view(model)([smiles, proteins, d, p], training=False))
     np.testing.assert_allclose(per_pair, entity, atol=1e-5)
+    # As tests.testing.run_model_saving_test, with the configs compared as JSON: the backbone's
+    # Concatenate records its input shapes as tuples, which come back from the file as lists.
     path = tmp_path / "model.keras"
     model.save(path)
-    loaded = keras.models.load_model(path)
+    loaded = keras.saving.load_model(path, compile=False)
+    assert type(loaded) is type(model)
+    assert json.loads(json.dumps(loaded.get_config())) == json.loads(json.dumps(model.get_config()))
     np.testing.assert_allclose(loaded.predict([smiles[d], proteins[p]], verbose=0), per_pair, atol=1e-6)
     features = np.concatenate([model.backbone.get_layer("drug_branch").predict(smiles[d], verbose=0),
                                model.backbone.get_layer("protein_branch").predict(proteins[p], verbose=0)], 1)
@@ -75,9 +81,20 @@ def test_bad_task_name():
         build_deepdta("regression")
 
 
+def test_entity_view_is_compiled_as_the_task():
+    model = build_deepdta("interaction", **TINY)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    view = entity_view(model)
+    assert view.compiled and view.optimizer is not model.optimizer
+    assert float(view.optimizer.learning_rate) == pytest.approx(3e-3)
+    assert view.get_compile_config()["loss"] == model.get_compile_config()["loss"]
+
+
 def test_trainer_per_pair_and_entity_paths_and_best_epoch(tmp_path):
-    from apps.drug_target import trainer
     from apps.drug_target.data import PairData
+    from apps.drug_target.encoders import encode_entities
+    from apps.drug_target.predict import evaluate
+    from apps.drug_target.train import train
 
     rng = np.random.default_rng(3)
     pair_data = PairData(drugs=["CCO", "c1ccccc1", "CCN", "CCCl"], proteins=["MKVLLEAGHK", "WYRSTPQNDCFI", "AAAAC"],
@@ -85,16 +102,16 @@ def test_trainer_per_pair_and_entity_paths_and_best_epoch(tmp_path):
                          y=rng.normal(6, 1, 60).astype("float32"))
     for entity_batched in (True, False):
         model = build_deepdta("affinity", **TINY)
-        result = trainer.train(model, pair_data, np.arange(40), np.arange(40, 60), epochs=2, batch_pairs=16,
-                               entity_batched=entity_batched, verbose=0, log_path=tmp_path / "log.csv",
-                               checkpoint_dir=str(tmp_path / f"ckpt{entity_batched}"))
+        result = train(model, pair_data, np.arange(40), np.arange(40, 60), epochs=2, batch_pairs=16,
+                       entity_batched=entity_batched, verbose=0, log_path=tmp_path / "log.csv",
+                       checkpoint_dir=str(tmp_path / f"ckpt{entity_batched}"))
         assert result["epochs_run"] == 2 and result["best_epoch"] in (1, 2)
         assert {"loss", "val_ci", "val_mse", "seconds"} <= set(result["records"][-1])
-        metrics, predictions = trainer.evaluate(model, pair_data, np.arange(40, 60))
+        metrics, predictions = evaluate(model, pair_data, np.arange(40, 60))
+        smiles_tokens, protein_tokens, _ = encode_entities(pair_data, 20, 40)
         np.testing.assert_allclose(
-            predictions, model.predict([trainer.encode_entities(pair_data, 20, 40)[0][pair_data.drug_index[40:]],
-                                        trainer.encode_entities(pair_data, 20, 40)[1][pair_data.protein_index[40:]]],
-                                       verbose=0).ravel(), atol=1e-5)
+            predictions, model.predict([smiles_tokens[pair_data.drug_index[40:]],
+                                        protein_tokens[pair_data.protein_index[40:]]], verbose=0).ravel(), atol=1e-5)
     assert (tmp_path / "log.csv").read_text().startswith("epoch,")
 
 
@@ -104,7 +121,22 @@ def test_entity_batches_padding_for_jax_shapes():
     batches = EntityBatches(np.zeros((30, 5)), np.zeros((12, 9)), d, p, np.ones(100), batch_pairs=33,
                             pad_entities=True)
     for index in range(len(batches)):
-        x, y, weights = batches[index] if len(batches[index]) == 3 else (*batches[index], np.ones(batches.pairs_per_batch))
+        batch = batches[index]
+        x, y, weights = batch if len(batch) == 3 else (*batch, np.ones(batches.pairs_per_batch))
         assert x["unique_smiles_tokens"].shape[0] % 8 == 0 and x["unique_protein_tokens"].shape[0] % 8 == 0
         assert len(y) == len(weights) == batches.pairs_per_batch == len(x["drug_index"])
         assert weights.sum() == len(batches.pair_indices(index))
+
+
+def test_time_budget_stops_after_the_epoch_that_crosses_it():
+    from apps.drug_target.data import PairData
+    from apps.drug_target.train import train
+
+    rng = np.random.default_rng(5)
+    pair_data = PairData(drugs=["CCO", "CCN"], proteins=["MKVLLEAGHK", "WYRSTPQNDCFI"],
+                         drug_index=rng.integers(0, 2, 24), protein_index=rng.integers(0, 2, 24),
+                         y=rng.normal(6, 1, 24).astype("float32"))
+    model = build_deepdta("affinity", **TINY)
+    result = train(model, pair_data, np.arange(16), np.arange(16, 24), epochs=3, batch_pairs=8, verbose=0,
+                   time_budget_s=0)
+    assert result["epochs_run"] == 1 and result["best_epoch"] == 1

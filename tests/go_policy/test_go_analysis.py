@@ -12,9 +12,9 @@ import pytest
 from scipy.stats import binomtest
 
 from apps.go_policy.play.analysis import Candidate, MoveAnalysis, parse_analyze_arguments
-from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point
 from apps.go_policy.play.engine import PolicyEngine
 from apps.go_policy.play.gtp import GtpEngine
+from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point
 
 from .test_go_dead_stones import position
 

@@ -1,4 +1,4 @@
-"""Dead stones, seki and the end-of-game count from random play-outs (``dead_stones``),
+"""Dead stones, seki and the end-of-game count from random play-outs (``rules.scoring``),
 on positions whose answer is known (GNU Go 3.8 agrees on each) and a real match game."""
 
 from pathlib import Path
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
-from apps.go_policy.rules.scoring import area_score, final_score, final_status, ownership, seki_points, self_atari_size
 from apps.go_policy.rules.records import parse_game
+from apps.go_policy.rules.scoring import area_score, final_score, final_status, ownership, seki_points, self_atari_size
 
 ROOT = Path(__file__).resolve().parents[2]
 GAME_22 = ROOT / "benchmarks" / "results" / "go_match_games_8_symmetries" / "game_022.sgf"

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from apps.go_policy.model.data import pack, predict_with_symmetries
 from apps.go_policy.model.augmentation import SymmetryTrainer, unpack_planes
+from apps.go_policy.model.data import pack, predict_with_symmetries
 from apps.go_policy.model.network import build_policy_network
 
 
@@ -69,8 +69,8 @@ def test_packed_position_dataset_leaves_the_symmetry_to_the_device(small_sgf_fol
 def test_cli_trains_with_device_augmentation_saves_the_plain_network_and_resumes(small_sgf_folder, tmp_path,
                                                                                monkeypatch, capsys):
     from apps.go_policy.cli import main
-    from apps.go_policy.play.engine import load_policy
     from apps.go_policy.model.network import PolicyNetwork
+    from apps.go_policy.play.engine import load_policy
 
     monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "run"

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point
 from apps.go_policy.model.data import augment_batch, dihedral, label_maps
 from apps.go_policy.model.features import FeatureEncoder
+from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point
 
 
 def plane(encoder, x, name):

@@ -29,6 +29,28 @@ def test_protocol_commands(gtp):
     assert ask(gtp, "# only a comment") is None
 
 
+def test_the_protocol_layer_serves_any_command_set():
+    from apps.go_policy.play.gtp.protocol import GtpError, GtpProtocol, clean_line
+
+    class Echo(GtpProtocol):
+        COMMANDS = GtpProtocol.COMMANDS + ("echo", "fail", "lines")
+
+        def cmd_echo(self, *words):
+            return " ".join(words)
+
+        def cmd_fail(self):
+            raise GtpError("as asked")
+
+        def cmd_lines(self):
+            return iter(["one", "two"])
+
+    out = io.StringIO()
+    Echo().serve(io.StringIO("3 echo a\tb # comment\nfail\nlines\nlist_commands\nquit\necho never\n"), out)
+    assert out.getvalue() == ("=3 a b\n\n? as asked\n\n=\none\ntwo\n\n"
+                              "= protocol_version\nknown_command\nlist_commands\nquit\necho\nfail\nlines\n\n=\n\n")
+    assert clean_line("\x07 1 name # why\n") == "1 name"
+
+
 def test_a_short_game_with_undo_score_and_time(gtp):
     assert ask(gtp, "boardsize 9") == "=\n\n"
     assert ask(gtp, "clear_board") == "=\n\n"
@@ -107,8 +129,8 @@ def test_match_against_gnugo_writes_sgf_and_ci(tiny_model, tmp_path):
 @pytest.mark.skipif(shutil.which("gnugo") is None and not shutil.os.path.exists("/usr/games/gnugo"),
                     reason="GNU Go is not installed")
 def test_match_plays_games_on_from_their_openings(tiny_model, tmp_path):
-    from apps.go_policy.rules.board import BLACK, WHITE, gtp_to_point
     from apps.go_policy.play.match import play_match
+    from apps.go_policy.rules.board import BLACK, WHITE, gtp_to_point
     from apps.go_policy.rules.records import parse_game
 
     opening = [(BLACK, gtp_to_point("E5", 9)), (WHITE, gtp_to_point("C3", 9)), (BLACK, None)]

@@ -4,9 +4,9 @@ the end-of-game statuses and count, and the GoGui analyze commands."""
 import numpy as np
 import pytest
 
-from apps.go_policy.rules.board import BLACK, EMPTY, WHITE, gtp_to_point
 from apps.go_policy.play.engine import PolicyEngine
 from apps.go_policy.play.gtp import GtpEngine, policy_gfx
+from apps.go_policy.rules.board import BLACK, EMPTY, WHITE, gtp_to_point
 from apps.go_policy.rules.handicap import fixed_handicap_points, max_fixed_handicap
 from apps.go_policy.rules.records import parse_game, write_sgf
 

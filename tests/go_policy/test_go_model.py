@@ -4,11 +4,13 @@ import keras
 import numpy as np
 import pytest
 
-from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point
-from apps.go_policy.rules.scoring import counted_ownership
-from apps.go_policy.play.engine import PolicyEngine, load_policy, play_on_points
 from apps.go_policy.model.features import FeatureEncoder, sensible_mask
-from apps.go_policy.model.network import build_policy_network, masked_probabilities, with_dtype_policy
+from apps.go_policy.model.network import PolicyNetwork, build_policy_network, masked_probabilities, with_dtype_policy
+from apps.go_policy.play.engine import PolicyEngine, load_policy, play_on_points
+from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
+from apps.go_policy.rules.scoring import counted_ownership
+from shared.tasks import Task
+from tests.testing import run_model_saving_test
 
 
 def test_shapes_and_softmax(tiny_model):
@@ -24,11 +26,57 @@ def test_shapes_and_softmax(tiny_model):
 
 def test_save_load_round_trip(tiny_model, tmp_path):
     x = np.random.default_rng(1).integers(0, 2, (2, 19, 19, 22)).astype("float32")
-    path = tmp_path / "policy.keras"
-    tiny_model.save(path)
-    loaded = load_policy(path)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), tiny_model.predict(x, verbose=0), atol=1e-6)
+    loaded = run_model_saving_test(tiny_model, x, tmp_path, name="policy.keras")
     assert loaded.features == FeatureEncoder("small").groups
+    assert load_policy(tmp_path / "policy.keras").board_size == tiny_model.board_size
+
+
+def test_policy_network_is_a_task_with_a_per_point_head(tiny_model):
+    assert isinstance(tiny_model, Task) and tiny_model.pooling is None
+    assert [layer.name for layer in tiny_model.layers[-3:]] == ["policy_conv", "logits", "move_probabilities"]
+    assert isinstance(tiny_model.default_loss(), keras.losses.SparseCategoricalCrossentropy)
+    assert [metric.name for metric in tiny_model.default_metrics()] == ["accuracy", "top5_accuracy"]
+    config = tiny_model.get_config()
+    assert "learning_rate" not in config and config["board_size"] == 19
+    with pytest.raises(ValueError, match="'learning_rate' parameter of PolicyNetwork was removed"):
+        PolicyNetwork(tiny_model.backbone, learning_rate=1e-3)
+    with pytest.raises(ValueError, match="pooling' must be None"):
+        PolicyNetwork(tiny_model.backbone, pooling="avg")
+
+
+def test_build_policy_network_compiles_with_its_learning_rate_and_ema():
+    model = build_policy_network("minimal", depth=1, filters=2, learning_rate=2e-3, ema_momentum=0.9)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(2e-3)
+    assert model.optimizer.use_ema and model.optimizer.ema_momentum == 0.9
+    logs = model.train_on_batch(np.zeros((2, 9, 9, 4), "float32"), np.zeros(2, "int64"), return_dict=True)
+    assert set(logs) == {"loss", "accuracy", "top5_accuracy"}
+
+
+# Top three moves and their probabilities of each shipped preset after 1. Q16 D4 2. Q3 D16 3. R5 C10,
+# recorded from the presets as they load; a change to PolicyNetwork must not change them.
+PRESET_ANSWERS = {
+    "policy_small": (["D14", "F17", "F3"], [0.09705837815999985, 0.08259354531764984, 0.07443617284297943]),
+    "policy_medium": (["F17", "F3", "C14"], [0.15913155674934387, 0.14087776839733124, 0.11803345382213593]),
+    "policy_large": (["F17", "F3", "K4"], [0.469508558511734, 0.3123026490211487, 0.0566428042948246]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRESET_ANSWERS))
+def test_shipped_presets_load_as_policy_networks_with_unchanged_answers(name, tmp_path):
+    from apps.go_policy.presets import preset_path
+
+    model = load_policy(preset_path(name))
+    assert type(model) is PolicyNetwork and "learning_rate" not in model.get_config()
+    board = Board(19)
+    for vertex in ("Q16", "D4", "Q3", "D16", "R5", "C10"):
+        board.play(gtp_to_point(vertex, 19))
+    x = FeatureEncoder(model.features).encode(board)[None].astype("float32")
+    probabilities = np.asarray(model.predict_on_batch(x))[0]
+    top = np.argsort(-probabilities)[:3]
+    moves, expected = PRESET_ANSWERS[name]
+    assert [point_to_gtp(int(point), 19) for point in top] == moves
+    np.testing.assert_allclose(probabilities[top], expected, rtol=1e-5)
+    run_model_saving_test(model, x, tmp_path)  # saved again under today's config, it answers the same
 
 
 def test_missing_model_file_is_a_clear_error(tmp_path):
@@ -187,7 +235,7 @@ def test_time_budget_anneals_the_learning_rate_by_cosine():
     assert budget.learning_rate_at(300) == pytest.approx(1e-3 * (0.01 + 0.99 * 0.5))
     assert budget.learning_rate_at(600) == pytest.approx(1e-5)
     assert budget.learning_rate_at(9999) == pytest.approx(1e-5)  # held at the floor after the budget
-    with pytest.raises(ValueError, match="needs --max-minutes"):
+    with pytest.raises(ValueError, match="--max-minutes"):
         TimeBudget(minutes=None, anneal=True)
 
 
@@ -249,7 +297,8 @@ def test_with_dtype_policy_copies_the_weights_and_restores_the_global_policy(tin
     assert mixed.layers[-1].dtype_policy.name == "float32" and mixed.compiled  # softmax stays float32
     np.testing.assert_allclose(mixed.predict(x, verbose=0), tiny_model.predict(x, verbose=0), atol=2e-2)
     back = with_dtype_policy(mixed, "float32")
-    assert {layer.dtype_policy.name for layer in back.backbone.layers} == {"float32"} and not back.compiled
+    assert {layer.dtype_policy.name for layer in back.backbone.layers} == {"float32"}
+    assert not back.optimizer.use_ema  # compiled with Task's defaults, not the mixed copy's optimizer
     np.testing.assert_array_equal(back.predict(x, verbose=0), tiny_model.predict(x, verbose=0))
 
 

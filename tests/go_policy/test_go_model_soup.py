@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from apps.go_policy.rules.board import Board
-from apps.go_policy.play.engine import load_policy
 from apps.go_policy.model.features import FeatureEncoder
-from apps.go_policy.model.soup import average_policy_networks
 from apps.go_policy.model.network import build_policy_network, extend_input_planes
+from apps.go_policy.model.soup import average_policy_networks
+from apps.go_policy.play.engine import load_policy
+from apps.go_policy.rules.board import Board
+from tests.testing import run_model_saving_test
 
 
 def perturbed(model, seed):
@@ -23,7 +24,8 @@ def test_soup_of_small_and_full_plane_networks_reads_the_full_planes(tiny_model,
     soup = average_policy_networks([small, full])
     assert soup.features == FeatureEncoder("full").groups and soup.num_planes == 47
     # the soup's weights are the mean of the full network's and the small one's extended with zeros
-    for mean, mine, theirs in zip(soup.get_weights(), extend_input_planes(small, "full").get_weights(), full.get_weights()):
+    extended = extend_input_planes(small, "full")
+    for mean, mine, theirs in zip(soup.get_weights(), extended.get_weights(), full.get_weights()):
         np.testing.assert_allclose(mean, (mine + theirs) / 2, rtol=1e-5, atol=1e-7)
     # the inputs are left as they were
     assert small.num_planes == 22
@@ -31,9 +33,8 @@ def test_soup_of_small_and_full_plane_networks_reads_the_full_planes(tiny_model,
     for point in (60, 61, 80):
         board.play(point)
     planes = FeatureEncoder("full").encode(board)[None].astype("float32")
-    soup.save(tmp_path / "soup.keras")
-    loaded = load_policy(tmp_path / "soup.keras")
-    np.testing.assert_allclose(loaded.predict_on_batch(planes), soup.predict_on_batch(planes), atol=1e-6)
+    loaded = run_model_saving_test(soup, planes, tmp_path, name="soup.keras")
+    assert loaded.features == soup.features
 
 
 def test_soup_refuses_networks_whose_planes_do_not_nest_or_a_lone_network(tiny_model):
@@ -45,14 +46,9 @@ def test_soup_refuses_networks_whose_planes_do_not_nest_or_a_lone_network(tiny_m
 
 
 def test_go_soup_script_writes_a_run_that_go_preset_can_package(tiny_model, tmp_path):
-    import importlib.util
     import json
-    from pathlib import Path
 
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "go_soup.py"
-    spec = importlib.util.spec_from_file_location("go_soup", script)
-    go_soup = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(go_soup)
+    from benchmarks import go_soup
     parent, child = tmp_path / "parent.keras", tmp_path / "child" / "policy.keras"
     tiny_model.save(parent)
     child.parent.mkdir()

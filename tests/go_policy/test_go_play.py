@@ -6,10 +6,10 @@ import json
 import numpy as np
 from sgfmill import sgf
 
-from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point
 from apps.go_policy.cli import main
 from apps.go_policy.play.gtp import GtpEngine
 from apps.go_policy.play.terminal import TerminalGame, render_board, star_points
+from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point
 
 
 class ScriptedEngine:

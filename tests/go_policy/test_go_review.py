@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sgfmill import sgf
 
-from apps.go_policy.rules.board import BLACK, WHITE, gtp_to_point
 from apps.go_policy.play.engine import PolicyEngine
-from apps.go_policy.rules.records import GameRecord, parse_game
 from apps.go_policy.play.review import annotate_sgf, read_game, review_game, review_summary
+from apps.go_policy.rules.board import BLACK, WHITE, gtp_to_point
+from apps.go_policy.rules.records import GameRecord, parse_game
 
 
 class IndexPolicy:

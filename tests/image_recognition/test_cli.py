@@ -42,14 +42,14 @@ def test_train_writes_model_names_log_curves(trained):
 
 
 def test_label_smoothing_is_saved_with_the_model(trained):
-    from apps.image_recognition.models import load_classifier
+    from apps.image_recognition.model import load_classifier
     from shared.losses import SparseCategoricalCrossentropyWithLabelSmoothing
 
     model, _ = load_classifier(trained)
     assert isinstance(model.loss, SparseCategoricalCrossentropyWithLabelSmoothing)
     assert model.loss.label_smoothing == 0.1
     # a fresh process (nothing imported yet but the loader) finds the registered loss class too
-    script = ("from apps.image_recognition.models import load_classifier; import sys; "
+    script = ("from apps.image_recognition.model import load_classifier; import sys; "
               "model, _ = load_classifier(sys.argv[1]); print(type(model.loss).__name__, model.loss.label_smoothing)")
     result = subprocess.run([sys.executable, "-c", script, str(trained)], capture_output=True, text=True,
                             cwd=ROOT, timeout=300)
@@ -83,6 +83,8 @@ def test_predict_csv_and_json(trained, capsys, data_available):
     assert len(top) == 3 and top[0]["probability"] >= top[1]["probability"] >= top[2]["probability"]
     code = main(["predict", "--model", str(trained / "model.keras"), str(files[0]), "--format", "csv"])
     lines = capsys.readouterr().out.strip().splitlines()
+    # stdout is the CSV alone: no summary table after it
+    assert code == 0 and len(lines) == 2
     assert lines[0].startswith("file,label1,probability1") and lines[1].startswith(str(files[0]))
 
 
@@ -165,3 +167,11 @@ def test_bad_inputs_give_clear_errors(trained, tmp_path, capsys):
     (no_images / "notes.txt").write_text("hello")
     assert main(["predict", "--model", str(trained / "model.keras"), str(no_images)]) == 2
     assert "contains no images" in capsys.readouterr().err
+
+
+def test_demo_fast_defaults_to_the_environment():
+    import inspect
+
+    from apps.image_recognition import demo
+
+    assert inspect.signature(demo.run).parameters["fast"].default is None

@@ -2,4 +2,4 @@
 
 
 def test_notebook(run_notebook, data_available):
-    run_notebook("01_image_recognition.ipynb")
+    run_notebook("01_image_recognition")

@@ -1,8 +1,17 @@
+import importlib
+import json
+import zipfile
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
 
 from shared import Backbone
+from shared.backbone import apply_conv_block, apply_stage, resolve_activation
+from tests.testing import run_model_saving_test
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("pooling", ["max", "avg", "l2", "fractional"])
@@ -10,6 +19,7 @@ def test_pooling_options_shrink_the_map(pooling):
     backbone = Backbone((16, 16, 1), filters=(4, 8), pooling=pooling)
     expected = (4, 4) if pooling != "fractional" else (7, 7)
     assert backbone.output_shape == (None,) + expected + (8,)
+    assert backbone.output_spatial_shape == expected
 
 
 def test_all_convolutional_net_downsamples_by_stride():
@@ -21,6 +31,7 @@ def test_all_convolutional_net_downsamples_by_stride():
 def test_full_resolution_board():
     backbone = Backbone((19, 19, 5), filters=(8,) * 3, kernel_size=[5, 3, 3], pooling=None)
     assert backbone.output_shape == (None, 19, 19, 8)
+    assert backbone.last_conv_layer_name == "stage3_block1_act"
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "abs_tanh", "sigmoid", "gelu"])
@@ -38,14 +49,35 @@ def test_parallel_branches_are_concatenated():
                         embed_dim=6, pooling=None, global_pooling="max")
     assert backbone.output_shape == (None, 15)
     assert backbone.get_layer("embedding").output_dim == 6
+    assert backbone.last_conv_layer_name == "stage1_block1_concat"
 
 
 def test_residual_and_bottleneck_blocks():
     residual = Backbone((16, 16, 3), filters=(4, 8), block="residual", strides=[1, 2], pooling=None,
                         batch_norm=True, convs_per_stage=2)
     assert residual.output_shape == (None, 8, 8, 8)
+    assert residual.last_conv_layer_name == "stage2_block2_out"
     bottleneck = Backbone((16, 16, 3), filters=(4,), block="bottleneck", pooling=None)
     assert bottleneck.output_shape == (None, 16, 16, 16)
+    assert [layer.name for layer in bottleneck.layers if "conv" in layer.name] == [
+        "stage1_block1_a_conv", "stage1_block1_b_conv", "stage1_block1_shortcut_conv", "stage1_block1_c_conv"]
+
+
+def test_stem_and_head():
+    backbone = Backbone((32, 32, 3), filters=(4,), stem_filters=6, stem_pooling="max", pooling=None,
+                        global_pooling="flatten", dense_units=(5,), dense_dropout=0.5)
+    names = [layer.name for layer in backbone.layers][1:]
+    assert names == ["stem_conv", "stem_act", "stem_pool", "stage1_block1_conv", "stage1_block1_act",
+                     "flatten", "dense1", "dense1_dropout"]
+    assert backbone.output_spatial_shape == (8, 8)
+
+
+def test_block_functions_compose_outside_a_backbone():
+    inputs = keras.Input((8, 8, 1))
+    x = apply_conv_block(inputs, 3, 3, name="first", activation="relu")
+    x = apply_stage(x, 4, blocks=2, block="residual", pooling="avg", name="stage", conv_dims=2, padding="same",
+                    batch_norm=False, activation="relu")
+    assert tuple(x.shape) == (None, 4, 4, 4)
 
 
 def test_pyramid_outputs_give_every_stage():
@@ -63,34 +95,161 @@ def test_conv3d_clip_backbone():
 def test_config_round_trip_and_keras_file(tmp_path):
     backbone = Backbone((12, 12, 2), filters=(3, 4), kernel_size=[(1, 3), 3], pooling=["l2", "max"],
                         activation="abs_tanh", global_pooling="flatten", dense_units=(5,))
-    clone = Backbone.from_config(backbone.get_config())
-    assert clone.get_config() == backbone.get_config()
+    config = backbone.get_config()
+    assert config["kernel_size"] == [[1, 3], 3] and config["strides"] == [1, 1]
+    assert Backbone.from_config(config).get_config() == config
     x = np.random.default_rng(0).random((2, 12, 12, 2)).astype("float32")
-    backbone.save(tmp_path / "b.keras")
-    loaded = keras.models.load_model(tmp_path / "b.keras")
-    assert isinstance(loaded, Backbone)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), backbone.predict(x, verbose=0), rtol=1e-6)
+    restored = run_model_saving_test(backbone, x, tmp_path)
+    assert isinstance(restored, Backbone)
 
 
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        (dict(input_shape=(28, 28, 1), filters=(4,), pooling="median"), "Unknown pooling 'median'"),
-        (dict(input_shape=(28, 28, 1), filters=(4,), activation="wiggle"), "Unknown activation 'wiggle'"),
-        (dict(input_shape=(28, 28), filters=(4,)), "expects input_shape of rank 3"),
-        (dict(input_shape=(28, 28, 1), filters=(4,) * 6), "Impossible configuration"),
-        (dict(input_shape=(28, 28, 1), filters=()), "filters must be a non-empty"),
-        (dict(input_shape=(28, 28, 1), filters=(4, 4), strides=[1]), "one entry per stage"),
-        (dict(input_shape=(10,), filters=(4,), conv_dims=1, vocab_size=10), "must be given together"),
-        (dict(input_shape=(8, 1), filters=(4,), conv_dims=1, pooling="fractional"), "needs conv_dims=2"),
-    ],
-)
-def test_bad_configuration_raises_helpful_value_error(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        Backbone(**kwargs)
+def test_numpy_integers_are_stored_as_python_ints():
+    backbone = Backbone((8, 8, 1), filters=np.array([2, 3]), strides=np.int64(1), pooling=None)
+    json.dumps(backbone.get_config())
+    assert backbone.get_config()["filters"] == [2, 3]
+
+
+# Every invalid parameter fails with one wording: "The 'name' parameter of Backbone must be ...; got ...".
+BAD_PARAMETERS = [
+    (dict(pooling="median"),
+     "The 'pooling' parameter of Backbone must be one of ['avg', 'fractional', 'l2', 'max', None]; got 'median'."),
+    (dict(pooling=["max", "median"]),
+     "The 'pooling' parameter of Backbone must be a list with one entry per stage, each one of "
+     "['avg', 'fractional', 'l2', 'max', None]; got ['max', 'median']."),
+    (dict(filters=-3), "The 'filters' parameter of Backbone must be a non-empty list of positive ints; got -3."),
+    (dict(filters=()), "The 'filters' parameter of Backbone must be a non-empty list of positive ints; got ()."),
+    (dict(filters=(4, 0)),
+     "The 'filters' parameter of Backbone must be a non-empty list of positive ints; got (4, 0)."),
+    (dict(activation="wiggle"),
+     "The 'activation' parameter of Backbone must be one of ['abs_tanh', 'relu', 'sigmoid', 'tanh'] or another "
+     "keras.activations name (e.g. 'gelu', 'elu', 'swish'); got 'wiggle'."),
+    (dict(strides=0), "The 'strides' parameter of Backbone must be a positive int; got 0."),
+    (dict(filters=(4, 4), strides=[1]),
+     "The 'strides' parameter of Backbone must be a list with one entry per stage (2), each a positive int; "
+     "got [1]."),
+    (dict(kernel_size=(3, -1)),
+     "The 'kernel_size' parameter of Backbone must be a positive int or a tuple of positive ints (branches); "
+     "got (3, -1)."),
+    (dict(conv_dims=4), "The 'conv_dims' parameter of Backbone must be one of [1, 2, 3]; got 4."),
+    (dict(block="dense"),
+     "The 'block' parameter of Backbone must be one of ['bottleneck', 'plain', 'residual']; got 'dense'."),
+    (dict(padding="full"), "The 'padding' parameter of Backbone must be one of ['same', 'valid']; got 'full'."),
+    (dict(dropout=1.0), "The 'dropout' parameter of Backbone must be a float in [0, 1); got 1.0."),
+    (dict(pooling_ratio=2.5), "The 'pooling_ratio' parameter of Backbone must be a float in (1, 2]; got 2.5."),
+    (dict(batch_norm="yes"), "The 'batch_norm' parameter of Backbone must be a bool; got 'yes'."),
+    (dict(stem_filters=8, stem_pooling="l2"),
+     "The 'stem_pooling' parameter of Backbone must be one of ['avg', 'max', None]; got 'l2'."),
+    (dict(global_pooling="sum"),
+     "The 'global_pooling' parameter of Backbone must be one of ['avg', 'flatten', 'max', None]; got 'sum'."),
+    (dict(vocab_size=0, embed_dim=4),
+     "The 'vocab_size' parameter of Backbone must be a positive int or None; got 0."),
+    (dict(dense_units=(5,)),
+     "The 'global_pooling' parameter of Backbone must be one of ['avg', 'flatten', 'max'] when dense_units are "
+     "given; got None."),
+    (dict(block="residual", kernel_size=(1, 3)),
+     "The 'kernel_size' parameter of Backbone must be a positive int per stage for block='residual' "
+     "(parallel branches need block='plain'); got (1, 3)."),
+    (dict(block="bottleneck", padding="valid"),
+     "The 'padding' parameter of Backbone must be 'same' for block='bottleneck' with kernels wider than 1 "
+     "(the shortcut must line up with the convolutions); got 'valid'."),
+    (dict(input_shape=(28, 28)),
+     "The 'input_shape' parameter of Backbone must be of rank 3 (spatial dims + channels) for conv_dims=2; "
+     "got (28, 28)."),
+    (dict(input_shape=(8, 1), conv_dims=1, pooling="fractional"),
+     "The 'pooling' parameter of Backbone must be one of ['avg', 'l2', 'max', None] for conv_dims=1; "
+     "got 'fractional'."),
+    (dict(input_shape=(10,), conv_dims=1, vocab_size=10),
+     "The 'embed_dim' parameter of Backbone must be a positive int when vocab_size is given (token input); "
+     "got None."),
+    (dict(input_shape=(10,), vocab_size=10, embed_dim=4),
+     "The 'conv_dims' parameter of Backbone must be 1 for token input (vocab_size, embed_dim); got 2."),
+    (dict(filters=(4,) * 6),
+     "The 'input_shape' parameter of Backbone must be large enough for every layer (stage5_pool would shrink a "
+     "spatial size of 1 below 1; use fewer pooling or strided stages, 'same' padding or a larger input); "
+     "got (28, 28, 1)."),
+]
+
+
+@pytest.mark.parametrize("kwargs, message", BAD_PARAMETERS, ids=[str(sorted(k)) for k, _ in BAD_PARAMETERS])
+def test_bad_parameter_raises_one_worded_value_error(kwargs, message):
+    with pytest.raises(ValueError) as error:
+        Backbone(**{"input_shape": (28, 28, 1), "filters": (4,), **kwargs})
+    assert str(error.value) == message
+
+
+def test_resolve_activation_names_the_caller_in_its_error():
+    absolute = keras.ops.convert_to_numpy(resolve_activation("abs_tanh")(np.array([-2.0], "float32")))
+    np.testing.assert_allclose(absolute, [np.tanh(2.0)], rtol=1e-6)
+    with pytest.raises(ValueError) as error:
+        resolve_activation(None, owner="Classifier", parameter="hidden_activation")
+    assert str(error.value).startswith("The 'hidden_activation' parameter of Classifier must be one of "
+                                       "['abs_tanh', 'relu', 'sigmoid', 'tanh']")
 
 
 def test_wrong_input_shape_at_call_raises_value_error():
     backbone = Backbone((8, 8, 1), filters=(2,))
     with pytest.raises(ValueError):
         backbone(np.zeros((1, 8, 8, 3), "float32"))
+
+
+# The shipped presets: which module registers their classes, and their backbones' layer names in order.
+def _plain_stack(name, stages):
+    return [f"{name}_input"] + [f"stage{i}_block1_{part}" for i in range(1, stages + 1) for part in ("conv", "act")]
+
+
+def _pooled_batch_norm_stack(name, stages):
+    layers = [f"stage{i}_{part}" for i in range(1, stages + 1)
+              for part in ("block1_conv", "block1_bn", "block1_act", "pool")]
+    return [f"{name}_input", *layers, "global_avg_pool", "dense1"]
+
+
+PRESETS = {
+    "policy_small.keras": ("apps.go_policy.model.network", _plain_stack("policy_backbone", 6)),
+    "policy_medium.keras": ("apps.go_policy.model.network", _plain_stack("policy_backbone", 8)),
+    "policy_large.keras": ("apps.go_policy.model.network", _plain_stack("policy_backbone", 12)),
+    "shot_detector.keras": ("apps.video_analysis.models", _pooled_batch_norm_stack("frame_backbone", 3)),
+}
+
+
+def _preset_files():
+    return sorted(path for pattern in ("apps/*/presets/*.keras", "apps/*/weights/*.keras")
+                  for path in ROOT.glob(pattern))
+
+
+def _saved_backbone_configs(path):
+    """The Backbone configs as written into ``path``'s config.json when it was saved."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("class_name") == "Backbone" and isinstance(node.get("config"), dict):
+                found.append(node["config"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    with zipfile.ZipFile(path) as archive:
+        walk(json.loads(archive.read("config.json")))
+    return found
+
+
+def test_every_shipped_preset_is_covered():
+    assert sorted(path.name for path in _preset_files()) == sorted(PRESETS)
+
+
+@pytest.mark.parametrize("path", _preset_files(), ids=lambda path: path.name)
+def test_shipped_preset_backbone_rebuilds_identically(path):
+    module, layer_names = PRESETS[path.name]
+    importlib.import_module(module)
+    model = keras.saving.load_model(path, compile=False)
+    backbones = [layer for layer in model._flatten_layers(include_self=True) if isinstance(layer, Backbone)]
+    saved = _saved_backbone_configs(path)
+    assert len(backbones) == len(saved) == 1
+    backbone = backbones[0]
+    assert json.loads(json.dumps(backbone.get_config())) == saved[0]
+    assert [layer.name for layer in backbone.layers] == layer_names
+    rebuilt = Backbone.from_config(backbone.get_config())
+    assert [layer.name for layer in rebuilt.layers] == layer_names
+    assert [w.shape for w in rebuilt.weights] == [w.shape for w in backbone.weights]

@@ -6,11 +6,7 @@ import sys
 import pytest
 
 from apps.text_classification.cli import main
-
-
-def last_json(capsys):
-    out = capsys.readouterr().out.strip().splitlines()
-    return json.loads(out[-1])
+from tests.testing import cli_json, run_cli
 
 
 def test_every_command_has_help(capsys):
@@ -32,9 +28,12 @@ def test_train_writes_a_model_and_metrics(mr_model):
 
 def test_evaluate_json_has_accuracy_and_skips_unknown_labels(mr_model, capsys, tmp_path):
     model = str(mr_model / "model.keras")
-    assert main(["evaluate", "--model", model, "--data", "mr", "--limit", "300", "--json"]) == 0
-    result = last_json(capsys)
+    result = cli_json(main, ["evaluate", "--model", model, "--data", "mr", "--limit", "300"], capsys)
     assert 0.0 <= result["accuracy"] <= 1.0 and result["count"] == 30
+    code, out, _ = run_cli(main, ["evaluate", "--model", model, "--data", "mr", "--limit", "300"], capsys)
+    assert code == 0 and "accuracy" in out and "macro_f1" in out  # the summary table
+    code, _, err = run_cli(main, ["evaluate", "--model", model, "--data", "mr", "--split", "dev"], capsys)
+    assert code == 2 and "has no dev split" in err
     csv = tmp_path / "mixed.csv"
     csv.write_text("text,label\na fine film,positive\nterrible,negative\nwhat ?,neutral\nmeh,neutral\n")
     assert main(["evaluate", "--model", model, "--data", str(csv), "--json"]) == 0
@@ -49,8 +48,7 @@ def test_evaluate_json_has_accuracy_and_skips_unknown_labels(mr_model, capsys, t
 
 def test_predict_from_arguments_file_and_stdin(mr_model, capsys, tmp_path, monkeypatch):
     model = str(mr_model / "model.keras")
-    assert main(["predict", "--model", model, "a gorgeous , moving film", "dull", "--json"]) == 0
-    rows = last_json(capsys)["predictions"]
+    rows = cli_json(main, ["predict", "--model", model, "a gorgeous , moving film", "dull"], capsys)["predictions"]
     assert [r["text"] for r in rows] == ["a gorgeous , moving film", "dull"]
     assert set(rows[0]["probabilities"]) == {"negative", "positive"}
     assert abs(sum(rows[0]["probabilities"].values()) - 1) < 1e-4
@@ -66,6 +64,7 @@ def test_predict_from_arguments_file_and_stdin(mr_model, capsys, tmp_path, monke
     assert main(["predict", "--model", model]) == 0
     out = capsys.readouterr().out
     assert "from stdin" in out and out.split("\t")[0] in ("negative", "positive")
+    assert len(out.strip().splitlines()) == 1  # only the product: no summary table after it
 
 
 def test_predict_errors_are_clear(mr_model, capsys, tmp_path):
@@ -77,17 +76,15 @@ def test_predict_errors_are_clear(mr_model, capsys, tmp_path):
 
 
 def test_explain_prints_winning_ngrams(mr_model, capsys):
-    assert main(["explain", "--model", str(mr_model / "model.keras"), "a gorgeous , moving film", "--top", "3",
-                 "--json"]) == 0
-    result = last_json(capsys)["explanations"][0]
+    result = cli_json(main, ["explain", "--model", mr_model / "model.keras", "a gorgeous , moving film", "--top", "3"],
+                      capsys)["explanations"][0]
     assert len(result["ngrams"]) <= 3 and result["label"] in ("negative", "positive")
     assert main(["explain", "--model", str(mr_model / "model.keras"), "a gorgeous , moving film"]) == 0
     assert "[[" in capsys.readouterr().out
 
 
 def test_cv_json_has_mean_and_std(capsys):
-    assert main(["cv", "--data", "trec", "--limit", "240", "--folds", "2", "--epochs", "1", "--json"]) == 0
-    result = last_json(capsys)
+    result = cli_json(main, ["cv", "--data", "trec", "--limit", "240", "--folds", "2", "--epochs", "1"], capsys)
     assert result["folds"] == 2 and len(result["fold_accuracies"]) == 2
     assert 0 <= result["accuracy"] <= 1 and result["accuracy_std"] >= 0
 

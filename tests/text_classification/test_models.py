@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 
 from apps.text_classification.batching import LengthBucketedBatches, text_lengths
-from apps.text_classification.char_cnn import char_cnn
-from apps.text_classification.dcnn import Folding, WideRowConvolution1D, dcnn, dynamic_k
-from apps.text_classification.kim_cnn import kim_cnn
-from apps.text_classification.text_encoder import TextEncoder
-from apps.text_classification.train import build_model
+from apps.text_classification.encoders import TextEncoder
+from apps.text_classification.models import TextClassifier, build_model, make_encoder
+from apps.text_classification.models.char_cnn import char_cnn
+from apps.text_classification.models.dcnn import Folding, WideRowConvolution1D, dcnn, dynamic_k
+from apps.text_classification.models.kim import kim_cnn
+from tests.testing import run_model_saving_test
 
 
 def test_kim_rand_is_the_paper_architecture():
@@ -90,18 +91,13 @@ def test_bucketed_batches_pad_each_batch_to_its_own_length():
 
 @pytest.mark.parametrize("model", ["kim", "char", "dcnn"])
 def test_saved_model_predicts_raw_text_identically(tmp_path, model):
-    from apps.text_classification.text_classifier import TextClassifier
-    from apps.text_classification.train import make_encoder
-
     texts = ["a good film", "a bad film", "what a boring plot"]
     encoder = make_encoder(model).fit(texts)
     small = dict(kim=dict(embed_dim=8, filters=4), char=dict(filters=8, dense_units=8),
                  dcnn=dict(embed_dim=8, maps=(2, 3)))[model]
     classifier = build_model(model, encoder, ["neg", "pos"], **small)
     classifier.fit(encoder.encode(texts), np.array([1, 0, 0]), epochs=1, verbose=0)
-    path = tmp_path / f"{model}.keras"
-    classifier.save(path)
-    loaded = keras.saving.load_model(path)
+    loaded = run_model_saving_test(classifier, encoder.encode(["a good plot", "bad"]), tmp_path, atol=1e-6)
     assert isinstance(loaded, TextClassifier)
     assert loaded.label_names == ("neg", "pos") and loaded.encoder.vocabulary == encoder.vocabulary
     np.testing.assert_allclose(loaded.predict_texts(["a good plot", "bad"]),
@@ -110,20 +106,14 @@ def test_saved_model_predicts_raw_text_identically(tmp_path, model):
 
 
 def test_multichannel_round_trip(tmp_path):
-    from apps.text_classification.train import make_encoder
-
     encoder = make_encoder("kim").fit(["a good film", "a bad film"])
     vectors = np.random.default_rng(0).normal(size=(encoder.vocab_size, 6)).astype("float32")
     classifier = build_model("kim", encoder, ["neg", "pos"], variant="multichannel", embeddings=vectors, filters=3)
-    classifier.save(tmp_path / "m.keras")
-    loaded = keras.saving.load_model(tmp_path / "m.keras")
-    np.testing.assert_allclose(loaded.predict_texts(["good film"]), classifier.predict_texts(["good film"]), rtol=1e-5)
+    loaded = run_model_saving_test(classifier, encoder.encode(["good film"]), tmp_path, atol=1e-5)
     assert loaded.architecture == "kim-multichannel"
 
 
 def test_char_cnn_has_batch_norm_by_default_and_paper_model_on_request():
-    from apps.text_classification.train import make_encoder
-
     encoder = make_encoder("char").fit(["a good film", "a bad film"])
     default = build_model("char", encoder, ["neg", "pos"], filters=4, dense_units=4)
     paper = build_model("char", encoder, ["neg", "pos"], filters=4, dense_units=4, batch_norm=False)
@@ -133,11 +123,40 @@ def test_char_cnn_has_batch_norm_by_default_and_paper_model_on_request():
 
 
 def test_adadelta_uses_kims_learning_rate_unless_given():
-    from apps.text_classification.train import make_encoder
-
     encoder = make_encoder("kim").fit(["a good film", "a bad film"])
     kim = build_model("kim", encoder, ["neg", "pos"], embed_dim=4, filters=2, optimizer="adadelta")
     assert isinstance(kim.optimizer, keras.optimizers.Adadelta)
     assert float(kim.optimizer.learning_rate) == pytest.approx(1.0) and kim.optimizer.rho == 0.95
     slow = build_model("kim", encoder, ["neg", "pos"], embed_dim=4, filters=2, optimizer="adadelta", learning_rate=0.5)
     assert float(slow.optimizer.learning_rate) == pytest.approx(0.5)
+
+
+def test_learning_rate_is_the_optimizers_not_the_config(tmp_path):
+    encoder = make_encoder("kim").fit(["a good film", "a bad film"])
+    kim = build_model("kim", encoder, ["neg", "pos"], embed_dim=4, filters=2, learning_rate=5e-4)
+    assert isinstance(kim.optimizer, keras.optimizers.Adam)
+    assert float(kim.optimizer.learning_rate) == pytest.approx(5e-4)
+    assert "learning_rate" not in kim.get_config() and "optimizer" not in kim.get_config()
+    kim.save(tmp_path / "kim.keras")
+    assert float(keras.saving.load_model(tmp_path / "kim.keras").optimizer.learning_rate) == pytest.approx(5e-4)
+    with pytest.raises(ValueError, match="optimizer must be 'adam' or 'adadelta'"):
+        build_model("kim", encoder, ["neg", "pos"], embed_dim=4, filters=2, optimizer="sgd")
+    with pytest.raises(ValueError, match="Unknown model 'rnn'"):
+        build_model("rnn", encoder, ["neg", "pos"])
+
+
+def test_presets_describe_every_architecture():
+    from apps.text_classification.presets import PRESETS, model_settings, preset_name, preset_record
+
+    assert set(PRESETS) == {"kim-rand", "kim-static", "kim-nonstatic", "kim-multichannel", "char", "dcnn"}
+    assert preset_name("kim", "static") == "kim-static" and preset_name("dcnn", "rand") == "dcnn"
+    kim = model_settings("kim")
+    assert kim["kernel_sizes"] == (3, 4, 5) and kim["filters"] == 100 and kim["max_norm"] == 3.0
+    assert kim["batch_size"] == 50 and kim["optimizer"] == "adam" and kim["learning_rate"] == 1e-3
+    assert preset_record("kim-rand")["paper_training"]["optimizer"] == "adadelta"
+    assert model_settings("char")["batch_size"] == 64 and model_settings("char")["batch_norm"] is True
+    assert model_settings("dcnn")["k_top"] == 4
+    preset_record("char")["config"]["filters"] = 1  # a copy: the table itself is not changed
+    assert PRESETS["char"]["config"]["filters"] == 256
+    with pytest.raises(ValueError, match="Unknown text model preset"):
+        preset_record("lstm")

@@ -1,5 +1,5 @@
 def test_notebook(run_notebook, data_available):
-    run_notebook("03_text_classification.ipynb")
+    run_notebook("03_text_classification")
 
 
 def test_demo_fast_returns_a_summary_row(data_available):

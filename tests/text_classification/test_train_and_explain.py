@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from apps.text_classification.explain import explain, highlight, highlight_html
-from apps.text_classification.train import build_model, cross_validate, evaluate, make_encoder, train_model
+from apps.text_classification.models import build_model, make_encoder
+from apps.text_classification.train import cross_validate, evaluate, train_model
 
 
 def test_kim_cnn_learns_a_separable_problem(tiny_kim):

@@ -4,16 +4,17 @@ import cv2
 import pytest
 
 from apps.video_analysis.cli import main
+from apps.video_analysis.presets import DEFAULT_PRESET, preset_path
 from apps.video_analysis.reader import probe
-from apps.video_analysis.shot_detector import DEFAULT_WEIGHTS
 
 
 def _json(capsys):
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
-def test_shipped_weights_exist_small_and_load():
-    assert DEFAULT_WEIGHTS.is_file() and DEFAULT_WEIGHTS.stat().st_size < 2_000_000
+def test_shipped_weights_exist_and_are_small():
+    path = preset_path(DEFAULT_PRESET)
+    assert path.is_file() and path.stat().st_size < 2_000_000
 
 
 def test_shots_json_schema_and_contact_sheet(clip_file, tmp_path, capsys):

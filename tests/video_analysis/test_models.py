@@ -2,9 +2,28 @@ import keras
 import numpy as np
 import pytest
 
-from apps.video_analysis.clip_model import ARCHITECTURES, build_clip_classifier
-from apps.video_analysis.shot_detector import ShotDetector, split_detector
-from apps.video_analysis.shot_model import FrameDifference, build_shot_detector
+from apps.video_analysis.detectors import DETECTORS, HistogramDetector, SceneDetectDetector, ShotDetector, make_detector
+from apps.video_analysis.detectors.network import load_detector_model, split_detector
+from apps.video_analysis.models import (
+    ARCHITECTURES,
+    FrameDifference,
+    build_clip_classifier,
+    build_shot_detector,
+    load_clip_classifier,
+    save_clip_classifier,
+)
+from apps.video_analysis.presets import DEFAULT_PRESET, PRESETS, preset_path
+from tests.testing import run_model_saving_test
+
+
+def _round_trip(model, inputs, tmp_path):
+    """Save and reload: same class and outputs. ``run_model_saving_test`` also compares the configs as
+    Python objects, and a functional model's config holds tuples that come back from the file as lists."""
+    path = tmp_path / "model.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path, compile=False)
+    assert type(restored) is type(model)
+    np.testing.assert_allclose(restored.predict(inputs, verbose=0), model.predict(inputs, verbose=0), atol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +46,7 @@ def test_detector_shapes_and_round_trip(tiny_detector, tmp_path):
     y = tiny_detector.predict(x, verbose=0)
     assert y.shape == (2, 24, 5)
     np.testing.assert_allclose(y.sum(-1), 1, rtol=1e-5)
-    path = tmp_path / "detector.keras"
-    tiny_detector.save(path)
-    loaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), y, atol=1e-6)
+    _round_trip(tiny_detector, x, tmp_path)
 
 
 def test_streaming_equals_the_windowed_network(tiny_detector):
@@ -53,11 +69,11 @@ def test_clip_classifiers_train_and_round_trip(arch, tmp_path):
     model = build_clip_classifier(x.shape[1:], 3, arch=arch, filters=(4, 8))
     if arch == "td":  # one training step is enough to check the graph trains (the CLI test trains 3d)
         model.fit(x, y, epochs=1, batch_size=8, verbose=0)
-    p = model.predict(x, verbose=0)
-    assert p.shape == (8, 3)
-    path = tmp_path / f"{arch}.keras"
-    model.save(path)
-    np.testing.assert_allclose(keras.saving.load_model(path).predict(x, verbose=0), p, atol=1e-6)
+    assert model.predict(x, verbose=0).shape == (8, 3)
+    if arch == "3d":  # a shared.Backbone inside: the full check, configs included
+        run_model_saving_test(model, x, tmp_path)
+    else:
+        _round_trip(model, x, tmp_path)
 
 
 def test_bad_clip_shape_is_explained():
@@ -65,3 +81,39 @@ def test_bad_clip_shape_is_explained():
         build_clip_classifier((16, 16, 1), 3)
     with pytest.raises(ValueError, match="Unknown clip architecture"):
         build_clip_classifier((4, 16, 16, 1), 3, arch="lstm")
+
+
+def test_clip_classifier_compiles_with_its_learning_rate():
+    model = build_clip_classifier((4, 16, 16, 1), 3, arch="3d", filters=(4,), learning_rate=3e-4)
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(3e-4)
+
+
+def test_clip_classifier_metadata_travels_with_the_file(tmp_path):
+    model = build_clip_classifier((4, 16, 16, 1), 3, arch="3d", filters=(4,))
+    path = save_clip_classifier(model, tmp_path / "sub" / "clip.keras", {"class_names": ["a", "b", "c"]})
+    loaded, meta = load_clip_classifier(path)
+    assert meta == {"class_names": ["a", "b", "c"], "frames": 4, "size": 16, "grayscale": True}
+    (tmp_path / "sub" / "clip.keras.json").unlink()  # without metadata: from the input shape
+    assert load_clip_classifier(path)[1]["class_names"] == ["0", "1", "2"]
+    with pytest.raises(FileNotFoundError, match="missing.keras"):
+        load_clip_classifier(tmp_path / "missing.keras")
+
+
+def test_presets_and_detector_factory():
+    assert DEFAULT_PRESET in PRESETS and preset_path().name == "shot_detector.keras"
+    with pytest.raises(ValueError, match="must be one of"):
+        preset_path("nope")
+    assert load_detector_model(DEFAULT_PRESET).name == load_detector_model().name
+    with pytest.raises(FileNotFoundError, match="train-shots"):
+        load_detector_model("no_such_file.keras")
+    from apps.video_analysis.cli import SHOT_DETECTORS
+
+    assert SHOT_DETECTORS == DETECTORS  # the command line lists them without importing the detectors
+    assert make_detector("histogram", threshold=0.3).threshold == 0.3
+    assert isinstance(make_detector("histogram"), HistogramDetector)
+    assert make_detector("adaptive").detector == "adaptive" and isinstance(make_detector("content"),
+                                                                         SceneDetectDetector)
+    assert make_detector("cnn", threshold=0.5).threshold == 0.5
+    with pytest.raises(ValueError, match="Unknown shot detector"):
+        make_detector("magic")

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from apps.video_analysis.histogram_detector import HistogramDetector
+from apps.video_analysis.detectors import HistogramDetector
 from apps.video_analysis.shots import ShotResult, shots_from_transitions, transitions_from_probabilities
 
 

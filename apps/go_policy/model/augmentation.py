@@ -1,8 +1,8 @@
 """Unpack the bit-packed planes and apply the random board symmetry on the accelerator.
 
-On the H200 the policy network waited for its batches half of the time: the ``PyDataset``
-threads unpacked bits, rotated boards and converted them to float32 in NumPy. Here the host
-only slices the packed shard (one byte per 8 planes) and the graph does the rest.
+A fast accelerator can wait for its batches while ``PyDataset`` threads unpack bits, rotate
+boards and convert them to float32 in NumPy. Here the host only slices the packed shard (one
+byte per 8 planes) and the graph does the rest.
 
 ``SymmetryTrainer`` wraps a ``PolicyNetwork`` for training: each position is turned by its
 own random element of the board's symmetry group (the 8 rotations and reflections) before
@@ -19,7 +19,6 @@ import numpy as np
 from keras import ops
 
 from apps.go_policy.model.data import label_maps
-from apps.go_policy.model.network import policy_metrics
 
 SYMMETRIES = 8
 
@@ -50,9 +49,8 @@ class SymmetryTrainer(keras.Model):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True  # its weights are the (built) policy's; checkpoints can load into it at once
-        if getattr(policy, "optimizer", None) is not None:  # train with the policy's own optimizer
-            self.compile(optimizer=policy.optimizer, loss=keras.losses.SparseCategoricalCrossentropy(),
-                         metrics=policy_metrics())
+        if getattr(policy, "optimizer", None) is not None:  # train as the policy was compiled to
+            self.compile(optimizer=policy.optimizer, loss=policy.default_loss(), metrics=policy.default_metrics())
 
     def symmetric_probabilities(self, x, transforms):
         """Move probabilities of float boards ``x``, each position seen under its ``transforms`` entry.

@@ -19,7 +19,7 @@ class PositionDataset(keras.utils.PyDataset):
     random order (``max_batches`` shortens an epoch to that many batches of a fresh
     random plan, for frequent validation and checkpoints); ``augment`` applies a random dihedral symmetry per position.
     ``packed`` returns the planes still bit-packed (uint8, one byte per 8 planes) and leaves
-    unpacking and symmetry to the device (``device_augmentation.SymmetryTrainer``).
+    unpacking and symmetry to the device (``model.augmentation.SymmetryTrainer``).
     Batches never straddle two shards (a shard's last partial batch is dropped,
     a different one each epoch). ``workers`` > 1 (a ``PyDataset`` argument) prepares
     batches in threads, so a GPU is not kept waiting; the last few decompressed shards

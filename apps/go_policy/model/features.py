@@ -148,7 +148,6 @@ def _move_features(board: Board, player: int):
     self_atari = np.zeros(n, np.int32)
     libs_after = np.zeros(n, np.int32)
     sensible = np.zeros(n, bool)
-    enemy = other(player)
     for point in range(n):
         if stones[point] != EMPTY:
             continue

@@ -14,11 +14,17 @@ import keras
 import numpy as np
 
 from shared import Backbone
+from shared.tasks import Task
 
 
 @keras.saving.register_keras_serializable(package="cnnkit")
-class PolicyNetwork(keras.Model):
-    """Backbone + 1x1 conv head -> softmax over the board points.
+class PolicyNetwork(Task):
+    """Backbone feature maps -> 1x1 convolution -> softmax over the board points.
+
+    A ``shared.tasks.Task`` with ``pooling=None``: the head keeps one score per point
+    (layers ``policy_conv``, ``logits``, ``move_probabilities``). A new network is compiled
+    with Adam at 1e-3, sparse categorical cross-entropy and top-1 / top-5 accuracy; train it
+    otherwise with ``compile(optimizer=policy_optimizer(...))``.
 
     Args:
         backbone: a ``shared.Backbone`` (or any model) mapping (rows, cols, planes)
@@ -27,32 +33,29 @@ class PolicyNetwork(keras.Model):
             network itself accepts any size when the backbone does).
         features: the plane groups of its input (``apps.go_policy.model.features``), kept
             in the saved model so the engine encodes positions the same way.
-        learning_rate: Adam's learning rate for the default compile.
-        ema_momentum: if set, Adam also keeps an exponential moving average of the
-            weights (``use_ema``), which ``fit`` copies into the model when it ends
-            (Polyak averaging). A training setting only: not part of the saved config.
+        **kwargs: ``Task``'s (``hidden_units`` act per point here); ``pooling`` must stay None.
     """
 
-    def __init__(self, backbone, board_size=19, features=None, learning_rate=1e-3, compile_model=True,
-                 ema_momentum=None, **kwargs):
-        inputs = backbone.input
-        feature_maps = backbone(inputs)
-        x = keras.layers.Conv2D(1, 1, padding="same", name="policy_conv")(feature_maps)
-        logits = keras.layers.Reshape((-1,), name="logits")(x)
-        outputs = keras.layers.Activation("softmax", dtype="float32", name="move_probabilities")(logits)
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        self.backbone = backbone
+    def __init__(self, backbone, board_size=19, features=None, pooling=None, **kwargs):
+        if pooling is not None:
+            raise ValueError(f"PolicyNetwork predicts one score per board point: its 'pooling' must be None, "
+                             f"got {pooling!r}.")
         self.board_size = int(board_size)
         self.features = list(features) if features is not None else None
-        self.learning_rate = float(learning_rate)
-        if compile_model:
-            check_ema_momentum(ema_momentum)
-            self.compile(
-                optimizer=keras.optimizers.Adam(learning_rate, use_ema=ema_momentum is not None,
-                                                ema_momentum=0.99 if ema_momentum is None else float(ema_momentum)),
-                loss=keras.losses.SparseCategoricalCrossentropy(),
-                metrics=policy_metrics(),
-            )
+        super().__init__(backbone, pooling=None, **kwargs)
+
+    def _build_head(self, feature_maps):
+        x = keras.layers.Conv2D(1, 1, padding="same", name="policy_conv")(feature_maps)
+        logits = keras.layers.Reshape((-1,), name="logits")(x)
+        return keras.layers.Activation("softmax", dtype="float32", name="move_probabilities")(logits)
+
+    def default_loss(self):
+        return keras.losses.SparseCategoricalCrossentropy()
+
+    def default_metrics(self):
+        """Top-1 (``accuracy``) and top-5 move prediction, as ``fit`` logs them."""
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+                keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy")]
 
     @property
     def num_planes(self) -> int:
@@ -69,25 +72,18 @@ class PolicyNetwork(keras.Model):
         return int(self.backbone.get_config()["filters"][-1])
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "board_size": self.board_size,
-            "features": self.features,
-            "learning_rate": self.learning_rate,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        return cls(compile_model=False, **config)
+        config = super().get_config()
+        config.update(board_size=self.board_size, features=self.features)
+        return config
 
 
-def policy_metrics() -> list:
-    """Top-1 (``accuracy``) and top-5 move prediction, as ``fit`` logs them."""
-    return [keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-            keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy")]
+def policy_optimizer(learning_rate: float = 1e-3, ema_momentum: float | None = None) -> keras.optimizers.Adam:
+    """Adam at ``learning_rate``; with ``ema_momentum`` it also keeps an exponential moving
+    average of the weights (``use_ema``), which ``fit`` copies into the model when it ends
+    (Polyak averaging)."""
+    check_ema_momentum(ema_momentum)
+    return keras.optimizers.Adam(learning_rate, use_ema=ema_momentum is not None,
+                                 ema_momentum=0.99 if ema_momentum is None else float(ema_momentum))
 
 
 def check_ema_momentum(ema_momentum):
@@ -97,8 +93,10 @@ def check_ema_momentum(ema_momentum):
 
 
 def build_policy_network(features="small", depth: int = 8, filters: int = 64, board_size: int | None = None,
-                         trained_size: int = 19, learning_rate: float = 1e-3) -> PolicyNetwork:
-    """A policy network of ``depth`` conv layers (one 5x5, then 3x3) of ``filters`` maps.
+                         trained_size: int = 19, learning_rate: float = 1e-3,
+                         ema_momentum: float | None = None) -> PolicyNetwork:
+    """A policy network of ``depth`` conv layers (one 5x5, then 3x3) of ``filters`` maps,
+    compiled with ``policy_optimizer(learning_rate, ema_momentum)``.
 
     ``features`` is a feature-set name or list of plane groups (it fixes the input
     planes). ``board_size=None`` (default) accepts any board size; AlphaGo's network is
@@ -119,7 +117,9 @@ def build_policy_network(features="small", depth: int = 8, filters: int = 64, bo
         activation="relu",
         name="policy_backbone",
     )
-    return PolicyNetwork(backbone, board_size=trained_size, features=encoder.groups, learning_rate=learning_rate, name="policy_network")
+    model = PolicyNetwork(backbone, board_size=trained_size, features=encoder.groups, name="policy_network")
+    model.compile(optimizer=policy_optimizer(learning_rate, ema_momentum))
+    return model
 
 
 def extend_input_planes(model: PolicyNetwork, features) -> PolicyNetwork:
@@ -142,8 +142,7 @@ def extend_input_planes(model: PolicyNetwork, features) -> PolicyNetwork:
     old_names, new_names = old.plane_names, new.plane_names
     rows = model.backbone.input_shape[1]
     extended = build_policy_network(features, depth=model.depth, filters=model.filters,
-                                    board_size=rows, trained_size=model.board_size,
-                                    learning_rate=model.learning_rate)
+                                    board_size=rows, trained_size=model.board_size)
     weights = model.get_weights()
     first = np.zeros(weights[0].shape[:2] + (len(new_names),) + weights[0].shape[3:], weights[0].dtype)
     first[:, :, [new_names.index(name) for name in old_names]] = weights[0]
@@ -158,17 +157,16 @@ def with_dtype_policy(model: PolicyNetwork, dtype_policy: str, learning_rate: fl
     Mixed precision trains several times faster on CPUs with bfloat16 units (AMX), but a
     model saved under it would compute in bfloat16 everywhere it is loaded; training
     therefore converts a float32 preset to mixed for fine-tuning and the result back to
-    float32 for saving. With ``learning_rate`` the copy is compiled for training (with
-    ``ema_momentum``, to average its weights as ``PolicyNetwork`` describes).
+    float32 for saving. With ``learning_rate`` the copy is compiled for training with
+    ``policy_optimizer(learning_rate, ema_momentum)``; without, with ``compile()``'s defaults.
     """
+    check_ema_momentum(ema_momentum)
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(dtype_policy)
     try:
-        backbone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model.backbone))
-        copy = PolicyNetwork(backbone, board_size=model.board_size, features=model.features,
-                             learning_rate=model.learning_rate if learning_rate is None else learning_rate,
-                             compile_model=learning_rate is not None, ema_momentum=ema_momentum,
-                             name=model.name)
+        copy = PolicyNetwork.from_config(model.get_config())  # its layers take the policy set here
+        if learning_rate is not None:
+            copy.compile(optimizer=policy_optimizer(learning_rate, ema_momentum))
     finally:
         keras.config.set_dtype_policy(previous)
     copy.set_weights(model.get_weights())

@@ -18,7 +18,8 @@ from apps.go_policy.model.network import PolicyNetwork, extend_input_planes
 from shared.weight_averaging import average_weights
 
 
-def average_policy_networks(models: Sequence[PolicyNetwork], coefficients: Sequence[float] | None = None) -> PolicyNetwork:
+def average_policy_networks(models: Sequence[PolicyNetwork],
+                            coefficients: Sequence[float] | None = None) -> PolicyNetwork:
     """A new ``PolicyNetwork`` whose weights are the (weighted) mean of those of ``models``.
 
     The result reads the input planes of the model with the most of them, which must

@@ -26,45 +26,7 @@ from apps.go_policy.model.network import (
     extend_input_planes,
     with_dtype_policy,
 )
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stop training cleanly after ``minutes`` of wall time (checked after every batch).
-
-    With ``anneal`` the learning rate also follows a cosine from its starting value down to
-    ``final_fraction`` of it over the budget: a time-limited run then ends at a low rate, as a
-    step-planned cosine schedule would, although the number of steps is not known in advance.
-    """
-
-    def __init__(self, minutes: float | None, anneal: bool = False, final_fraction: float = 0.01):
-        super().__init__()
-        if anneal and not minutes:
-            raise ValueError("annealing the learning rate over the time budget needs --max-minutes.")
-        self.seconds = None if minutes is None else float(minutes) * 60.0
-        self.anneal = anneal
-        self.final_fraction = float(final_fraction)
-        self.start = None
-        self.stopped = False
-        self.initial_learning_rate = None
-
-    def learning_rate_at(self, elapsed_seconds: float) -> float:
-        progress = min(max(elapsed_seconds / self.seconds, 0.0), 1.0)
-        cosine = 0.5 * (1.0 + np.cos(np.pi * progress))
-        return self.initial_learning_rate * (self.final_fraction + (1.0 - self.final_fraction) * cosine)
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-        if self.anneal and self.initial_learning_rate is None:
-            self.initial_learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if self.anneal:
-            self.model.optimizer.learning_rate = self.learning_rate_at(time.perf_counter() - self.start)
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.seconds is not None and time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = True
-            self.stopped = True
+from shared.callbacks import TimeBudget
 
 
 class Throughput(keras.callbacks.Callback):

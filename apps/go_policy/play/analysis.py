@@ -6,14 +6,14 @@ the protocol both speak. This engine has no search and no value network, so it r
 what it has, under Leela Zero's field names:
 
 - ``prior``: the policy network's probability of the move (masked to sensible moves);
-- ``visits``: the random play-outs played after the move (``dead_stones``' Mogo rules);
+- ``visits``: the random play-outs played after the move (``rules.scoring``' Mogo rules);
 - ``winrate``: the share of those play-outs the mover wins by area with komi (a draw
   counts half), and ``lcb`` its 95% Wilson lower bound;
 - ``pv``: the raw network's greedy continuation from the move (one board symmetry).
 
 Candidates are ranked by prior (``order 0`` is the network's first choice, the move
 ``genmove`` plays unless it passes), not by play-out win rate: the play-outs refine with
-time, but in an open position random play-outs are a rough guess (see ``dead_stones``).
+time, but in an open position random play-outs are a rough guess (see ``rules.scoring``).
 """
 
 from __future__ import annotations
@@ -168,8 +168,8 @@ class MoveAnalysis:
         for _ in range(pv_length - 1):
             if not any(running):
                 break
-            # the raw network (one symmetry), the same batch size every move: 8 symmetries
-            # made the variations of 10 candidates take 6 s on a 2-core CPU instead of about 0.6
+            # the raw network (one symmetry), the same batch size every move: averaging 8
+            # symmetries would make every step of every variation 8 times the network work
             probabilities = engine.batch_move_probabilities(boards, symmetries=1)
             for index, board in enumerate(boards):
                 if not running[index]:

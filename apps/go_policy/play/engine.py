@@ -5,20 +5,20 @@ one of the mover's own true eyes, as in AlphaGo's rollouts and the dlgo book) an
 the most probable move is played (or one is sampled with ``temperature > 0``).
 A policy network knows nothing about ending the game, so the engine passes when
 no sensible move is left, or when the opponent has just passed and the area count
-already favours it: the count of ``dead_stones.area_score`` over random play-outs,
+already favours it: the count of ``rules.scoring.area_score`` over random play-outs,
 which takes dead stones off as GNU Go does (``playouts=0``: the plain Tromp-Taylor
 count, which takes every stone on the board for alive). Behind after an opponent's
 pass, it plays on only at unsettled points, which neither color owns in 3 play-outs of
 4, and never into self-atari there; it passes when no such move is left. Under area
 scoring a stone in its own territory gains nothing and can fill its own eyes, one thrown
 into settled enemy territory dies and is thrown in again, and a self-atari is captured
-and played again (played anywhere sensible, the games it lost went on from move 250 to
-450 on average; at unsettled points alone, one cycled to the 700-move limit).
+and played again: playing on anywhere sensible drags a lost game on without changing it.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -31,8 +31,13 @@ from apps.go_policy.rules.board import BLACK, EMPTY, Board
 from apps.go_policy.rules.scoring import area_score, check_playouts, counted_ownership, self_atari_size
 
 
-def load_policy(path) -> keras.Model:
-    """Load a policy network saved as ``.keras`` (raises a clear error if it is missing)."""
+def load_policy(path=None) -> keras.Model:
+    """Load a policy network saved as ``.keras`` (raises a clear error if it is missing);
+    ``None`` loads the shipped ``DEFAULT_PRESET``."""
+    if path is None:
+        from apps.go_policy.presets import DEFAULT_PRESET
+
+        path = DEFAULT_PRESET
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
@@ -41,7 +46,12 @@ def load_policy(path) -> keras.Model:
         )
     import apps.go_policy.model.network  # noqa: F401  (registers the custom classes)
 
-    return keras.saving.load_model(path, compile=False)
+    with warnings.catch_warnings():
+        # A network is compiled as it is built (shared.tasks.Task), so Keras would try to restore
+        # the saved optimizer's state into that fresh optimizer and warn that it cannot. Playing
+        # and fine-tuning use the weights only.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer", category=UserWarning)
+        return keras.saving.load_model(path, compile=False)
 
 
 class PolicyEngine:
@@ -93,8 +103,8 @@ class PolicyEngine:
 
     def _call(self, x: np.ndarray) -> np.ndarray:
         # predict_on_batch runs the model's compiled predict function (traced once per board
-        # size and batch), without model.predict's data-adapter set-up; calling the model
-        # eagerly made genmove 45.5 ms instead of 11.9 on a 2-core AMD EPYC (go_speed, README).
+        # size and batch), without model.predict's data-adapter set-up, and is several times
+        # faster than calling the model eagerly for one position.
         return np.asarray(self.model.predict_on_batch(x))
 
     def move_probabilities(self, board: Board) -> np.ndarray:

@@ -3,7 +3,7 @@
 Colors alternate (our engine is Black in even-numbered games). Each finished
 game is scored by the opponent's ``final_score`` when it has one (GNU Go
 removes dead stones), otherwise by our own area count with the dead stones off
-(``dead_stones.final_score``; Tromp-Taylor for an engine with ``playouts=0``); it
+(``rules.scoring.final_score``; Tromp-Taylor for an engine with ``playouts=0``); it
 is saved as SGF. The win rate comes with a 95% Wilson score interval. An
 opponent that exits mid-game (GNU Go 3.8 aborts on rare positions) is restarted
 and the game replayed with a new seed; the crashes are counted in the summary.

@@ -58,6 +58,17 @@ def render_board(board: Board) -> str:
     return "\n".join(lines)
 
 
+def start_position(gtp, load: str | Path | None = None, handicap: int = 0) -> None:
+    """Set ``gtp``'s board up as GTP would: ``loadsgf load``, then ``fixed_handicap handicap``.
+
+    Raises a ``ValueError`` that names the refused command and the engine's reason.
+    """
+    for command in ([f"loadsgf {load}"] if load else []) + ([f"fixed_handicap {handicap}"] if handicap else []):
+        reply = gtp.handle(command)
+        if not reply.startswith("="):
+            raise ValueError(f"{command}: {reply[1:].strip()}")
+
+
 @dataclass
 class GameOutcome:
     """How a terminal game ended: ``result`` as in SGF (``'B+3.5'``, ``'W+R'``; empty when

@@ -247,7 +247,7 @@ def area_score(board: Board, owner: np.ndarray, sure: float = 0.5) -> float:
     border, a neutral point) goes to the color that owns it in most play-outs when the mean
     ownership passes ``sure`` (0.5: three play-outs in four). In a finished game this is
     the plain area count with the dead stones off, GNU Go's ``final_score`` with Chinese
-    rules; ``benchmarks/go_scoring.py`` compares the two on unfinished games too.
+    rules; ``python -m benchmarks.go_scoring`` compares the two on unfinished games too.
     """
     area = without_stones(board, dead_points(board, owner)).area().reshape(-1)
     undecided = np.where(np.abs(owner) > sure, np.sign(owner), 0.0)

@@ -1,0 +1,238 @@
+"""Image classifiers: a preprocessing front (normalisation, augmentation) + a shared Backbone
++ ``shared.Classifier`` head.
+
+The model takes raw 0-255 pixels: the ``Normalization`` layer holds the training split's
+per-channel mean and variance and the augmentation layers are active only in training, so a
+saved ``model.keras`` predicts on decoded files with no outside preprocessing (as
+keras.applications models do with their ``preprocess_input`` built in).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from apps.image_recognition.presets import AUGMENTATIONS
+from shared import Backbone, Classifier, architectures
+
+
+def convnet(input_shape=(28, 28, 1), width=32, dropout=0.25, dense_dropout=0.5, dense_units=(256,), **kwargs):
+    """Small VGG-style net: 2x(conv, conv, pool) with batch norm and dropout, then a dense layer.
+
+    The default model and the MNIST benchmark model (the classic Keras MNIST net at width 32).
+    """
+    return Backbone(input_shape, filters=(width, 2 * width), kernel_size=3, convs_per_stage=2,
+                    batch_norm=True, dropout=dropout, global_pooling="flatten", dense_units=tuple(dense_units),
+                    dense_dropout=dense_dropout, name="convnet", **kwargs)
+
+
+def resnet_small(input_shape=(32, 32, 3), width=32, **kwargs):
+    """A ResNet-8-like net for CPU budgets: 3x3 stem, three residual stages (x1, x2, x4 width)."""
+    return Backbone(input_shape, filters=(width, 2 * width, 4 * width), block="residual",
+                    convs_per_stage=1, strides=[1, 2, 2], pooling=None, batch_norm=True,
+                    stem_filters=width, stem_kernel_size=3, stem_strides=1,
+                    global_pooling="avg", name="resnet_small", **kwargs)
+
+
+def airbench(input_shape=(32, 32, 3), width=64, **kwargs):
+    """A fast CIFAR-10 net after Jordan's airbench (2024): a 3x3 stem of ``width / 2`` maps, three
+    stages of two 3x3 convolutions (``width``, ``4 width``, ``4 width`` maps) each followed by
+    2x2 max pooling, batch norm, GELU, and global max pooling. ``width=64`` is airbench94's size
+    (2.0M parameters); ``width=32`` a quarter of the compute for CPU budgets.
+    """
+    return Backbone(input_shape, filters=(width, 4 * width, 4 * width), convs_per_stage=2, batch_norm=True,
+                    activation="gelu", pooling="max", stem_filters=max(width // 2, 1), stem_kernel_size=3,
+                    stem_strides=1, global_pooling="max", name="airbench", **kwargs)
+
+
+def airbench94(input_shape=(32, 32, 3), width=64, **kwargs):
+    """airbench94's own layout (Jordan 2024): each of the three groups is conv -> 2x2 max pool ->
+    conv, so the second convolution runs at the pooled resolution. ``width=64`` (64, 256, 256 maps,
+    2.0M parameters) is airbench94's size.
+    """
+    return Backbone(input_shape, filters=[width, width, 4 * width, 4 * width, 4 * width, 4 * width],
+                    convs_per_stage=1, batch_norm=True, activation="gelu", pooling=["max", None] * 3,
+                    stem_filters=max(width // 2, 1), stem_kernel_size=3, stem_strides=1, global_pooling="max",
+                    name="airbench94", **kwargs)
+
+
+ARCHITECTURES = {
+    "convnet": convnet,
+    "resnet_small": resnet_small,
+    "airbench": airbench,
+    "airbench94": airbench94,
+    "lenet5": architectures.lenet5,
+    "alexnet": architectures.alexnet,
+    "vgg": lambda input_shape, **kw: architectures.vgg(16, input_shape=input_shape, **kw),
+    "vgg11": lambda input_shape, **kw: architectures.vgg(11, input_shape=input_shape, **kw),
+    "vgg16": lambda input_shape, **kw: architectures.vgg(16, input_shape=input_shape, **kw),
+    "googlenet": architectures.googlenet,
+    "resnet": lambda input_shape, **kw: architectures.resnet(18, input_shape=input_shape, **kw),
+    "resnet18": lambda input_shape, **kw: architectures.resnet(18, input_shape=input_shape, **kw),
+    "resnet50": lambda input_shape, **kw: architectures.resnet(50, input_shape=input_shape, **kw),
+    "all_conv": architectures.all_conv,
+}
+
+
+def build_backbone(arch: str, input_shape, **kwargs) -> Backbone:
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {arch!r}; expected one of {', '.join(ARCHITECTURES)}.")
+    return ARCHITECTURES[arch](input_shape=tuple(input_shape), **kwargs)
+
+
+def parse_augment(spec) -> list:
+    """``"flip,translate"`` -> ``["flip", "translate"]``; ``"none"``/empty -> ``[]``."""
+    if spec is None:
+        return []
+    items = spec if isinstance(spec, (list, tuple)) else [s.strip() for s in str(spec).split(",")]
+    items = [s for s in items if s and s != "none"]
+    unknown = [s for s in items if s not in AUGMENTATIONS]
+    if unknown:
+        raise ValueError(f"Unknown augmentation(s) {unknown}; expected a comma list of {', '.join(AUGMENTATIONS)}.")
+    return list(items)
+
+
+@keras.saving.register_keras_serializable(package="cnnkit")
+class TrainingOnly(keras.layers.Layer):
+    """Apply ``layer`` only when training; identity otherwise.
+
+    Keras' random preprocessing layers default to ``training=True`` when a model is called
+    directly (``model(x)``); wrapping them makes direct calls deterministic, as users of
+    keras.applications expect, while ``fit`` still augments.
+    """
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        self.layer = keras.layers.deserialize(layer) if isinstance(layer, dict) else layer
+
+    def build(self, input_shape):
+        self.layer.build(input_shape)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        if training:
+            return self.layer(inputs, training=True)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "layer": keras.layers.serialize(self.layer)}
+
+
+def augmentation_layers(augment, seed=0) -> list:
+    layers, items = [], parse_augment(augment)
+    for item in items:
+        if item == "flip":
+            layers.append(keras.layers.RandomFlip("horizontal", seed=seed, name="augment_flip"))
+        elif item in ("crop", "translate"):
+            if any(l.name == "augment_translate" for l in layers):
+                continue
+            # "crop" is the CIFAR pad-and-crop: whole-pixel shifts of up to 4 of 32 pixels
+            # (nearest), so training images stay as sharp as the test images. "translate" shifts
+            # by fractions of a pixel (bilinear), which also blurs: fine for MNIST strokes.
+            crop = "crop" in items
+            factor = 0.125 if crop else 0.1
+            layers.append(keras.layers.RandomTranslation(factor, factor, fill_mode="constant", seed=seed,
+                                                         interpolation="nearest" if crop else "bilinear",
+                                                         name="augment_translate"))
+        elif item == "rotate":
+            layers.append(keras.layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed,
+                                                      name="augment_rotate"))
+        elif item == "zoom":
+            layers.append(keras.layers.RandomZoom(0.1, fill_mode="constant", seed=seed, name="augment_zoom"))
+    return layers
+
+
+def build_classifier(arch, input_shape, num_classes, mean=None, variance=None, augment=None,
+                     seed=0, backbone_kwargs=None, **head_kwargs) -> Classifier:
+    """Raw pixels -> Normalization(mean, variance) -> augmentation -> Backbone -> Classifier.
+
+    ``mean``/``variance`` are the training split's per-channel statistics (0-255 scale); without
+    them pixels are simply divided by 255. The classifier comes compiled with the task's defaults
+    (Adam at 1e-3); :func:`apps.image_recognition.train.compile_for_training` sets the training
+    optimizer, schedule and loss.
+    """
+    input_shape = tuple(int(s) for s in input_shape)
+    channels = input_shape[-1]
+    inputs = keras.Input(shape=input_shape, name="pixels")
+    if mean is None or variance is None:
+        x = keras.layers.Rescaling(1 / 255.0, name="rescale")(inputs)
+    else:
+        mean = np.broadcast_to(np.asarray(mean, dtype="float32"), (channels,))
+        variance = np.broadcast_to(np.asarray(variance, dtype="float32"), (channels,))
+        x = keras.layers.Normalization(mean=mean.tolist(), variance=variance.tolist(), name="normalize")(inputs)
+    for layer in augmentation_layers(augment, seed):
+        x = TrainingOnly(layer, name=layer.name)(x)
+    backbone = build_backbone(arch, input_shape, **(backbone_kwargs or {}))
+    features = backbone(x)
+    front = keras.Model(inputs, features, name=f"{backbone.name}_with_preprocessing")
+    return Classifier(front, int(num_classes), name=f"{arch}_classifier", **head_kwargs)
+
+
+def find_backbone(model) -> Backbone:
+    """The shared.Backbone inside a classifier built here (or any model that nests one)."""
+    stack = [model]
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, Backbone):
+            return current
+        stack.extend(l for l in getattr(current, "layers", []) if isinstance(l, keras.Model))
+    raise ValueError(f"Model {model.name!r} contains no shared.Backbone (needed for Grad-CAM / filters).")
+
+
+def model_input_spec(model):
+    """``(image_size, channels)`` the model expects."""
+    shape = model.input_shape
+    return (int(shape[1]), int(shape[2])), int(shape[3])
+
+
+# --------------------------------------------------------------------------- saving
+
+def class_names_path(model_path) -> Path:
+    return Path(model_path).with_name("class_names.json")
+
+
+def save_classifier(model, path, class_names, extra=None) -> Path:
+    """``model.keras`` plus ``class_names.json`` next to it (class order = output order)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if len(class_names) != model.output_shape[-1]:
+        raise ValueError(f"{len(class_names)} class names for a model with {model.output_shape[-1]} outputs.")
+    model.save(path)
+    record = {"class_names": list(class_names), **(extra or {})}
+    class_names_path(path).write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def saved_record(model_path) -> dict:
+    """What ``save_classifier`` wrote beside ``model_path`` (class names, arch, data...); {} if nothing."""
+    names_file = class_names_path(model_path)
+    return json.loads(names_file.read_text()) if names_file.is_file() else {}
+
+
+def load_classifier(path):
+    """Load ``model.keras`` and its class names (``class_names.json`` beside it, else 0..n-1)."""
+    path = Path(path)
+    if path.is_dir() and (path / "model.keras").is_file():
+        path = path / "model.keras"
+    if not path.is_file():
+        raise ValueError(f"--model {path}: no such file (expected a .keras file written by "
+                         "`cnnkit image train`).")
+    try:
+        model = keras.models.load_model(path, compile=True)
+    except Exception as error:  # noqa: BLE001 - any loader failure is a bad model file
+        raise ValueError(f"--model {path}: could not load a Keras model ({error}).") from error
+    names_file = class_names_path(path)
+    if names_file.is_file():
+        class_names = json.loads(names_file.read_text())["class_names"]
+    else:
+        class_names = [str(i) for i in range(model.output_shape[-1])]
+    if len(class_names) != model.output_shape[-1]:
+        raise ValueError(f"{names_file}: {len(class_names)} class names but the model has "
+                         f"{model.output_shape[-1]} outputs.")
+    return model, class_names

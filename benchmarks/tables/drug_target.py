@@ -1,0 +1,81 @@
+"""Tables of ``docs/drug_target.md``: DeepDTA on Davis and KIBA, interaction on Human, training throughput.
+
+The records are ``benchmarks/results/{davis,kiba,human}.json``, written by ``benchmarks.dta_affinity`` /
+``benchmarks.dta_interaction`` and extended by ``benchmarks.dta_baselines``.
+"""
+
+from __future__ import annotations
+
+from benchmarks.report import lookup, markdown_table, number, provenance, rerun, result, table
+
+BASELINES = (("random_forest", "ECFP + composition random forest (cnnkit)"),
+             ("gradient_boosting", "ECFP + composition gradient boosting (cnnkit)"))
+DATASETS = (("davis", "Davis"), ("kiba", "KIBA"), ("human", "Human"))
+
+
+def affinity_table(name: str) -> str:
+    """CI, MSE and r_m^2 on the setting-1 test fold: ours, our baselines, the published models."""
+    record = result(name)
+    metrics = record["metrics"]
+    rows = [["DeepDTA CNN (cnnkit)", number(metrics["ci"], 3), number(metrics["mse"], 3), number(metrics["rm2"], 3)]]
+    for key, label in BASELINES:
+        values = lookup(record, f"baselines.{key}")
+        if values:
+            rows.append([label, number(values["ci"], 3), number(values["mse"], 3), number(values["rm2"], 3)])
+    for label, values in record["published"].items():
+        rm2 = lookup(record, "references.rm2") if label == "DeepDTA" else None
+        rows.append([f"{label} (published)", number(values["ci"], 3), number(values["mse"], 3), number(rm2, 3)])
+    table_text = markdown_table(["model", "CI", "MSE", "r_m²"], rows)
+    return "\n".join([table_text, "", provenance(record), "", rerun(record)])
+
+
+@table("drug_target_davis")
+def davis() -> str:
+    return affinity_table("davis")
+
+
+@table("drug_target_kiba")
+def kiba() -> str:
+    return affinity_table("kiba")
+
+
+@table("drug_target_human")
+def human() -> str:
+    """AUROC and AUPRC on Human's random test split: ours, our baselines, DrugBAN."""
+    record = result("human")
+    metrics = record["metrics"]
+    rows = [["DeepDTA CNN (cnnkit)", number(metrics["auroc"], 3), number(metrics["auprc"], 3),
+             number(metrics["accuracy"], 3)]]
+    for key, label in BASELINES:
+        values = lookup(record, f"baselines.{key}")
+        if values:
+            rows.append([label, number(values["auroc"], 3), number(values["auprc"], 3), number(values["accuracy"], 3)])
+    rows.append(["DrugBAN (published)", number(lookup(record, "published_auroc.DrugBAN"), 3), "-", "-"])
+    rows.append(["target for CNN/GNN models", number(lookup(record, "references.auroc"), 3), "-", "-"])
+    table_text = markdown_table(["model", "AUROC", "AUPRC", "accuracy"], rows)
+    return "\n".join([table_text, "", provenance(record), "", rerun(record)])
+
+
+@table("drug_target_training")
+def training() -> str:
+    """How each DeepDTA result was trained, and entity batching's speed against the plain per-pair step."""
+    rows, records = [], []
+    for name, label in DATASETS:
+        record = result(name)
+        records.append(record)
+        metrics = record["metrics"]
+        if "throughput_same_run_speedup" in metrics:
+            how = "fresh model, both steps timed in one run"
+            entity, per_pair = metrics["throughput_same_run_entity_batched"], metrics["throughput_same_run_per_pair"]
+            speedup = metrics["throughput_same_run_speedup"]
+        else:
+            how = "the training run"
+            entity = metrics.get("train_pairs_per_second_entity_batched")
+            per_pair = metrics.get("train_pairs_per_second_per_pair")
+            speedup = metrics.get("entity_batching_speedup")
+        rows.append([label, number(metrics.get("epochs")), number(metrics.get("best_epoch_on_val")),
+                     number(metrics.get("seconds_per_epoch_cpu"), 1), number(entity, 0), number(per_pair, 0),
+                     "-" if speedup is None else f"{number(speedup, 1)}x", how])
+    headers = ["data", "epochs", "best epoch (validation)", "s/epoch (last invocation)",
+               "entity-batched pairs/s", "per-pair pairs/s", "speed-up", "throughput measured in"]
+    return "\n".join([markdown_table(headers, rows), "", provenance(*records)])

@@ -1,0 +1,269 @@
+"""The results tables of ``docs/go_policy.md``, from ``benchmarks/results/go_*.json`` and the preset records."""
+
+from __future__ import annotations
+
+import re
+
+from benchmarks.report import ROOT, lookup, markdown_table, number, percent, provenance, result, table
+
+SYMMETRIES = "8_symmetries"
+
+
+def _as_percent(fraction: str) -> str:
+    """``"0.444"`` -> ``"44.4"``, ``"0.86"`` -> ``"86"``: as many digits as the fraction had beyond two."""
+    digits = max(len(fraction.split(".")[1]) - 2, 0)
+    return f"{float(fraction) * 100:.{digits}f}"
+
+
+def published(text: str | None) -> str:
+    """A reference string of a record with its fractions as percentages: ``0.444 (...)`` -> ``44.4% (...)``."""
+    if not text:
+        return "-"
+    text = re.sub(r"\b(0\.\d+)-(0\.\d+)\b", lambda m: f"{_as_percent(m[1])}-{_as_percent(m[2])}%", text)
+    return re.sub(r"\b0\.\d+\b", lambda m: f"{_as_percent(m[0])}%", text)
+
+
+def interval(bounds, digits: int = 1) -> str:
+    """``[0.42, 0.43]`` -> ``42.1-43.2%``."""
+    if not bounds:
+        return "-"
+    low, high = bounds
+    return f"{low * 100:.{digits}f}-{high * 100:.{digits}f}%"
+
+
+def with_interval(value, bounds, digits: int = 1) -> str:
+    return f"{percent(value, digits)} ({interval(bounds, digits)})" if value is not None else "-"
+
+
+# --- move prediction ------------------------------------------------------------------------------
+
+@table("go_accuracy")
+def accuracy() -> str:
+    """Held-out top-1 / top-5 of the shipped preset, raw and averaged over the 8 symmetries, by phase."""
+    record = result("go_accuracy")
+    m = record["metrics"]
+    rows = []
+    for label, suffix in (("shipped preset, raw network", ""), ("shipped preset, 8 symmetries", f"_{SYMMETRIES}")):
+        phases = m[f"by_phase{suffix}"]
+        rows.append([label, number(m["positions"]), with_interval(m[f"top1{suffix}"], m[f"top1{suffix}_ci95"]),
+                     percent(m[f"top5{suffix}"], 1),
+                     *(percent(phases[phase]["top1"], 1) for phase in ("opening", "middlegame", "endgame")),
+                     published(record["references"].get(f"top1{suffix}"))])
+    phases = m["by_phase"]
+    headers = ["network", "positions", "top-1 (95% CI over games)", "top-5",
+               *(f"top-1 {phase} (moves {phases[phase]['moves']})" for phase in ("opening", "middlegame", "endgame")),
+               "published top-1"]
+    return "\n".join([markdown_table(headers, rows), "", provenance(record)])
+
+
+@table("go_presets")
+def presets() -> str:
+    """The shipped networks: size, training and held-out accuracy, from their records."""
+    from apps.go_policy.presets import PRESETS, preset_record
+
+    rows = []
+    for name in sorted(PRESETS, key=lambda n: preset_record(n)["parameters"]):
+        record = preset_record(name)
+        held_out = record.get("measured_accuracy_held_out") or {}
+        rows.append([f"`{name}`", f"{record['depth']}x{record['filters']}", number(record["parameters"]),
+                     number(record["planes"]),
+                     number(record.get("train_minutes_total", record.get("train_minutes")), 1),
+                     number(record.get("train_positions_seen_total", record.get("train_positions_seen"))),
+                     percent(held_out.get("top1"), 1), percent(held_out.get(f"top1_{SYMMETRIES}"), 1),
+                     percent(held_out.get("top5"), 1), number(PRESETS[name].stat().st_size / 1e6, 1)])
+    headers = ["preset", "layers x filters", "parameters", "input planes", "training minutes",
+               "positions seen in training", "held-out top-1", "with 8 symmetries", "top-5", "file MB"]
+    return "\n".join([markdown_table(headers, rows), "",
+                      "Source: `apps/go_policy/presets/<preset>.json` (held-out accuracy: the first 200 games of "
+                      "shard 12, written there by `python -m benchmarks.go_accuracy`)."])
+
+
+@table("go_small_boards")
+def small_boards() -> str:
+    """The 19x19 preset on 9x9 and 13x13 professional games."""
+    record = result("go_small_boards")
+    rows = []
+    for board, m in record["metrics"].items():
+        size = int(board.split("x")[0])
+        rows.append([board, number(m["games"]), number(m["positions"]), with_interval(m["top1"], m["top1_ci95"]),
+                     with_interval(m.get(f"top1_{SYMMETRIES}"), m.get(f"top1_{SYMMETRIES}_ci95")),
+                     percent(m["top5"], 1), percent(m.get(f"top5_{SYMMETRIES}"), 1), percent(1 / size ** 2, 1)])
+    headers = ["board", "games", "positions", "top-1 (95% CI)", "top-1, 8 symmetries", "top-5",
+               "top-5, 8 symmetries", "chance (one point)"]
+    return "\n".join([markdown_table(headers, rows), "", "Nothing is published for these games. " + provenance(record)])
+
+
+# --- matches against GNU Go -----------------------------------------------------------------------
+
+MATCHES = (
+    # (result, label, board, engine, where the win rate is in the record)
+    ("go_match_19x19_level10_8_symmetries_gpu_continuation_all_games", "shipped preset",
+     "19x19", "8 symmetries", ""),
+    ("go_match_19x19_level10_8_symmetries_dead_stone_count_played_out", "preset before its last training stage",
+     "19x19", "8 symmetries", "all_games_"),
+    ("go_match_19x19_level10", "preset after its first training stage", "19x19", "raw network", ""),
+    ("go_match_9x9_level10_8_symmetries_all_games", "preset before its last training stage",
+     "9x9", "8 symmetries", ""),
+    ("go_match_13x13_level10_8_symmetries_played_out", "preset before its last training stage",
+     "13x13", "8 symmetries", "all_games_"),
+)
+
+
+SGF_MOVE = re.compile(r";\s*([BW])\[([a-z]{0,2})\]")
+SGF_RESULT = re.compile(r"RE\[([^\]]*)\]")
+
+
+def ended_at_move_limit(sgf: str) -> bool:
+    """Whether a saved game was scored where it stood: it ended neither by two passes nor by resignation."""
+    text = (ROOT / sgf).read_text(errors="replace")
+    moves = SGF_MOVE.findall(text)
+    two_passes = len(moves) >= 2 and all(point in ("", "tt") for _, point in moves[-2:])
+    resigned = "+R" in (SGF_RESULT.search(text) or [None, ""])[1].upper()
+    return not (two_passes or resigned)
+
+
+def scored_at_limit(record: dict) -> int:
+    """Games of a match result that were scored at the move limit instead of played to their end."""
+    m = record["metrics"]
+    if "all_games_still_adjudicated" in m:  # a play-out: what is left of the adjudications
+        return m["all_games_still_adjudicated"] + m["reached_new_limit"]
+    return sum(ended_at_move_limit(game["sgf"]) for game in record["game_records"])
+
+
+def _match_records(name: str) -> tuple[dict, dict]:
+    """A match result and the record holding its games by color (the set-up's _all_games summary)."""
+    record = result(name)
+    if name.endswith("_played_out"):
+        return record, result(name.replace("_played_out", "_all_games"))
+    return record, record
+
+
+@table("go_matches")
+def matches() -> str:
+    """Win rates against GNU Go level 10 with their Wilson intervals, every game finished unless marked."""
+    rows, records = [], []
+    for name, label, board, engine, prefix in MATCHES:
+        record, summary = _match_records(name)
+        m, s = record["metrics"], summary["metrics"]
+        if "distinct_games" not in s:
+            distinct = "-"
+        elif s["distinct_games"] == s["games"]:
+            distinct = "all distinct"
+        else:
+            distinct = f"{s['distinct_wins']} of {s['distinct_games']}, {percent(s['distinct_win_rate'], 1)}"
+        by_color = f"{s['wins_as_black']} / {s['wins_as_white']}" if summary is record else "-"
+        reference = lookup(record, f"references.{prefix}win_rate")
+        rows.append([label, board, engine, f"{m[prefix + 'wins']} of {m[prefix + 'games']}",
+                     with_interval(m[prefix + "win_rate"], m[prefix + "win_rate_ci95"]), by_color, distinct,
+                     number(scored_at_limit(record)), published(reference)])
+        records.append(record)
+    headers = ["network", "board", "engine", "games won", "win rate (95% Wilson CI)", "won as black / white",
+               "distinct games won", "scored at the move limit", "published (network alone)"]
+    compared = result(MATCHES[0][0])["metrics"]
+    paired = (f"On the {compared['compared_paired_games']} game numbers (same GNU Go seed and color) both of the "
+              f"first two rows played, the shipped preset won {compared['compared_paired_wins']} and the preset "
+              f"before its last stage {compared['compared_paired_wins_other']}: {compared['compared_won_only_by_this']}"
+              f" won only by the first, {compared['compared_won_only_by_other']} only by the second, exact McNemar "
+              f"p = {compared['compared_mcnemar_exact_p']:.2f}.")
+    played = result(MATCHES[1][0])
+    p = played["metrics"]
+    play_out = (f"Row 2's {p['adjudicated_games']} games first scored at the move limit (borders still open) were "
+                f"played on to their end (`go_match_play_out`): {p['win_to_loss']} wins became losses and "
+                f"{p['loss_to_win']} losses wins (exact McNemar p = {p['flips_mcnemar_exact_p']:.3f}); where GNU Go "
+                f"passed, the side our count put ahead won {p['ahead_at_first_opponent_pass_won']} of "
+                f"{p['opponent_passed']}.")
+    return "\n".join([markdown_table(headers, rows), "", paired, play_out, "", provenance(*records)])
+
+
+# --- counting and analysis ------------------------------------------------------------------------
+
+@table("go_scoring")
+def scoring() -> str:
+    """The end-of-game count (dead stones from play-outs) next to GNU Go's and the plain Tromp-Taylor count."""
+    record = result("go_scoring")
+    pro, games = record["metrics"]["pro_games"], record["metrics"]["match_games"]
+    rows = [
+        ["positions", number(pro["positions"]), number(games["positions"])],
+        ["winner agrees with the recorded result: ours / GNU Go / Tromp-Taylor",
+         " / ".join(percent(pro[key], 0) for key in ("winner_agrees_with_record", "winner_agrees_with_record_gnugo",
+                                                       "winner_agrees_with_record_tromp_taylor")), "-"],
+        ["winner agrees with GNU Go: ours / Tromp-Taylor",
+         *(f"{percent(m['winner_agrees_with_gnugo'], 0)} / {percent(m['winner_agrees_with_gnugo_tromp_taylor'], 0)}"
+           for m in (pro, games))],
+        ["dead stones identical to GNU Go's (games)", percent(pro["dead_sets_equal_gnugo"], 0),
+         percent(games["dead_sets_equal_gnugo"], 0)],
+        ["points called dead by both, of those either calls dead", percent(pro["dead_points_jaccard_with_gnugo"], 0),
+         percent(games["dead_points_jaccard_with_gnugo"], 0)],
+        ["mean score difference to GNU Go, points: ours / Tromp-Taylor",
+         *(f"{number(m['score_mean_abs_difference_to_gnugo'], 1)} / "
+           f"{number(m['score_mean_abs_difference_to_gnugo_tromp_taylor'], 1)}" for m in (pro, games))],
+        ["seconds per position: ours / GNU Go",
+         *(f"{number(m['seconds_per_position_ours'], 2)} / {number(m['seconds_per_position_gnugo'], 1)}"
+           for m in (pro, games))],
+    ]
+    return "\n".join([markdown_table(["", "counted professional games", "match games"], rows), "",
+                      f"Reference: {record['references']['pro_games']}. {provenance(record)}"])
+
+
+@table("go_analysis")
+def analysis() -> str:
+    """``lz-analyze`` on held-out games: its speed and how often its play-out win rate sides with the winner."""
+    record = result("go_analysis")
+    m = record["metrics"]
+    rows = [[f"after move {move}", number(v["positions"]),
+             with_interval(v["winrate_on_winners_side"], v["winrate_on_winners_side_ci95"], 0),
+             number(v["brier"], 3), percent(v["majority_baseline"], 0), percent(v["tromp_taylor_on_winners_side"], 0)]
+            for move, v in m["by_move"].items()]
+    headers = ["position", "positions", "win rate on the winner's side (95% CI)", "Brier score",
+               "baseline: the more frequent winner", "baseline: sign of the Tromp-Taylor count"]
+    speed = (f"First info line after {number(m['seconds_to_first_info_mean'], 2)} s on average (at most "
+             f"{number(m['seconds_to_first_info_max'], 1)} s), then {number(m['playouts_per_second'], 0)} play-outs "
+             f"a second; the professional's next move was among the candidates in "
+             f"{percent(m['next_move_in_candidates'], 1)} of {number(m['positions'])} positions of "
+             f"{number(m['games'])} games. A constant 50% scores a Brier score of 0.25.")
+    return "\n".join([speed, "", markdown_table(headers, rows), "", provenance(record)])
+
+
+# --- speed ----------------------------------------------------------------------------------------
+
+SPEED_RECORDS = ("go_speed", "go_speed_slower_amd")
+
+
+@table("go_speed")
+def speed() -> str:
+    """Rules engine, encoding, genmove latency and CPU training throughput on two 2-core machines."""
+    records = [result(name) for name in SPEED_RECORDS]
+    # the network measured is the preset's shape, which names the training keys (cnnkit_policy_12x96_...)
+    shape = re.search(r"_(\d+x\d+)_", next(iter(records[0]["metrics"]["training_positions_per_s"]))).group(1)
+
+    def cells(keys, digits=0):
+        """One cell per machine: the figures under ``keys``, slash-separated."""
+        return [" / ".join(number(lookup(r["metrics"], key), digits) for key in keys) for r in records]
+
+    training = "training_positions_per_s."
+    train_keys = [f"cnnkit_policy_{shape}_streaming_symmetries", f"cnnkit_policy_{shape}_device_symmetries",
+                  f"plain_keras_{shape}_numpy_arrays"]
+    target = re.sub(r"\s*\(.*\)", "", lookup(records[0], "references.genmove_ms.mean", "-")) + " ms"
+    rows = [
+        ["genmove, ms: mean / 95th percentile", *cells(["genmove_ms.mean", "genmove_ms.p95"], 1), target],
+        ["genmove with 8 symmetries, ms: mean / 95th percentile",
+         *cells(["genmove_ms_8_symmetries.mean", "genmove_ms_8_symmetries.p95"], 1), target],
+        ["random legal moves/s: 9x9 / 13x13 / 19x19",
+         *cells([f"random_play_moves_per_s.{board}" for board in ("9x9", "13x13", "19x19")]), "-"],
+        ["encoding positions/s, one process: small / full planes",
+         *cells(["encoding_positions_per_s.small_22_planes_one_process",
+                 "encoding_positions_per_s.full_47_planes_one_process"]), "-"],
+        ["encoding pipeline positions/s, 2 worker processes, SGF parsing and shard writing included",
+         *cells(["encoding_positions_per_s.small_pipeline_2_spawn_workers_incl_parsing_and_writing"]), "-"],
+        ["one batch-loading thread, positions/s: boards turned on the host / packed for `--device-augmentation`",
+         *cells([f"loader_positions_per_s_one_thread_batch_512.{key}"
+                 for key in ("host_unpack_and_symmetries", "packed_for_the_device")]), "-"],
+        [f"training {shape} positions/s, float32, batch 128: PositionDataset / symmetries in the graph / "
+         "plain Keras on NumPy arrays", *cells([training + key for key in train_keys]), "-"],
+        ["the same, mixed bfloat16, batch 512 (`--mixed-precision`)",
+         *cells([training + key + "_mixed_bfloat16_batch512" for key in train_keys]), "-"],
+    ]
+    headers = ["measure", *(f"`{name}`" for name in SPEED_RECORDS), "target (2 CPU cores)"]
+    return "\n".join([markdown_table(headers, rows), "",
+                      "TensorFlow limited to 2 threads; `-`: not measured (mixed bfloat16 needs a CPU with "
+                      f"bfloat16 units). {provenance(*records)}"])

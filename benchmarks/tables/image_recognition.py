@@ -1,0 +1,169 @@
+"""The results tables of ``docs/image_recognition.md``, from ``benchmarks/results/image_*.json``.
+
+Records written before the benchmarks became modules name their command as a script path
+(``benchmarks/image_mnist.py ...``); :func:`rerun` gives the module form that runs today.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from benchmarks.report import lookup, markdown_table, module_command, number, percent, provenance, result, table
+
+MNIST_REFERENCE = "small convnets (keras.io's simple MNIST convnet; Ciresan et al. 2012, a committee of 35 nets)"
+AIRBENCH94 = "airbench94 (Jordan 2024)"
+
+
+def rerun(command: str) -> str:
+    """The command that re-runs a record: ``benchmarks/x.py ARGS`` -> ``python -m benchmarks.x ARGS``;
+    the retired ``image_cifar10.py --score-saved`` -> ``python -m benchmarks.image_cifar10_rescore``."""
+    command = module_command(command)
+    if "--score-saved" in command:
+        arguments = shlex.split(command)
+        name = arguments[arguments.index("--name") + 1] if "--name" in arguments else "image_cifar10"
+        command = f"python -m benchmarks.image_cifar10_rescore --name {name}"
+    return command
+
+
+def commands(*records: dict) -> str:
+    """A code block with the command of each record and of each of its updates."""
+    lines = []
+    for record in records:
+        lines.append(rerun(record["command"]))
+        lines += [rerun(update["command"]) for update in record.get("updates", [])]
+    return "\n".join(["Re-run:", "", "```bash", *dict.fromkeys(lines), "```"])
+
+
+def option(record: dict, name: str, default=None):
+    """The value of ``--name`` in a record's command (``default`` when it was not given)."""
+    arguments = shlex.split(record["command"])
+    return arguments[arguments.index(name) + 1] if name in arguments else default
+
+
+def seconds(value) -> str:
+    return "-" if value is None else f"{number(float(value), 0)} s"
+
+
+@table("image_mnist")
+def mnist() -> str:
+    """MNIST test accuracy of the convnet, last epoch, against the target and published nets."""
+    rows = []
+    for name in ("image_mnist", "image_mnist_run1"):
+        record = result(name)
+        m = record["metrics"]
+        augment = option(record, "--augment", "translate,rotate")
+        recipe = (f"convnet width {option(record, '--width', 32)}, augment {augment}, "
+                  f"dropout {option(record, '--dropout', 0.25)}/{option(record, '--dense-dropout', 0.5)}")
+        rows.append([f"`{name}`", recipe, f"**{percent(m['test_accuracy'])}**", number(m["epochs_run"]),
+                     seconds(m["train_seconds"]), seconds(m["seconds_to_99.0"]), seconds(m["seconds_to_99.5"]),
+                     number(m["parameters"])])
+    published = "99.2-99.7% (keras.io's about 99%, the committee 99.77%)"
+    rows.append(["published", MNIST_REFERENCE, published, "-", "-", "-", "-", "-"])
+    headers = ["run", "recipe", "test accuracy", "epochs", "train time", "time to 99.0%", "time to 99.5%",
+               "parameters"]
+    records = [result(name) for name in ("image_mnist", "image_mnist_run1")]
+    target = "Target: 99.5% test accuracy."
+    return "\n".join([markdown_table(headers, rows), "", target, "", provenance(*records), "", commands(*records)])
+
+
+CIFAR10_RUNS = ("image_cifar10_airbench94_crop", "image_cifar10_airbench94", "image_cifar10")
+
+
+@table("image_cifar10")
+def cifar10() -> str:
+    """CIFAR-10 test accuracy (plain and with test-time augmentation) and time to accuracy."""
+    rows = []
+    records = [result(name) for name in CIFAR10_RUNS]
+    for record in records:
+        m = record["metrics"]
+        recipe = (f"{option(record, '--arch', 'resnet_small')} width {option(record, '--width', 16)}, "
+                  f"label smoothing {option(record, '--label-smoothing', 0.0)}")
+        rows.append([f"`{record['name']}`", recipe, f"**{percent(m['test_accuracy'])}**",
+                     percent(m.get("test_accuracy_flip_tta")), percent(m.get("test_accuracy_flip_translate_tta")),
+                     number(m["epochs_run"]), seconds(m["train_seconds_cpu_machine"]),
+                     seconds(m["seconds_to_70"]), seconds(m["seconds_to_80"]), seconds(m["seconds_to_90"]),
+                     number(m["parameters"])])
+    rows.append(["published", f"{AIRBENCH94}, one A100", "-", "94%", "94%", "-", "3.29 s to 94%", "-", "-", "-",
+                 "about 2M"])
+    headers = ["run", "recipe", "test accuracy", "flip TTA", "flip + translate TTA", "epochs", "train time",
+               "time to 70%", "time to 80%", "time to 90%", "parameters"]
+    target = "Target: 90% test accuracy."
+    return "\n".join([markdown_table(headers, rows), "", target, "", provenance(*records), "", commands(*records)])
+
+
+@table("image_digits")
+def digits() -> str:
+    """scikit-learn's 8x8 digits: the CNN against scikit-learn's SVC on the same split."""
+    record = result("image_digits")
+    m = record["metrics"]
+    rows = [
+        ["cnnkit convnet (translate augmentation), mean of seeds",
+         f"**{percent(m['cnn_test_accuracy_mean'])}** (std {percent(m['cnn_test_accuracy_std'])})",
+         seconds(m["cnn_train_seconds_mean"]), "small CNNs on 8x8 digits: 98-99%"],
+        ["scikit-learn SVC (RBF, gamma=0.001)", f"**{percent(m['svc_test_accuracy'])}**",
+         f"{number(m['svc_train_seconds'], 3)} s", "scikit-learn's digits example: about 97% on a 50/50 split"],
+    ]
+    headers = [f"model ({number(m['train_images'])} train / {number(m['test_images'])} test images)",
+               "test accuracy", "train time", "published"]
+    return "\n".join([markdown_table(headers, rows), "", provenance(record), "", commands(record)])
+
+
+FINETUNE_ROWS = (("image_finetune", "mnist"), ("image_finetune", "cifar10"),
+                 ("image_finetune_unfreeze", "mnist"), ("image_finetune_unfreeze", "cifar10"),
+                 ("image_finetune_unfreeze_cifar10", "cifar10"))
+
+
+@table("image_finetune")
+def finetune() -> str:
+    """Fine-tuning 2 -> 3 classes: old-class accuracy before and after, against training from scratch."""
+    rows, records = [], {}
+    for name, dataset in FINETUNE_ROWS:
+        record = records.setdefault(name, result(name))
+        m = record["metrics"][dataset]
+        unfrozen = lookup(m, "unfreeze_epochs", int(option(record, "--unfreeze-epochs", 0)))
+        drop = m["old_class_drop_points"]
+        rows.append([
+            f"`{name}`", f"{dataset}: {m['old_classes']} + {m['new_class']}",
+            f"{number(m['scratch_epochs'] - unfrozen)} + {unfrozen}",
+            f"{percent(m['old_class_accuracy_before'])} -> {percent(m['old_class_accuracy_after'])}",
+            f"**{number(drop)}** ({'met' if drop <= 1.0 else 'missed'})", percent(m["new_class_accuracy"], 1),
+            percent(m["three_class_accuracy"], 1), seconds(m["finetune_seconds"]),
+            percent(m["scratch_three_class_accuracy"], 1), number(lookup(m, "scratch_old_class_drop_points")),
+            seconds(m["scratch_seconds"]),
+        ])
+    headers = ["run", "classes (old + new)", "epochs (head + unfrozen)", "old classes before -> after",
+               "points lost (target <= 1)", "new class", "all three", "fine-tune time",
+               "from scratch: all three", "from scratch: old-class points lost", "from scratch: time"]
+    return "\n".join([markdown_table(headers, rows), "", provenance(*records.values()), "",
+                      commands(*records.values())])
+
+
+@table("image_throughput")
+def throughput() -> str:
+    """Training and predict images/s of the cnnkit classifier and the same net in plain Keras."""
+    record = result("image_throughput")
+    m = record["metrics"]
+    rows = [
+        ["train", number(m["cnnkit_train_images_per_s"], 0), number(m["plain_keras_train_images_per_s"], 0),
+         f"**{number(m['train_ratio_cnnkit_over_plain'])}**", "1.0 (the same graph)"],
+        ["predict", number(m["cnnkit_predict_images_per_s"], 0), number(m["plain_keras_predict_images_per_s"], 0),
+         f"**{number(m['predict_ratio_cnnkit_over_plain'])}**", "1.0 (the same graph)"],
+    ]
+    headers = ["images/s (best round)", "cnnkit", "plain Keras", "ratio", "expected"]
+    rounds = len(m["rounds"]["cnnkit"])
+    note = (f"Best of {rounds} alternating rounds, {number(m['parameters'])} parameters each; the rounds "
+            "(`rounds` in the JSON) show how far the rates swing with the machine's load.")
+    return "\n".join([markdown_table(headers, rows), "", note, "", provenance(record), "", commands(record)])
+
+
+@table("image_presets")
+def presets() -> str:
+    """The named training configurations and the results they produced."""
+    from apps.image_recognition.presets import PRESETS
+
+    rows = []
+    for name, preset in PRESETS.items():
+        record = result(preset["benchmark"])
+        rows.append([f"`{name}`", preset["data"], preset["description"],
+                     percent(record["metrics"]["test_accuracy"]), f"`{preset['benchmark']}`"])
+    return markdown_table(["preset", "data", "recipe", "test accuracy", "result"], rows)
