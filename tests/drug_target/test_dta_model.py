@@ -1,4 +1,3 @@
-import json
 
 import keras
 import numpy as np
@@ -6,6 +5,7 @@ import pytest
 
 from apps.drug_target.batching import EntityBatches
 from apps.drug_target.model import build_deepdta, entity_view, head_model
+from tests.testing import run_model_saving_test
 
 TINY = dict(smiles_length=20, protein_length=40, embed_dim=8, filters=(4, 6, 8),
             hidden_units=(16, 8))
@@ -34,14 +34,7 @@ def test_entity_view_gives_the_same_predictions_and_round_trip(tmp_path):
     per_pair = model.predict([smiles[d], proteins[p]], verbose=0)
     entity = np.asarray(entity_view(model)([smiles, proteins, d, p], training=False))
     np.testing.assert_allclose(per_pair, entity, atol=1e-5)
-    # As tests.testing.run_model_saving_test, with the configs compared as JSON: the backbone's
-    # Concatenate records its input shapes as tuples, which come back from the file as lists.
-    path = tmp_path / "model.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path, compile=False)
-    assert type(loaded) is type(model)
-    assert json.loads(json.dumps(loaded.get_config())) == json.loads(json.dumps(model.get_config()))
-    np.testing.assert_allclose(loaded.predict([smiles[d], proteins[p]], verbose=0), per_pair, atol=1e-6)
+    run_model_saving_test(model, [smiles[d], proteins[p]], tmp_path)
     features = np.concatenate([model.backbone.get_layer("drug_branch").predict(smiles[d], verbose=0),
                                model.backbone.get_layer("protein_branch").predict(proteins[p], verbose=0)], 1)
     np.testing.assert_allclose(head_model(model).predict(features, verbose=0), per_pair, atol=1e-5)

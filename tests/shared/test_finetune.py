@@ -42,9 +42,8 @@ def test_extend_classes_rejects_bad_requests():
 
 
 def test_two_class_mnist_net_learns_a_third_class(data_available):
-    shard = np.load(data.path("mnist", "mnist_test.npz"))
-    x = (shard["x"][..., None] / 255.0).astype("float32")
-    y = shard["y"].astype("int64")
+    digits, y = data.load_mnist("test")
+    x = (digits[..., None] / 255.0).astype("float32")
     train, test = slice(0, 6000), slice(6000, 10000)
     old = np.isin(y, [0, 1])
     keras.utils.set_random_seed(0)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from shared.layers import FractionalMaxPooling2D, KMaxPooling1D, L2Pooling1D, L2Pooling2D, abs_tanh
+from tests.testing import run_model_saving_test
 
 
 def test_l2_pooling_2d_is_window_norm():
@@ -82,6 +83,4 @@ def test_layers_round_trip_through_keras_file(tmp_path, layer, shape):
     inputs = keras.Input(shape)
     model = keras.Model(inputs, layer(inputs))
     x = np.random.default_rng(0).random((2,) + shape).astype("float32")
-    model.save(tmp_path / "m.keras")
-    loaded = keras.models.load_model(tmp_path / "m.keras")
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    run_model_saving_test(model, x, tmp_path)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from shared import Backbone, Classifier, MultiLabelClassifier, Regressor
+from tests.testing import run_model_saving_test
 
 
 def _data(n=64, seed=0):
@@ -43,10 +44,7 @@ def test_classifier_outputs_probabilities_and_logits():
 def test_save_and_load_give_identical_predictions(tmp_path, make):
     task = make(_backbone())
     x, _ = _data(6)
-    task.save(tmp_path / "task.keras")
-    loaded = keras.models.load_model(tmp_path / "task.keras")
-    assert type(loaded) is type(task)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), task.predict(x, verbose=0), rtol=1e-6)
+    run_model_saving_test(task, x, tmp_path)
 
 
 def test_classifier_learns_a_separable_problem():
@@ -80,9 +78,7 @@ def test_task_on_a_two_input_backbone(tmp_path):
     task = Regressor(pair, hidden_units=(8,))
     inputs = [np.random.default_rng(0).integers(0, 8, (3, 10)), np.random.default_rng(1).integers(0, 5, (3, 12))]
     assert task.predict(inputs, verbose=0).shape == (3, 1)
-    task.save(tmp_path / "pair.keras")
-    loaded = keras.models.load_model(tmp_path / "pair.keras")
-    np.testing.assert_allclose(loaded.predict(inputs, verbose=0), task.predict(inputs, verbose=0), rtol=1e-6)
+    run_model_saving_test(task, inputs, tmp_path)
 
 
 def test_bad_task_arguments():
