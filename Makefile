@@ -11,7 +11,7 @@ export CNNKIT_DATA
 export PYTHONUNBUFFERED := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: demo test lint docs notebooks test-shared-jax venv system-deps gnugo benchmarks clean help
+.PHONY: demo test fuzz lint docs notebooks test-shared-jax venv system-deps gnugo benchmarks clean help
 
 help:
 	@echo "make demo   - create .venv, install, run a short tour of all five applications on real data"
@@ -62,6 +62,11 @@ test: venv system-deps lint
 # runs once, under TensorFlow: on JAX it is the same library calls and 2.5 minutes of compiling.
 test-shared-jax: venv
 	KERAS_BACKEND=jax $(PY) -m pytest -q -n $(TEST_WORKERS) tests/shared tests/go_policy/test_go_device_augmentation.py -k "not two_devices and not notebook"
+
+# The property-based parser tests (tests/*/test_fuzz_*.py) with a large budget: thousands of
+# malformed inputs per parser instead of the suite's few dozen.
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -n $(TEST_WORKERS) tests -k fuzz
 
 # ruff, configured in pyproject.toml: the same rules for apps, shared, benchmarks, notebooks and tests.
 lint: venv
