@@ -10,12 +10,21 @@ Resolution order for ``path(name, file)``:
 
 Derived artefacts (decoded images, encoded Go positions) belong in
 ``cache_dir(...)``, never in ``$CNNKIT_DATA``.
+
+Pickles run code when they are loaded, so :func:`load_pickle` unpickles a registered file only
+after its sha256 matches the registry, wherever the file came from. A passed check is
+remembered in ``$CNNKIT_CACHE/verified_checksums.json`` under the file's resolved path, size,
+inode, mtime and ctime; any change to the file (even one that puts the mtime back, which
+changes the ctime) makes the next load hash it again. That record is as trusted as the rest of
+the cache folder (whoever can write one can write the other).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import pickle
 import shutil
 import tempfile
 import urllib.error
@@ -35,6 +44,8 @@ __all__ = [
     "data_root",
     "register",
     "sha256_of",
+    "load_pickle",
+    "verified_checksums_file",
     "load_mnist",
 ]
 
@@ -119,8 +130,9 @@ def folder(name: str) -> Path:
 def path(name: str, file: str, download: bool = True, verify: bool = False) -> Path:
     """Local path of one file of a named dataset, e.g. ``path("mr", "rt-polarity.pos")``.
 
-    ``verify=True`` re-checks the sha256 of a file found locally. Downloads are always
-    checked. Files outside the registry (e.g. ``sample/...``) resolve from local trees only.
+    ``verify=True`` checks the sha256 of a file found locally (once per version of the file:
+    a passed check is remembered). Downloads are always checked. Files outside the registry
+    (e.g. ``sample/...``) resolve from local trees only.
     """
     entry = _entry(name)
     registered = entry["files"].get(file)
@@ -163,13 +175,98 @@ def _rebase(url: str) -> str:
     return url
 
 
+def _mismatch(file_path: Path, sha: str, actual: str) -> ChecksumError:
+    return ChecksumError(
+        f"Checksum mismatch for {file_path}: expected sha256 {sha}, got {actual}. "
+        "The file is corrupt or a different version; delete it and download again."
+    )
+
+
+def verified_checksums_file() -> Path:
+    """The JSON file that remembers which local files passed their sha256 check."""
+    base = Path(os.environ.get("CNNKIT_CACHE", Path.home() / ".cache" / "cnnkit")).expanduser()
+    return base / "verified_checksums.json"
+
+
+def _identity(stat: os.stat_result) -> dict:
+    # ctime cannot be set by hand (touch and utime set it to now), so a file changed and given
+    # its old mtime back still looks changed.
+    return {"size": stat.st_size, "inode": stat.st_ino, "mtime_ns": stat.st_mtime_ns,
+            "ctime_ns": stat.st_ctime_ns}
+
+
+def _read_verified_checksums() -> dict:
+    try:
+        with open(verified_checksums_file(), encoding="utf-8") as handle:
+            records = json.load(handle)
+    except (OSError, ValueError):  # none yet, unreadable or damaged: hash again
+        return {}
+    return records if isinstance(records, dict) else {}
+
+
+def _already_verified(file_path: Path, stat: os.stat_result, sha: str) -> bool:
+    record = _read_verified_checksums().get(str(file_path.resolve()))
+    return record == {**_identity(stat), "sha256": sha}
+
+
+def _remember_verified(file_path: Path, stat: os.stat_result, sha: str) -> None:
+    """Record a passed check; a cache that cannot be written only costs a new hash next time."""
+    target = verified_checksums_file()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        records = _read_verified_checksums()
+        records[str(file_path.resolve())] = {**_identity(stat), "sha256": sha}
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".verified-")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(records, out, indent=1, sort_keys=True)
+            os.replace(temporary, target)  # atomic: concurrent readers see the old or the new file
+        finally:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+    except OSError:
+        pass
+
+
+def _read_checked(file_path: Path, sha: str) -> bytes:
+    """The bytes of ``file_path`` after checking their sha256 (skipped when the cache vouches for
+    this very file). The bytes that are checked are the bytes returned."""
+    with open(file_path, "rb") as handle:
+        stat = os.fstat(handle.fileno())
+        content = handle.read()
+    if not _already_verified(file_path, stat, sha):
+        actual = hashlib.sha256(content).hexdigest()
+        if actual != sha:
+            raise _mismatch(file_path, sha, actual)
+        _remember_verified(file_path, stat, sha)
+    return content
+
+
 def _check(file_path: Path, sha: str) -> None:
+    stat = file_path.stat()
+    if _already_verified(file_path, stat, sha):
+        return
     actual = sha256_of(file_path)
     if actual != sha:
+        raise _mismatch(file_path, sha, actual)
+    _remember_verified(file_path, stat, sha)
+
+
+def load_pickle(name: str, file: str, **pickle_options):
+    """Unpickle a registered file of dataset ``name`` once its sha256 matches the registry.
+
+    Unpickling runs code, so an unverified file is never loaded: a file without a registered
+    checksum, or whose checksum differs, raises :class:`ChecksumError` naming the file and both
+    checksums. ``pickle_options`` go to ``pickle.loads`` (e.g. ``encoding="latin1"``).
+    """
+    registered = _entry(name)["files"].get(file)
+    if registered is None or not registered[0]:
         raise ChecksumError(
-            f"Checksum mismatch for {file_path}: expected sha256 {sha}, got {actual}. "
-            "The file is corrupt or a different version; delete it and download again."
+            f"File {file!r} of dataset {name!r} has no registered sha256, so it is not unpickled "
+            "(loading a pickle runs code). Register it with shared.data.register(...) first."
         )
+    file_path = path(name, file)
+    return pickle.loads(_read_checked(file_path, registered[0]), **pickle_options)
 
 
 def _download(url: str, target: Path, sha: str, name: str, file: str) -> Path:
@@ -185,6 +282,7 @@ def _download(url: str, target: Path, sha: str, name: str, file: str) -> Path:
                 f"expected sha256 {sha}, got {actual}. Nothing was kept."
             )
         os.replace(temporary, target)
+        _remember_verified(target, target.stat(), sha)
     except (urllib.error.URLError, OSError) as error:
         raise DatasetNotFoundError(
             f"Could not download {file!r} of dataset {name!r} from {url}: {error}. "

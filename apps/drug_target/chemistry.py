@@ -12,16 +12,35 @@ from rdkit.Chem import rdFingerprintGenerator
 RDLogger.DisableLog("rdApp.*")  # we report bad SMILES ourselves, by row
 
 
+# RDKit takes seconds on SMILES of a few thousand atoms and crashes the process on tens of
+# thousands; the longest SMILES of Davis, KIBA, Human and BindingDB has 590 characters.
+MAX_SMILES_LENGTH = 2000
+
+
+def short_repr(text: str, width: int = 80) -> str:
+    """``repr(text)``, cut after ``width`` characters (messages quote user input, which may be huge)."""
+    return repr(text) if len(text) <= width else repr(text[:width]) + "..."
+
+
 def canonicalize_smiles(smiles: str, isomeric: bool = True) -> str:
-    """RDKit canonical SMILES of one molecule; ValueError says what was wrong."""
+    """RDKit canonical SMILES of one molecule; ValueError says what was wrong.
+
+    SMILES is ASCII: a non-ASCII character is refused here, because RDKit silently drops what
+    follows one (``"CCé"`` would become ``"CC"``). So are SMILES over ``MAX_SMILES_LENGTH``.
+    """
     if not isinstance(smiles, str) or not smiles.strip():
         raise ValueError("empty SMILES")
     text = smiles.strip()
+    if len(text) > MAX_SMILES_LENGTH:
+        raise ValueError(f"SMILES of {len(text)} characters; at most {MAX_SMILES_LENGTH} are read")
     if any(ch.isspace() for ch in text):
-        raise ValueError(f"SMILES {text!r} contains whitespace")
+        raise ValueError(f"SMILES {short_repr(text)} contains whitespace")
+    if not text.isascii():
+        other = next(ch for ch in text if not ch.isascii())
+        raise ValueError(f"SMILES {short_repr(text)} holds {other!r}, not ASCII")
     molecule = Chem.MolFromSmiles(text)
     if molecule is None:
-        raise ValueError(f"RDKit could not parse SMILES {text!r}")
+        raise ValueError(f"RDKit could not parse SMILES {short_repr(text)}")
     return Chem.MolToSmiles(molecule, isomericSmiles=isomeric)
 
 

@@ -81,6 +81,24 @@ def _print_errors(pair_data, prefix):
         print(f"{prefix}: {message}", file=sys.stderr)
 
 
+def _print_notes(pair_data, limit=20):
+    """The first ``limit`` rows whose SMILES or sequence the model cut, and how many there were."""
+    notes = list(pair_data.notes.values())
+    for message in notes[:limit]:
+        print(f"note: {message}", file=sys.stderr)
+    if len(notes) > limit:
+        print(f"note: {len(notes) - limit} more row(s) were cut to the model's input lengths "
+              "(the note column names them)", file=sys.stderr)
+
+
+def _print_truncation(counts, lengths, pairs):
+    smiles, proteins = counts["smiles_truncated"], counts["proteins_truncated"]
+    if smiles or proteins:
+        print(f"note: of {pairs} pairs, {smiles} have a SMILES longer than the model's {lengths[0]} characters "
+              f"and {proteins} a sequence longer than its {lengths[1]} residues; the model reads only their start",
+              file=sys.stderr)
+
+
 def cmd_train(args) -> dict:
     from apps.drug_target.train import train_and_save
 
@@ -100,8 +118,8 @@ def cmd_train(args) -> dict:
 
 def cmd_evaluate(args) -> dict:
     from apps.drug_target.data import load_evaluation_pairs
-    from apps.drug_target.model import load_model
-    from apps.drug_target.predict import evaluate
+    from apps.drug_target.model import input_lengths, load_model
+    from apps.drug_target.predict import evaluate, truncation_counts
     from apps.drug_target.train import report_skipped
 
     model, task = load_model(args.model)
@@ -115,7 +133,9 @@ def cmd_evaluate(args) -> dict:
         raise ValueError(f"The model predicts {task} but {args.data} holds {pair_data.task} targets.")
     metrics, _ = evaluate(model, pair_data, indices)
     metrics["skipped_rows"] = len(pair_data.errors)
-    return metrics
+    counts = truncation_counts(pair_data, indices, *input_lengths(model))
+    _print_truncation(counts, input_lengths(model), len(indices))
+    return {**metrics, **counts}
 
 
 def cmd_predict(args) -> dict:
@@ -126,9 +146,10 @@ def cmd_predict(args) -> dict:
     out_path, pair_data = predict_file(model, args.pairs, args.out)
     rows = len(pair_data) + len(pair_data.errors)
     _print_errors(pair_data, "error")
+    _print_notes(pair_data)
     print(f"wrote {rows} rows ({len(pair_data)} predicted, {len(pair_data.errors)} with errors) to {out_path}")
     return {"output": str(out_path), "task": task, "rows": rows, "predicted": len(pair_data),
-            "errors": len(pair_data.errors)}
+            "errors": len(pair_data.errors), **pair_data.truncated}
 
 
 def cmd_screen(args) -> dict:
@@ -138,6 +159,7 @@ def cmd_screen(args) -> dict:
     model, task = load_model(args.model)
     summary, pair_data = screen(model, args.target, args.ligands, args.out or "screen", top=args.top)
     _print_errors(pair_data, "skipped")
+    _print_notes(pair_data)
     image = summary["image"]
     print(f"ranked {summary['scored']} ligands against {summary['target']} ({summary['errors']} invalid); "
           f"wrote {summary['ranked']}" + (f" and {image}" if image else ""))

@@ -3,19 +3,27 @@
 Everything becomes a :class:`PairData`: unique drugs (RDKit-canonical SMILES), unique
 proteins (cleaned sequences) and pairs that index them. Keeping entities unique is what
 lets the entity-batched trainer encode each drug/protein once per step.
-Bad rows are reported with their row number, counted and skipped; never a crash halfway.
+
+A user's file is read record by record (:func:`read_table`): every record is either used or
+reported as ``<file> row N (line L): what is wrong``, where N counts the records after the
+header and L is the line the record starts on; never a crash halfway. A record that cannot be
+parsed (bad quoting, a quote never closed) costs only its first line: reading goes on at the
+next line, so one stray quote does not swallow the rest of the file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import dataclasses
+import io
 import json
-import pickle
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from apps.drug_target.chemistry import canonicalize_smiles
+from apps.drug_target.chemistry import canonicalize_smiles, short_repr
 from apps.drug_target.proteins import clean_sequence
 from shared import data as shared_data
 
@@ -29,6 +37,7 @@ SMILES_COLUMNS = ("smiles", "compound_iso_smiles", "drug", "ligand")
 SEQUENCE_COLUMNS = ("sequence", "protein", "target_sequence", "target")
 AFFINITY_COLUMNS = ("affinity", "pkd", "kiba")
 LABEL_COLUMNS = ("label", "y", "interaction")
+CSV_EXPECTED = "a CSV with columns smiles, sequence and (to train or evaluate) affinity or label"
 
 
 @dataclasses.dataclass
@@ -47,6 +56,13 @@ class PairData:
     source_rows: np.ndarray | None = None   # input row of each pair (CSV input)
     errors: dict = dataclasses.field(default_factory=dict)  # input row -> message
     splits: dict = dataclasses.field(default_factory=dict)  # name -> pair indices
+    input_lines: list | None = None  # the line each input row starts on (file input)
+    notes: dict = dataclasses.field(default_factory=dict)   # input row -> note on a scored row
+    truncated: dict = dataclasses.field(default_factory=dict)  # what predict cut: name -> rows
+
+    def where(self, row: int) -> str:
+        """``"<file> row N (line L)"`` for input row ``row`` (0-based)."""
+        return row_label(self.name, row, self.input_lines)
 
     def __len__(self):
         return int(self.drug_index.size)
@@ -77,8 +93,8 @@ def load_matrix_dataset(name: str) -> PairData:
     """Davis or KIBA as distributed with DeepDTA; Davis Kd (nM) becomes pKd = -log10(Kd/1e9)."""
     if name not in MATRIX_DATASETS:
         raise ValueError(f"Unknown matrix dataset {name!r}; expected one of {MATRIX_DATASETS}.")
-    with open(shared_data.path(name, "Y"), "rb") as handle:
-        matrix = np.asarray(pickle.load(handle, encoding="latin1"), dtype=np.float64)
+    # Y is a pickle: load_pickle unpickles it only once its sha256 matches the registry.
+    matrix = np.asarray(shared_data.load_pickle(name, "Y", encoding="latin1"), dtype=np.float64)
     ligands = _ordered_json(shared_data.path(name, "ligands_can.txt"))
     proteins = _ordered_json(shared_data.path(name, "proteins.txt"))
     if matrix.shape != (len(ligands), len(proteins)):
@@ -124,6 +140,179 @@ def load_matrix_dataset(name: str) -> PairData:
     return pair_data
 
 
+def row_label(name: str, row: int, lines=None) -> str:
+    """``"<name> row N (line L)"``: N counts records after the header from 1, L is the line the
+    record starts on (left out when the input was not a file)."""
+    return f"{name} row {row + 1}" + (f" (line {lines[row]})" if lines is not None else "")
+
+
+# Files that start like this are not text, whatever their name says.
+_BINARY_SIGNATURES = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"%PDF-", "a PDF document"), (b"PK\x03\x04", "a ZIP archive"), (b"\x1f\x8b", "a gzip file"),
+    (b"\xfd7zXZ\x00", "an xz file"), (b"\x7fELF", "a program"),
+    (b"\xff\xfe", "UTF-16 text; save it as UTF-8"), (b"\xfe\xff", "UTF-16 text; save it as UTF-8"),
+)
+
+
+def read_text(path, expected: str) -> str:
+    """The text of a user's file, refused with a ValueError naming ``path`` and what was
+    ``expected`` when it is binary: a known binary signature, or a NUL byte in its first 8 KB
+    (the test git and grep use). Decoded as UTF-8 (a byte-order mark is dropped); a byte that
+    is not UTF-8 is kept as a surrogate (``surrogateescape``) so that the record holding it can
+    be reported on its own (:func:`undecodable`)."""
+    content = Path(path).read_bytes()
+    kind = next((kind for signature, kind in _BINARY_SIGNATURES if content.startswith(signature)), None)
+    if kind is None and b"\x00" in content[:8192]:
+        kind = "it holds NUL bytes"
+    if kind is not None:
+        raise ValueError(f"{path}: not a text file ({kind}); expected {expected}.")
+    text = content.decode("utf-8", errors="surrogateescape")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def undecodable(text: str) -> str | None:
+    """``"byte 0x.."`` for the first byte of ``text`` that was not UTF-8 (see :func:`read_text`)."""
+    for ch in text:
+        if "\udc80" <= ch <= "\udcff":
+            return f"byte 0x{ord(ch) - 0xDC00:02x}"
+    return None
+
+
+def printable(text: str) -> str:
+    """``text`` with the bytes that were not UTF-8 shown as U+FFFD (so that it can be written)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+@dataclasses.dataclass
+class InputRecords:
+    """The records of a user's file: ``frame`` (strings, one row per record, the header's
+    columns), the line each record starts on, and the records that could not be read
+    (row -> what is wrong; they are reported, never used)."""
+
+    frame: pd.DataFrame
+    lines: list | None
+    errors: dict
+    name: str
+
+
+@contextlib.contextmanager
+def _csv_field_limit(limit: int):
+    # csv refuses fields over 131,072 characters by default; here no field can be longer than
+    # the file, and an over-long SMILES or sequence is refused by its own check, by row.
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, limit))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _column_names(header: list) -> list:
+    """Header names made unique as pandas does (``x``, ``x.1``; an empty name ``Unnamed: i``)."""
+    names, seen = [], {}
+    for index, raw in enumerate(header):
+        name = printable(raw).strip() or f"Unnamed: {index}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        names.append(name)
+    return names
+
+
+def _csv_records(lines: list, delimiter: str, path):
+    """Parse ``lines`` (kept line ends) as CSV: ``(header, [(first line, fields, problem)])``.
+
+    Blank lines are skipped. A record that cannot be parsed, or that spans several lines and
+    has the wrong number of fields (a stray quote joined lines), costs its first line: parsing
+    starts again on the next line.
+    """
+    header, records, start = None, [], 0
+    while start < len(lines):
+        reader = csv.reader(iter(lines[start:]), delimiter=delimiter, strict=True)
+        consumed, restart = 0, None
+        while restart is None:
+            first = start + consumed + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:
+                if header is None:
+                    raise ValueError(f"{path} line {first}: cannot read the header ({error}); "
+                                     f"expected {CSV_EXPECTED}.") from None
+                then = f"reading goes on at line {first + 1}" if first < len(lines) else "it is the last line"
+                last = start + reader.line_num
+                if str(error) == "unexpected end of data":
+                    problem = f"a quoted field opened on this line is never closed ({then})"
+                elif last > first:
+                    problem = (f"a quoted field opened on this line is not closed properly ({error} on line "
+                               f"{last}); {then}")
+                else:
+                    problem = f"bad quoting: {error}; {then}"
+                records.append((first, None, problem))
+                restart = first
+                continue
+            consumed = reader.line_num
+            last = start + consumed
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue  # a blank line
+            if header is None:
+                header = fields
+                continue
+            while len(fields) > len(header) and not fields[-1].strip():
+                fields = fields[:-1]  # trailing empty fields (a spreadsheet's extra commas)
+            problem = None
+            if len(fields) != len(header):
+                problem = f"{len(fields)} fields, but the header has {len(header)}"
+                if last > first:
+                    then = f"reading goes on at line {first + 1}"
+                    records.append((first, None, f"{problem} (the record runs to line {last}; {then})"))
+                    restart = first
+                    continue
+            records.append((first, fields, problem))
+        if restart is None:
+            break
+        start = restart
+    return header, records
+
+
+def read_table(path, name: str | None = None) -> InputRecords:
+    """Read a user's CSV (a ``.tsv`` is tab-separated) record by record; see the module doc.
+
+    A file that is missing, binary, empty or has an unreadable header raises (naming it); any
+    other problem is a record's: too few or too many fields, bad quoting, bytes that are not
+    UTF-8. Those records are kept in ``errors`` with their line, never dropped.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file; expected {CSV_EXPECTED}.")
+    text = read_text(path, CSV_EXPECTED)
+    lines = io.StringIO(text, newline="").readlines()  # the line ends csv and editors count
+    with _csv_field_limit(len(text) + 1):
+        header, records = _csv_records(lines, "\t" if path.suffix.lower() == ".tsv" else ",", path)
+    if header is None:
+        raise ValueError(f"{path}: empty file; expected {CSV_EXPECTED}.")
+    columns = _column_names(header)
+    rows, starts, errors = [], [], {}
+    for row, (first, fields, problem) in enumerate(records):
+        fields = list(fields or [])
+        if problem is None:
+            bad = next(((column, undecodable(field)) for column, field in zip(columns, fields)
+                        if undecodable(field)), None)
+            if bad:
+                problem = f"not UTF-8 text ({bad[1]} in column {bad[0]})"
+        if problem is not None:
+            errors[row] = problem
+        fields = [printable(field) for field in fields[:len(columns)]]
+        rows.append(fields + [""] * (len(columns) - len(fields)))
+        starts.append(first)
+    frame = pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame(columns=columns)
+    return InputRecords(frame=frame.astype(str), lines=starts, errors=errors, name=name or path.name)
+
+
 def _find_column(columns, candidates):
     lowered = {c.strip().lower(): c for c in columns}
     for candidate in candidates:
@@ -148,23 +337,23 @@ def _checked_once(cache, value, check, what):
 
 def read_pairs(source, task: str | None = None, require_target: bool = True,
                name: str | None = None) -> PairData:
-    """Read a CSV (path or DataFrame) with ``smiles``, ``sequence`` and ``affinity``/``label``.
+    """Read pairs with ``smiles``, ``sequence`` and ``affinity``/``label`` columns from a CSV
+    path, a DataFrame or :class:`InputRecords`.
 
     The task follows from the column when ``task`` is None (``label``/``Y`` with 0/1 values
-    is interaction, otherwise affinity). Invalid SMILES, bad sequences, missing,
-    non-numeric or NaN targets are reported in ``errors`` by row (1-based data row, the
-    header is line 1) and skipped; the pairs keep input order via ``source_rows``.
+    is interaction, otherwise affinity). Records that cannot be read, invalid SMILES, bad
+    sequences, missing, non-numeric or NaN targets are reported in ``errors`` by input row
+    (``<file> row N (line L): ...``, see :func:`row_label`) and skipped; the pairs keep input
+    order via ``source_rows``.
     """
-    import pandas as pd
-
-    label = name or (Path(source).name if not isinstance(source, pd.DataFrame) else "input")
-    if isinstance(source, pd.DataFrame):
-        frame = source.astype(str)
+    if isinstance(source, InputRecords):
+        records = source
+    elif isinstance(source, pd.DataFrame):
+        records = InputRecords(frame=source.astype(str), lines=None, errors={}, name="input")
     else:
-        if not Path(source).is_file():
-            raise FileNotFoundError(
-                f"{source}: no such file; expected a CSV with columns smiles, sequence[, affinity|label].")
-        frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+        records = read_table(source)
+    label = name or records.name
+    frame, lines = records.frame, records.lines
     smiles_column = _find_column(frame.columns, SMILES_COLUMNS)
     sequence_column = _find_column(frame.columns, SEQUENCE_COLUMNS)
     missing = [what for what, col in (("smiles", smiles_column), ("sequence", sequence_column)) if col is None]
@@ -206,8 +395,10 @@ def read_pairs(source, task: str | None = None, require_target: bool = True,
     drugs, proteins, drug_index, protein_index, ys, rows = [], [], [], [], [], []
     smiles_cache, sequence_cache = {}, {}
     for row, (smiles, sequence) in enumerate(zip(frame[smiles_column], frame[sequence_column])):
-        where = f"{label} row {row + 1} (line {row + 2})"
+        where = row_label(label, row, lines)
         try:
+            if row in records.errors:
+                raise ValueError(records.errors[row])
             canonical = _checked_once(smiles_cache, smiles, canonicalize_smiles, "invalid SMILES")
             clean = _checked_once(sequence_cache, sequence, clean_sequence, "invalid sequence")
             value = np.nan
@@ -218,11 +409,13 @@ def read_pairs(source, task: str | None = None, require_target: bool = True,
                 try:
                     value = float(text)
                 except ValueError:
-                    raise ValueError(f"{target_column} {text!r} is not a number") from None
+                    raise ValueError(f"{target_column} {short_repr(text)} is not a number") from None
                 if not np.isfinite(value):
                     raise ValueError(f"{target_column} is {text} (NaN/inf)")
+                if abs(value) > float(np.finfo(np.float32).max):  # targets are float32: it would be inf
+                    raise ValueError(f"{target_column} {short_repr(text)} is out of range")
                 if task == "interaction" and value not in (0.0, 1.0):
-                    raise ValueError(f"{target_column} {text!r} is not a 0/1 interaction label")
+                    raise ValueError(f"{target_column} {short_repr(text)} is not a 0/1 interaction label")
         except ValueError as error:
             errors[row] = f"{where}: {error}"
             continue
@@ -241,7 +434,7 @@ def read_pairs(source, task: str | None = None, require_target: bool = True,
         protein_index=np.asarray(protein_index, dtype=np.int64),
         y=np.asarray(ys, dtype=np.float32) if raw_targets is not None else None,
         task=task or "affinity", name=label, source_rows=np.asarray(rows, dtype=np.int64),
-        errors=errors,
+        errors=errors, input_lines=lines,
     )
 
 

@@ -2,18 +2,20 @@
 
 Each unique drug and protein is encoded once and its features gathered per pair (the
 same predictions as the per-pair model). User input keeps every row in input order, with
-an ``error`` column for the rows that could not be scored.
+an ``error`` column for the rows that could not be scored and a ``note`` column for the rows
+whose SMILES or sequence is longer than the model reads (the model sees only its start).
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from apps.drug_target.chemistry import draw_grid
-from apps.drug_target.data import read_pairs
+from apps.drug_target.data import InputRecords, printable, read_pairs, read_table, read_text, undecodable
 from apps.drug_target.encoders import encode_entities
 from apps.drug_target.metrics import score
 from apps.drug_target.model import branches, head_model, input_lengths
@@ -51,22 +53,56 @@ def evaluate(model, pair_data, indices, smiles_tokens=None, protein_tokens=None)
     return score(pair_data.task, pair_data.y[indices], predictions), predictions
 
 
-def predict_frame(model, frame, name="pairs"):
-    """Predictions for a DataFrame of pairs in input order, with an ``error`` column.
+def truncation_counts(pair_data, indices, smiles_length: int, protein_length: int) -> dict:
+    """How many of the pairs ``indices`` have a SMILES or a sequence longer than the model reads."""
+    drug_lengths = np.array([len(s or "") for s in pair_data.drugs] or [0])
+    protein_lengths = np.array([len(p or "") for p in pair_data.proteins] or [0])
+    indices = np.asarray(indices, dtype=np.int64)
+    return {"smiles_truncated": int((drug_lengths[pair_data.drug_index[indices]] > smiles_length).sum()),
+            "proteins_truncated": int((protein_lengths[pair_data.protein_index[indices]] > protein_length).sum())}
 
-    Returns ``(frame: row, the input columns, canonical_smiles, prediction, error; the PairData
-    that was scored)``.
+
+def _truncation_notes(pair_data, smiles_length: int, protein_length: int) -> dict:
+    """Input row -> what was cut, for the scored rows whose SMILES or sequence is too long."""
+    notes = {}
+    for position, row in enumerate(pair_data.source_rows):
+        smiles = pair_data.drugs[pair_data.drug_index[position]]
+        sequence = pair_data.proteins[pair_data.protein_index[position]]
+        cuts = []
+        if len(smiles) > smiles_length:
+            cuts.append(f"SMILES cut: {len(smiles)} characters, the model reads the first {smiles_length}")
+        if len(sequence) > protein_length:
+            cuts.append(f"sequence cut: {len(sequence)} residues, the model reads the first {protein_length}")
+        if cuts:
+            notes[int(row)] = f"{pair_data.where(int(row))}: " + "; ".join(cuts)
+    return notes
+
+
+def predict_frame(model, frame, name="pairs"):
+    """Predictions for pairs (a DataFrame or :class:`data.InputRecords`) in input order.
+
+    Returns ``(frame: row, the input columns, canonical_smiles, prediction, error, note; the
+    PairData that was scored)``. ``error`` says why a row was not scored; ``note`` names the
+    SMILES and sequences the model cut to its input lengths (counted in the PairData's
+    ``truncated``).
     """
-    pair_data = read_pairs(frame, require_target=False, name=name)
+    records = frame if isinstance(frame, InputRecords) else None
+    frame = records.frame if records is not None else frame
+    pair_data = read_pairs(records if records is not None else frame, require_target=False, name=name)
+    smiles_length, protein_length = input_lengths(model)
     predictions = np.full(len(frame), np.nan)
     if len(pair_data):
-        smiles_tokens, protein_tokens, _ = encode_entities(pair_data, *input_lengths(model))
+        smiles_tokens, protein_tokens, _ = encode_entities(pair_data, smiles_length, protein_length)
         values = predict_entities(model, smiles_tokens, protein_tokens,
                                   pair_data.drug_index, pair_data.protein_index)
         predictions[pair_data.source_rows] = values
-    errors = [""] * len(frame)
+    pair_data.notes = _truncation_notes(pair_data, smiles_length, protein_length)
+    pair_data.truncated = truncation_counts(pair_data, np.arange(len(pair_data)), smiles_length, protein_length)
+    errors, notes = [""] * len(frame), [""] * len(frame)
     for row, message in pair_data.errors.items():
         errors[row] = message
+    for row, message in pair_data.notes.items():
+        notes[row] = message
     canonical = [""] * len(frame)
     for position, row in enumerate(pair_data.source_rows):
         canonical[row] = pair_data.drugs[pair_data.drug_index[position]]
@@ -76,6 +112,7 @@ def predict_frame(model, frame, name="pairs"):
     out["canonical_smiles"] = canonical
     out["prediction"] = predictions
     out["error"] = errors
+    out["note"] = notes
     return out, pair_data
 
 
@@ -83,13 +120,12 @@ def predict_file(model, pairs, out=None):
     """Predict the pairs of CSV ``pairs`` and write them, in input order, to a CSV.
 
     ``out``: a ``.csv`` path, a folder (``predictions.csv`` inside it) or None
-    (``<pairs>_predictions.csv`` beside the input). Returns ``(path written, PairData scored)``.
+    (``<pairs>_predictions.csv`` beside the input). Every record of the input is one row of the
+    output. Returns ``(path written, PairData scored)``.
     """
     path = Path(pairs)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file; expected a CSV with columns smiles and sequence.")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    out_frame, pair_data = predict_frame(model, frame, name=path.name)
+    records = read_table(path)
+    out_frame, pair_data = predict_frame(model, records, name=path.name)
     out_path = Path(out) if out else path.with_name(path.stem + "_predictions.csv")
     if out_path.suffix.lower() != ".csv":
         out_path.mkdir(parents=True, exist_ok=True)
@@ -99,48 +135,75 @@ def predict_file(model, pairs, out=None):
     return out_path, pair_data
 
 
-def read_ligands(path):
-    """``.smi``: one SMILES per line, optional name after whitespace; '#' lines are comments."""
+LIGANDS_EXPECTED = "a .smi text file: one SMILES per line, optionally followed by a name"
+
+
+def read_ligands(path) -> InputRecords:
+    """A ``.smi`` library: one SMILES per line, optionally a name after whitespace.
+
+    Blank lines and ``#`` comments are skipped, and a first line whose first word is ``smiles``
+    (a header). Every other line is one ligand (columns ``name``, ``smiles``) with the line it
+    is on; a line holding bytes that are not UTF-8 is kept as an error. A missing, binary or
+    empty file raises, naming it.
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such ligand file; expected one SMILES per line (optionally a name).")
-    smiles, names = [], []
-    for line_number, line in enumerate(path.read_text().splitlines(), start=1):
-        text = line.strip()
-        if not text or text.startswith("#"):
+        raise FileNotFoundError(f"{path}: no such ligand file; expected {LIGANDS_EXPECTED}.")
+    text = read_text(path, LIGANDS_EXPECTED)
+    smiles, names, lines, errors = [], [], [], {}
+    for line_number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        content = line.strip()
+        if not content or content.startswith("#"):
             continue
-        parts = text.split(None, 1)
-        if parts[0].lower() == "smiles":  # header line
+        if not lines and content.split(None, 1)[0].lower() == "smiles":
             continue
+        bad = undecodable(content)
+        if bad:
+            errors[len(smiles)] = f"not UTF-8 text ({bad})"
+            content = printable(content)
+        parts = content.split(None, 1)
         smiles.append(parts[0])
         names.append(parts[1].strip() if len(parts) > 1 else f"line{line_number}")
+        lines.append(line_number)
     if not smiles:
-        raise ValueError(f"{path}: no SMILES found.")
-    return smiles, names
+        raise ValueError(f"{path}: no SMILES found; expected {LIGANDS_EXPECTED}.")
+    return InputRecords(frame=pd.DataFrame({"name": names, "smiles": smiles}), lines=lines, errors=errors,
+                        name=path.name)
+
+
+def _names_a_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # too long for a file name (a sequence), or holding a NUL
+        return False
 
 
 def read_target(target):
     """``(name, sequence)`` of a protein sequence or the first record of a FASTA file."""
-    text = target
-    if Path(target).is_file():
-        text = Path(target).read_text()
+    text, source = target, "--target"
+    if _names_a_file(target):
+        text, source = printable(read_text(target, "a protein sequence or a FASTA file")), str(target)
     try:
         return read_fasta_or_sequence(text)[0]
     except ValueError as error:
-        raise ValueError(f"--target: {error}") from None
+        raise ValueError(f"{source}: {error}") from None
 
 
 def screen(model, target, ligands, out, top=20):
     """Rank the ligand library ``ligands`` (a ``.smi`` file) against ``target`` by prediction.
 
-    Writes ``out/ranked.csv`` (every ligand: rank, name, target, SMILES, prediction, error;
+    Writes ``out/ranked.csv`` (every ligand: rank, name, target, SMILES, prediction, error, note;
     unparsable ligands last, unranked) and ``out/top_molecules.png`` (the ``top`` best, drawn
     by RDKit). Returns the summary (paths, counts, the top ligands) and the PairData scored.
     """
     target_name, sequence = read_target(target)
-    smiles, names = read_ligands(ligands)
-    frame = pd.DataFrame({"name": names, "smiles": smiles, "sequence": sequence})
-    scored, pair_data = predict_frame(model, frame, name=Path(ligands).name)
+    library = read_ligands(ligands)
+    library.frame["sequence"] = sequence
+    scored, pair_data = predict_frame(model, library, name=library.name)
+    if not len(pair_data):
+        first = pair_data.errors[min(pair_data.errors)]
+        raise ValueError(f"{ligands}: none of its {len(scored)} ligands is a valid SMILES (first: {first}); "
+                         "nothing was written.")
     scored = scored.drop(columns=["sequence"])
     scored.insert(1, "target", target_name)
     valid = scored[scored["error"] == ""].sort_values("prediction", ascending=False, kind="mergesort")
@@ -157,7 +220,7 @@ def screen(model, target, ligands, out, top=20):
         legends = [f"{r}. {n}: {p:.2f}" for r, n, p in zip(best["rank"], best["name"], best["prediction"])]
         png = draw_grid(list(best["canonical_smiles"]), legends, out / "top_molecules.png")
     summary = {"ranked": str(out / "ranked.csv"), "image": str(png) if png else None, "target": target_name,
-               "ligands": len(frame), "scored": len(valid), "errors": len(invalid),
+               "ligands": len(scored), "scored": len(valid), "errors": len(invalid), **pair_data.truncated,
                "top": [{"name": n, "smiles": s, "prediction": float(p)}
                        for n, s, p in zip(best["name"], best["canonical_smiles"], best["prediction"])]}
     return summary, pair_data

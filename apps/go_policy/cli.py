@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -23,12 +24,25 @@ from apps.go_policy.presets import FOLDER as PRESETS
 from shared.cli import add_common_arguments, format_table, run
 
 
+def finite_float(text: str) -> float:
+    """An argparse type: a float that is not NaN or infinite (``--komi nan`` would score every game 0)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def _sgf_argument(parser):
     parser.add_argument("--sgf", nargs="+", required=True, metavar="ARCHIVE_OR_FOLDER",
                         help="SGF sources: folders, .sgf files, .zip, .tar.gz or .tar.bz2 archives")
-    parser.add_argument("--max-games", type=int, default=None, help="use at most this many games per source")
+    parser.add_argument("--max-games", type=int, default=None,
+                        help="use at most this many games (SGF files; a collection file counts once) per source")
     parser.add_argument("--skip-games", type=int, default=0,
-                        help="pass over the first games of each source (e.g. those an earlier run trained on)")
+                        help="pass over the first games (SGF files) of each source (e.g. those an earlier run "
+                             "trained on)")
     parser.add_argument("--workers", type=int, default=2, help="encoding worker processes (default: 2)")
     parser.add_argument("--size", type=int, default=19, choices=[9, 13, 19],
                         help="board size of the games to use; games of other sizes are skipped and counted "
@@ -51,7 +65,7 @@ def _model_argument(parser, symmetries: int = 1):
 
 
 def _temperature_argument(parser):
-    parser.add_argument("--temperature", type=float, default=0.0,
+    parser.add_argument("--temperature", type=finite_float, default=0.0,
                         help="0 plays the most probable sensible move; above 0 samples from the network's "
                              "probabilities raised to 1/T (a varied, weaker opponent)")
 
@@ -127,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_argument(play, symmetries=8)
     play.add_argument("--color", default="black", choices=["black", "white"], help="your color (default: black)")
     play.add_argument("--size", type=int, default=19, choices=[9, 13, 19])
-    play.add_argument("--komi", type=float, default=7.5)
+    play.add_argument("--komi", type=finite_float, default=7.5)
     play.add_argument("--handicap", type=int, default=0,
                       help="black stones on the fixed handicap points before White's first move (2-9)")
     play.add_argument("--load", metavar="GAME.sgf", default=None,
@@ -144,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help='opponent command line (default: "gnugo --mode gtp --level 10")')
     match.add_argument("--games", type=int, default=10)
     match.add_argument("--size", type=int, default=19, choices=[9, 13, 19])
-    match.add_argument("--komi", type=float, default=7.5)
+    match.add_argument("--komi", type=finite_float, default=7.5)
     match.add_argument("--max-moves", type=int, default=None, help="adjudicate by area score after this many moves")
     _temperature_argument(match)
     match.add_argument("--max-minutes", type=float, default=None, help="start no new game after this wall time")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -20,32 +21,86 @@ EPILOG = """examples:
 """
 
 
+MAX_IMAGE_SIDE = 4096  # a larger side is a typo: one batch of such images would not fit in memory
+
+
 def _image_size(text):
     if text is None:
         return None
+    expected = f"N or HxW with sides from 1 to {MAX_IMAGE_SIDE}, e.g. 64 or 48x64"
     try:
         parts = [int(p) for p in str(text).lower().split("x")]
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"--image-size expects N or HxW, got {text!r}") from error
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from error
     if len(parts) == 1:
         parts = parts * 2
-    if len(parts) != 2 or min(parts) < 1:
-        raise argparse.ArgumentTypeError(f"--image-size expects N or HxW, got {text!r}")
+    if len(parts) != 2 or not all(1 <= p <= MAX_IMAGE_SIDE for p in parts):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return tuple(parts)
+
+
+def _number(kind, low, high=None, low_open=False, high_open=False, expected=""):
+    """An argparse type: ``kind`` (int or float) within [low, high] (bounds open when asked), finite."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from error
+        inside = math.isfinite(value) and (value > low if low_open else value >= low)
+        if high is not None:
+            inside = inside and (value < high if high_open else value <= high)
+        if not inside:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
+
+
+_positive_int = _number(int, 1, expected="a whole number of at least 1")
+_count = _number(int, 0, expected="a whole number of at least 0")
+_positive_rate = _number(float, 0.0, low_open=True, expected="a number above 0")
+_non_negative = _number(float, 0.0, expected="a number of at least 0")
+_fraction = _number(float, 0.0, 1.0, high_open=True, expected="a number at least 0 and below 1")
 
 
 def _classes(text):
     return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
 
 
+def _checked_classes(args):
+    """``--classes`` as a list, checked against the classes of ``--data`` before anything loads."""
+    from apps.image_recognition import data
+
+    classes = _classes(args.classes)
+    if classes is None:
+        return None
+    repeated = sorted({c for c in classes if classes.count(c) > 1})
+    if repeated:
+        raise ValueError(f"--classes: {repeated[0]!r} is named twice in {args.classes!r}.")
+    if not data.is_named(args.data):
+        folder = data.resolve_source(args.data)
+        raise ValueError(
+            f"--classes picks classes of a named dataset ({', '.join(data.NAMED_DATASETS)}); the folder "
+            f"{folder} is used with all its class folders ({', '.join(data.folder_class_names(folder))}). "
+            "Leave out --classes, or make a folder holding only the class folders wanted.")
+    known = data.named_class_names(args.data)
+    for name in classes:
+        if name not in known:
+            raise ValueError(f"--classes: {name!r} is not a class of {args.data}; its classes are "
+                             f"{', '.join(known)}.")
+    return classes
+
+
 def _data_arguments(parser):
     parser.add_argument("--data", required=True,
                         help="mnist, cifar10, digits, or a folder with one subfolder per class "
                              "(optionally inside train/ and test/)")
-    parser.add_argument("--val-split", type=float, default=0.0,
-                        help="fraction held out as the test split for a folder without train/ and test/")
-    parser.add_argument("--limit", type=int, default=None, help="use at most this many training images")
-    parser.add_argument("--test-limit", type=int, default=None, help="use at most this many test images")
+    parser.add_argument("--val-split", type=_fraction, default=0.0,
+                        help="fraction held out as the test split for a folder without train/ and test/ "
+                             "(at least 0, below 1)")
+    parser.add_argument("--limit", type=_positive_int, default=None, help="use at most this many training images")
+    parser.add_argument("--test-limit", type=_positive_int, default=None, help="use at most this many test images")
     parser.add_argument("--classes", default=None,
                         help="comma list of class names to keep from a named dataset, e.g. 0,1,2")
 
@@ -62,11 +117,11 @@ def build_parser():
     train = commands.add_parser("train", help="train a classifier; saves model.keras, class names, log, curves")
     _data_arguments(train)
     train.add_argument("--arch", default="convnet", choices=sorted(ARCHITECTURE_NAMES))
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--learning-rate", type=float, default=1e-3)
-    train.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay (0: Adam)")
-    train.add_argument("--label-smoothing", type=float, default=0.0,
+    train.add_argument("--epochs", type=_positive_int, default=10)
+    train.add_argument("--batch-size", type=_positive_int, default=64)
+    train.add_argument("--learning-rate", type=_positive_rate, default=1e-3)
+    train.add_argument("--weight-decay", type=_non_negative, default=0.0, help="AdamW weight decay (0: Adam)")
+    train.add_argument("--label-smoothing", type=_fraction, default=0.0,
                        help="label smoothing of the cross-entropy target, in [0, 1) (airbench: 0.2)")
     train.add_argument("--augment", default="none",
                        help=f"comma list of {', '.join(AUGMENTATIONS)} or none (crop: whole-pixel shifts of up "
@@ -84,7 +139,7 @@ def build_parser():
     evaluate.add_argument("--model", required=True)
     _data_arguments(evaluate)
     evaluate.add_argument("--split", choices=("test", "train"), default="test")
-    evaluate.add_argument("--worst", type=int, default=16, help="mistakes drawn in worst_mistakes.png")
+    evaluate.add_argument("--worst", type=_count, default=16, help="mistakes drawn in worst_mistakes.png")
     evaluate.add_argument("--tta", choices=TTA_MODES, default="none",
                           help="test-time augmentation: average over mirrored (flip) and 1-pixel shifted "
                                "(flip_translate, airbench's evaluation) copies")
@@ -93,7 +148,7 @@ def build_parser():
     predict = commands.add_parser("predict", help="top-k labels with probabilities for files or folders")
     predict.add_argument("--model", required=True)
     predict.add_argument("inputs", nargs="+", metavar="FILE_OR_FOLDER")
-    predict.add_argument("--top-k", type=int, default=3)
+    predict.add_argument("--top-k", type=_positive_int, default=3)
     predict.add_argument("--format", choices=("table", "csv", "json"), default="table")
     add_common_arguments(predict)
     predict.set_defaults(summary=False)  # the predictions themselves are the output
@@ -110,11 +165,11 @@ def build_parser():
     _data_arguments(finetune)
     finetune.add_argument("--add-classes", action="store_true",
                           help="extend the softmax head with the data's classes the model does not know")
-    finetune.add_argument("--epochs", type=int, default=3, help="epochs training the head (backbone frozen)")
-    finetune.add_argument("--unfreeze-epochs", type=int, default=0,
+    finetune.add_argument("--epochs", type=_count, default=3, help="epochs training the head (backbone frozen)")
+    finetune.add_argument("--unfreeze-epochs", type=_count, default=0,
                           help="then this many epochs training everything at a tenth of the rate")
-    finetune.add_argument("--batch-size", type=int, default=64)
-    finetune.add_argument("--learning-rate", type=float, default=1e-3)
+    finetune.add_argument("--batch-size", type=_positive_int, default=64)
+    finetune.add_argument("--learning-rate", type=_positive_rate, default=1e-3)
     finetune.add_argument("--compare-scratch", action=argparse.BooleanOptionalAction, default=True,
                           help="also train the same architecture from scratch for the same epochs and report "
                                "its time and accuracy (default: on)")
@@ -127,10 +182,23 @@ def build_parser():
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """A log handler writing to whatever ``sys.stderr`` is when a record comes (redirected or
+    captured standard error gets the log too)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def _setup_logging(args=None):
     logger = logging.getLogger("cnnkit.image")
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
@@ -141,11 +209,36 @@ def main(argv=None) -> int:
     return run(build_parser(), sys.modules[__name__], argv, setup=_setup_logging)
 
 
+def _names(names, shown=20):
+    names = [str(n) for n in names]
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
 def _report_skipped(metrics):
+    """One line each for the image files that could not be decoded and the entries of a folder
+    that are not images (the log names the reasons)."""
     count = metrics.get("skipped_files") or 0
     if count:
-        names = metrics.get("skipped_names", [])
-        sys.stderr.write(f"skipped {count} unreadable image file(s): {', '.join(map(str, names))}\n")
+        sys.stderr.write(f"skipped {count} unreadable image file(s): {_names(metrics.get('skipped_names', []))}\n")
+    count = metrics.get("ignored_files") or 0
+    if count:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in metrics.get("ignored_reasons", {}).items())
+        sys.stderr.write(f"ignored {count} file(s) or folder(s) that are not images ({reasons}): "
+                         f"{_names(metrics.get('ignored_names', []))}\n")
+
+
+def _load(args):
+    """The classifier named by ``--model``; a warning about it goes to stderr as one line."""
+    from apps.image_recognition import model
+
+    loaded = model.open_classifier(args.model)
+    for warning in loaded.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    return loaded
+
+
+def _with_warnings(metrics, loaded):
+    return {**metrics, "warnings": list(loaded.warnings)}
 
 
 def _verbose(args):
@@ -155,11 +248,12 @@ def _verbose(args):
 def cmd_train(args):
     from apps.image_recognition import train
 
+    classes = _checked_classes(args)
     model, class_names, metrics = train.train(
         args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, out_dir=args.out,
         learning_rate=args.learning_rate, augment=args.augment, image_size=args.image_size,
         channels=args.channels, val_split=args.val_split, limit=args.limit, test_limit=args.test_limit,
-        seed=args.seed, weight_decay=args.weight_decay, verbose=_verbose(args), classes=_classes(args.classes),
+        seed=args.seed, weight_decay=args.weight_decay, verbose=_verbose(args), classes=classes,
         resume=not args.fresh, label_smoothing=args.label_smoothing)
     _report_skipped(metrics)
     if not args.json:
@@ -169,13 +263,13 @@ def cmd_train(args):
 
 
 def cmd_evaluate(args):
-    from apps.image_recognition import evaluate, model
+    from apps.image_recognition import evaluate
 
-    classifier, class_names = model.load_classifier(args.model)
-    out = args.out or str(Path(args.model).with_name("evaluation"))
     if args.classes:
         raise ValueError("--classes is not used by evaluate; the model's classes are matched by name.")
-    metrics = evaluate.evaluate(classifier, class_names, args.data, split=args.split, out_dir=out,
+    loaded = _load(args)
+    out = args.out or str(loaded.path.with_name("evaluation"))
+    metrics = evaluate.evaluate(loaded.model, loaded.class_names, args.data, split=args.split, out_dir=out,
                                 limit=args.test_limit or args.limit, seed=args.seed, val_split=args.val_split,
                                 worst=args.worst, tta=args.tta)
     _report_skipped(metrics)
@@ -184,49 +278,51 @@ def cmd_evaluate(args):
         for name, row in metrics["per_class"].items():
             print(f"{name:<14}{row['precision']:>10.4f}{row['recall']:>10.4f}{row['f1-score']:>10.4f}"
                   f"{int(row['support']):>10d}")
-    return metrics
+    return _with_warnings(metrics, loaded)
 
 
 def cmd_predict(args):
-    from apps.image_recognition import evaluate, model
+    from apps.image_recognition import evaluate
 
-    classifier, class_names = model.load_classifier(args.model)
-    rows, skipped = evaluate.predict_files(classifier, class_names, args.inputs, top_k=args.top_k)
+    loaded = _load(args)
+    files, ignored = evaluate.collect_inputs(args.inputs)
+    rows, skipped = evaluate.predict_files(loaded.model, loaded.class_names, files, top_k=args.top_k)
     text = evaluate.format_predictions(rows, args.format)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text + "\n")
     if not args.json:
         print(text)
-    metrics = {"predictions": rows, "images": len(rows), "skipped_files": skipped.count,
-               "skipped_names": skipped.files}
+    metrics = {"predictions": rows, "images": len(rows), **evaluate.skip_fields(skipped, ignored)}
     _report_skipped(metrics)
-    return metrics
+    return _with_warnings(metrics, loaded)
 
 
 def cmd_explain(args):
-    from apps.image_recognition import evaluate, gradcam, model
+    from apps.image_recognition import evaluate, gradcam
 
-    classifier, class_names = model.load_classifier(args.model)
-    files = evaluate.collect_files(args.inputs)
-    metrics = gradcam.explain_files(classifier, class_names, files, args.out, class_name=args.class_name)
+    loaded = _load(args)
+    files, ignored = evaluate.collect_inputs(args.inputs)
+    metrics = gradcam.explain_files(loaded.model, loaded.class_names, files, args.out, class_name=args.class_name)
+    metrics.update(evaluate.skip_fields(None, ignored))
     _report_skipped(metrics)
     if not args.json:
         for row in metrics["images"]:
             print(f"{row['file']}: {row['explained_class']} ({row['probability']:.3f}) -> {row['png']}")
-    return metrics
+    return _with_warnings(metrics, loaded)
 
 
 def cmd_finetune(args):
     from apps.image_recognition import finetune, model
 
-    classifier, class_names = model.load_classifier(args.model)
+    classes = _checked_classes(args)
+    loaded = _load(args)
     _, new_names, metrics = finetune.finetune(
-        classifier, class_names, args.data, add_classes=args.add_classes, epochs=args.epochs,
+        loaded.model, loaded.class_names, args.data, add_classes=args.add_classes, epochs=args.epochs,
         unfreeze_epochs=args.unfreeze_epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        out_dir=args.out, compare_scratch=args.compare_scratch, classes=_classes(args.classes),
+        out_dir=args.out, compare_scratch=args.compare_scratch, classes=classes,
         limit=args.limit, test_limit=args.test_limit, val_split=args.val_split, seed=args.seed,
-        verbose=_verbose(args), arch=model.saved_record(args.model).get("arch"))
+        verbose=_verbose(args), arch=model.saved_record(loaded.path).get("arch"))
     _report_skipped(metrics)
     if not args.json:
         new = ", ".join(map(str, metrics["new_classes"])) or "none"
@@ -235,15 +331,15 @@ def cmd_finetune(args):
             scratch = metrics["scratch"]
             accuracy = "-" if scratch["accuracy"] is None else f"{100 * scratch['accuracy']:.2f}%"
             print(f"from scratch: accuracy {accuracy} in {scratch['seconds']} s")
-    return metrics
+    return _with_warnings(metrics, loaded)
 
 
 def cmd_export(args):
-    from apps.image_recognition import export, model
+    from apps.image_recognition import export
 
-    classifier, class_names = model.load_classifier(args.model)
-    path = export.export_model(classifier, args.out, args.format, class_names)
-    return {"format": args.format, "path": str(path)}
+    loaded = _load(args)
+    path = export.export_model(loaded.model, args.out, args.format, loaded.class_names)
+    return _with_warnings({"format": args.format, "path": str(path)}, loaded)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 
 Named datasets load as uint8 arrays ``(N, H, W, C)``; CIFAR-10's JPEG shards are decoded
 once into a ``.npy`` cache. Folders (the layout of ``keras.utils.image_dataset_from_directory``)
-are streamed by :class:`ImageFolderDataset` so a tree larger than memory trains; files that
-OpenCV cannot decode are skipped, counted and named in the log.
+are streamed by :class:`ImageFolderDataset` so a tree larger than memory trains. Nothing in a
+folder is lost silently: every file is used, skipped when OpenCV cannot decode it
+(:class:`SkipLog`, with the reason), or ignored by the folder walk with a fixed reason (not an
+image, hidden, a broken link, a folder already read through a symbolic link, ...); skipped and
+ignored files are counted and named in the log.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import os
 import tarfile
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,26 +38,46 @@ CIFAR10_TRAIN_SHARDS = [f"cifar10_jpg_train_part{i}of5.tar.gz" for i in range(1,
 
 # --------------------------------------------------------------------------- decoding
 
+class UnreadableImage(ValueError):
+    """A file that could not be read or decoded as an image; ``reason`` says why, without the name."""
+
+    def __init__(self, file, reason: str):
+        super().__init__(f"{file}: {reason}")
+        self.file = str(file)
+        self.reason = reason
+
+
+EMPTY_FILE = "empty file (0 bytes)"
+NOT_DECODABLE = "not a readable PNG/JPEG/BMP image (damaged, truncated or another format)"
+TOO_LARGE = "image too large: its header declares more pixels than OpenCV decodes (CV_IO_MAX_IMAGE_PIXELS)"
+
+
 class SkipLog:
     """Thread-safe record of files that could not be decoded (reported, counted, skipped)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self.files: list[str] = []
+        self.reasons: dict[str, str] = {}
 
     def add(self, name: str, reason: str) -> None:
         with self._lock:
-            if name in self.files:
+            if name in self.reasons:
                 return
             self.files.append(name)
+            self.reasons[name] = reason
         log.warning("skipped unreadable image %s (%s)", name, reason)
 
     @property
     def count(self) -> int:
         return len(self.files)
 
+    def reason_counts(self) -> dict:
+        """How many files were skipped for each reason."""
+        return dict(Counter(self.reasons[name] for name in self.files))
+
     def __contains__(self, name):
-        return name in self.files
+        return name in self.reasons
 
     def write(self, folder) -> Path | None:
         """List the skipped files in ``folder/skipped_files.txt`` (nothing when none was skipped)."""
@@ -88,11 +112,22 @@ def convert_channels(image: np.ndarray, channels: int) -> np.ndarray:
 
 
 def decode_image(data: bytes | np.ndarray, name: str = "<bytes>") -> np.ndarray:
-    """Decode PNG/JPEG/BMP bytes to a uint8 array (H, W, C) in RGB order; ValueError if corrupt."""
+    """Decode PNG/JPEG/BMP bytes to a uint8 array (H, W, C) in RGB order.
+
+    Raises :class:`UnreadableImage` (a ValueError naming ``name``) for empty, damaged, truncated
+    or oversized images.
+    """
     buffer = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray)) else data
-    image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED) if buffer.size else None
-    if image is None:
-        raise ValueError(f"{name}: not a readable PNG/JPEG/BMP image")
+    if not buffer.size:
+        raise UnreadableImage(name, EMPTY_FILE)
+    try:
+        image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    except cv2.error as error:  # OpenCV asserts on headers it refuses (e.g. its pixel limit)
+        if "CV_IO_MAX_IMAGE_PIXELS" in str(error):
+            raise UnreadableImage(name, TOO_LARGE) from error
+        raise UnreadableImage(name, NOT_DECODABLE) from error
+    if image is None or image.size == 0:
+        raise UnreadableImage(name, NOT_DECODABLE)
     if image.dtype != np.uint8:  # 16-bit PNG
         image = (image / 257).astype(np.uint8) if image.dtype == np.uint16 else image.astype(np.uint8)
     if image.ndim == 3 and image.shape[-1] == 3:
@@ -103,12 +138,15 @@ def decode_image(data: bytes | np.ndarray, name: str = "<bytes>") -> np.ndarray:
 
 
 def load_image(file: str | os.PathLike, image_size=None, channels=None) -> np.ndarray:
-    """Read one image file as uint8 (H, W, C) RGB, optionally resized and channel-converted."""
+    """Read one image file as uint8 (H, W, C) RGB, optionally resized and channel-converted.
+
+    Raises :class:`UnreadableImage` naming the file when it cannot be read or decoded.
+    """
     file = Path(file)
     try:
         raw = file.read_bytes()
     except OSError as error:
-        raise ValueError(f"{file}: cannot read file ({error.strerror})") from error
+        raise UnreadableImage(file, f"cannot read file ({error.strerror or error})") from error
     image = decode_image(raw, str(file))
     return prepare_image(image, image_size, channels)
 
@@ -201,8 +239,8 @@ def _decode_cifar_split(split: str, skipped: SkipLog):
                 try:
                     image = decode_image(archive.extractfile(member).read(), name)
                     image = prepare_image(image, (32, 32), 3)
-                except ValueError as error:
-                    skipped.add(name, str(error))
+                except UnreadableImage as error:
+                    skipped.add(name, error.reason)
                     continue
                 images.append(image)
                 targets.append(labels[member.name])
@@ -256,6 +294,15 @@ def load_digits(test_size=0.25, seed=0, limit=None, test_limit=None) -> ArrayDat
     return ArrayData(x_train, y_train, x_test, y_test, [str(i) for i in range(10)], "digits")
 
 
+def named_class_names(name: str) -> list:
+    """The class names of a named dataset, without loading it."""
+    if name == "cifar10":
+        return list(CIFAR10_CLASSES)
+    if name in ("mnist", "digits"):
+        return [str(i) for i in range(10)]
+    raise ValueError(f"Unknown dataset {name!r}; expected one of {', '.join(NAMED_DATASETS)}.")
+
+
 def load_named(name: str, limit=None, test_limit=None, seed=0) -> ArrayData:
     loaders = {"mnist": load_mnist, "cifar10": load_cifar10, "digits": load_digits}
     if name not in loaders:
@@ -266,33 +313,147 @@ def load_named(name: str, limit=None, test_limit=None, seed=0) -> ArrayData:
 
 # --------------------------------------------------------------------------- folders
 
+NOT_AN_IMAGE = f"not an image file (expected {', '.join(IMAGE_EXTENSIONS)})"
+HIDDEN = "hidden (name starts with '.')"
+BROKEN_LINK = "broken symbolic link"
+NOT_A_FILE = "not a regular file (a device, pipe, socket or symbolic link loop)"
+FOLDER_ALREADY_READ = "symbolic link to a folder already read (a loop or a second path to it)"
+OUTSIDE_CLASS_FOLDERS = "not inside a class folder"
+OUTSIDE_SPLIT_FOLDERS = "outside the split folders used (train/ and the first of test/, val/, validation/)"
+LINK_OUT_OF_SPLIT = "symbolic link out of its split folder (to the dataset root or another split)"
+
+
 @dataclass
 class FolderSplit:
-    """Image files and their labels (indices into ``class_names``)."""
+    """Image files and their labels (indices into ``class_names``), and ``ignored``: every other
+    entry of the tree as ``(path, reason)`` (a folder entry stands for everything inside it)."""
 
     files: list
     labels: np.ndarray
     class_names: list
+    ignored: list = field(default_factory=list)
 
 
-def _is_image(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+def _folder_key(path) -> tuple:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
+def _not_a_file_reason(entry: os.DirEntry, path: Path) -> str:
+    broken = entry.is_symlink() and not os.path.lexists(os.path.realpath(path))
+    return BROKEN_LINK if broken else NOT_A_FILE
+
+
+def _inside_any(real: str, folders) -> bool:
+    return any(real == folder or real.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
+
+
+def walk_images(folder, seen: set | None = None, outside=()) -> tuple[list, list]:
+    """``(images, ignored)`` under ``folder``: image files (recursive, sorted) and every other
+    entry as ``(path, reason)``.
+
+    Symbolic links to folders are followed, but a folder is read once: ``seen`` holds the folders
+    already read (pass one set to several walks), and a link back to one of them (a loop, or a
+    second path to the same folder) is reported instead of followed, as is a link into one of the
+    ``outside`` folders (real paths: the other splits of a dataset). Hidden entries and folders
+    that cannot be listed are reported, not entered.
+    """
+    seen = set() if seen is None else seen
+    images, ignored = [], []
+    pending = [Path(folder)]
+    while pending:
+        directory = pending.pop()
+        try:
+            key = _folder_key(directory)
+            if key in seen:
+                ignored.append((str(directory), FOLDER_ALREADY_READ))
+                continue
+            if outside and _inside_any(os.path.realpath(directory), outside):
+                ignored.append((str(directory), LINK_OUT_OF_SPLIT))
+                continue
+            seen.add(key)
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as error:
+            ignored.append((str(directory), f"cannot read folder ({error.strerror or error})"))
+            continue
+        subfolders = []
+        for entry in entries:
+            path = directory / entry.name
+            try:
+                is_dir, is_file = entry.is_dir(), entry.is_file()
+            except OSError:
+                is_dir = is_file = False
+            if entry.name.startswith("."):
+                ignored.append((str(path), HIDDEN))
+            elif is_dir:
+                subfolders.append(path)
+            elif not is_file:
+                ignored.append((str(path), _not_a_file_reason(entry, path)))
+            elif path.suffix.lower() not in IMAGE_EXTENSIONS:
+                ignored.append((str(path), NOT_AN_IMAGE))
+            else:
+                images.append(path)
+        pending += reversed(subfolders)  # depth first in name order: the same tree reads the same way
+    return sorted(images), sorted(ignored)
 
 
 def list_images(folder: Path) -> list:
-    """Every image file under ``folder`` (recursive, sorted)."""
-    return sorted(p for p in Path(folder).rglob("*") if _is_image(p))
+    """Every image file under ``folder`` (recursive, sorted); see :func:`walk_images`."""
+    return walk_images(folder)[0]
 
 
-def scan_class_folder(root: str | os.PathLike, class_names=None) -> FolderSplit:
-    """One subfolder per class -> files and labels. Empty classes and empty trees are errors."""
+def describe_ignored(ignored, examples=3) -> str:
+    """``"2 not an image file (...), 1 hidden (...); e.g. a.txt, b.gif"`` for a list of ``(path, reason)``."""
+    counts = Counter(reason for _, reason in ignored)
+    summary = ", ".join(f"{count} {reason}" for reason, count in counts.most_common())
+    return f"{summary}; e.g. {', '.join(path for path, _ in ignored[:examples])}"
+
+
+def _warn_ignored(root, ignored) -> None:
+    if ignored:
+        log.warning("%s: %d file(s) or folder(s) not used: %s", root, len(ignored), describe_ignored(ignored))
+
+
+def _class_folders(root: Path) -> tuple[list, list]:
+    """Class folder names under ``root`` and the other entries of ``root`` as ``(path, reason)``."""
+    names, other = [], []
+    try:
+        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
+    except OSError as error:
+        raise ValueError(f"{root}: cannot read folder ({error.strerror or error}).") from error
+    for entry in entries:
+        path = root / entry.name
+        if entry.name.startswith("."):
+            other.append((str(path), HIDDEN))
+        elif path.is_dir():
+            names.append(entry.name)
+        elif not path.is_file():
+            other.append((str(path), _not_a_file_reason(entry, path)))
+        else:
+            other.append((str(path), OUTSIDE_CLASS_FOLDERS))
+    return names, other
+
+
+def folder_class_names(root) -> list:
+    """The class names a folder trains on: its subfolders, or those of its ``train/`` subfolder."""
+    root = Path(root)
+    return _class_folders(root / "train" if (root / "train").is_dir() else root)[0]
+
+
+def scan_class_folder(root: str | os.PathLike, class_names=None, outside=(), seen=None) -> FolderSplit:
+    """One subfolder per class -> files and labels, plus the ignored entries of the tree (also
+    logged). Empty classes and trees without class folders are errors naming the folder.
+    Symbolic links into ``outside`` (folders) or back to a folder in ``seen`` ((st_dev, st_ino)
+    keys, as :func:`walk_images` keeps them) are reported, not followed."""
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"{root}: not a folder (expected one of {', '.join(NAMED_DATASETS)} "
                          "or a folder with one subfolder per class).")
-    found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    found, ignored = _class_folders(root)
     if not found:
-        loose = [p.name for p in root.iterdir() if _is_image(p)]
+        loose = [path for path, reason in ignored if reason == OUTSIDE_CLASS_FOLDERS
+                 and Path(path).suffix.lower() in IMAGE_EXTENSIONS]
         extra = f" It holds {len(loose)} loose image files." if loose else ""
         raise ValueError(
             f"{root}: no class subfolders. Expected one subfolder per class, e.g. "
@@ -302,42 +463,81 @@ def scan_class_folder(root: str | os.PathLike, class_names=None) -> FolderSplit:
     unknown = [name for name in found if name not in names]
     if unknown:
         raise ValueError(f"{root}: class folder(s) {unknown} are not among the expected classes {names}.")
+    seen = set(seen or ()) | {_folder_key(root)}
+    outside = [os.path.realpath(folder) for folder in outside]
     files, labels = [], []
-    empty = []
+    empty, empty_ignored = [], []
     for name in found:
-        images = list_images(root / name)
+        images, other = walk_images(root / name, seen, outside)
+        ignored += other
         if not images:
             empty.append(name)
+            empty_ignored += other
         files += images
         labels += [names.index(name)] * len(images)
     if empty:
+        holds = f" Not used there: {describe_ignored(empty_ignored)}." if empty_ignored else ""
         raise ValueError(f"{root}: class folder(s) {', '.join(repr(e) for e in empty)} contain no "
-                         f"images (expected {', '.join(IMAGE_EXTENSIONS)} files).")
-    return FolderSplit(files, np.asarray(labels, dtype=np.int32), names)
+                         f"images (expected {', '.join(IMAGE_EXTENSIONS)} files).{holds}")
+    _warn_ignored(root, ignored)
+    return FolderSplit(files, np.asarray(labels, dtype=np.int32), names, ignored)
+
+
+def check_val_split(val_split) -> float:
+    """``val_split`` as a float in [0, 1); otherwise a ValueError naming ``--val-split``."""
+    try:
+        value = float(val_split or 0.0)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"--val-split must be a number at least 0 and below 1, got {val_split!r}.") from error
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"--val-split must be at least 0 and below 1 (the fraction of the images held "
+                         f"out as the test split), got {val_split!r}.")
+    return value
 
 
 def scan_dataset_folder(root, val_split=0.0, seed=0):
     """Return ``(train, test)`` FolderSplits: from ``train/`` and ``test/`` subfolders when
-    present, else a stratified ``val_split`` of the class folders (``test`` None if 0)."""
+    present, else a ``val_split`` of the class folders, stratified by class when every class can
+    be on both sides (``test`` None if 0). Entries of ``root`` outside the split folders are
+    listed in ``train.ignored``."""
     root = Path(root)
+    val_split = check_val_split(val_split)
     if (root / "train").is_dir():
-        full = scan_class_folder(root / "train")
-        for candidate in ("test", "val", "validation"):
-            if (root / candidate).is_dir():
-                return full, scan_class_folder(root / candidate, class_names=full.class_names)
+        folders, unused = _class_folders(root)
+        test_name = next((name for name in ("test", "val", "validation") if name in folders), None)
+        # Each split reads only its own folder: links to the root or into another split are reported.
+        root_key = {_folder_key(root)}
+        others = lambda keep: [root / name for name in folders if name != keep]
+        full = scan_class_folder(root / "train", outside=others("train"), seen=root_key)
+        unused += [(str(root / name), OUTSIDE_SPLIT_FOLDERS) for name in folders if name not in ("train", test_name)]
+        full.ignored += sorted(unused)
+        _warn_ignored(root, sorted(unused))
+        if test_name is not None:
+            if val_split:
+                log.warning("--val-split %s not used: %s has its own %s/ folder", val_split, root, test_name)
+            return full, scan_class_folder(root / test_name, class_names=full.class_names,
+                                           outside=others(test_name), seen=root_key)
     else:
         full = scan_class_folder(root)
     if not val_split:
         return full, None
     from sklearn.model_selection import train_test_split
 
-    counts = np.bincount(full.labels)
-    stratify = full.labels if counts.min() >= 2 else None
+    total, classes = len(full.files), len(full.class_names)
+    test_count = int(np.ceil(val_split * total))  # as train_test_split counts it
+    if total - test_count < 1:
+        raise ValueError(f"--val-split {val_split} of the {total} images in {root} leaves no training image.")
+    counts = np.bincount(full.labels, minlength=classes)
+    can_stratify = counts.min() >= 2 and min(test_count, total - test_count) >= classes
+    if not can_stratify:
+        log.warning("--val-split %s of %s: %d images in %d classes are too few for a split by class; "
+                    "split at random", val_split, root, total, classes)
     train_index, test_index = train_test_split(
-        np.arange(len(full.files)), test_size=val_split, random_state=seed, stratify=stratify)
-    pick = lambda index: FolderSplit([full.files[i] for i in sorted(index)], full.labels[np.sort(index)],
-                                      full.class_names)
-    return pick(train_index), pick(test_index)
+        np.arange(total), test_size=test_count, random_state=seed,
+        stratify=full.labels if can_stratify else None)
+    pick = lambda index, ignored: FolderSplit([full.files[i] for i in sorted(index)],
+                                              full.labels[np.sort(index)], full.class_names, ignored)
+    return pick(train_index, full.ignored), pick(test_index, [])
 
 
 def guess_channels(files, sample=32) -> int:
@@ -392,8 +592,8 @@ class ImageFolderDataset(keras.utils.PyDataset):
             return None
         try:
             return load_image(name, self.image_size, self.channels)
-        except ValueError as error:
-            self.skipped.add(name, str(error).split(": ", 1)[-1])
+        except UnreadableImage as error:
+            self.skipped.add(name, error.reason)
             return None
 
     def __getitem__(self, batch):
@@ -432,8 +632,8 @@ def iterate_files(files, image_size, channels, batch_size=64, skipped: SkipLog |
         try:
             images.append(load_image(file, image_size, channels))
             indices.append(index)
-        except ValueError as error:
-            skipped.add(str(file), str(error).split(": ", 1)[-1])
+        except UnreadableImage as error:
+            skipped.add(str(file), error.reason)
             continue
         if len(images) == batch_size:
             yield np.asarray(indices), np.stack(images)

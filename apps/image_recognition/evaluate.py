@@ -4,6 +4,7 @@ matrix and worst-mistakes PNGs; top-k predictions for files and folders."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ from apps.image_recognition import data as image_data
 from apps.image_recognition import model as image_model
 from apps.image_recognition.tta import predict_arrays, predict_with_tta
 from shared.plotting import plot_confusion
+
+log = logging.getLogger("cnnkit.image")
 
 
 def _plt():
@@ -34,11 +37,30 @@ def check_class_match(model_classes, data_classes, source):
     return np.asarray([list(model_classes).index(c) for c in data_classes], dtype=np.int32)
 
 
-def load_eval_data(source, model, split="test", limit=None, seed=0, val_split=0.0):
-    """Images (uint8 array, decoded here so mistakes can be drawn), labels, class names, skipped."""
+def skip_fields(skipped, ignored) -> dict:
+    """The result fields that count and name what was not used: ``skipped_*`` for image files that
+    could not be decoded (a :class:`~apps.image_recognition.data.SkipLog`), ``ignored_*`` for the
+    entries of a folder that are not images (``(path, reason)`` pairs); names are capped at 50."""
+    fields = {}
+    if skipped is not None:
+        fields.update({"skipped_files": skipped.count, "skipped_names": skipped.files[:50],
+                       "skipped_reasons": skipped.reason_counts()})
+    reasons = {}
+    for _, reason in ignored:
+        reasons[reason] = reasons.get(reason, 0) + 1
+    fields.update({"ignored_files": len(ignored), "ignored_names": [path for path, _ in ignored[:50]],
+                   "ignored_reasons": reasons})
+    return fields
+
+
+def load_eval_data(source, model, split="test", limit=None, seed=0, val_split=0.0, ignored=None):
+    """Images (uint8 array, decoded here so mistakes can be drawn), labels, class names, skipped,
+    and the names of the images. The folder entries that are not images are appended to
+    ``ignored`` (a list) as ``(path, reason)``."""
     image_size, channels = image_model.model_input_spec(model)
     source = image_data.resolve_source(str(source))
     skipped = image_data.SkipLog()
+    ignored = [] if ignored is None else ignored
     if isinstance(source, str):
         d = image_data.load_named(source, test_limit=limit if split == "test" else None,
                                   limit=limit if split == "train" else None, seed=seed)
@@ -49,6 +71,7 @@ def load_eval_data(source, model, split="test", limit=None, seed=0, val_split=0.
     train_split, test_split = image_data.scan_dataset_folder(source, val_split=val_split, seed=seed)
     chosen = test_split if (split == "test" and test_split is not None) else train_split
     files, labels = chosen.files, chosen.labels
+    ignored += chosen.ignored
     if limit and limit < len(files):
         keep = np.sort(np.random.default_rng(seed).choice(len(files), size=limit, replace=False))
         files, labels = [files[i] for i in keep], labels[keep]
@@ -73,7 +96,9 @@ def evaluate(model, class_names, source, split="test", out_dir=None, limit=None,
     """
     from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, top_k_accuracy_score
 
-    x, y_data, data_classes, skipped, names = load_eval_data(source, model, split, limit, seed, val_split)
+    ignored = []
+    x, y_data, data_classes, skipped, names = load_eval_data(source, model, split, limit, seed, val_split,
+                                                             ignored)
     mapping = check_class_match(class_names, data_classes, source)
     y = mapping[y_data]
     probabilities = predict_with_tta(model, x, tta)
@@ -81,8 +106,7 @@ def evaluate(model, class_names, source, split="test", out_dir=None, limit=None,
     labels = np.arange(len(class_names))
     metrics = {
         "data": str(source), "split": split, "images": int(len(y)), "tta": tta,
-        "accuracy": float(accuracy_score(y, predicted)),
-        "skipped_files": skipped.count, "skipped_names": skipped.files[:50],
+        "accuracy": float(accuracy_score(y, predicted)), **skip_fields(skipped, ignored),
     }
     if len(class_names) > 5:
         metrics["top5_accuracy"] = float(top_k_accuracy_score(y, probabilities, k=5, labels=labels))
@@ -135,21 +159,35 @@ def plot_worst(x, y, probabilities, class_names, path, count=16, names=None):
     return Path(path)
 
 
-def collect_files(paths) -> list:
-    """Files given directly plus every image inside given folders (recursive)."""
-    files = []
+def collect_inputs(paths) -> tuple[list, list]:
+    """``(files, ignored)``: files given directly plus every image inside given folders
+    (recursive), and the folder entries that are not images as ``(path, reason)`` (also logged)."""
+    files, ignored = [], []
     for item in paths:
         item = Path(item)
         if item.is_dir():
-            found = image_data.list_images(item)
+            found, other = image_data.walk_images(item)
             if not found:
-                raise ValueError(f"{item}: folder contains no images ({', '.join(image_data.IMAGE_EXTENSIONS)}).")
+                holds = f" Not used there: {image_data.describe_ignored(other)}." if other else ""
+                raise ValueError(f"{item}: folder contains no images "
+                                 f"({', '.join(image_data.IMAGE_EXTENSIONS)}).{holds}")
             files += found
-        elif item.exists():
+            ignored += other
+            if other:
+                log.warning("%s: %d file(s) or folder(s) not used: %s", item, len(other),
+                            image_data.describe_ignored(other))
+        elif item.is_file():
             files.append(item)
+        elif item.exists() or item.is_symlink():
+            raise ValueError(f"{item}: not a regular file or folder (a broken link, device or pipe).")
         else:
             raise ValueError(f"{item}: no such file or folder.")
-    return files
+    return files, ignored
+
+
+def collect_files(paths) -> list:
+    """Files given directly plus every image inside given folders (recursive)."""
+    return collect_inputs(paths)[0]
 
 
 def predict_files(model, class_names, paths, top_k=3, batch_size=64):

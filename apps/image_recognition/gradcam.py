@@ -223,4 +223,5 @@ def explain_files(model, class_names, files, out_dir, class_name=None):
     filters_png = plot_filters(model, out / "first_layer_filters.png")
     maps_png = plot_feature_maps(model, images[0], out / "first_layer_feature_maps.png")
     return {"images": rows, "filters_png": str(filters_png), "feature_maps_png": str(maps_png),
-            "layer": cam.layer_name, "skipped_files": skipped.count, "skipped_names": skipped.files}
+            "layer": cam.layer_name, "skipped_files": skipped.count, "skipped_names": skipped.files,
+            "skipped_reasons": skipped.reason_counts()}

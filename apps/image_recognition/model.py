@@ -10,6 +10,8 @@ keras.applications models do with their ``preprocess_input`` built in).
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
@@ -17,6 +19,8 @@ import numpy as np
 
 from apps.image_recognition.presets import AUGMENTATIONS
 from shared import Backbone, Classifier, architectures
+
+log = logging.getLogger("cnnkit.image")
 
 
 def convnet(input_shape=(28, 28, 1), width=32, dropout=0.25, dense_dropout=0.5, dense_units=(256,), **kwargs):
@@ -186,8 +190,12 @@ def find_backbone(model) -> Backbone:
 
 
 def model_input_spec(model):
-    """``(image_size, channels)`` the model expects."""
+    """``(image_size, channels)`` the model expects; a ValueError for a model that does not take
+    one batch of (height, width, channels) images."""
     shape = model.input_shape
+    if not (isinstance(shape, tuple) and len(shape) == 4 and all(isinstance(s, int) for s in shape[1:])):
+        raise ValueError(f"model {model.name!r} takes input of shape {shape}; an image classifier takes "
+                         "(None, height, width, channels).")
     return (int(shape[1]), int(shape[2])), int(shape[3])
 
 
@@ -209,14 +217,44 @@ def save_classifier(model, path, class_names, extra=None) -> Path:
     return path
 
 
+def _read_names_file(names_file: Path) -> dict:
+    """``class_names.json`` as a dict with a ``class_names`` list (a bare JSON list is accepted);
+    a ValueError naming the file when it is damaged."""
+    try:
+        record = json.loads(names_file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{names_file}: not valid JSON (not UTF-8 text).") from error
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{names_file}: not valid JSON ({error}).") from error
+    if isinstance(record, list):
+        record = {"class_names": record}
+    names = record.get("class_names") if isinstance(record, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, (str, int)) for n in names):
+        raise ValueError(f'{names_file}: no "class_names" list of strings (expected '
+                         '{"class_names": ["cat", "dog", ...]}, as `cnnkit image train` writes).')
+    return {**record, "class_names": [str(n) for n in names]}
+
+
 def saved_record(model_path) -> dict:
     """What ``save_classifier`` wrote beside ``model_path`` (class names, arch, data...); {} if nothing."""
     names_file = class_names_path(model_path)
-    return json.loads(names_file.read_text()) if names_file.is_file() else {}
+    return _read_names_file(names_file) if names_file.is_file() else {}
 
 
-def load_classifier(path):
-    """Load ``model.keras`` and its class names (``class_names.json`` beside it, else 0..n-1)."""
+@dataclass
+class LoadedClassifier:
+    """A loaded model, its class names, the file it came from, and warnings about it."""
+
+    model: keras.Model
+    class_names: list
+    path: Path
+    warnings: list = field(default_factory=list)
+
+
+def open_classifier(path) -> LoadedClassifier:
+    """Load ``model.keras`` (or a folder holding one) and its class names from ``class_names.json``
+    beside it. Without that file the classes are the output indices 0..n-1, and ``warnings`` holds
+    one line naming the model and the missing file (the caller shows it)."""
     path = Path(path)
     if path.is_dir() and (path / "model.keras").is_file():
         path = path / "model.keras"
@@ -227,12 +265,31 @@ def load_classifier(path):
         model = keras.models.load_model(path, compile=True)
     except Exception as error:  # noqa: BLE001 - any loader failure is a bad model file
         raise ValueError(f"--model {path}: could not load a Keras model ({error}).") from error
+    try:
+        model_input_spec(model)
+    except ValueError as error:
+        raise ValueError(f"--model {path}: {error}") from error
+    outputs = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
+    if not isinstance(outputs, int):
+        raise ValueError(f"--model {path}: output shape {model.output_shape} is not one row of class "
+                         "probabilities.")
     names_file = class_names_path(path)
+    warnings = []
     if names_file.is_file():
-        class_names = json.loads(names_file.read_text())["class_names"]
+        class_names = _read_names_file(names_file)["class_names"]
     else:
-        class_names = [str(i) for i in range(model.output_shape[-1])]
-    if len(class_names) != model.output_shape[-1]:
-        raise ValueError(f"{names_file}: {len(class_names)} class names but the model has "
-                         f"{model.output_shape[-1]} outputs.")
-    return model, class_names
+        class_names = [str(i) for i in range(outputs)]
+        warnings.append(f"{path} has no class names: {names_file} is missing, so classes are labelled "
+                        f"by output index 0..{outputs - 1}")
+    if len(class_names) != outputs:
+        raise ValueError(f"{names_file}: {len(class_names)} class names but the model has {outputs} outputs.")
+    return LoadedClassifier(model, class_names, path, warnings)
+
+
+def load_classifier(path):
+    """``(model, class_names)`` of :func:`open_classifier`; its warnings (a missing
+    ``class_names.json``: classes 0..n-1) are logged."""
+    loaded = open_classifier(path)
+    for warning in loaded.warnings:
+        log.warning("%s", warning)
+    return loaded.model, loaded.class_names

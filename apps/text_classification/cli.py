@@ -59,7 +59,10 @@ def cmd_train(args) -> dict:
     from apps.text_classification.train import evaluate, train_model
 
     dataset = _load(args.data, args.limit, args.seed)
-    train, dev, test, protocol = train_dev_test(dataset, args.seed)
+    warnings: list = []
+    train, dev, test, protocol = train_dev_test(dataset, args.seed, warnings=warnings)
+    for warning in warnings:
+        _note(f"warning: {warning}")
     out = Path(args.out or "runs/text_classification")
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -82,7 +85,7 @@ def cmd_train(args) -> dict:
                    epochs_run=info["epochs_run"], train_texts=info["train_texts"], dev_texts=info["dev_texts"],
                    vocab_size=info["vocab_size"], max_length=info["max_length"],
                    sentences_per_second=info["sentences_per_second"], seconds=time.perf_counter() - start,
-                   skipped=dataset.skipped, model_path=str(model_path))
+                   skipped=dataset.skipped, warnings=warnings, model_path=str(model_path))
     (out / "metrics.json").write_text(json.dumps({**metrics, "history": info["history"],
                                                   "confusion_matrix": result["confusion_matrix"],
                                                   "labels": result["labels"]}, indent=2, default=float))
@@ -99,7 +102,10 @@ def cmd_evaluate(args) -> dict:
     warning = overlap_warning(classifier.trained_on, dataset.name)
     if warning:
         _note(warning)
-    texts, labels = evaluation_split(dataset, args.split, args.seed)
+    warnings: list = []
+    texts, labels = evaluation_split(dataset, args.split, args.seed, warnings=warnings)
+    for message in warnings:
+        _note(f"warning: {message}")
     keep, mapped, unknown = match_labels(labels, dataset.label_names, classifier.label_names)
     skipped = len(labels) - len(keep)
     if unknown:
@@ -109,7 +115,8 @@ def cmd_evaluate(args) -> dict:
         raise ValueError(f"none of the labels of {dataset.name!r} ({', '.join(map(repr, unknown[:10]))}) is known "
                          f"to the model, which predicts {list(classifier.label_names)}.")
     result = evaluate(classifier, [texts[i] for i in keep], mapped)
-    result.update(data=dataset.name, split=args.split, model=classifier.architecture, skipped_unknown_labels=skipped)
+    result.update(data=dataset.name, split=args.split, model=classifier.architecture, skipped_unknown_labels=skipped,
+                  skipped=dataset.skipped, warnings=warnings)
     return result
 
 
@@ -135,22 +142,19 @@ def _input_texts(args):
     empty = [i + 1 for i, t in enumerate(texts) if not t.strip()]
     if empty:
         raise ValueError(f"text argument(s) {empty} are empty; give some words to classify.")
-    if args.file:
-        from apps.text_classification.data import read_lines
+    from apps.text_classification.data import decode_lines, read_lines
 
-        notes: list = []
-        texts += read_lines(args.file if args.file != "-" else "/dev/stdin", "auto", {}, notes)
-        for note in notes:
-            _note(f"note: {note}")
-    elif not texts:
-        if sys.stdin is None or sys.stdin.isatty():
+    notes: list = []
+    if args.file and args.file != "-":
+        texts += read_lines(args.file, "auto", {}, notes)
+    elif args.file or not texts:
+        if sys.stdin is None or (not args.file and sys.stdin.isatty()):
             raise ValueError("no text given: pass texts as arguments, --file FILE, or pipe lines on stdin.")
+        # Bytes, decoded line by line as for --file: UTF-8, else cp1252 (counted in a note).
         raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
-        lines = [line.decode("utf-8", errors="replace") for line in raw.split(b"\n")]
-        blank = sum(1 for line in lines if not line.strip()) - (1 if raw.endswith(b"\n") else 0)
-        texts = [line for line in lines if line.strip()]
-        if blank > 0:
-            _note(f"note: skipped {blank} empty line(s) on stdin")
+        texts += decode_lines(raw, "stdin", "auto", {}, notes)
+    for note in notes:
+        _note(f"note: {note}")
     if not texts:
         raise ValueError("no non-empty text to classify.")
     return texts

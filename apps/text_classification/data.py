@@ -3,13 +3,17 @@
 MR, SUBJ and TREC are cp1252 bytes: lines are split on ``b"\\n"`` *before* decoding
 (U+0085 would otherwise count as a line break). User files are read as UTF-8 with a
 per-line cp1252 fallback. Empty lines and unusable rows are skipped and counted, never lost
-silently: every ``TextDataset`` carries ``notes`` that the command line prints.
+silently: every ``TextDataset`` carries ``notes`` (naming the file and the lines) that the command
+line prints, and ``skipped`` counts by reason. A CSV/TSV row is used or skipped with a reason, never
+dropped: a row whose quote does not close skips that one line and reading resumes on the next.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +92,13 @@ class TextDataset:
 
 
 # -- reading lines -----------------------------------------------------------------------
+def line_list(numbers, shown: int = 5) -> str:
+    """``"line 4"``, ``"lines 4, 9"`` or the first ``shown`` numbers and ``...``."""
+    numbers = [str(n) for n in numbers]
+    more = " ..." if len(numbers) > shown else ""
+    return ("line " if len(numbers) == 1 else "lines ") + ", ".join(numbers[:shown]) + more
+
+
 def read_lines(file_path, encoding: str = "auto", skipped: dict | None = None, notes: list | None = None):
     """Lines of a text file, split on b"\\n" before decoding; blank lines skipped and counted.
 
@@ -99,11 +110,17 @@ def read_lines(file_path, encoding: str = "auto", skipped: dict | None = None, n
         raw = file_path.read_bytes()
     except OSError as error:
         raise ValueError(f"Cannot read text file {file_path}: {error.strerror or error}.") from error
+    return decode_lines(raw, file_path.name, encoding, skipped, notes)
+
+
+def decode_lines(raw: bytes, source: str, encoding: str = "auto", skipped: dict | None = None,
+                 notes: list | None = None):
+    """:func:`read_lines` on bytes already read (``source`` names them in notes: a file, ``stdin``)."""
     chunks = raw.split(b"\n")
     if chunks and chunks[-1] == b"":
         chunks.pop()
-    lines, blank, not_utf8, undecodable = [], 0, 0, 0
-    for chunk in chunks:
+    lines, blank, not_utf8, undecodable = [], [], 0, 0
+    for number, chunk in enumerate(chunks, start=1):
         chunk = chunk.rstrip(b"\r")
         if encoding == "auto":
             try:
@@ -118,18 +135,18 @@ def read_lines(file_path, encoding: str = "auto", skipped: dict | None = None, n
                 undecodable += 1
                 text = chunk.decode("latin-1")
         if not text.strip():
-            blank += 1
+            blank.append(number)
             continue
         lines.append(text)
     if skipped is not None and blank:
-        skipped[f"{file_path.name}: empty lines"] = blank
+        skipped[f"{source}: empty lines"] = len(blank)
     if notes is not None:
         if blank:
-            notes.append(f"{file_path.name}: skipped {blank} empty line(s)")
+            notes.append(f"{source}: skipped {len(blank)} empty line(s) ({line_list(blank)})")
         if not_utf8:
-            notes.append(f"{file_path.name}: {not_utf8} line(s) were not valid UTF-8 and were decoded as cp1252")
+            notes.append(f"{source}: {not_utf8} line(s) were not valid UTF-8 and were decoded as cp1252")
         if undecodable:
-            notes.append(f"{file_path.name}: {undecodable} line(s) had bytes undefined in {encoding}; "
+            notes.append(f"{source}: {undecodable} line(s) had bytes undefined in {encoding}; "
                          "decoded as latin-1")
     return lines
 
@@ -234,50 +251,165 @@ def load_named(name: str) -> TextDataset:
                      "with 'text' and 'label' columns, or one text file per class.")
 
 
-# -- user files ----------------------------------------------------------------------------
-def _read_table(path: Path):
-    """A CSV/TSV with ``text`` and ``label`` columns -> (texts, labels, notes, skipped)."""
-    import pandas as pd
+# -- user files: CSV/TSV tables and one-sentence-per-line files ----------------------------
+TABLE_SUFFIXES = (".csv", ".tsv", ".tab")
+# Why a row was skipped -> the ``skipped`` key suffix and the note's wording.
+_REASONS = {
+    "blank": ("empty lines", "empty line(s)"),
+    "quoting": ("bad quoting", "row(s) with an unclosed or stray quote"),
+    "fields": ("malformed rows", "row(s) with the wrong number of fields"),
+    "empty": ("empty text or label", "row(s) with an empty text or label"),
+}
 
-    notes, skipped = [], {}
-    raw = path.read_bytes()
+
+@dataclass
+class Table:
+    """What :func:`read_table` made of a CSV/TSV: the usable rows and an account of every line.
+
+    ``spans`` holds ``(first_line, last_line, reason)`` for the header (reason ``"header"``) and
+    every row after it, in file order (reason ``None``: used), so together they cover each line of
+    the file exactly once. ``rows`` counts the rows after the header, blank lines included:
+    ``len(texts) + sum(skipped.values()) == rows``.
+    """
+
+    path: Path
+    texts: list
+    labels: list
+    rows: int
+    spans: list
+    notes: list
+    skipped: dict
+
+
+def _decode_table(path: Path, raw: bytes, notes: list) -> str:
+    """The file's text: UTF-16/32 when it starts with their byte-order mark, else UTF-8 per line with
+    the cp1252 fallback of :func:`decode_lines` (counted in ``notes``)."""
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                       (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError as error:
+                raise ValueError(f"{path}: starts with a {codec.upper()} byte-order mark but byte {error.start} "
+                                 f"is not valid {codec.upper()}; save the file as UTF-8.") from error
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    parts, not_utf8 = [], 0
+    for chunk in raw.split(b"\n"):
+        try:
+            parts.append(chunk.decode("utf-8"))
+        except UnicodeDecodeError:
+            not_utf8 += 1
+            parts.append(_decode_cp1252(chunk))
+    if not_utf8:
+        notes.append(f"{path.name}: {not_utf8} line(s) were not valid UTF-8 and were decoded as cp1252")
+    return "\n".join(parts)
+
+
+@contextmanager
+def _unlimited_fields():
+    """Lift the csv module's 131,072-character field limit: a long text is cut by the encoder (and
+    counted there), never dropped by the reader."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
     try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        content = raw.decode("cp1252", errors="replace")
-        notes.append(f"{path.name}: the file is not valid UTF-8; decoded as cp1252")
-    sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-    bad_rows = []
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
-    def on_bad(fields):
-        bad_rows.append(fields)
-        return None
 
+def _records(lines: list, delimiter: str):
+    """``(first_line, last_line, fields or csv.Error)`` for every record of ``lines``, in order.
+
+    Strict quoting: a quote that never closes, or text after a closing quote, is an error for the
+    record's first line alone; reading resumes on the line after it, so one stray quote costs one
+    line, not the rest of the file.
+    """
+    records, start = [], 0
+    with _unlimited_fields():
+        while start < len(lines):
+            reader = csv.reader((lines[i] for i in range(start, len(lines))), delimiter=delimiter,
+                                quotechar='"', doublequote=True, strict=True)
+            consumed = 0
+            try:
+                for fields in reader:
+                    records.append((start + consumed + 1, start + reader.line_num, fields))
+                    consumed = reader.line_num
+                break
+            except csv.Error as error:
+                first = start + consumed + 1
+                records.append((first, first, error))
+                start = first
+    return records
+
+
+def _span_list(spans, shown: int = 5) -> str:
+    items = [f"{a}-{b}" if b != a else str(a) for a, b in spans]
+    more = " ..." if len(items) > shown else ""
+    return "lines " + ", ".join(items[:shown]) + more
+
+
+def read_table(path) -> Table:
+    """A CSV (``,``) or TSV (``.tsv``/``.tab``: tab) with ``text`` and ``label`` columns (any case,
+    any order, other columns ignored) -> :class:`Table`.
+
+    Quoted fields may hold the delimiter, doubled quotes and line breaks. Every row after the
+    header is used or skipped with a counted reason naming its lines: blank lines, an unclosed or
+    stray quote, the wrong number of fields, an empty text or label. A bad header is an error.
+    """
+    path = Path(path)
     try:
-        frame = pd.read_csv(io.StringIO(content), sep=sep, dtype=str, keep_default_na=False,
-                            engine="python", on_bad_lines=on_bad)
-    except pd.errors.EmptyDataError as error:
-        raise ValueError(f"{path}: the file is empty; expected a header with 'text' and 'label' columns.") from error
-    columns = {str(c).strip().lower(): c for c in frame.columns}
-    missing = [c for c in ("text", "label") if c not in columns]
-    if missing:
-        raise ValueError(f"{path}: expected columns 'text' and 'label', missing {missing}; "
-                         f"found columns {list(frame.columns)}.")
-    texts, labels, empty_rows = [], [], []
-    for row, (text, label) in enumerate(zip(frame[columns["text"]], frame[columns["label"]]), start=2):
-        if not str(text).strip() or not str(label).strip():
-            empty_rows.append(row)
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"Cannot read {path}: {error.strerror or error}.") from error
+    notes: list = []
+    lines = io.StringIO(_decode_table(path, raw, notes), newline="").readlines()
+    delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    header, columns, spans, texts, labels = None, None, [], [], []
+    problems = {reason: [] for reason in _REASONS}
+    for first, last, fields in _records(lines, delimiter):
+        if not "".join(lines[first - 1:last]).strip():
+            reason = "blank"
+        elif header is None:
+            if isinstance(fields, csv.Error):
+                raise ValueError(f"{path}, line {first}: cannot read the header ({fields}); expected column names "
+                                 "including 'text' and 'label'.")
+            header = fields
+            names = [name.strip().lower() for name in header]
+            missing = [c for c in ("text", "label") if c not in names]
+            if missing:
+                raise ValueError(f"{path}: expected columns 'text' and 'label', missing {missing}; "
+                                 f"found columns {header} (line {first}).")
+            columns = names.index("text"), names.index("label")
+            spans.append((first, last, "header"))
             continue
-        texts.append(str(text))
-        labels.append(str(label).strip())
-    if bad_rows:
-        notes.append(f"{path.name}: skipped {len(bad_rows)} row(s) with the wrong number of fields")
-        skipped[f"{path.name}: malformed rows"] = len(bad_rows)
-    if empty_rows:
-        shown = ", ".join(map(str, empty_rows[:5])) + (" ..." if len(empty_rows) > 5 else "")
-        notes.append(f"{path.name}: skipped {len(empty_rows)} row(s) with an empty text or label (rows {shown})")
-        skipped[f"{path.name}: empty text or label"] = len(empty_rows)
-    return texts, labels, notes, skipped
+        elif isinstance(fields, csv.Error):
+            reason = "quoting"
+        elif len(fields) != len(header):
+            reason = "fields"
+        elif not fields[columns[0]].strip() or not fields[columns[1]].strip():
+            reason = "empty"
+        else:
+            reason = None
+            texts.append(fields[columns[0]])
+            labels.append(fields[columns[1]].strip())
+        spans.append((first, last, reason))
+        if reason:
+            problems[reason].append(first)
+    if header is None:
+        raise ValueError(f"{path}: the file is empty; expected a header with 'text' and 'label' columns.")
+    skipped = {}
+    for reason, where in problems.items():
+        if where:
+            key, what = _REASONS[reason]
+            skipped[f"{path.name}: {key}"] = len(where)
+            detail = f", expected {len(header)}" if reason == "fields" else ""
+            notes.append(f"{path.name}: skipped {len(where)} {what}{detail} ({line_list(where)})")
+    multiline = [(first, last) for first, last, reason in spans if reason is None and last > first]
+    if multiline:
+        notes.append(f"{path.name}: {len(multiline)} row(s) hold line breaks inside quotes ({_span_list(multiline)}); "
+                     "a quote left open also looks like this")
+    return Table(path, texts, labels, len(spans) - 1, spans, notes, skipped)
 
 
 def _class_names_for(paths):
@@ -300,15 +432,15 @@ def load_texts(sources) -> TextDataset:
                              "a CSV/TSV with 'text' and 'label' columns, or one text file per class.")
     if len(paths) == 1:
         path = paths[0]
-        if path.suffix.lower() not in (".csv", ".tsv", ".tab"):
+        if path.suffix.lower() not in TABLE_SUFFIXES:
             raise ValueError(f"{path}: a single plain text file has no labels. Pass a .csv/.tsv file with "
                              "'text' and 'label' columns, or two or more files with one sentence per line, "
                              "one file per class.")
-        texts, labels, notes, skipped = _read_table(path)
-        names = _check_classes(labels, str(path))
+        table = read_table(path)
+        names = _check_classes(table.labels, str(path))
         index = {n: i for i, n in enumerate(names)}
-        return TextDataset(path.stem, names, texts, np.asarray([index[x] for x in labels], dtype="int32"),
-                           notes=notes, skipped=skipped)
+        return TextDataset(path.stem, names, table.texts, np.asarray([index[x] for x in table.labels], dtype="int32"),
+                           notes=table.notes, skipped=table.skipped)
     names = _class_names_for(paths)
     notes, skipped, texts, labels = [], {}, [], []
     for index, path in enumerate(paths):
@@ -358,11 +490,31 @@ def split_holdout(texts, labels, fraction: float, seed: int):
             [texts[i] for i in held_index], labels[held_index])
 
 
-def train_dev_test(dataset: TextDataset, seed: int = 0):
+# A split with fewer texts than this, or without a text of some class, gives an accuracy that means
+# little: 1 test text scores 0 or 1, and a class absent from the split is never scored.
+MIN_SPLIT_TEXTS = 10
+
+
+def split_warning(what: str, labels, label_names) -> str | None:
+    """Why the ``what`` split (``labels``: indices into ``label_names``) is too small to score, or None."""
+    labels = np.asarray(labels, dtype="int64")
+    problems = []
+    if len(labels) < MIN_SPLIT_TEXTS:
+        problems.append(f"the {what} split has only {len(labels)} text(s) (fewer than {MIN_SPLIT_TEXTS})")
+    absent = [name for i, name in enumerate(label_names) if not np.any(labels == i)]
+    if absent:
+        problems.append(f"class(es) {', '.join(map(repr, absent))} have no text in the {what} split")
+    if not problems:
+        return None
+    return " and ".join(problems) + ": its accuracy and macro F1 mean little"
+
+
+def train_dev_test(dataset: TextDataset, seed: int = 0, warnings: list | None = None):
     """``(train, dev, test, protocol)``: (texts, labels) pairs and how the test set was chosen.
 
     A dataset without a test split (MR, SUBJ, user files) holds out a stratified 10% as the
     test set, the same for the same ``seed``; ``dev`` is None unless the dataset has one.
+    ``warnings`` (a list) receives :func:`split_warning` for the test split.
     """
     if dataset.has_test_split:
         test = (dataset.test_texts, dataset.test_labels)
@@ -373,28 +525,40 @@ def train_dev_test(dataset: TextDataset, seed: int = 0):
         train, test = (tr, trl), (te, tel)
         protocol = f"stratified 10% hold-out test set (seed {seed}); use `cv` for the 10-fold protocol"
     dev = (dataset.dev_texts, dataset.dev_labels) if dataset.dev_texts is not None else None
+    _warn(warnings, "test", test[1], dataset.label_names)
     return train, dev, test, protocol
 
 
-def evaluation_split(dataset: TextDataset, split: str = "test", seed: int = 0):
+def _warn(warnings, what, labels, label_names):
+    if warnings is not None:
+        message = split_warning(what, labels, label_names)
+        if message:
+            warnings.append(message)
+
+
+def evaluation_split(dataset: TextDataset, split: str = "test", seed: int = 0, warnings: list | None = None):
     """The (texts, labels) that ``evaluate --split`` scores: ``test``, ``dev``, ``train`` or ``all``.
 
     ``test`` of a named dataset without a test split is the hold-out ``train_dev_test`` gives
-    for ``seed``; a user file without one is evaluated whole.
+    for ``seed``; a user file without one is evaluated whole. ``warnings`` (a list) receives
+    :func:`split_warning` for the split returned.
     """
     if split == "all":
-        return dataset.all_texts()
-    if split == "train":
-        return dataset.train_texts, dataset.train_labels
-    if split == "dev":
+        texts, labels = dataset.all_texts()
+    elif split == "train":
+        texts, labels = dataset.train_texts, dataset.train_labels
+    elif split == "dev":
         if dataset.dev_texts is None:
             raise ValueError(f"dataset {dataset.name!r} has no dev split; use --split test or all.")
-        return dataset.dev_texts, dataset.dev_labels
-    if split != "test":
+        texts, labels = dataset.dev_texts, dataset.dev_labels
+    elif split != "test":
         raise ValueError(f"split must be test, dev, train or all, got {split!r}.")
-    if dataset.has_test_split or dataset.name in NAMED:
-        return train_dev_test(dataset, seed)[2]
-    return dataset.all_texts()
+    elif dataset.has_test_split or dataset.name in NAMED:
+        texts, labels = train_dev_test(dataset, seed)[2]
+    else:
+        texts, labels = dataset.all_texts()
+    _warn(warnings, split, labels, dataset.label_names)
+    return texts, labels
 
 
 def match_labels(labels, label_names, known_names):

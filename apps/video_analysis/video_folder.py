@@ -2,12 +2,15 @@
 
 ``root/<class>/<video>.{avi,mp4,...}``. Each video becomes ``frames`` frames sampled evenly
 over its length, resized to ``size``. Files OpenCV cannot open or that hold no frame are
-reported, counted in ``skipped`` and left out; one bad file never stops the run.
+reported, counted in ``skipped`` and left out; one bad file never stops the run. Every other
+entry of a class folder (another extension, a hidden file, a subfolder, a broken link) is listed
+in ``ignored`` with its reason and named in a warning, so nothing is left out silently.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,10 @@ import numpy as np
 from apps.video_analysis.reader import VideoReader, VideoReadError, probe
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv")
+NOT_A_VIDEO = f"not a video file (expected {', '.join(VIDEO_EXTENSIONS)})"
+HIDDEN = "hidden (name starts with '.')"
+SUBFOLDER = "a subfolder (videos are read from the class folder itself)"
+NOT_A_FILE = "not a regular file (a broken link, device or pipe)"
 
 
 def load_clip(path, frames: int = 8, size=(32, 32), grayscale: bool = False) -> np.ndarray:
@@ -54,31 +61,62 @@ def load_clip(path, frames: int = 8, size=(32, 32), grayscale: bool = False) -> 
 
 
 class VideoFolder:
-    """Index of ``root/<class>/<video>`` files: ``files``, ``labels``, ``class_names``, ``skipped``."""
+    """Index of ``root/<class>/<video>`` files: ``files``, ``labels``, ``class_names``, ``skipped``
+    (unreadable videos, filled by :meth:`to_arrays`) and ``ignored`` (every other entry of the
+    class folders and of ``root``, as ``(path, reason)``)."""
 
     def __init__(self, root, frames: int = 8, size=(32, 32), grayscale: bool = False, class_names=None):
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"Video folder not found: {self.root} (expected root/<class>/<video files>).")
-        found = sorted(p.name for p in self.root.iterdir() if p.is_dir())
+        self.ignored = []
+        found = []
+        for path in sorted(self.root.iterdir()):
+            if path.name.startswith("."):
+                self.ignored.append((str(path), HIDDEN))
+            elif path.is_dir():
+                found.append(path.name)
+            else:
+                self.ignored.append((str(path), "not inside a class folder"))
         self.class_names = list(class_names) if class_names is not None else found
         if not self.class_names:
             raise ValueError(f"{self.root} has no class subfolders (expected root/<class>/<video files>).")
         self.frames, self.size, self.grayscale = frames, tuple(size), grayscale
         self.files, self.labels, self.skipped = [], [], []
+        without_videos = []
         for label, name in enumerate(self.class_names):
             folder = self.root / name
-            if not folder.is_dir():
-                continue
-            for path in sorted(folder.iterdir()):
-                if path.suffix.lower() not in VIDEO_EXTENSIONS:
-                    continue
-                self.files.append(path)
-                self.labels.append(label)
+            count = len(self.files)
+            if folder.is_dir():
+                self._scan_class(folder, label)
+            if len(self.files) == count:
+                without_videos.append(name)
         if not self.files:
             raise ValueError(
                 f"{self.root} holds no video files ({', '.join(VIDEO_EXTENSIONS)}) in its class subfolders."
             )
+        if without_videos:
+            warnings.warn(f"{self.root}: class folder(s) {', '.join(map(repr, without_videos))} hold no video "
+                          "file; those classes have no clips.", stacklevel=2)
+        if self.ignored:
+            counts = Counter(reason for _, reason in self.ignored)
+            warnings.warn(f"{self.root}: {len(self.ignored)} entries are not videos and are not used ("
+                          + ", ".join(f"{n} {reason}" for reason, n in counts.most_common()) + "; e.g. "
+                          + ", ".join(path for path, _ in self.ignored[:3]) + ")", stacklevel=2)
+
+    def _scan_class(self, folder: Path, label: int) -> None:
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith("."):
+                self.ignored.append((str(path), HIDDEN))
+            elif path.is_dir():
+                self.ignored.append((str(path), SUBFOLDER))
+            elif path.suffix.lower() not in VIDEO_EXTENSIONS:
+                self.ignored.append((str(path), NOT_A_VIDEO))
+            elif not path.is_file():
+                self.ignored.append((str(path), NOT_A_FILE))
+            else:
+                self.files.append(path)
+                self.labels.append(label)
 
     def __len__(self):
         return len(self.files)

@@ -47,15 +47,17 @@ def test_evaluate_json_has_affinity_metrics(trained_affinity, affinity_csv, caps
     metrics = cli_json(main, ["evaluate", "--model", trained_affinity / "model.keras", "--data", affinity_csv], capsys)
     assert {"ci", "mse", "pearson", "rm2"} <= set(metrics)
     assert metrics["n"] == 58 and metrics["skipped_rows"] == 2
+    assert metrics["proteins_truncated"] == 58  # every Davis kinase is longer than the model's 64 residues
 
 
 def test_evaluate_prints_a_table(trained_affinity, affinity_csv, capsys):
     code, out, err = run_cli(main, ["evaluate", "--model", trained_affinity / "model.keras", "--data", affinity_csv],
                              capsys)
     assert code == 0
-    rows = dict(line.split(None, 1) for line in out.strip().splitlines()[-8:])
+    rows = dict(line.split(None, 1) for line in out.strip().splitlines())
     assert {"ci", "mse", "n", "skipped_rows", "seconds"} <= set(rows) and rows["n"] == "58"
     assert "skipped 2 bad row(s)" in err
+    assert "and 58 a sequence longer than its 64 residues; the model reads only their start" in err
 
 
 def test_predict_keeps_order_and_error_column(trained_affinity, tmp_path, capsys):
@@ -133,3 +135,67 @@ def test_help_and_module_entry_point():
     result = subprocess.run([sys.executable, "-m", "apps.drug_target", "train", "--help"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "--seed" in result.stdout and "--json" in result.stdout
+
+
+def test_screen_with_no_valid_ligand_is_an_error_and_writes_nothing(trained_affinity, tmp_path, capsys):
+    ligands = tmp_path / "lib.smi"
+    ligands.write_text("# two broken ligands\nC1CC( ring\nnot_smiles broken\n")
+    out = tmp_path / "screen"
+    code, stdout, err = run_cli(main, ["screen", "--model", trained_affinity / "model.keras", "--target",
+                                       "MKVLLEAGHKWYRSTPQNDCFI", "--ligands", ligands, "--out", out], capsys)
+    assert code == 2 and stdout == ""
+    assert err == (f"error: {ligands}: none of its 2 ligands is a valid SMILES (first: lib.smi row 1 (line 2): "
+                   "invalid SMILES: RDKit could not parse SMILES 'C1CC('); nothing was written.\n")
+    assert not out.exists()
+
+
+def test_a_binary_ligand_file_is_named(trained_affinity, tmp_path, capsys):
+    png = tmp_path / "molecules.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10")
+    code, _, err = run_cli(main, ["screen", "--model", trained_affinity / "model.keras", "--target",
+                                  "MKVLLEAGHKWYRSTPQNDCFI", "--ligands", png, "--out", tmp_path / "s"], capsys)
+    assert code == 2
+    assert err == (f"error: {png}: not a text file (a PNG image); expected a .smi text file: one SMILES per "
+                   "line, optionally followed by a name.\n")
+
+
+def test_smiles_longer_than_the_model_reads_are_cut_with_a_note(trained_affinity, tmp_path, capsys):
+    # The TINY model reads 40 SMILES characters and 64 residues.
+    long_smiles = "C" * 500
+    seq = "MKVLLEAGHKWYRSTPQNDCFI"
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"smiles,sequence\nCCO,{seq}\n{long_smiles},{seq}\nCCN,{seq * 3}\n")
+    out = tmp_path / "predictions.csv"
+    code, stdout, err = run_cli(main, ["predict", "--model", trained_affinity / "model.keras", "--pairs", pairs,
+                                       "--out", out, "--json"], capsys)
+    assert code == 0
+    result = json.loads(stdout.strip().splitlines()[-1])
+    assert result["predicted"] == 3 and result["smiles_truncated"] == 1 and result["proteins_truncated"] == 1
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert list(frame["note"]) == [
+        "", "pairs.csv row 2 (line 3): SMILES cut: 500 characters, the model reads the first 40",
+        "pairs.csv row 3 (line 4): sequence cut: 66 residues, the model reads the first 64"]
+    assert "note: pairs.csv row 2 (line 3): SMILES cut: 500 characters, the model reads the first 40\n" in err
+    ligands = tmp_path / "lib.smi"
+    ligands.write_text(f"CCO ethanol\n{long_smiles} long_chain\n")
+    summary = cli_json(main, ["screen", "--model", trained_affinity / "model.keras", "--target", seq,
+                              "--ligands", ligands, "--out", tmp_path / "screen"], capsys)
+    assert summary["scored"] == 2 and summary["smiles_truncated"] == 1 and summary["proteins_truncated"] == 0
+    ranked = pd.read_csv(tmp_path / "screen" / "ranked.csv", keep_default_na=False)
+    assert ranked.set_index("name").loc["long_chain", "note"] == (
+        "lib.smi row 2 (line 2): SMILES cut: 500 characters, the model reads the first 40")
+
+
+def test_screen_target_as_a_long_sequence_or_a_binary_file(trained_affinity, tmp_path, capsys):
+    ligands = tmp_path / "lib.smi"
+    ligands.write_text("CCO ethanol\n")
+    long_target = "MKVLLEAGHKWYRSTPQNDCFI" * 20  # 440 residues: longer than a file name may be
+    summary = cli_json(main, ["screen", "--model", trained_affinity / "model.keras", "--target", long_target,
+                              "--ligands", ligands, "--out", tmp_path / "s"], capsys)
+    assert summary["scored"] == 1 and summary["target"] == "target" and summary["proteins_truncated"] == 1
+    png = tmp_path / "target.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    code, _, err = run_cli(main, ["screen", "--model", trained_affinity / "model.keras", "--target", png,
+                                  "--ligands", ligands, "--out", tmp_path / "t"], capsys)
+    assert code == 2
+    assert err == f"error: {png}: not a text file (a PNG image); expected a protein sequence or a FASTA file.\n"

@@ -73,7 +73,7 @@ def test_a_short_game_with_undo_score_and_time(gtp):
     ("boardsize 40", "unacceptable size"),
     ("boardsize nine", "boardsize not an integer"),
     ("boardsize", "wrong number of arguments"),
-    ("komi lots", "komi not a float"),
+    ("komi lots", "komi must be a finite number, got 'lots'"),
     ("play x D4", "invalid color"),
     ("play b Z99", "invalid coordinate"),
     ("undo", "cannot undo"),

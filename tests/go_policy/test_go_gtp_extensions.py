@@ -139,7 +139,7 @@ def test_loadsgf_errors_name_the_file(gtp, tmp_path):
     illegal.write_text("(;GM[1]FF[4]SZ[19]KM[6.5];B[pd];W[pd];B[dd])")
     assert "illegal move" in refused(gtp, f"loadsgf {illegal}")
     good = write_sgf(tmp_path / "good.sgf", 9, 7.5, [(BLACK, 40)])
-    assert "move_number must be 1 or more" in refused(gtp, f"loadsgf {good} 0")
+    assert "move_number must be at least 1" in refused(gtp, f"loadsgf {good} 0")
     assert gtp.board.size == 19  # a refused load leaves the board alone
 
 

@@ -33,7 +33,7 @@ def test_csv_rows_with_problems_are_skipped_and_counted(tmp_path):
     assert dataset.train_texts == ["good film", "bad film", "fine"]
     assert dataset.skipped["reviews.csv: empty text or label"] == 2
     assert dataset.skipped["reviews.csv: malformed rows"] == 1
-    assert any("rows 3, 5" in note for note in dataset.notes)
+    assert any("(lines 3, 5)" in note for note in dataset.notes)
 
 
 def test_tsv_and_missing_columns(tmp_path):

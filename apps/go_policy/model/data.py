@@ -17,6 +17,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -167,6 +168,7 @@ def encode_dataset(sources, features="small", workers: int = 2, max_games: int |
         manifest = json.loads(manifest_file.read_text())
         manifest["folder"] = str(folder)
         manifest["cached"] = True
+        _warn_about_damage(SkipReport.from_dict(manifest["report"]))
         return manifest
     for old in folder.glob("*.npz"):
         old.unlink()
@@ -196,13 +198,14 @@ def encode_dataset(sources, features="small", workers: int = 2, max_games: int |
     bar.close()
     seconds = time.perf_counter() - start
     report = SkipReport()
-    for result in results:
-        part_report = result["report"]
-        report.read += part_report["games_read"]
-        report.used += part_report["games_used"]
-        report.skipped.update(part_report["skipped_by_reason"])
-        for reason, example in part_report["skip_examples"].items():
-            report.examples.setdefault(reason, example)
+    for result in sorted(results, key=lambda result: result["unit"]):
+        report.merge(SkipReport.from_dict(result["report"]))
+    if report.damaged and not report.used:  # nothing to train or score on: an error, and no cache entry
+        for old in folder.glob("*.npz"):
+            old.unlink()
+        skipped = "".join(f"; {count} skipped: {reason}" for reason, count in sorted(report.skipped.items()))
+        raise ValueError(f"no usable game in {', '.join(sources)}: {'; '.join(report.damage_messages())}{skipped}")
+    _warn_about_damage(report)
     shards = sorted((item for result in results for item in result["shards"]), key=lambda item: item["file"])
     positions = {split: sum(s["positions"] for s in shards if s["split"] == split) for split in SPLITS}
     games = {split: sum(r["games"][split] for r in results) for split in SPLITS}
@@ -217,6 +220,12 @@ def encode_dataset(sources, features="small", workers: int = 2, max_games: int |
     manifest["folder"] = str(folder)
     manifest["cached"] = False
     return manifest
+
+
+def _warn_about_damage(report: SkipReport) -> None:
+    """One ``warning:`` line on standard error per damaged archive (its games before the damage are kept)."""
+    for message in report.damage_messages():
+        print(f"warning: {message}; the games before the damage are kept", file=sys.stderr, flush=True)
 
 
 def exit_with_parent(parent_pid: int, poll_seconds: float = 1.0):

@@ -89,7 +89,7 @@ def parse_analyze_arguments(arguments, size: int, color: int) -> AnalyzeRequest:
 
     def count(what):
         text = take(what)
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise ValueError(f"{what} must be a non-negative integer, got {text!r}")
         return int(text)
 
@@ -97,7 +97,7 @@ def parse_analyze_arguments(arguments, size: int, color: int) -> AnalyzeRequest:
         token = take("a tag")
         if token in ("b", "black", "w", "white"):
             request.color = BLACK if token[0] == "b" else WHITE
-        elif token.isdigit():
+        elif token.isascii() and token.isdigit():
             request.interval = int(token) / 100
         elif token == "interval":
             request.interval = count("interval (centiseconds)") / 100

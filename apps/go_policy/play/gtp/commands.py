@@ -14,6 +14,7 @@ win rates). ``final_score`` and ``final_status_list`` take dead stones off as GN
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from apps.go_policy.play.analysis import DEFAULT_CANDIDATES, AnalyzeRequest, MoveAnalysis, parse_analyze_arguments
 from apps.go_policy.play.gtp.gogui import ANALYZE_COMMANDS, ownership_gfx, policy_gfx
-from apps.go_policy.play.gtp.protocol import GtpError, GtpProtocol, parse_color, parse_count
+from apps.go_policy.play.gtp.protocol import GtpError, GtpProtocol, integer, number, parse_color
 from apps.go_policy.rules.board import (
     BLACK,
     EMPTY,
@@ -55,6 +56,34 @@ COMMANDS = (
 )
 
 
+def parse_boardsize(text: str) -> int:
+    """A ``boardsize`` argument: an integer from 2 to ``MAX_SIZE`` (the specification's error
+    message for any other size is exactly "unacceptable size")."""
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise GtpError(f"boardsize not an integer, got {text!r}")
+    if len(text.lstrip("+-")) > 3 or not 2 <= int(text) <= MAX_SIZE:
+        raise GtpError("unacceptable size")
+    return int(text)
+
+
+# The numeric and color arguments, parsed and checked before a handler runs (GtpProtocol.ARGUMENTS).
+ARGUMENTS = {
+    "boardsize": (parse_boardsize,),
+    "komi": (number("komi"),),
+    "play": (parse_color,),
+    "genmove": (parse_color,),
+    "reg_genmove": (parse_color,),
+    "kgs-genmove_cleanup": (parse_color,),
+    "fixed_handicap": (integer("number_of_stones"),),
+    "place_free_handicap": (integer("number_of_stones"),),
+    "loadsgf": (str, integer("move_number", minimum=1)),
+    "time_settings": (number("main_time", minimum=0), number("byo_yomi_time", minimum=0),
+                      integer("byo_yomi_stones", minimum=0)),
+    "time_left": (parse_color, number("time"), integer("stones", minimum=0)),
+    "cnnkit-policy": (parse_color,),
+}
+
+
 class GtpEngine(GtpProtocol):
     """Hold a board and answer GTP commands with a move-selecting engine.
 
@@ -67,6 +96,7 @@ class GtpEngine(GtpProtocol):
     """
 
     COMMANDS = COMMANDS
+    ARGUMENTS = ARGUMENTS
 
     def __init__(self, engine, size: int = 19, komi: float = 7.5, superko: bool = False, playouts: int = 64):
         super().__init__()
@@ -85,14 +115,8 @@ class GtpEngine(GtpProtocol):
     def cmd_version(self):
         return getattr(self.engine, "version", "0.1.0")
 
-    def cmd_boardsize(self, size):
-        try:
-            value = int(size)
-        except ValueError:
-            raise GtpError("boardsize not an integer") from None
-        if not 2 <= value <= MAX_SIZE:
-            raise GtpError("unacceptable size")
-        self.board = Board(value, self.board.komi, superko=self.board.superko)
+    def cmd_boardsize(self, size: int):
+        self.board = Board(size, self.board.komi, superko=self.board.superko)
         self.handicap = 0
         return ""
 
@@ -101,15 +125,11 @@ class GtpEngine(GtpProtocol):
         self.handicap = 0
         return ""
 
-    def cmd_komi(self, value):
-        try:
-            self.board.komi = float(value)
-        except ValueError:
-            raise GtpError("komi not a float") from None
+    def cmd_komi(self, komi: float):
+        self.board.komi = komi
         return ""
 
-    def cmd_play(self, color, vertex):
-        color = parse_color(color)
+    def cmd_play(self, color: int, vertex):
         try:
             point = gtp_to_point(vertex, self.board.size)
         except ValueError as error:
@@ -144,17 +164,17 @@ class GtpEngine(GtpProtocol):
         self.board.play(point, color)
         return point_to_gtp(point, self.board.size)
 
-    def cmd_genmove(self, color):
-        return self._play_chosen(parse_color(color))
+    def cmd_genmove(self, color: int):
+        return self._play_chosen(color)
 
-    def cmd_reg_genmove(self, color):
+    def cmd_reg_genmove(self, color: int):
         """The move ``genmove`` would play, without playing it (regression tests)."""
-        return point_to_gtp(self._choose(parse_color(color)), self.board.size)
+        return point_to_gtp(self._choose(color), self.board.size)
 
-    def cmd_kgs_genmove_cleanup(self, color):
+    def cmd_kgs_genmove_cleanup(self, color: int):
         """A move that never passes early: KGS sends it when the players disagree about dead
         stones, and expects the engine to capture every stone it believes dead."""
-        return self._play_chosen(parse_color(color), pass_when_ahead=False)
+        return self._play_chosen(color, pass_when_ahead=False)
 
     # ------------------------------------------------------------- handicap
     def _check_empty_board(self):
@@ -168,19 +188,18 @@ class GtpEngine(GtpProtocol):
         self.handicap = len(points)
         return " ".join(point_to_gtp(point, self.board.size) for point in points)
 
-    def cmd_fixed_handicap(self, number_of_stones):
-        stones = parse_count(number_of_stones, "number_of_stones")
+    def cmd_fixed_handicap(self, number_of_stones: int):
         self._check_empty_board()
         try:
-            points = fixed_handicap_points(stones, self.board.size)
+            points = fixed_handicap_points(number_of_stones, self.board.size)
         except ValueError as error:
             raise GtpError(str(error)) from None
         return self._place_handicap(points)
 
-    def cmd_place_free_handicap(self, number_of_stones):
+    def cmd_place_free_handicap(self, number_of_stones: int):
         """The standard layout as far as it goes, then the engine's own choice for each further
         stone (Black to move on the stones so far); fewer stones if the engine would pass."""
-        stones = parse_count(number_of_stones, "number_of_stones")
+        stones = number_of_stones
         size = self.board.size
         if not 2 <= stones < size * size:
             raise GtpError(f"invalid number of stones: {stones} (2 to {size * size - 1} on {size}x{size})")
@@ -223,7 +242,7 @@ class GtpEngine(GtpProtocol):
         return ""
 
     # ------------------------------------------------------------- records
-    def cmd_loadsgf(self, filename, move_number=None):
+    def cmd_loadsgf(self, filename, move_number: int | None = None):
         """Set size, komi, setup stones and moves from an SGF file, up to the position before
         ``move_number`` (1 = the first move) or to its end."""
         try:
@@ -234,11 +253,7 @@ class GtpEngine(GtpProtocol):
             record = parse_game(data, filename, sizes=tuple(range(2, MAX_SIZE + 1)), min_moves=0)
         except SkippedGame as error:
             raise GtpError(f"cannot load file {filename}: {error}") from None
-        moves = None
-        if move_number is not None:
-            moves = parse_count(move_number, "move_number") - 1
-            if moves < 0:
-                raise GtpError(f"syntax error: move_number must be 1 or more, got {moves + 1}")
+        moves = None if move_number is None else move_number - 1
         board = record.board(moves, superko=self.board.superko)
         if board.history:
             board.to_move = other(board.history[-1][0])
@@ -266,10 +281,10 @@ class GtpEngine(GtpProtocol):
     def cmd_gogui_analyze_commands(self):
         return "\n".join(ANALYZE_COMMANDS)
 
-    def cmd_cnnkit_policy(self, color=None):
+    def cmd_cnnkit_policy(self, color: int | None = None):
         """The network's probabilities of the sensible moves for ``color`` (default: the
         player to move), as GoGui gfx: a heatmap and the five likeliest moves in per cent."""
-        color = self.board.to_move if color is None else parse_color(color)
+        color = self.board.to_move if color is None else color
         move_probabilities = getattr(self.engine, "move_probabilities", None)
         if move_probabilities is None:
             raise GtpError("this engine has no move probabilities to show")
@@ -285,6 +300,8 @@ class GtpEngine(GtpProtocol):
             return parse_analyze_arguments(arguments, self.board.size, self.board.to_move)
         except ValueError as error:
             raise GtpError(f"cannot parse analyze tags: {error}") from None
+        except OverflowError:  # an interval of hundreds of digits
+            raise GtpError("cannot parse analyze tags: a number is too large") from None
 
     def _analysis(self, request: AnalyzeRequest) -> MoveAnalysis:
         with self._as_mover(request.color) as board:
@@ -356,17 +373,10 @@ class GtpEngine(GtpProtocol):
         dead = dead_points(self.board, owner)
         return ownership_gfx(owner, self.board.size, dead, area_score(self.board, owner), self.playouts)
 
-    def cmd_time_settings(self, main_time, byo_yomi_time, byo_yomi_stones):
-        try:
-            self.time_settings = (float(main_time), float(byo_yomi_time), int(byo_yomi_stones))
-        except ValueError:
-            raise GtpError("syntax error: time_settings main_time byo_yomi_time byo_yomi_stones") from None
+    def cmd_time_settings(self, main_time: float, byo_yomi_time: float, byo_yomi_stones: int):
+        self.time_settings = (main_time, byo_yomi_time, byo_yomi_stones)
         return ""
 
-    def cmd_time_left(self, color, time_left, stones):
-        color = parse_color(color)
-        try:
-            self.time_left[color] = (float(time_left), int(stones))
-        except ValueError:
-            raise GtpError("syntax error: time_left color time stones") from None
+    def cmd_time_left(self, color: int, time: float, stones: int):
+        self.time_left[color] = (time, stones)
         return ""

@@ -4,13 +4,16 @@
 optional numeric id kept for the reply), calls the ``cmd_<name>`` method of a known command
 (a ``-`` in the name becomes ``_``) and writes ``=id result`` or ``?id message`` followed by
 an empty line. A handler returns a string, or an iterable of lines for a reply written as it
-is produced (Leela Zero's ``lz-analyze``). Every malformed command, wrong argument count or
-failing handler gets a ``?`` reply: a session never ends on bad input.
+is produced (Leela Zero's ``lz-analyze``). Arguments listed in ``ARGUMENTS`` are parsed before
+the handler runs (numbers must be finite, integers ASCII digits). Every malformed command, bad
+argument, wrong argument count or failing handler gets a ``?`` reply that says what is wrong: a
+session never ends on bad input.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 import queue
 import re
 import sys
@@ -33,18 +36,63 @@ def parse_color(text: str) -> int:
     raise GtpError(f"invalid color {text!r}")
 
 
-def parse_count(text: str, what: str) -> int:
-    """An integer argument; ``what`` names it in the error."""
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def parse_count(text: str, what: str, minimum: int | None = None) -> int:
+    """An integer argument in ASCII digits; ``what`` names it in the error.
+
+    (Python's ``int`` would also take ``1_0`` and digits of other scripts, which GTP does not.)
+    """
+    if not _INTEGER.fullmatch(text):
+        raise GtpError(f"syntax error: {what} must be an integer, got {text!r}")
     try:
-        return int(text)
-    except ValueError:
-        raise GtpError(f"syntax error: {what} must be an integer, got {text!r}") from None
+        value = int(text)
+    except ValueError:  # more digits than Python converts
+        raise GtpError(f"syntax error: {what} is too large ({len(text)} digits)") from None
+    if minimum is not None and value < minimum:
+        raise GtpError(f"syntax error: {what} must be at least {minimum}, got {text!r}")
+    return value
+
+
+def parse_number(text: str, what: str, minimum: float | None = None) -> float:
+    """A finite decimal number (``nan``, ``inf`` and ``1e400`` are refused); ``what`` names it."""
+    value = float(text) if _NUMBER.fullmatch(text) else math.nan
+    if not math.isfinite(value):
+        raise GtpError(f"syntax error: {what} must be a finite number, got {text!r}")
+    if minimum is not None and value < minimum:
+        raise GtpError(f"syntax error: {what} must be at least {minimum:g}, got {text!r}")
+    return value
+
+
+def integer(what: str, minimum: int | None = None):
+    """An argument parser for ``GtpProtocol.ARGUMENTS``: ``parse_count`` of ``what``."""
+    return lambda text: parse_count(text, what, minimum)
+
+
+def number(what: str, minimum: float | None = None):
+    """An argument parser for ``GtpProtocol.ARGUMENTS``: ``parse_number`` of ``what``."""
+    return lambda text: parse_number(text, what, minimum)
 
 
 def clean_line(line: str) -> str:
     """A command line as GTP preprocesses it: control characters and comments gone, tabs as spaces."""
     line = "".join(ch for ch in line if ch in "\t\n" or 31 < ord(ch) != 127)
     return line.split("#", 1)[0].replace("\t", " ").strip()
+
+
+def usage(name: str, signature: inspect.Signature) -> str:
+    """``name`` and its arguments as a handler declares them: ``loadsgf filename [move_number]``."""
+    words = [name]
+    for parameter in signature.parameters.values():
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            words.append(f"{parameter.name} ...")
+        elif parameter.default is not parameter.empty:
+            words.append(f"[{parameter.name}]")
+        else:
+            words.append(parameter.name)
+    return " ".join(words)
 
 
 def _always() -> bool:
@@ -60,6 +108,9 @@ class GtpProtocol:
     """
 
     COMMANDS: tuple[str, ...] = ("protocol_version", "known_command", "list_commands", "quit")
+    # Typed arguments: command -> a parser per leading argument (text -> value, or GtpError naming
+    # what is wrong). The handler gets the parsed values; its signature says how many it takes.
+    ARGUMENTS: dict = {}
 
     def __init__(self):
         self.quit = False
@@ -88,12 +139,23 @@ class GtpProtocol:
         handler = getattr(self, f"cmd_{name.replace('-', '_')}", None) if name in self.COMMANDS else None
         if handler is None:
             return [f"?{command_id} unknown command\n\n"]
+        signature = inspect.signature(handler)
         try:
-            inspect.signature(handler).bind(*arguments)
+            signature.bind(*arguments)
+            count_error = None
         except TypeError:
-            return [f"?{command_id} wrong number of arguments for {name}\n\n"]
+            count_error = (f"wrong number of arguments for {name}: expected {usage(name, signature)}, "
+                           f"got {len(arguments)}")
         try:
-            result = handler(*arguments)
+            parsers = self.ARGUMENTS.get(name, ())
+            values = [parse(text) for parse, text in zip(parsers, arguments)] + arguments[len(parsers):]
+        except GtpError as error:  # what is wrong with an argument says more than a miscount
+            where = f" ({usage(name, signature)})" if count_error else ""
+            return [f"?{command_id} {error}{where}\n\n"]
+        if count_error:
+            return [f"?{command_id} {count_error}\n\n"]
+        try:
+            result = handler(*values)
         except GtpError as error:
             return [f"?{command_id} {error}\n\n"]
         except Exception as error:  # a bug must not kill the engine in the middle of a game
@@ -121,6 +183,7 @@ class GtpProtocol:
         the next command arrives, as Leela Zero's does."""
         stdin = stdin or sys.stdin
         stdout = stdout or sys.stdout
+        self.quit = False  # an engine can serve again after a session that quit
         lines = queue.Queue()
 
         def read():
