@@ -1,4 +1,6 @@
-"""Training callbacks every application shares: a wall-time budget and an epoch counter."""
+"""Training callbacks every application shares: a wall-time budget, early stopping and best-model
+saving that survive a resume, and the progress record behind the command line's Ctrl-C and
+resume messages."""
 
 from __future__ import annotations
 
@@ -7,22 +9,114 @@ import time
 import keras
 import numpy as np
 
-_PROGRESS = {"epochs": None}
+# What the training runs of this command did, for shared.cli: "epochs" is how many finished
+# epochs a rerun continues after (they are in a checkpoint), "unsaved_epochs" how many finished
+# without a checkpoint, "resumed_from_epoch" the epoch a run resumed from (None: started fresh),
+# "checkpointed" whether any run kept checkpoints.
+_PROGRESS = {"epochs": None, "unsaved_epochs": None, "resumed_from_epoch": None, "checkpointed": False}
+
+
+def reset_progress() -> None:
+    """Forget earlier training runs (``shared.cli.run`` calls it before each command)."""
+    _PROGRESS.update(epochs=None, unsaved_epochs=None, resumed_from_epoch=None, checkpointed=False)
 
 
 def completed_epochs() -> int | None:
-    """Epochs the last training run in this process finished (None before any ran)."""
+    """Finished epochs a rerun of the last training run resumes after (None: nothing to resume)."""
     return _PROGRESS["epochs"]
 
 
-class EpochCounter(keras.callbacks.Callback):
-    """Records finished epochs for the command line's Ctrl-C message ("resume from epoch N")."""
+def unsaved_epochs() -> int | None:
+    """Finished epochs of the last training run that kept no checkpoint (a rerun starts over)."""
+    return _PROGRESS["unsaved_epochs"]
 
-    def on_train_begin(self, logs=None):
-        _PROGRESS["epochs"] = _PROGRESS["epochs"] or 0
+
+def resumed_from_epoch() -> int | None:
+    """The (1-based) epoch a training run of this command resumed from; None when none resumed."""
+    return _PROGRESS["resumed_from_epoch"]
+
+
+def checkpointed() -> bool:
+    """Whether a training run of this command kept resumable checkpoints."""
+    return bool(_PROGRESS["checkpointed"])
+
+
+def note_training_start(keeps_checkpoints: bool, resumed_from: int | None = None) -> None:
+    """Record a training run's start: whether it checkpoints and the epoch it resumes from."""
+    if keeps_checkpoints:
+        _PROGRESS["checkpointed"] = True
+        if resumed_from is not None and _PROGRESS["resumed_from_epoch"] is None:
+            _PROGRESS["resumed_from_epoch"] = int(resumed_from)
+        if resumed_from is not None:
+            _PROGRESS["epochs"] = int(resumed_from) - 1
+
+
+def note_epoch_saved(epochs: int) -> None:
+    """Record that ``epochs`` finished epochs are in a checkpoint."""
+    _PROGRESS["epochs"] = int(epochs)
+
+
+def note_epoch_unsaved(epochs: int) -> None:
+    """Record that ``epochs`` epochs finished without a checkpoint."""
+    _PROGRESS["unsaved_epochs"] = int(epochs)
+
+
+class EpochCounter(keras.callbacks.Callback):
+    """Records finished epochs for the command line's Ctrl-C message ("resume from epoch N").
+
+    ``shared.training.fit`` records them itself, once each epoch's checkpoint is written; a
+    trainer that calls ``model.fit`` directly and saves its own checkpoints adds this callback.
+    """
 
     def on_epoch_end(self, epoch, logs=None):
-        _PROGRESS["epochs"] = epoch + 1
+        note_epoch_saved(epoch + 1)
+
+
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """``keras.callbacks.EarlyStopping`` whose state survives a resume of ``shared.training.fit``.
+
+    The best value and epoch, the patience count and (with ``restore_best_weights``) the best
+    weights go into each checkpoint, so a run interrupted and resumed stops at the same epoch
+    and restores the same weights as an uninterrupted one. The arguments are Keras'.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._restored = None
+
+    def get_resume_state(self) -> dict:
+        best = self.best
+        return {
+            "wait": int(self.wait), "best": None if best is None else float(best),
+            "best_epoch": int(self.best_epoch), "stopped_epoch": int(self.stopped_epoch),
+            "best_weights": None if self.best_weights is None else [np.asarray(w) for w in self.best_weights],
+        }
+
+    def set_resume_state(self, state: dict) -> None:
+        # Applied in on_train_begin, which Keras' EarlyStopping uses to reset its state.
+        self._restored = state
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self._restored:
+            state = self._restored
+            self.wait, self.best = int(state["wait"]), state["best"]
+            self.best_epoch, self.stopped_epoch = int(state["best_epoch"]), int(state["stopped_epoch"])
+            self.best_weights = state.get("best_weights")
+
+
+class ResumableModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """``keras.callbacks.ModelCheckpoint`` whose best value survives a resume of ``shared.training.fit``.
+
+    With ``save_best_only`` a resumed run then saves the file at the same epochs as an
+    uninterrupted one, instead of taking its first epoch after the resume for the best.
+    """
+
+    def get_resume_state(self) -> dict:
+        return {"best": None if self.best is None else float(self.best)}
+
+    def set_resume_state(self, state: dict) -> None:
+        self.best = state["best"]
 
 
 class TimeBudget(keras.callbacks.Callback):

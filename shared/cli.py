@@ -13,7 +13,11 @@ defines a ``cmd_<name>(args) -> dict | None`` function for each (``cmd_build_ind
 - bad input (``ValueError``, a missing file or data set) prints one line ``error: ...`` and
   exits with 2; ``--debug`` shows the traceback too;
 - Ctrl-C prints ``interrupted; run the same command again to resume from epoch N`` (when a
-  training run had finished N epochs) and exits with 130.
+  training run had N-1 epochs in its checkpoint; otherwise that the command starts over), with no
+  traceback, and exits with 130;
+- a command whose training kept checkpoints gets a ``resumed_from_epoch`` entry: the epoch it
+  resumed from, or None when it started fresh (``shared.training.fit`` also says so on
+  standard error).
 
 This module imports nothing heavy, so ``cnnkit <app> --help`` starts at once.
 """
@@ -113,13 +117,25 @@ def _command_function(commands, name: str) -> Callable:
     return commands[name] if name in commands else commands[attribute]
 
 
-def interrupted_message() -> str:
-    """What Ctrl-C prints: where the same command resumes, when training got that far."""
-    from shared.callbacks import completed_epochs
+def _training_progress():
+    """``shared.callbacks``, where training runs record their progress, once something imported it.
 
-    epochs = completed_epochs()
+    Looked up rather than imported: it imports Keras, which a command that trains nothing (or
+    Ctrl-C during start-up) should not wait for.
+    """
+    return sys.modules.get("shared.callbacks")
+
+
+def interrupted_message() -> str:
+    """What Ctrl-C prints: the epoch the same command resumes from, or that it starts over."""
+    progress = _training_progress()
+    epochs = progress.completed_epochs() if progress else None
     if epochs:
         return f"interrupted; run the same command again to resume from epoch {epochs + 1}"
+    unsaved = progress.unsaved_epochs() if progress else None
+    if unsaved:
+        return (f"interrupted after {unsaved} finished epoch(s) without checkpoints; "
+                "the same command starts over")
     return "interrupted; run the same command again to start over"
 
 
@@ -137,6 +153,8 @@ def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Cal
         return EXIT_OK
     debug = getattr(args, "debug", False)
     start = time.perf_counter()
+    if _training_progress():
+        _training_progress().reset_progress()
     try:
         if setup is not None:
             setup(args)
@@ -161,6 +179,9 @@ def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Cal
         return EXIT_OK
     result = dict(result)
     result.setdefault("seconds", round(time.perf_counter() - start, 2))
+    progress = _training_progress()
+    if progress and progress.checkpointed():
+        result.setdefault("resumed_from_epoch", progress.resumed_from_epoch())
     if getattr(args, "json", False):
         emit_json(result)
     elif getattr(args, "summary", True):

@@ -1,10 +1,22 @@
 """``fit``: Keras training with resumable checkpoints, logs, early stopping and distribution.
 
-A run killed mid-way and started again with the same arguments continues from its last
-checkpoint and ends with the same weights as an uninterrupted run: the per-epoch data
-order and every random layer (dropout, fractional pooling) are re-seeded from
-``(seed, epoch)`` at the start of each epoch, and the checkpoint holds the model weights
-and the optimizer state.
+A run stopped mid-way (Ctrl-C, a kill, a crash) and started again with the same arguments
+continues from its last checkpoint and ends with the same weights and metrics as an
+uninterrupted run:
+
+- every random layer (dropout, fractional pooling, augmentation) and Python's and NumPy's global
+  generators are re-seeded from ``(seed, epoch)`` at the start of each epoch;
+- the data order is restored: a dataset with a ``set_epoch(epoch)`` method (``ArrayDataset``
+  and the apps' own batchers) is told each epoch's number before its batches are fetched; any
+  other ``keras.utils.PyDataset`` is brought to the resumed epoch by calling its
+  ``on_epoch_begin``/``on_epoch_end`` hooks once per finished epoch, which is exact when its
+  randomness advances only in those hooks;
+- a checkpoint holds the model weights, the optimizer state (its step count drives learning-rate
+  schedules) and the state of every callback with ``get_resume_state()`` /
+  ``set_resume_state(state)`` (``shared.callbacks.ResumableEarlyStopping``: best value, patience
+  count, best weights). It is written only at the end of a finished epoch, into a new folder,
+  and becomes the checkpoint when ``state.json`` (replaced atomically) names that folder: a run
+  stopped at any moment, even while writing, leaves the previous checkpoint whole.
 """
 
 from __future__ import annotations
@@ -12,24 +24,32 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
+import shutil
+import sys
+import tempfile
+import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 
 __all__ = ["ArrayDataset", "fit", "use_mixed_precision", "mixed_precision_policy", "CHECKPOINT_WEIGHTS",
-           "CHECKPOINT_MODEL"]
+           "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
 
 CHECKPOINT_WEIGHTS = "last.weights.h5"
 CHECKPOINT_OPTIMIZER = "optimizer.npz"
+CHECKPOINT_CALLBACKS = "callbacks.npz"
 CHECKPOINT_STATE = "state.json"
 CHECKPOINT_MODEL = "last.keras"
+_EPOCH_FOLDER = "epoch-"
 
 
 class ArrayDataset(keras.utils.PyDataset):
     """Batches of in-memory arrays in an order that depends only on ``(seed, epoch)``.
 
-    ``x`` may be an array, a list or a dict of arrays; ``y`` an array or None.
+    ``x`` may be an array, a list or a dict of arrays; ``y`` an array or None. ``fit`` sets the
+    epoch (``set_epoch``); used with ``model.fit`` directly it advances one epoch per pass.
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=True, seed=0, **kwargs):
@@ -48,19 +68,20 @@ class ArrayDataset(keras.utils.PyDataset):
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.seed = int(seed)
-        self.epoch = 0
-        self.next_epoch = 0
-        self._order = np.arange(self.size)
-
-    def on_epoch_begin(self):
-        # Called by Keras before the epoch's batches are fetched (even with prefetching).
-        self.set_epoch(self.next_epoch)
-        self.next_epoch += 1
+        self.epoch = None
+        self.set_epoch(0)
 
     def set_epoch(self, epoch):
-        self.epoch = int(epoch)
-        if self.shuffle:
-            self._order = np.random.default_rng([self.seed, self.epoch]).permutation(self.size)
+        """Order the rows for ``epoch`` (a permutation drawn from ``(seed, epoch)``)."""
+        epoch = int(epoch)
+        if epoch == self.epoch:
+            return
+        self.epoch = epoch
+        self._order = (np.random.default_rng([self.seed, epoch]).permutation(self.size) if self.shuffle
+                       else np.arange(self.size))
+
+    def on_epoch_end(self):
+        self.set_epoch(self.epoch + 1)
 
     def __len__(self):
         return -(-self.size // self.batch_size)
@@ -124,67 +145,228 @@ def _reseed(model, seed, epoch):
     for index, generator in enumerate(_seed_generators(model)):
         state = np.array([seed * 1000003 + epoch, index], dtype=generator.state.dtype)
         generator.state.assign(state)
+    # Keras shuffles the batches of a PyDataset with Python's generator; augmentation code may
+    # draw from NumPy's global one.
+    global_seed = (int(seed) * 1000003 + int(epoch)) % 2**32
+    random.seed(global_seed)
+    np.random.seed(global_seed)
 
 
-class _EpochControl(keras.callbacks.Callback):
-    """Re-seeds data order and random layers per epoch; writes the resumable checkpoint."""
+def _resumable(callback):
+    return callable(getattr(callback, "get_resume_state", None)) and \
+        callable(getattr(callback, "set_resume_state", None))
 
-    def __init__(self, dataset, seed, checkpoint_dir, early_stopping, save_model):
-        super().__init__()
-        self.dataset = dataset
-        self.seed = seed
-        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
-        self.early_stopping = early_stopping
-        self.save_model = save_model
-        self.history = {}
 
-    def on_epoch_begin(self, epoch, logs=None):
-        _reseed(self.model, self.seed, epoch)
+def _keyed(callbacks):
+    """``(key, callback)`` for the callbacks with resume state; the key is stable across runs."""
+    resumable = [c for c in callbacks if _resumable(c)]
+    return [(f"{index}-{type(c).__name__}", c) for index, c in enumerate(resumable)]
 
-    def on_epoch_end(self, epoch, logs=None):
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(float(value))
-        if self.checkpoint_dir is None:
-            return
-        directory = self.checkpoint_dir
-        directory.mkdir(parents=True, exist_ok=True)
-        _atomic(directory / CHECKPOINT_WEIGHTS, self.model.save_weights)
-        optimizer_arrays = [np.asarray(keras.ops.convert_to_numpy(v)) for v in self.model.optimizer.variables]
-        _atomic(directory / CHECKPOINT_OPTIMIZER, lambda p: np.savez(p, *optimizer_arrays), suffix=".npz")
-        if self.save_model:
-            _atomic(directory / CHECKPOINT_MODEL, self.model.save)
-        state = {"epoch": epoch + 1, "history": self.history,
-                 "model_fingerprint": _config_fingerprint(self.model)}
-        if self.early_stopping is not None:
-            state["early_stopping"] = self.early_stopping.state()
-        _atomic(directory / CHECKPOINT_STATE, lambda p: Path(p).write_text(json.dumps(state)), suffix=".json")
+
+def _split_arrays(value, arrays):
+    """``value`` as JSON, its NumPy arrays moved into ``arrays`` (replaced by references)."""
+    if isinstance(value, np.ndarray):
+        key = f"array_{len(arrays)}"
+        arrays[key] = value
+        return {"__array__": key}
+    if isinstance(value, dict):
+        return {str(k): _split_arrays(v, arrays) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_split_arrays(v, arrays) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _join_arrays(value, arrays):
+    if isinstance(value, dict):
+        if set(value) == {"__array__"}:
+            return arrays[value["__array__"]]
+        return {k: _join_arrays(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_join_arrays(v, arrays) for v in value]
+    return value
 
 
 def _atomic(target, writer, suffix=None):
+    """Write ``target`` through a temporary file in the same folder, then rename it into place."""
     target = Path(target)
     temporary = target.with_name(f".tmp-{os.getpid()}-" + target.name)
     if suffix and not temporary.name.endswith(suffix):
         temporary = temporary.with_name(temporary.name + suffix)
     writer(str(temporary))
+    _fsync(temporary)
     os.replace(temporary, target)
 
 
-class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
-    def __init__(self, restored=None, **kwargs):
-        super().__init__(**kwargs)
-        self._restored = restored
+def _fsync(path):
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:  # some file systems (and folders on some systems) cannot be synced
+        pass
+    finally:
+        os.close(descriptor)
 
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        if self._restored:
-            self.wait = self._restored["wait"]
-            self.best = self._restored["best"]
-            self.best_epoch = self._restored["best_epoch"]
 
-    def state(self):
-        best = self.best
-        return {"wait": int(self.wait), "best": None if best is None else float(best),
-                "best_epoch": int(self.best_epoch)}
+# What a checkpoint file that cannot be read raises: JSON, HDF5, zip and NumPy errors.
+_READ_ERRORS = (OSError, ValueError, KeyError, EOFError, TypeError, UnicodeDecodeError)
+
+
+class _Checkpoint:
+    """The resumable checkpoint in ``directory``: ``state.json`` names the folder of the last epoch.
+
+    ``state.json`` holds the number of finished epochs, the history, the model's fingerprint,
+    the callbacks' states and the name of the folder (``epoch-NNNN-*``) with the model weights
+    (``last.weights.h5``), the optimizer state (``optimizer.npz``) and the callbacks' arrays
+    (``callbacks.npz``). ``last.keras``, the whole model, is written beside it for people to load.
+    """
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+        self.state_path = self.directory / CHECKPOINT_STATE
+
+    def exists(self):
+        return self.state_path.exists()
+
+    def unusable(self, path, problem):
+        return ValueError(
+            f"{path}: cannot resume from this training checkpoint: {problem}. To start over, delete the "
+            f"folder {self.directory} (or run with --fresh where the command has it).")
+
+    def read_state(self):
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except _READ_ERRORS as error:
+            raise self.unusable(self.state_path, f"it is not valid JSON ({error})") from error
+        if not isinstance(state, dict) or not isinstance(state.get("epoch"), int) or state["epoch"] < 0:
+            raise self.unusable(self.state_path, "it has no count of finished epochs")
+        history = state.get("history", {})
+        if not isinstance(history, dict) or not all(isinstance(v, list) for v in history.values()):
+            raise self.unusable(self.state_path, "its history is not a table of per-epoch values")
+        folder = state.get("folder")
+        if folder is not None and (not isinstance(folder, str) or Path(folder).name != folder
+                                   or not folder.startswith(_EPOCH_FOLDER)):
+            raise self.unusable(self.state_path, f"it names no checkpoint folder (folder={folder!r})")
+        return state
+
+    def discard(self):
+        """Forget the checkpoint (a run that starts over must not resume an older one later)."""
+        if self.exists():
+            self.state_path.unlink()
+        self._remove_stale(keep=None)
+
+    def _remove_stale(self, keep):
+        if not self.directory.is_dir():
+            return
+        for child in self.directory.iterdir():
+            if child.is_dir() and child.name.startswith(_EPOCH_FOLDER) and child.name != keep:
+                shutil.rmtree(child, ignore_errors=True)
+            elif child.is_file() and child.name.startswith(".tmp-"):
+                child.unlink(missing_ok=True)
+        if keep is not None:  # files of the layout before per-epoch folders
+            for name in (CHECKPOINT_WEIGHTS, CHECKPOINT_OPTIMIZER):
+                (self.directory / name).unlink(missing_ok=True)
+
+    def write(self, model, epochs, history, callbacks, finished, save_model):
+        """Save the state after ``epochs`` finished epochs; the previous checkpoint stays until it is whole."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{_EPOCH_FOLDER}{epochs:04d}-", dir=self.directory))
+        model.save_weights(str(folder / CHECKPOINT_WEIGHTS))
+        optimizer_arrays = [np.asarray(keras.ops.convert_to_numpy(v)) for v in model.optimizer.variables]
+        np.savez(folder / CHECKPOINT_OPTIMIZER, *optimizer_arrays)
+        arrays, callback_states = {}, {}
+        for key, callback in _keyed(callbacks):
+            callback_states[key] = _split_arrays(callback.get_resume_state(), arrays)
+        if arrays:
+            np.savez(folder / CHECKPOINT_CALLBACKS, **arrays)
+        for path in folder.iterdir():
+            _fsync(path)
+        _fsync(folder)
+        state = {"epoch": int(epochs), "folder": folder.name, "finished": bool(finished), "history": history,
+                 "model_fingerprint": _config_fingerprint(model), "callbacks": callback_states}
+        _atomic(self.state_path, lambda p: Path(p).write_text(json.dumps(state), encoding="utf-8"), suffix=".json")
+        _fsync(self.directory)
+        self._remove_stale(keep=folder.name)
+        if save_model:
+            _atomic(self.directory / CHECKPOINT_MODEL, model.save)
+
+    def restore(self, model, callbacks):
+        """Load weights, optimizer and callback states; return the saved state dict."""
+        state = self.read_state()
+        saved, current = state.get("model_fingerprint"), _config_fingerprint(model)
+        if saved and current and saved != current:
+            raise ValueError(
+                f"The checkpoint in {self.directory} was written by a model with a different configuration "
+                "(layers, sizes or settings differ). Use another checkpoint folder, or start over: delete "
+                f"{self.directory}, pass resume=False (--fresh where the command has it)."
+            )
+        folder = self.directory / state["folder"] if "folder" in state else self.directory
+        if not folder.is_dir():
+            raise self.unusable(folder, "the folder that state.json names is missing")
+        weights = folder / CHECKPOINT_WEIGHTS
+        if not weights.is_file():
+            raise self.unusable(weights, "the file is missing")
+        optimizer = model.optimizer
+        if optimizer is not None and not optimizer.built:
+            # Built first, so that the weights file's optimizer variables have somewhere to go.
+            optimizer.build(model.trainable_variables)
+        try:
+            with warnings.catch_warnings():
+                # The optimizer's state is restored from optimizer.npz below, with its own check.
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                model.load_weights(str(weights))
+        except _READ_ERRORS as error:
+            raise self.unusable(weights, f"{type(error).__name__}: {error}") from error
+        if optimizer is not None:
+            self._restore_optimizer(optimizer, folder / CHECKPOINT_OPTIMIZER, required="folder" in state)
+        self._restore_callbacks(state, folder / CHECKPOINT_CALLBACKS, callbacks)
+        return state
+
+    def _restore_optimizer(self, optimizer, path, required):
+        if not path.is_file():
+            if required:
+                raise self.unusable(path, "the file is missing")
+            return
+        try:
+            with np.load(path) as saved:
+                arrays = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        except _READ_ERRORS as error:
+            raise self.unusable(path, f"{type(error).__name__}: {error}") from error
+        variables = optimizer.variables
+        if len(variables) != len(arrays):
+            raise ValueError(
+                f"The checkpoint in {self.directory} holds {len(arrays)} optimizer variables but the model's "
+                f"optimizer has {len(variables)}: it was written by a different model or optimizer. "
+                f"Use another checkpoint folder, or start over: delete {self.directory}, pass resume=False "
+                "(--fresh where the command has it).")
+        for variable, array in zip(variables, arrays):
+            if tuple(variable.shape) != tuple(array.shape):
+                raise self.unusable(path, f"optimizer variable {variable.path} has shape {tuple(array.shape)}, "
+                                          f"the model's {tuple(variable.shape)}")
+            variable.assign(array)
+
+    def _restore_callbacks(self, state, path, callbacks):
+        saved = state.get("callbacks") or {}
+        if not isinstance(saved, dict):
+            raise self.unusable(self.state_path, "its callback states are not a table")
+        arrays = {}
+        if path.is_file():
+            try:
+                with np.load(path) as stored:
+                    arrays = {key: stored[key] for key in stored.files}
+            except _READ_ERRORS as error:
+                raise self.unusable(path, f"{type(error).__name__}: {error}") from error
+        for key, callback in _keyed(callbacks):
+            if key in saved:
+                try:
+                    restored = _join_arrays(saved[key], arrays)
+                except KeyError as error:
+                    raise self.unusable(path, f"the array {error} of callback {key} is missing") from error
+                callback.set_resume_state(restored)
 
 
 def _config_fingerprint(model):
@@ -206,32 +388,60 @@ def _config_fingerprint(model):
     return hashlib.sha256((text + json.dumps(shapes)).encode()).hexdigest()[:16]
 
 
-def _restore(model, directory):
-    """Load weights and optimizer state from ``directory``; return the saved state dict."""
-    directory = Path(directory)
-    state = json.loads((directory / CHECKPOINT_STATE).read_text())
-    saved, current = state.get("model_fingerprint"), _config_fingerprint(model)
-    if saved and current and saved != current:
-        raise ValueError(
-            f"The checkpoint in {directory} was written by a model with a different configuration "
-            "(layers, sizes or settings differ). Use another checkpoint_dir, or resume=False to "
-            "start over."
-        )
-    model.load_weights(str(directory / CHECKPOINT_WEIGHTS))
-    if model.optimizer is not None and (directory / CHECKPOINT_OPTIMIZER).exists():
-        saved = np.load(directory / CHECKPOINT_OPTIMIZER)
-        arrays = [saved[f"arr_{i}"] for i in range(len(saved.files))]
-        model.optimizer.build(model.trainable_variables)
-        variables = model.optimizer.variables
-        if len(variables) != len(arrays):
-            raise ValueError(
-                f"The checkpoint in {directory} holds {len(arrays)} optimizer variables but the model's "
-                f"optimizer has {len(variables)}: it was written by a different model or optimizer. "
-                "Use another checkpoint_dir or resume=False."
-            )
-        for variable, array in zip(variables, arrays):
-            variable.assign(array)
-    return state
+class _EpochControl(keras.callbacks.Callback):
+    """Re-seeds random layers and sets the data's epoch; writes the checkpoint after each epoch.
+
+    It runs after every other callback, so the checkpoint holds their state at the end of the
+    epoch (an early stop, a best value) and nothing of an epoch that did not finish.
+    """
+
+    def __init__(self, dataset, seed, checkpoint, callbacks, save_model, history):
+        super().__init__()
+        self.dataset = dataset
+        self.seed = seed
+        self.checkpoint = checkpoint
+        self.callbacks = callbacks
+        self.save_model = save_model
+        self.history = history
+
+    def on_epoch_begin(self, epoch, logs=None):
+        _reseed(self.model, self.seed, epoch)
+        if callable(getattr(self.dataset, "set_epoch", None)):
+            self.dataset.set_epoch(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        from shared.callbacks import note_epoch_saved, note_epoch_unsaved
+
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        if self.checkpoint is None:
+            note_epoch_unsaved(epoch + 1)
+            return
+        # An early stop ends the run for good; a time budget's stop does not (a rerun continues).
+        finished = any(isinstance(c, keras.callbacks.EarlyStopping) and c.stopped_epoch > 0 for c in self.callbacks)
+        self.checkpoint.write(self.model, epoch + 1, self.history, self.callbacks, finished, self.save_model)
+        note_epoch_saved(epoch + 1)
+
+
+def _advance(dataset, epochs):
+    """Bring ``dataset`` to the state it has at the start of epoch ``epochs`` of an uninterrupted run."""
+    if callable(getattr(dataset, "set_epoch", None)):
+        dataset.set_epoch(epochs)
+    elif isinstance(dataset, keras.utils.PyDataset):
+        for _ in range(epochs):
+            dataset.on_epoch_begin()
+            dataset.on_epoch_end()
+    elif _is_tf_dataset(dataset):
+        warnings.warn("A tf.data.Dataset starts its shuffling over when training resumes, so the resumed "
+                      "epochs see another data order than an uninterrupted run; use arrays or a "
+                      "keras.utils.PyDataset with set_epoch(epoch) for an exact resume.", stacklevel=3)
+
+
+def _truncate_log(path, epochs):
+    """Keep the header and the first ``epochs`` rows of a CSV log (rows of an unfinished epoch go)."""
+    lines = Path(path).read_text().splitlines(keepends=True)
+    if len(lines) > epochs + 1:
+        _atomic(path, lambda p: Path(p).write_text("".join(lines[:epochs + 1])))
 
 
 def _distributed_copy(model, distribute):
@@ -296,18 +506,28 @@ def fit(
 
     Args:
         train: ``(x, y)`` / ``(x, y, sample_weight)`` arrays (x may be a list or dict), a
-            ``keras.utils.PyDataset`` or a ``tf.data.Dataset``.
+            ``keras.utils.PyDataset`` (exactly resumable: see the module's notes) or a
+            ``tf.data.Dataset``.
         validation: the same forms, or None.
-        checkpoint_dir: where the model and optimizer state are saved every epoch; with
-            ``resume`` a later call continues from there.
+        checkpoint_dir: where the model, the optimizer and the callbacks' states are saved
+            after every epoch; with ``resume`` a later call continues from there (saying so on
+            standard error), and a finished run is not trained again. ``resume=False`` starts
+            over and forgets the old checkpoint. A checkpoint that cannot be read raises a
+            ``ValueError`` naming the file.
         early_stopping_patience: stop after this many epochs without improvement of
             ``early_stopping_monitor`` (``val_loss`` when validation data is given).
+        callbacks: more Keras callbacks; those with ``get_resume_state()`` and
+            ``set_resume_state(state)`` (JSON values and NumPy arrays) are resumed too, and a
+            finished run calls their ``on_train_begin`` and ``on_train_end`` again (so that,
+            for example, the best weights are restored as at the end of the run).
         log_dir: a CSV log (``training_log.csv``) and, with ``tensorboard``, TensorBoard logs.
         distribute: None, ``"mirrored"`` (tf.distribute over local devices;
             MultiWorkerMirroredStrategy under ``TF_CONFIG``) or ``"data_parallel"`` (JAX).
         mixed_precision: require a model built under a mixed policy (see
             ``use_mixed_precision``); raises if it is not.
     """
+    from shared.callbacks import ResumableEarlyStopping, note_training_start
+
     if getattr(model, "optimizer", None) is None or not model.compiled:
         raise ValueError("fit() needs a compiled model: call model.compile(...) first.")
     if epochs < 1:
@@ -334,35 +554,41 @@ def fit(
     if distribute is not None:
         model, scope = _distributed_copy(model, distribute)
 
-    initial_epoch = 0
-    restored_early = None
-    history_so_far = {}
-    if checkpoint_dir and resume and (Path(checkpoint_dir) / CHECKPOINT_STATE).exists():
-        state = _restore(model, checkpoint_dir)
-        initial_epoch = int(state["epoch"])
-        restored_early = state.get("early_stopping")
-        history_so_far = state.get("history", {})
-
     monitor = early_stopping_monitor or ("val_loss" if validation is not None else "loss")
     early = None
     if early_stopping_patience is not None:
-        early = _ResumableEarlyStopping(
-            restored=restored_early, monitor=monitor, patience=int(early_stopping_patience),
-            restore_best_weights=False, verbose=1 if verbose else 0,
-        )
-    if isinstance(dataset, ArrayDataset):
-        dataset.next_epoch = initial_epoch
-    control = _EpochControl(dataset, seed, checkpoint_dir, early, save_model)
-    control.history = {k: list(v) for k, v in history_so_far.items()}
-    from shared.callbacks import EpochCounter
+        early = ResumableEarlyStopping(monitor=monitor, patience=int(early_stopping_patience),
+                                       restore_best_weights=False, verbose=1 if verbose else 0)
+    user_callbacks = ([early] if early is not None else []) + list(callbacks or [])
 
-    all_callbacks = [control, EpochCounter()]
-    if early is not None:
-        all_callbacks.append(early)
+    checkpoint = _Checkpoint(checkpoint_dir) if checkpoint_dir else None
+    initial_epoch, history_so_far, finished = 0, {}, False
+    if checkpoint is not None and not resume:
+        checkpoint.discard()
+    elif checkpoint is not None and checkpoint.exists():
+        state = checkpoint.restore(model, user_callbacks)
+        if early is not None and "callbacks" not in state and state.get("early_stopping"):
+            # A checkpoint written before callbacks had resume states kept only this.
+            early.set_resume_state({**state["early_stopping"], "stopped_epoch": 0, "best_weights": None})
+        initial_epoch = int(state["epoch"])
+        history_so_far = {k: list(v) for k, v in state.get("history", {}).items()}
+        finished = bool(state.get("finished")) or initial_epoch >= epochs
+    note_training_start(checkpoint is not None, initial_epoch + 1 if initial_epoch and not finished else None)
+    if finished:
+        sys.stderr.write(f"{checkpoint.directory} holds a finished run of {initial_epoch} epoch(s); "
+                         "not training again\n")
+    elif initial_epoch:
+        sys.stderr.write(f"resuming from epoch {initial_epoch + 1} of {epochs} "
+                         f"(checkpoint: {checkpoint.directory})\n")
+    sys.stderr.flush()
+
+    all_callbacks = list(user_callbacks)
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
-        all_callbacks.append(keras.callbacks.CSVLogger(str(Path(log_dir) / "training_log.csv"),
-                                                       append=initial_epoch > 0))
+        log_path = Path(log_dir) / "training_log.csv"
+        if initial_epoch and log_path.exists():
+            _truncate_log(log_path, initial_epoch)
+        all_callbacks.append(keras.callbacks.CSVLogger(str(log_path), append=initial_epoch > 0))
         if tensorboard:
             try:
                 import tensorboard  # noqa: F401
@@ -373,20 +599,32 @@ def fit(
                     "(pip install tensorflow tensorboard)."
                 ) from error
             all_callbacks.append(keras.callbacks.TensorBoard(str(Path(log_dir) / "tensorboard")))
-    all_callbacks += list(callbacks or [])
+    control = _EpochControl(dataset, seed, checkpoint, user_callbacks, save_model, history_so_far)
+    all_callbacks.append(control)
 
-    if initial_epoch >= epochs:
+    if finished:
+        # Nothing to train; callbacks with resume state end as they did (best weights restored).
+        for callback in user_callbacks:
+            if _resumable(callback):
+                callback.set_model(model)
+                callback.on_train_begin()
+                callback.on_train_end()
+        if scope is not None:
+            original.set_weights(model.get_weights())
         history = keras.callbacks.History()
         history.history = history_so_far
         history.epoch = list(range(len(next(iter(history_so_far.values()), []))))
         return history
 
+    if initial_epoch:
+        _advance(dataset, initial_epoch)
+    sets_epoch = callable(getattr(dataset, "set_epoch", None))
     fit_kwargs = dict(
         validation_data=validation_data, epochs=epochs, initial_epoch=initial_epoch,
         callbacks=all_callbacks, verbose=verbose, class_weight=class_weight,
-        # ArrayDataset shuffles itself from (seed, epoch); Keras' own batch shuffling would
-        # make a resumed run differ from an uninterrupted one.
-        shuffle=False if isinstance(dataset, ArrayDataset) else shuffle,
+        # A dataset with set_epoch orders itself from (seed, epoch); Keras' own batch shuffling
+        # on top would only add randomness.
+        shuffle=False if sets_epoch else shuffle,
     )
     if not isinstance(dataset, keras.utils.PyDataset) and not _is_tf_dataset(dataset):
         fit_kwargs["batch_size"] = batch_size

@@ -36,7 +36,9 @@ class PairMetricsLogger(keras.callbacks.Callback):
     """Per epoch: validation CI/MSE (or AUROC/AUPRC) and epoch time; a CSV log; the best epoch.
 
     With ``restore_best`` the weights of the best validation epoch (lowest MSE, or highest
-    AUROC) are put back into ``pair_model`` when training ends.
+    AUROC) are put back into ``pair_model`` when training ends. The records and the best epoch
+    (its weights too) go into ``shared.training.fit``'s checkpoints, so a resumed run logs and
+    restores as an uninterrupted one.
     """
 
     def __init__(self, pair_model, task, validation, log_path=None, restore_best=False):
@@ -48,6 +50,7 @@ class PairMetricsLogger(keras.callbacks.Callback):
         self.monitor = "val_mse" if task == "affinity" else "val_auroc"
         self.best_value, self.best_epoch, self._best_weights = None, None, None
         self.records = []
+        self.resumed_records = 0  # records of epochs run before a resume
         self._epoch_start = None
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -81,6 +84,16 @@ class PairMetricsLogger(keras.callbacks.Callback):
                 writer.writeheader()
                 writer.writerows(self.records)
 
+    def get_resume_state(self):
+        return {"records": self.records, "best_value": self.best_value, "best_epoch": self.best_epoch,
+                "best_weights": self._best_weights}
+
+    def set_resume_state(self, state):
+        self.records = [dict(record) for record in state["records"]]
+        self.resumed_records = len(self.records)
+        self.best_value, self.best_epoch = state["best_value"], state["best_epoch"]
+        self._best_weights = state["best_weights"]
+
     def on_train_end(self, logs=None):
         if self.restore_best and self._best_weights is not None:
             print(f"restoring the weights of epoch {self.best_epoch} ({self.monitor}={self.best_value:.4f})",
@@ -100,12 +113,15 @@ def _trainee(model, smiles_tokens, protein_tokens, drug_index, protein_index, y,
 
 def train(model, pair_data, train_indices, valid_indices=None, epochs=10, batch_pairs=512,
           entity_batched=True, seed=0, checkpoint_dir=None, log_path=None,
-          time_budget_s=None, verbose="auto", restore_best=True):
+          time_budget_s=None, verbose="auto", restore_best=True, resume=True):
     """Train ``model`` (a :func:`model.build_deepdta` task, as compiled) on pairs; returns the records.
 
-    ``time_budget_s`` stops training after the epoch that crosses it. Returns
+    ``time_budget_s`` stops training after the epoch that crosses it. With ``checkpoint_dir``
+    a rerun resumes (after a time budget's stop too) and ends as an uninterrupted run would
+    (``resume=False`` starts over). Returns
     ``{"records": per-epoch dicts, "seconds": wall time, "pairs_per_second": ...,
-    "encoding": truncation counts, ...}``.
+    "encoding": truncation counts, ...}``; after a resume ``records`` and ``epochs_run`` include
+    the epochs run before it, ``epochs_this_run`` counts only this call's.
     """
     if len(train_indices) == 0:
         raise ValueError("The training split is empty.")
@@ -124,7 +140,7 @@ def train(model, pair_data, train_indices, valid_indices=None, epochs=10, batch_
         callbacks.append(TimeBudget(seconds=time_budget_s, per="epoch", verbose=True))
     start = time.perf_counter()
     shared_training.fit(trainee, dataset, epochs=epochs, seed=seed, checkpoint_dir=checkpoint_dir,
-                        callbacks=callbacks, verbose=verbose, save_model=False)
+                        callbacks=callbacks, verbose=verbose, save_model=False, resume=resume)
     seconds = time.perf_counter() - start
     epoch_seconds = [r["seconds"] for r in logger.records]
     # Steady-state throughput: skip the first epoch (tracing/compilation) when possible.
@@ -133,6 +149,7 @@ def train(model, pair_data, train_indices, valid_indices=None, epochs=10, batch_
         "records": logger.records,
         "seconds": seconds,
         "epochs_run": len(logger.records),
+        "epochs_this_run": len(logger.records) - logger.resumed_records,
         "seconds_per_epoch": float(np.median(steady)) if steady else None,
         "pairs_per_second": float(len(train_indices) / np.median(steady)) if steady else None,
         "encoding": info,
@@ -170,13 +187,14 @@ def report_skipped(pair_data, source, limit=20):
 
 
 def train_and_save(data, out, *, task=None, split=None, seed=0, epochs=100, batch_pairs=256, learning_rate=1e-3,
-                   limit=None, entity_batched=True, time_budget_s=None, verbose="auto", **network):
+                   limit=None, entity_batched=True, time_budget_s=None, verbose="auto", resume=True, **network):
     """``cnnkit dta train``: DeepDTA on a named dataset or a CSV, saved with its metrics.
 
     The network is the dataset's preset (:mod:`presets`) with ``network`` overrides
     (``smiles_length``, ``filters``, ...). Writes ``out/model.keras`` (the weights of the best
     validation epoch), ``out/dta_config.json``, ``out/metrics.json``, ``out/training_log.csv``
-    and a resumable checkpoint in ``out/checkpoint``; returns the summary in metrics.json.
+    and a resumable checkpoint in ``out/checkpoint`` (a rerun resumes from it; ``resume=False``
+    starts over); returns the summary in metrics.json.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -193,7 +211,7 @@ def train_and_save(data, out, *, task=None, split=None, seed=0, epochs=100, batc
     result = train(
         model, pair_data, train_idx, valid_idx, epochs=epochs, batch_pairs=batch_pairs,
         entity_batched=entity_batched, seed=seed, checkpoint_dir=str(out / "checkpoint"),
-        log_path=out / "training_log.csv", time_budget_s=time_budget_s, verbose=verbose,
+        log_path=out / "training_log.csv", time_budget_s=time_budget_s, verbose=verbose, resume=resume,
     )
     model.save(out / "model.keras")
     run_config = {"data": data, "task": pair_data.task, "split": split, "seed": seed,

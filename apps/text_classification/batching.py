@@ -23,8 +23,9 @@ def text_lengths(ids: np.ndarray) -> np.ndarray:
 class LengthBucketedBatches(keras.utils.PyDataset):
     """``(ids[:, :L_batch], labels)`` batches; ``L_batch`` rounded up to ``multiple`` (fewer traces).
 
-    The order depends only on ``(seed, epoch)``, so a resumed ``shared.training.fit`` run
-    sees the same batches as an uninterrupted one.
+    The order depends only on ``(seed, epoch)``: ``shared.training.fit`` sets the epoch
+    (``set_epoch``), so a resumed run sees the same batches as an uninterrupted one; with
+    ``model.fit`` directly it advances one epoch per pass.
     """
 
     def __init__(self, ids, labels, batch_size=50, min_length=5, multiple=8, seed=0, **kwargs):
@@ -38,11 +39,16 @@ class LengthBucketedBatches(keras.utils.PyDataset):
         self.multiple = int(multiple)
         self.seed = int(seed)
         self.lengths = text_lengths(self.ids)
-        self.next_epoch = 0
+        self.epoch = None
         self.set_epoch(0)
 
     def set_epoch(self, epoch):
-        rng = np.random.default_rng([self.seed, int(epoch)])
+        """Form and order the batches of ``epoch`` (drawn from ``(seed, epoch)``)."""
+        epoch = int(epoch)
+        if epoch == self.epoch:
+            return
+        self.epoch = epoch
+        rng = np.random.default_rng([self.seed, epoch])
         noisy = self.lengths + rng.uniform(-2.0, 2.0, size=len(self.lengths))
         order = np.argsort(noisy, kind="stable")
         batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
@@ -56,9 +62,8 @@ class LengthBucketedBatches(keras.utils.PyDataset):
                 break
         self.batches = batches
 
-    def on_epoch_begin(self):
-        self.set_epoch(self.next_epoch)
-        self.next_epoch += 1
+    def on_epoch_end(self):
+        self.set_epoch(self.epoch + 1)
 
     def _width(self, rows):
         longest = max(int(self.lengths[rows].max()), self.min_length)

@@ -12,33 +12,37 @@ from apps.text_classification.data import split_holdout
 from apps.text_classification.models import build_model, make_encoder
 from apps.text_classification.presets import model_settings
 from apps.text_classification.vectors import load_word_vectors
+from shared.callbacks import ResumableEarlyStopping
 from shared.training import fit as shared_fit
 
 
 def fit(model, train, validation, epochs, batch_size, patience=None, seed=0, checkpoint_dir=None,
-        verbose="auto", bucket=False):
+        verbose="auto", bucket=False, resume=True):
     """``shared.training.fit`` with early stopping on validation accuracy (best weights restored).
 
-    ``bucket=True`` feeds length-bucketed batches (models that accept any length only).
+    ``bucket=True`` feeds length-bucketed batches (models that accept any length only). With
+    ``checkpoint_dir`` a rerun resumes, early stopping's best weights included, and ends as an
+    uninterrupted run would (``resume=False`` starts over).
     """
     callbacks = []
     if bucket:
         train = LengthBucketedBatches(train[0], train[1], batch_size=batch_size, seed=seed)
     if patience and validation is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
-                                                       restore_best_weights=True))
+        callbacks.append(ResumableEarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
+                                                restore_best_weights=True))
     return shared_fit(model, train, validation=validation, epochs=epochs, batch_size=batch_size,
-                      checkpoint_dir=checkpoint_dir, seed=seed, callbacks=callbacks, verbose=verbose)
+                      checkpoint_dir=checkpoint_dir, seed=seed, callbacks=callbacks, verbose=verbose, resume=resume)
 
 
 def train_model(texts, labels, label_names, model="kim", variant="rand", dev=None, vectors=None, epochs=10,
                 max_length=None, lowercase=True, patience=3, seed=0, trained_on=None, checkpoint_dir=None,
-                verbose="auto", dev_fraction=0.1, bucket=True, **overrides):
+                verbose="auto", dev_fraction=0.1, bucket=True, resume=True, **overrides):
     """Fit the encoder on ``texts`` only, build ``model`` and train it.
 
     ``dev=(texts, labels)`` drives early stopping; without it ``dev_fraction`` of the
     training texts is held out (Kim 2014 used 10%). ``bucket`` pads each batch only to its
-    longest text (Kim CNN only; same model, less padding). Returns ``(classifier, history, info)``.
+    longest text (Kim CNN only; same model, less padding). With ``checkpoint_dir`` a rerun resumes
+    (``resume=False`` starts over). Returns ``(classifier, history, info)``.
     """
     keras.utils.set_random_seed(seed)
     labels = np.asarray(labels, dtype="int32")
@@ -64,7 +68,8 @@ def train_model(texts, labels, label_names, model="kim", variant="rand", dev=Non
     batch_size = overrides.get("batch_size") or model_settings(model, variant)["batch_size"]
     start = time.perf_counter()
     history = fit(classifier, (x, labels), validation, epochs=epochs, batch_size=batch_size, patience=patience,
-                  seed=seed, checkpoint_dir=checkpoint_dir, verbose=verbose, bucket=bucket and model == "kim")
+                  seed=seed, checkpoint_dir=checkpoint_dir, verbose=verbose, bucket=bucket and model == "kim",
+                  resume=resume)
     seconds = time.perf_counter() - start
     epochs_run = len(history.history.get("loss", []))
     info = dict(train_texts=len(texts), dev_texts=0 if dev is None else len(dev[0]), epochs_run=epochs_run,

@@ -18,6 +18,7 @@ from apps.video_analysis.data import load_real_shots
 from apps.video_analysis.edits import generate_edit
 from apps.video_analysis.models import FRAME_SIZE, WINDOW, build_clip_classifier, build_shot_detector
 from apps.video_analysis.presets import DEFAULT_PRESET, preset_path
+from shared.callbacks import ResumableModelCheckpoint
 from shared.training import fit
 
 
@@ -46,16 +47,28 @@ def make_windows(videos: int, windows_per_video: int, seed: int, window: int = W
 
 
 class WindowDataset(keras.utils.PyDataset):
-    """Batches ``(frames, labels, sample_weight)`` of windows for ``fit``, reshuffled every epoch."""
+    """Batches ``(frames, labels, sample_weight)`` of windows for ``fit``, reshuffled every epoch.
+
+    The order depends only on ``(seed, epoch)``: ``shared.training.fit`` sets the epoch
+    (``set_epoch``), so a resumed run sees the same batches as an uninterrupted one.
+    """
 
     def __init__(self, x, y, weight, batch_size=16, shuffle=True, seed=0):
         super().__init__()
         self.x, self.y, self.weight = x, y, weight
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.order = np.arange(len(x))
-        self.rng = np.random.default_rng(seed)
-        self.on_epoch_end()
+        self.seed = int(seed)
+        self.epoch = None
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch):
+        epoch = int(epoch)
+        if epoch == self.epoch:
+            return
+        self.epoch = epoch
+        self.order = (np.random.default_rng([self.seed, epoch]).permutation(len(self.x)) if self.shuffle
+                      else np.arange(len(self.x)))
 
     def __len__(self):
         return int(np.ceil(len(self.x) / self.batch_size))
@@ -65,17 +78,17 @@ class WindowDataset(keras.utils.PyDataset):
         return self.x[rows].astype("float32"), self.y[rows], self.weight[rows]
 
     def on_epoch_end(self):
-        if self.shuffle:
-            self.rng.shuffle(self.order)
+        self.set_epoch(self.epoch + 1)
 
 
 def train_shot_detector(out=None, videos: int = 160, windows_per_video: int = 8, epochs: int = 12,
                         batch_size: int = 16, seed: int = 0, checkpoint_dir=None, verbose="auto",
-                        filters=(8, 16, 32)) -> dict:
+                        filters=(8, 16, 32), resume=True) -> dict:
     """Train the detector; the epoch with the best validation loss is saved to ``out``.
 
-    ``out`` defaults to the shipped preset's file. Returns the last epoch's training /
-    validation metrics."""
+    ``out`` defaults to the shipped preset's file. With ``checkpoint_dir`` a rerun resumes and
+    ends as an uninterrupted run would (``resume=False`` starts over). Returns the last epoch's
+    training / validation metrics."""
 
     keras.utils.set_random_seed(seed)
     start = time.time()
@@ -84,11 +97,12 @@ def train_shot_detector(out=None, videos: int = 160, windows_per_video: int = 8,
     model = build_shot_detector(filters=filters)
     out = Path(out) if out is not None else preset_path(DEFAULT_PRESET)
     out.parent.mkdir(parents=True, exist_ok=True)
-    best = keras.callbacks.ModelCheckpoint(out, monitor="val_loss", save_best_only=True)
+    best = ResumableModelCheckpoint(out, monitor="val_loss", save_best_only=True)
     train_data = WindowDataset(x, y, w, batch_size, shuffle=True, seed=seed)
     validation = WindowDataset(xv, yv, wv, batch_size, shuffle=False)
     history = fit(model, train_data, validation=validation, epochs=epochs, batch_size=batch_size,
-                  checkpoint_dir=checkpoint_dir, seed=seed, verbose=verbose, shuffle=False, callbacks=[best])
+                  checkpoint_dir=checkpoint_dir, seed=seed, verbose=verbose, shuffle=False, callbacks=[best],
+                  resume=resume)
     metrics = {k: float(v[-1]) for k, v in history.history.items()}
     metrics["seconds"] = time.time() - start
     metrics["train_windows"] = int(len(x))

@@ -92,6 +92,19 @@ class Task(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
+    def load_weights(self, filepath, *args, **kwargs):
+        """``keras.Model.load_weights``, with the optimizer's variables built first when the file has them.
+
+        A task is compiled when it is made, but its optimizer creates its variables only when
+        training starts; a weights file saved after training holds them (step count, moments),
+        and Keras would skip them with a warning. Built first, they are loaded too.
+        """
+        optimizer = self.optimizer
+        if optimizer is not None and not optimizer.built and \
+                _saved_optimizer_variables(filepath) > len(optimizer.variables):
+            optimizer.build(self.trainable_variables)
+        return super().load_weights(filepath, *args, **kwargs)
+
     def _build_head(self, features):
         raise NotImplementedError
 
@@ -119,3 +132,17 @@ class Task(keras.Model):
         config.pop("learning_rate", None)
         config["backbone"] = keras.layers.deserialize(config["backbone"])
         return cls(**config)
+
+
+def _saved_optimizer_variables(filepath) -> int:
+    """How many optimizer variables a ``.weights.h5`` file holds (0 for other files)."""
+    if not str(filepath).endswith(".weights.h5"):
+        return 0
+    try:
+        import h5py
+
+        with h5py.File(filepath, "r") as store:
+            variables = store.get("optimizer/vars")
+            return 0 if variables is None else len(variables)
+    except (OSError, ImportError):  # unreadable here: keras.Model.load_weights reports it
+        return 0

@@ -200,3 +200,92 @@ def test_fast_mode_reads_cnnkit_fast(monkeypatch):
         assert fast_mode() is expected
     monkeypatch.delenv("CNNKIT_FAST")
     assert fast_mode() is False
+
+
+def _training_cli():
+    """An app with one ``train`` command on ``shared.training.fit`` (checkpoints in --out)."""
+    import argparse
+
+    import keras
+    import numpy as np
+
+    from shared import training
+    from shared.cli import add_common_arguments
+
+    parser = argparse.ArgumentParser(prog="cnnkit toy")
+    commands = parser.add_subparsers(dest="command")
+    train = commands.add_parser("train")
+    add_common_arguments(train)
+    train.add_argument("--stop-in-epoch", type=int, default=None, help="raise KeyboardInterrupt in this epoch")
+    train.add_argument("--no-checkpoints", action="store_true")
+
+    class Stop(keras.callbacks.Callback):
+        def __init__(self, epoch):
+            super().__init__()
+            self.epoch, self.current = epoch, None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.current = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.current == self.epoch and batch == 1:
+                raise KeyboardInterrupt
+
+    def cmd_train(args):
+        rng = np.random.default_rng(0)
+        x, y = rng.random((64, 3)).astype("float32"), rng.random((64, 1)).astype("float32")
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dropout(0.3),
+                                  keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        callbacks = [] if args.stop_in_epoch is None else [Stop(args.stop_in_epoch - 1)]
+        history = training.fit(model, (x, y), epochs=4, batch_size=16, verbose=0, callbacks=callbacks,
+                               checkpoint_dir=None if args.no_checkpoints else args.out)
+        return {"loss": history.history["loss"][-1], "epochs_run": len(history.history["loss"])}
+
+    return parser, {"train": cmd_train}
+
+
+def test_ctrl_c_in_training_says_where_to_resume_and_the_rerun_says_it_resumed(capfd, tmp_path):
+    from shared.cli import run
+
+    parser, commands = _training_cli()
+    assert run(parser, commands, ["train", "--out", str(tmp_path / "full"), "--json"]) == 0
+    full = json.loads(capfd.readouterr().out.splitlines()[-1])
+    assert full["resumed_from_epoch"] is None and full["epochs_run"] == 4
+
+    out = str(tmp_path / "run")
+    assert run(parser, commands, ["train", "--out", out, "--stop-in-epoch", "3"]) == 130
+    err = capfd.readouterr().err
+    assert err.endswith("interrupted; run the same command again to resume from epoch 3\n")
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert run(parser, commands, ["train", "--out", out, "--json"]) == 0
+    captured = capfd.readouterr()
+    assert f"resuming from epoch 3 of 4 (checkpoint: {out})\n" in captured.err
+    resumed = json.loads(captured.out.splitlines()[-1])
+    assert resumed["resumed_from_epoch"] == 3
+    assert resumed["loss"] == full["loss"] and resumed["epochs_run"] == 4
+
+
+def test_ctrl_c_in_training_without_checkpoints_says_it_starts_over(capfd, tmp_path):
+    from shared.cli import run
+
+    parser, commands = _training_cli()
+    argv = ["train", "--out", str(tmp_path), "--no-checkpoints", "--stop-in-epoch", "3"]
+    assert run(parser, commands, argv) == 130
+    assert capfd.readouterr().err.endswith(
+        "interrupted after 2 finished epoch(s) without checkpoints; the same command starts over\n")
+
+
+def test_a_damaged_checkpoint_is_one_error_line_naming_the_file(capfd, tmp_path):
+    from shared.cli import run
+
+    parser, commands = _training_cli()
+    assert run(parser, commands, ["train", "--out", str(tmp_path), "--stop-in-epoch", "2"]) == 130
+    (tmp_path / "state.json").write_text("{not json")
+    capfd.readouterr()
+    assert run(parser, commands, ["train", "--out", str(tmp_path)]) == 2
+    err = capfd.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'state.json'}: cannot resume from this training checkpoint: "
+                          "it is not valid JSON")
+    assert err.count("\n") == 1 and f"delete the folder {tmp_path}" in err

@@ -108,3 +108,22 @@ def test_loads_a_config_saved_with_a_learning_rate():
     config = task.get_config() | {"learning_rate": 0.5}
     restored = Classifier.from_config(config)
     assert restored.num_classes == 3 and "learning_rate" not in restored.get_config()
+
+
+@pytest.mark.parametrize("trained", [True, False], ids=["trained", "untrained"])
+def test_load_weights_restores_the_optimizer_without_a_warning(tmp_path, trained):
+    import warnings
+
+    x, y = _data(32)
+    keras.utils.set_random_seed(0)
+    task = Classifier(_backbone(), 2)
+    if trained:
+        task.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    task.save_weights(tmp_path / "task.weights.h5")
+    again = Classifier(_backbone(), 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again.load_weights(tmp_path / "task.weights.h5")
+    assert not [w for w in caught if "Skipping variable loading" in str(w.message)]
+    assert int(keras.ops.convert_to_numpy(again.optimizer.iterations)) == (2 if trained else 0)
+    np.testing.assert_allclose(again.predict(x, verbose=0), task.predict(x, verbose=0), rtol=1e-6)

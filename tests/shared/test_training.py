@@ -23,29 +23,255 @@ def _build():
     return Classifier(Backbone((10, 10, 1), filters=(4,), pooling="fractional", dropout=0.2), 3, dropout=0.3)
 
 
-class _Kill(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 1:
-            raise KeyboardInterrupt("simulated kill")
+class _Stop(keras.callbacks.Callback):
+    """Stops a run in the middle of ``epoch`` (0-based) as Ctrl-C, or a crash, would."""
+
+    def __init__(self, epoch, error=KeyboardInterrupt):
+        super().__init__()
+        self.epoch, self.error, self.current = epoch, error, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == 1:
+            raise self.error("simulated stop")
 
 
-def test_killed_run_resumes_to_identical_weights(tmp_path):
+def _same_weights(a, b):
+    for left, right in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(left, right)
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError], ids=["ctrl-c", "crash"])
+def test_a_run_stopped_mid_epoch_resumes_to_identical_weights(tmp_path, capfd, error):
     x, y = _data()
     uninterrupted = _build()
-    full = training.fit(uninterrupted, (x, y), epochs=4, batch_size=16, seed=3, verbose=0)
-    with pytest.raises(KeyboardInterrupt):
-        training.fit(_build(), (x, y), epochs=4, batch_size=16, seed=3, verbose=0,
-                     checkpoint_dir=tmp_path, callbacks=[_Kill()])
-    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 2
+    full = training.fit(uninterrupted, (x, y), validation=(x[:32], y[:32]), epochs=4, batch_size=16, seed=3,
+                        verbose=0, log_dir=tmp_path / "full")
+    with pytest.raises(error):
+        training.fit(_build(), (x, y), validation=(x[:32], y[:32]), epochs=4, batch_size=16, seed=3, verbose=0,
+                     checkpoint_dir=tmp_path / "run", log_dir=tmp_path / "run", callbacks=[_Stop(2, error)])
+    assert json.loads((tmp_path / "run" / training.CHECKPOINT_STATE).read_text())["epoch"] == 2
+    capfd.readouterr()
     resumed_model = _build()
-    resumed = training.fit(resumed_model, (x, y), epochs=4, batch_size=16, seed=3, verbose=0,
-                           checkpoint_dir=tmp_path)
-    np.testing.assert_allclose(resumed.history["loss"], full.history["loss"], rtol=1e-6)
-    for a, b in zip(uninterrupted.get_weights(), resumed_model.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-    assert (tmp_path / training.CHECKPOINT_MODEL).exists()
-    loaded = keras.models.load_model(tmp_path / training.CHECKPOINT_MODEL)
+    resumed = training.fit(resumed_model, (x, y), validation=(x[:32], y[:32]), epochs=4, batch_size=16, seed=3,
+                           verbose=0, checkpoint_dir=tmp_path / "run", log_dir=tmp_path / "run")
+    assert "resuming from epoch 3 of 4" in capfd.readouterr().err
+    assert resumed.history == full.history
+    _same_weights(uninterrupted, resumed_model)
+    loaded = keras.models.load_model(tmp_path / "run" / training.CHECKPOINT_MODEL)
     np.testing.assert_allclose(loaded.predict(x[:4], verbose=0), resumed_model.predict(x[:4], verbose=0), rtol=1e-5)
+    log = (tmp_path / "run" / "training_log.csv").read_text().splitlines()
+    assert len(log) == 5 and [line.split(",")[0] for line in log[1:]] == ["0", "1", "2", "3"]
+
+
+def test_a_stop_while_the_checkpoint_is_written_keeps_the_previous_one(tmp_path, monkeypatch):
+    x, y = _data()
+    uninterrupted = _build()
+    training.fit(uninterrupted, (x, y), epochs=3, batch_size=16, seed=3, verbose=0)
+    written = []
+    real_fsync = training._fsync
+
+    def interrupted_fsync(path):
+        # The second epoch's folder is half written (weights and optimizer state, no state.json).
+        if Path(path).name.startswith("epoch-0002") or Path(path).parent.name.startswith("epoch-0002"):
+            written.append(path)
+            raise KeyboardInterrupt
+        real_fsync(path)
+
+    monkeypatch.setattr(training, "_fsync", interrupted_fsync)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(_build(), (x, y), epochs=3, batch_size=16, seed=3, verbose=0, checkpoint_dir=tmp_path,
+                     log_dir=tmp_path)
+    monkeypatch.setattr(training, "_fsync", real_fsync)
+    assert written and json.loads((tmp_path / training.CHECKPOINT_STATE).read_text())["epoch"] == 1
+    assert len((tmp_path / "training_log.csv").read_text().splitlines()) == 3  # a row of the unsaved epoch
+    resumed_model = _build()
+    training.fit(resumed_model, (x, y), epochs=3, batch_size=16, seed=3, verbose=0, checkpoint_dir=tmp_path,
+                 log_dir=tmp_path)
+    _same_weights(uninterrupted, resumed_model)
+    assert len((tmp_path / "training_log.csv").read_text().splitlines()) == 4
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [
+        json.loads((tmp_path / training.CHECKPOINT_STATE).read_text())["folder"]]
+
+
+class _ShuffledEveryEpoch(keras.utils.PyDataset):
+    """A PyDataset that reshuffles with its own seeded generator in on_epoch_end (no set_epoch)."""
+
+    def __init__(self, x, y, batch_size, seed):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(x))
+
+    def __len__(self):
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, index):
+        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        return self.x[rows], self.y[rows]
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.x))
+
+
+class _EpochSet(_ShuffledEveryEpoch):
+    """The same batches, ordered by set_epoch(epoch) from (seed, epoch); records the epochs set."""
+
+    def __init__(self, x, y, batch_size, seed):
+        super().__init__(x, y, batch_size, seed)
+        self.seed, self.epochs_set = seed, []
+
+    def set_epoch(self, epoch):
+        self.epochs_set.append(epoch)
+        self.order = np.random.default_rng([self.seed, epoch]).permutation(len(self.x))
+
+    def on_epoch_end(self):
+        pass
+
+
+@pytest.mark.parametrize("kind", [_ShuffledEveryEpoch, _EpochSet], ids=["epoch-hooks", "set_epoch"])
+def test_py_datasets_resume_to_the_same_data_order(tmp_path, kind):
+    x, y = _data()
+    uninterrupted = _build()
+    full = training.fit(uninterrupted, kind(x, y, 16, seed=5), epochs=4, seed=3, verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(_build(), kind(x, y, 16, seed=5), epochs=4, seed=3, verbose=0, checkpoint_dir=tmp_path,
+                     callbacks=[_Stop(2)])
+    resumed_model, dataset = _build(), kind(x, y, 16, seed=5)
+    resumed = training.fit(resumed_model, dataset, epochs=4, seed=3, verbose=0, checkpoint_dir=tmp_path)
+    assert resumed.history == full.history
+    _same_weights(uninterrupted, resumed_model)
+    if kind is _EpochSet:
+        assert dataset.epochs_set[-2:] == [2, 3]
+
+
+def test_early_stopping_with_best_weights_resumes_and_a_finished_run_ends_the_same(tmp_path, capfd):
+    from shared.callbacks import ResumableEarlyStopping
+
+    x, y = _data()
+
+    def run(model, **kwargs):
+        stopper = ResumableEarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+        return training.fit(model, (x, y), validation=(x[:32], y[:32]), epochs=12, batch_size=16, seed=3,
+                            verbose=0, callbacks=[stopper, *kwargs.pop("callbacks", [])], **kwargs)
+
+    def compiled():
+        model = _build()
+        model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+        return model
+
+    uninterrupted = compiled()
+    full = run(uninterrupted)
+    epochs = len(full.history["loss"])
+    best = int(np.argmin(full.history["val_loss"]))
+    assert epochs < 12 and best < epochs - 1  # it stopped early, and the best epoch was not the last
+    with pytest.raises(KeyboardInterrupt):
+        run(compiled(), checkpoint_dir=tmp_path, callbacks=[_Stop(epochs - 1)])
+    resumed_model = compiled()
+    assert run(resumed_model, checkpoint_dir=tmp_path).history == full.history
+    _same_weights(uninterrupted, resumed_model)
+    assert json.loads((tmp_path / training.CHECKPOINT_STATE).read_text())["finished"] is True
+    capfd.readouterr()
+    again = compiled()
+    assert run(again, checkpoint_dir=tmp_path).history == full.history
+    assert "holds a finished run" in capfd.readouterr().err
+    _same_weights(uninterrupted, again)
+
+
+class _ScriptedValidationLoss(keras.callbacks.Callback):
+    """Reports a chosen val_loss per epoch to the callbacks after it (they share the logs)."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = values
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = self.values[epoch]
+
+
+def test_best_model_checkpoint_keeps_its_best_value_across_a_resume(tmp_path):
+    from shared.callbacks import ResumableModelCheckpoint
+
+    x, y = _data()
+    scripted = [1.0, 2.0, 3.0, 4.0]  # the first epoch stays the best
+
+    def run(out, checkpoint_dir=None, stop=()):
+        best = ResumableModelCheckpoint(out, monitor="val_loss", save_best_only=True)
+        return training.fit(_build(), (x, y), epochs=4, batch_size=16, seed=3, verbose=0, checkpoint_dir=checkpoint_dir,
+                            callbacks=[_ScriptedValidationLoss(scripted), best, *stop])
+
+    run(tmp_path / "reference.keras")
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "best.keras", tmp_path / "run", stop=[_Stop(2)])
+    run(tmp_path / "best.keras", tmp_path / "run")
+    saved, reference = (keras.models.load_model(tmp_path / name) for name in ("best.keras", "reference.keras"))
+    _same_weights(reference, saved)
+
+
+def test_resuming_does_not_warn_about_optimizer_variables(tmp_path):
+    import warnings
+
+    x, y = _data()
+    training.fit(_build(), (x, y), epochs=1, batch_size=32, verbose=0, checkpoint_dir=tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        training.fit(_build(), (x, y), epochs=2, batch_size=32, verbose=0, checkpoint_dir=tmp_path)
+    assert not [w for w in caught if "optimizer" in str(w.message)], [str(w.message) for w in caught]
+
+
+@pytest.fixture(scope="module")
+def one_epoch_checkpoint(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("checkpoint")
+    x, y = _data()
+    training.fit(_build(), (x, y), epochs=1, batch_size=32, verbose=0, checkpoint_dir=folder, save_model=False)
+    return folder
+
+
+@pytest.mark.parametrize("damage", ["state-json", "state-epoch", "weights", "optimizer", "folder"])
+def test_a_damaged_checkpoint_names_the_file_and_how_to_start_over(tmp_path, one_epoch_checkpoint, damage):
+    import shutil
+
+    checkpoint = tmp_path / "checkpoint"
+    shutil.copytree(one_epoch_checkpoint, checkpoint)
+    state_path = checkpoint / training.CHECKPOINT_STATE
+    folder = checkpoint / json.loads(state_path.read_text())["folder"]
+    if damage == "state-json":
+        broken = state_path
+        broken.write_text('{"epoch": 1, "hist')
+    elif damage == "state-epoch":
+        broken = state_path
+        broken.write_text('{"epoch": "one"}')
+    elif damage == "weights":
+        broken = folder / training.CHECKPOINT_WEIGHTS
+        broken.write_bytes(broken.read_bytes()[:300])
+    elif damage == "optimizer":
+        broken = folder / "optimizer.npz"
+        broken.write_bytes(b"not a zip file")
+    else:
+        broken = folder
+        shutil.rmtree(folder)
+    x, y = _data()
+    with pytest.raises(ValueError) as raised:
+        training.fit(_build(), (x, y), epochs=2, batch_size=32, verbose=0, checkpoint_dir=checkpoint)
+    message = str(raised.value)
+    assert message.startswith(f"{broken}: cannot resume from this training checkpoint")
+    assert f"delete the folder {checkpoint}" in message and "--fresh" in message
+    if damage == "state-json":
+        history = training.fit(_build(), (x, y), epochs=1, batch_size=32, verbose=0, checkpoint_dir=checkpoint,
+                               resume=False)
+        assert len(history.history["loss"]) == 1
+
+
+def test_starting_over_forgets_the_old_checkpoint(tmp_path):
+    x, y = _data()
+    training.fit(_build(), (x, y), epochs=2, batch_size=32, verbose=0, checkpoint_dir=tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(_build(), (x, y), epochs=2, batch_size=16, verbose=0, checkpoint_dir=tmp_path, resume=False,
+                     callbacks=[_Stop(0)])
+    assert not (tmp_path / training.CHECKPOINT_STATE).exists()
+    assert not [p for p in tmp_path.iterdir() if p.is_dir()]
 
 
 def test_finished_run_is_not_trained_again(tmp_path):

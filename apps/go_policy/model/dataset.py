@@ -18,6 +18,10 @@ class PositionDataset(keras.utils.PyDataset):
     Each epoch visits the shards in a random order and each shard's positions in a
     random order (``max_batches`` shortens an epoch to that many batches of a fresh
     random plan, for frequent validation and checkpoints); ``augment`` applies a random dihedral symmetry per position.
+    Every draw depends only on ``(seed, epoch)`` (and the batch index), whatever the number of
+    worker threads: ``shared.training.fit`` sets the epoch (``set_epoch``), so a resumed run sees
+    the same batches as an uninterrupted one; with ``model.fit`` directly it advances one epoch
+    per pass.
     ``packed`` returns the planes still bit-packed (uint8, one byte per 8 planes) and leaves
     unpacking and symmetry to the device (``model.augmentation.SymmetryTrainer``).
     Batches never straddle two shards (a shard's last partial batch is dropped,
@@ -41,7 +45,8 @@ class PositionDataset(keras.utils.PyDataset):
         self.batch_size = int(batch_size)
         self.max_batches = max_batches
         self.augment, self.shuffle = augment, shuffle
-        self.rng = np.random.default_rng(seed)
+        self.seed = int(seed)
+        self.epoch = None
         self.counts = []
         budget = max_positions
         for path in self.paths:
@@ -54,21 +59,27 @@ class PositionDataset(keras.utils.PyDataset):
             self.counts.append(count)
         self._cache = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._plan()
+        self.set_epoch(0)
         if not self._batches:
             raise ValueError(
                 f"batch_size {batch_size} is larger than every shard ({max(self.counts)} positions at most)"
             )
 
-    def _plan(self):
+    def set_epoch(self, epoch):
+        """Plan the batches of ``epoch``: shard order and position order drawn from ``(seed, epoch)``."""
+        epoch = int(epoch)
+        if epoch == self.epoch:
+            return
+        self.epoch = epoch
+        rng = np.random.default_rng([self.seed, epoch])
         order = list(range(len(self.paths)))
         if self.shuffle:
-            self.rng.shuffle(order)
+            rng.shuffle(order)
         self._batches = []
         self._orders = {}
         for shard in order:
             count = self.counts[shard]
-            self._orders[shard] = self.rng.permutation(count) if self.shuffle else np.arange(count)
+            self._orders[shard] = rng.permutation(count) if self.shuffle else np.arange(count)
             for start in range(0, count - self.batch_size + 1, self.batch_size):
                 self._batches.append((shard, start))
 
@@ -99,8 +110,9 @@ class PositionDataset(keras.utils.PyDataset):
             return packed[chosen], y
         x = unpack(packed[chosen], self.planes)
         if self.augment:
-            x, y = augment_batch(x, y, self.rng)
+            # One generator per batch: the symmetries do not depend on which thread asks first.
+            x, y = augment_batch(x, y, np.random.default_rng([self.seed, self.epoch, index]))
         return x.astype("float32"), y
 
     def on_epoch_end(self):
-        self._plan()
+        self.set_epoch(self.epoch + 1)

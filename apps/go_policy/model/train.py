@@ -192,12 +192,13 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
                  workers=2, seed=0, validation_positions=4096, test_positions=20000,
                  progress=True, verbose="auto", command=None, anneal=False, loader_workers=1,
                  init_model=None, mixed_precision=False, skip_games=0, ema_momentum=None,
-                 device_augmentation=False, size=19) -> dict:
+                 device_augmentation=False, size=19, resume=True) -> dict:
     """Encode ``sources``, train a policy network, save ``out/policy.keras`` and metrics.
 
     Returns a summary with validation and test top-1 / top-5, training and encoding
     throughput and the dataset report. Checkpoints in ``out/checkpoints`` let a
-    rerun with the same arguments resume.
+    rerun with the same arguments resume and end as an uninterrupted run would (except for
+    ``anneal``, whose learning rate follows the wall clock); ``resume=False`` starts over.
 
     ``features`` defaults to ``"small"``. ``init_model`` (a saved policy network) continues
     training it: its architecture replaces ``depth`` and ``filters``, and its features
@@ -258,7 +259,7 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
         fit_validation = None if validation is None else (pack(validation[0]), validation[1])
     history = fit(trained, train_data, validation=fit_validation, epochs=epochs, batch_size=batch_size,
                   checkpoint_dir=out / "checkpoints", log_dir=out, seed=seed,
-                  callbacks=[budget, throughput], verbose=verbose)
+                  callbacks=[budget, throughput], verbose=verbose, resume=resume)
     train_seconds = time.perf_counter() - start
     model_path = out / "policy.keras"
     model = with_dtype_policy(model, "float32") if dtype_policy != "float32" else model
