@@ -13,7 +13,6 @@ An interrupted run resumes from its checkpoint in the cnnkit cache when started 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
@@ -74,9 +73,8 @@ def main(argv=None):
     model.save(checkpoint / "model.keras")
     np.save(checkpoint / "test_predictions.npy", predictions)
     entity_pps = result["pairs_per_second"]
-    state_file = checkpoint / "state.json"
-    total_epochs = json.loads(state_file.read_text())["epoch"] if state_file.exists() else result["epochs_run"]
-    metrics.update(epochs=total_epochs, epochs_this_invocation=result["epochs_run"],
+    # epochs_run counts the epochs before a resume too, as an uninterrupted run reports them.
+    metrics.update(epochs=result["epochs_run"], epochs_this_invocation=result["epochs_this_run"],
                    seconds_per_epoch_cpu=result["seconds_per_epoch"],
                    train_pairs_per_second_entity_batched=entity_pps)
 
@@ -94,11 +92,11 @@ def main(argv=None):
             f"selection on the test fold. Max lengths SMILES {smiles_length} / protein {protein_length} "
             f"({result['encoding']['proteins_truncated']} proteins and "
             f"{result['encoding']['smiles_truncated']} SMILES truncated); RDKit-canonical SMILES. "
-            f"Ran {total_epochs} of DeepDTA's 100 epochs ({result['epochs_run']} in this invocation; an "
+            f"Ran {result['epochs_run']} of DeepDTA's 100 epochs ({result['epochs_this_run']} in this invocation; an "
             f"interrupted run resumes from its checkpoint in the cnnkit cache) with batches of "
             f"~{args.batch_pairs} pairs, Adam {args.learning_rate}, a {args.time_budget_min:g}-minute "
             f"training budget per invocation"
-            + (", so this is a reduced run, not the published schedule" if total_epochs < 100 else "")
+            + (", so this is a reduced run, not the published schedule" if result["epochs_run"] < 100 else "")
             + f". Target (DeepDTA): CI >= {target_ci}, MSE <= "
             f"{target_mse}: {'met' if met else 'NOT met'}. Entity-batched training encodes each unique "
             f"drug/protein once per batch (same model, same predictions)"

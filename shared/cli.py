@@ -55,6 +55,12 @@ def add_common_arguments(parser: argparse.ArgumentParser, out_default: str | Non
     parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
 
 
+def add_fresh_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--fresh``: a training command ignores (and replaces) the checkpoints of an earlier run."""
+    parser.add_argument("--fresh", action="store_true",
+                        help="ignore checkpoints from an earlier run and start over (default: resume from them)")
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and the Keras backend."""
     import keras

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from shared.cli import add_common_arguments, fast_mode, run
+from shared.cli import add_common_arguments, add_fresh_argument, fast_mode, run
 
 EPILOG = """examples:
   cnnkit dta train --data davis --out runs/davis
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--per-pair", action="store_true",
                        help="train the plain per-pair model instead of the entity-batched view (slower, same model)")
     train.add_argument("--time-budget-min", type=float, default=None, help="stop after the epoch that crosses this")
+    add_fresh_argument(train)
     add_common_arguments(train)
 
     evaluate = commands.add_parser("evaluate", help="score a saved model on a dataset's test split or a CSV",
@@ -109,7 +110,7 @@ def cmd_train(args) -> dict:
         epochs=args.epochs or (2 if fast_mode() else 100), batch_pairs=args.batch_pairs,
         learning_rate=args.learning_rate, limit=args.limit, entity_batched=not args.per_pair,
         time_budget_s=args.time_budget_min * 60 if args.time_budget_min else None,
-        verbose=0 if args.json else "auto",
+        verbose=0 if args.json else "auto", resume=not args.fresh,
         smiles_length=args.max_smiles_length, protein_length=args.max_protein_length, embed_dim=args.embed_dim,
         filters=tuple(args.filters) if args.filters else None,
         hidden_units=tuple(args.hidden_units) if args.hidden_units else None, dropout=args.dropout,

@@ -224,6 +224,8 @@ def train_and_save(data, out, *, task=None, split=None, seed=0, epochs=100, batc
     summary = {"model": str(out / "model.keras"), "task": pair_data.task, "epochs": result["epochs_run"],
                "seconds": round(result["seconds"], 2), "seconds_per_epoch": result["seconds_per_epoch"],
                "pairs_per_second": result["pairs_per_second"], "skipped_rows": len(pair_data.errors),
+               "smiles_truncated": result["encoding"]["smiles_truncated"],
+               "proteins_truncated": result["encoding"]["proteins_truncated"],
                **{f"test_{k}": v for k, v in metrics.items()}}
     (out / "metrics.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
     print(f"saved {out / 'model.keras'}; test: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if k != "n"))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from apps.go_policy.presets import DEFAULT_PRESET
 from apps.go_policy.presets import FOLDER as PRESETS
-from shared.cli import add_common_arguments, format_table, run
+from shared.cli import add_common_arguments, add_fresh_argument, format_table, run
 
 
 def finite_float(text: str) -> float:
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device-augmentation", action="store_true",
                        help="feed bit-packed planes and unpack and turn them on the device (for a GPU: "
                             "the loader threads then only slice shards)")
+    add_fresh_argument(train)
     add_common_arguments(train, out_default="runs/go_policy")
 
     evaluate = commands.add_parser("evaluate", help="top-1 / top-5 move prediction on SGF games")
@@ -198,6 +199,7 @@ def cmd_train(args) -> dict:
         command="cnnkit go " + " ".join(args.argv), anneal=args.anneal, loader_workers=args.loader_workers,
         init_model=args.init_model, mixed_precision=args.mixed_precision, skip_games=args.skip_games,
         ema_momentum=args.ema_momentum, device_augmentation=args.device_augmentation, size=args.size,
+        resume=not args.fresh,
     )
     summary.pop("history", None)
     return summary

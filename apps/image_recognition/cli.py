@@ -8,7 +8,7 @@ import math
 import sys
 from pathlib import Path
 
-from shared.cli import add_common_arguments, run
+from shared.cli import add_common_arguments, add_fresh_argument, run
 
 EPILOG = """examples:
   cnnkit image train --data mnist --arch convnet --epochs 8 --augment translate,rotate --out runs/mnist
@@ -131,8 +131,7 @@ def build_parser():
                             "their size)")
     train.add_argument("--channels", type=int, choices=(1, 3), default=None,
                        help="1 (grey) or 3 (RGB); default: the data's (folders: guessed)")
-    train.add_argument("--fresh", action="store_true",
-                       help="ignore checkpoints in --out from an earlier run (default: resume from them)")
+    add_fresh_argument(train)
     add_common_arguments(train, out_default="image_run")
 
     evaluate = commands.add_parser("evaluate", help="accuracy, top-5, per-class scores, confusion matrix")

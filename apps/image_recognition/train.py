@@ -13,6 +13,7 @@ import numpy as np
 
 from apps.image_recognition import data as image_data
 from apps.image_recognition import model as image_model
+from apps.image_recognition.evaluate import skip_fields
 from shared.losses import SparseCategoricalCrossentropyWithLabelSmoothing
 from shared.training import fit
 
@@ -52,6 +53,7 @@ class Prepared:
     train_size: int
     skipped: image_data.SkipLog = field(default_factory=image_data.SkipLog)
     name: str = ""
+    ignored: list = field(default_factory=list)  # (path, reason) of folder entries that are not images
 
 
 def prepare(source, image_size=None, channels=None, val_split=0.0, batch_size=32, limit=None,
@@ -95,8 +97,9 @@ def prepare(source, image_size=None, channels=None, val_split=0.0, batch_size=32
     if test_split is not None:
         validation = image_data.ImageFolderDataset(test_split.files, test_split.labels, batch_size, size,
                                                    chans, shuffle=False, skipped=skipped)
+    ignored = list(train_split.ignored) + (list(test_split.ignored) if test_split is not None else [])
     return Prepared(train, validation, train_split.class_names, (*size, chans), mean, variance,
-                    len(train_split.files), skipped, str(source))
+                    len(train_split.files), skipped, str(source), ignored)
 
 
 def _subset(split, limit, seed):
@@ -104,7 +107,8 @@ def _subset(split, limit, seed):
         return split
     rng = np.random.default_rng(seed)
     keep = np.sort(rng.choice(len(split.files), size=limit, replace=False))
-    return image_data.FolderSplit([split.files[i] for i in keep], split.labels[keep], split.class_names)
+    return image_data.FolderSplit([split.files[i] for i in keep], split.labels[keep], split.class_names,
+                                  split.ignored)
 
 
 def select_classes(x_train, y_train, x_test, y_test, class_names, classes):
@@ -187,7 +191,7 @@ def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learn
     metrics = {
         "data": prepared.name, "arch": arch, "epochs": epochs, "train_images": prepared.train_size,
         "classes": len(prepared.class_names), "seconds": round(seconds, 2),
-        "skipped_files": prepared.skipped.count, "skipped_names": prepared.skipped.files[:50],
+        **skip_fields(prepared.skipped, prepared.ignored),
     }
     for key in ("accuracy", "loss", "val_accuracy", "val_loss", "val_top5_accuracy"):
         if history_dict.get(key):

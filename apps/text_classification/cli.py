@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.text_classification.presets import KIM_VARIANTS, MODELS, model_settings, preset_name
-from shared.cli import add_common_arguments, run
+from shared.cli import add_common_arguments, add_fresh_argument, run
 
 DATA_HELP = ("a dataset name (mr, subj, trec, trec50, sst1, sst2), a CSV/TSV with 'text' and 'label' "
              "columns, or two or more one-sentence-per-line files, one per class")
@@ -69,7 +69,7 @@ def cmd_train(args) -> dict:
     classifier, _, info = train_model(
         train[0], train[1], dataset.label_names, dev=dev, lowercase=dataset.lowercase, seed=args.seed,
         trained_on=dataset.name, checkpoint_dir=str(out / "checkpoints") if args.checkpoints else None,
-        verbose=0 if args.json else "auto", **_train_kwargs(args))
+        verbose=0 if args.json else "auto", resume=not args.fresh, **_train_kwargs(args))
     result = evaluate(classifier, *test)
     model_path = out / "model.keras"
     classifier.save(model_path)
@@ -240,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_arguments(train)
     train.add_argument("--checkpoints", action="store_true",
                        help="checkpoint every epoch under OUT/checkpoints (resumable)")
+    add_fresh_argument(train)
     add_common_arguments(train, out_default="runs/text_classification")
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a saved model on a dataset",

@@ -12,7 +12,7 @@ import time
 import warnings
 from pathlib import Path
 
-from shared.cli import add_common_arguments, run
+from shared.cli import add_common_arguments, add_fresh_argument, run
 
 SHOT_DETECTORS = ("cnn", "histogram", "content", "adaptive")  # detectors.DETECTORS, without importing it
 
@@ -187,7 +187,7 @@ def cmd_train_shots(args):
     out = args.out or preset_path(DEFAULT_PRESET)
     metrics = train_shot_detector(out, videos=args.videos, epochs=args.epochs, seed=args.seed,
                                   windows_per_video=args.windows_per_video, checkpoint_dir=args.checkpoint_dir,
-                                  verbose=0 if args.json else "auto")
+                                  verbose=0 if args.json else "auto", resume=not args.fresh)
     metrics["out"] = str(out)
     return metrics
 
@@ -270,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_shots.add_argument("--epochs", type=int, default=12)
     train_shots.add_argument("--checkpoint-dir", default=None,
                              help="save the model and optimizer every epoch here; a rerun resumes")
+    add_fresh_argument(train_shots)
     add_common_arguments(train_shots)
     return parser
 

@@ -40,6 +40,9 @@ def test_train_csv_affinity_saves_model(trained_affinity):
     summary = json.loads((trained_affinity / "metrics.json").read_text())
     assert summary["task"] == "affinity" and summary["skipped_rows"] == 2
     assert "test_ci" in summary and "test_mse" in summary
+    # TINY reads short inputs: the fixture's longer SMILES and sequences are cut, and counted
+    assert summary["smiles_truncated"] >= 0 and summary["proteins_truncated"] >= 0
+    assert summary["smiles_truncated"] + summary["proteins_truncated"] > 0
     assert (trained_affinity / "training_log.csv").is_file()
 
 

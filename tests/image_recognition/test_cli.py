@@ -128,6 +128,8 @@ def test_export_tflite(trained, tmp_path, capsys):
 
 def test_folder_training_skips_corrupt_file(image_tree, tmp_path, capsys):
     out = tmp_path / "folder_run"
+    notes = image_tree / "train" / "1" / "notes.txt"
+    notes.write_text("not an image")
     code = main(["train", "--data", str(image_tree), "--arch", "lenet5", "--image-size", "28", "--epochs", "1",
                  "--batch-size", "16", "--out", str(out), "--json"])
     assert code == 0
@@ -136,6 +138,9 @@ def test_folder_training_skips_corrupt_file(image_tree, tmp_path, capsys):
     assert metrics["classes"] == 3 and metrics["skipped_files"] == 1
     assert metrics["skipped_names"][0].endswith("broken.png") and "broken.png" in captured.err
     assert (out / "skipped_files.txt").read_text().strip().endswith("broken.png")
+    # Entries that are not images are counted and named in the training result too.
+    assert metrics["ignored_files"] == 1 and metrics["ignored_names"] == [str(notes)]
+    notes.unlink()
     # The test folder evaluates against the saved class names.
     assert main(["evaluate", "--model", str(out / "model.keras"), "--data", str(image_tree), "--json"]) == 0
     assert _last_json(capsys)["images"] == 18

@@ -289,3 +289,19 @@ def test_a_damaged_checkpoint_is_one_error_line_naming_the_file(capfd, tmp_path)
     assert err.startswith(f"error: {tmp_path / 'state.json'}: cannot resume from this training checkpoint: "
                           "it is not valid JSON")
     assert err.count("\n") == 1 and f"delete the folder {tmp_path}" in err
+
+
+def test_every_training_command_takes_fresh():
+    import importlib
+
+    import pytest
+
+    cases = {"image_recognition": ["train", "--data", "mnist"], "text_classification": ["train", "--data", "mr"],
+             "drug_target": ["train", "--data", "davis"], "go_policy": ["train", "--sgf", "games.zip"],
+             "video_analysis": ["train-shots"]}
+    for app, argv in cases.items():
+        parser = importlib.import_module(f"apps.{app}.cli").build_parser()
+        assert parser.parse_args(argv).fresh is False, app
+        assert parser.parse_args([*argv, "--fresh"]).fresh is True, app
+    with pytest.raises(SystemExit):
+        importlib.import_module("apps.image_recognition.cli").build_parser().parse_args(["evaluate", "--fresh"])

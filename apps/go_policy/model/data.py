@@ -17,6 +17,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -233,8 +234,11 @@ def exit_with_parent(parent_pid: int, poll_seconds: float = 1.0):
 
     A training killed while encoding (``kill``, a job scheduler) would otherwise leave
     its workers running on, writing shards into the very cache folder its rerun is
-    filling.
+    filling. Ctrl-C is the parent's to handle: a worker ignores SIGINT, so the user sees
+    one message, not a traceback per worker (the parent's ``with`` block ends the pool).
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     def watch():
         while os.getppid() == parent_pid:
             time.sleep(poll_seconds)
