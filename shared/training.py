@@ -45,7 +45,32 @@ CHECKPOINT_MODEL = "last.keras"
 _EPOCH_FOLDER = "epoch-"
 
 
-class ArrayDataset(keras.utils.PyDataset):
+class EpochSeededDataset(keras.utils.PyDataset):
+    """A ``PyDataset`` whose batches in an epoch depend only on ``(seed, epoch)``.
+
+    A subclass sets ``self.seed`` and plans an epoch's batches in ``plan_epoch(rng)``, ``rng``
+    being drawn from ``(seed, epoch)``. ``fit`` calls ``set_epoch`` before each epoch (on a
+    resume too), so a resumed run sees the batches an uninterrupted one would; used with
+    ``model.fit`` directly it advances one epoch per pass.
+    """
+
+    epoch = None
+
+    def set_epoch(self, epoch):
+        epoch = int(epoch)
+        if epoch == self.epoch:
+            return
+        self.epoch = epoch
+        self.plan_epoch(np.random.default_rng([self.seed, epoch]))
+
+    def plan_epoch(self, rng):
+        raise NotImplementedError
+
+    def on_epoch_end(self):
+        self.set_epoch(self.epoch + 1)
+
+
+class ArrayDataset(EpochSeededDataset):
     """Batches of in-memory arrays in an order that depends only on ``(seed, epoch)``.
 
     ``x`` may be an array, a list or a dict of arrays; ``y`` an array or None. ``fit`` sets the
@@ -71,17 +96,9 @@ class ArrayDataset(keras.utils.PyDataset):
         self.epoch = None
         self.set_epoch(0)
 
-    def set_epoch(self, epoch):
-        """Order the rows for ``epoch`` (a permutation drawn from ``(seed, epoch)``)."""
-        epoch = int(epoch)
-        if epoch == self.epoch:
-            return
-        self.epoch = epoch
-        self._order = (np.random.default_rng([self.seed, epoch]).permutation(self.size) if self.shuffle
-                       else np.arange(self.size))
-
-    def on_epoch_end(self):
-        self.set_epoch(self.epoch + 1)
+    def plan_epoch(self, rng):
+        """Order the rows for the epoch (a permutation drawn from ``(seed, epoch)``)."""
+        self._order = rng.permutation(self.size) if self.shuffle else np.arange(self.size)
 
     def __len__(self):
         return -(-self.size // self.batch_size)

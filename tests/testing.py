@@ -40,3 +40,36 @@ def cli_json(main, argv, capsys) -> dict:
     code, out, err = run_cli(main, [*argv, "--json"], capsys)
     assert code == 0, err
     return json.loads(out.strip().splitlines()[-1])
+
+
+def _callback_base():
+    import keras
+
+    return keras.callbacks.Callback
+
+
+class StopDuring(_callback_base()):
+    """Raises ``error`` in the middle of ``epoch`` (0-based), after its second batch, as Ctrl-C
+    (``KeyboardInterrupt``) or a crash (any other exception) would."""
+
+    def __init__(self, epoch, error=KeyboardInterrupt):
+        super().__init__()
+        self.epoch, self.error, self.current = epoch, error, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == 1:
+            raise self.error("simulated stop")
+
+
+def stop_fit_during(monkeypatch, module, epoch, error, name: str = "fit"):
+    """Make ``module.<name>`` (the fit function an app's trainer calls) stop in ``epoch`` with
+    ``error``: the app trains as usual and is interrupted mid-epoch."""
+    real = getattr(module, name)
+
+    def fit(*args, callbacks=None, **kwargs):
+        return real(*args, callbacks=[*(callbacks or []), StopDuring(epoch, error)], **kwargs)
+
+    monkeypatch.setattr(module, name, fit)

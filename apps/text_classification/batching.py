@@ -9,8 +9,9 @@ Only models without a fixed length (the Kim CNN) can use it.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
+
+from shared.training import EpochSeededDataset
 
 
 def text_lengths(ids: np.ndarray) -> np.ndarray:
@@ -20,7 +21,7 @@ def text_lengths(ids: np.ndarray) -> np.ndarray:
     return np.where(nonzero.any(axis=1), last, 0)
 
 
-class LengthBucketedBatches(keras.utils.PyDataset):
+class LengthBucketedBatches(EpochSeededDataset):
     """``(ids[:, :L_batch], labels)`` batches; ``L_batch`` rounded up to ``multiple`` (fewer traces).
 
     The order depends only on ``(seed, epoch)``: ``shared.training.fit`` sets the epoch
@@ -42,13 +43,8 @@ class LengthBucketedBatches(keras.utils.PyDataset):
         self.epoch = None
         self.set_epoch(0)
 
-    def set_epoch(self, epoch):
-        """Form and order the batches of ``epoch`` (drawn from ``(seed, epoch)``)."""
-        epoch = int(epoch)
-        if epoch == self.epoch:
-            return
-        self.epoch = epoch
-        rng = np.random.default_rng([self.seed, epoch])
+    def plan_epoch(self, rng):
+        """Form and order the batches of the epoch (drawn from ``(seed, epoch)``)."""
         noisy = self.lengths + rng.uniform(-2.0, 2.0, size=len(self.lengths))
         order = np.argsort(noisy, kind="stable")
         batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
@@ -61,9 +57,6 @@ class LengthBucketedBatches(keras.utils.PyDataset):
                 batches[1], batches[j] = batches[j], batches[1]
                 break
         self.batches = batches
-
-    def on_epoch_end(self):
-        self.set_epoch(self.epoch + 1)
 
     def _width(self, rows):
         longest = max(int(self.lengths[rows].max()), self.min_length)

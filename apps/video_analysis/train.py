@@ -19,7 +19,7 @@ from apps.video_analysis.edits import generate_edit
 from apps.video_analysis.models import FRAME_SIZE, WINDOW, build_clip_classifier, build_shot_detector
 from apps.video_analysis.presets import DEFAULT_PRESET, preset_path
 from shared.callbacks import ResumableModelCheckpoint
-from shared.training import fit
+from shared.training import ArrayDataset, fit
 
 
 def make_windows(videos: int, windows_per_video: int, seed: int, window: int = WINDOW,
@@ -46,39 +46,19 @@ def make_windows(videos: int, windows_per_video: int, seed: int, window: int = W
     return x, y, weight
 
 
-class WindowDataset(keras.utils.PyDataset):
+class WindowDataset(ArrayDataset):
     """Batches ``(frames, labels, sample_weight)`` of windows for ``fit``, reshuffled every epoch.
 
-    The order depends only on ``(seed, epoch)``: ``shared.training.fit`` sets the epoch
-    (``set_epoch``), so a resumed run sees the same batches as an uninterrupted one.
+    The order depends only on ``(seed, epoch)`` (``ArrayDataset``), so a resumed run sees the
+    same batches as an uninterrupted one; frames are stored compactly and cast per batch.
     """
 
     def __init__(self, x, y, weight, batch_size=16, shuffle=True, seed=0):
-        super().__init__()
-        self.x, self.y, self.weight = x, y, weight
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.seed = int(seed)
-        self.epoch = None
-        self.set_epoch(0)
-
-    def set_epoch(self, epoch):
-        epoch = int(epoch)
-        if epoch == self.epoch:
-            return
-        self.epoch = epoch
-        self.order = (np.random.default_rng([self.seed, epoch]).permutation(len(self.x)) if self.shuffle
-                      else np.arange(len(self.x)))
-
-    def __len__(self):
-        return int(np.ceil(len(self.x) / self.batch_size))
+        super().__init__(x, y, weight, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
     def __getitem__(self, index):
-        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        return self.x[rows].astype("float32"), self.y[rows], self.weight[rows]
-
-    def on_epoch_end(self):
-        self.set_epoch(self.epoch + 1)
+        frames, labels, weight = super().__getitem__(index)
+        return frames.astype("float32"), labels, weight
 
 
 def train_shot_detector(out=None, videos: int = 160, windows_per_video: int = 8, epochs: int = 12,

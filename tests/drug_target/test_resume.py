@@ -7,32 +7,13 @@ import numpy as np
 import pytest
 
 from shared import training
+from tests.testing import stop_fit_during
 
 TINY = dict(smiles_length=20, protein_length=40, embed_dim=8, filters=(4, 6, 8), hidden_units=(16, 8))
 
 
-class _Stop(keras.callbacks.Callback):
-    """Raises ``error`` in the middle of ``epoch`` (0-based), as Ctrl-C or a crash would."""
-
-    def __init__(self, epoch, error):
-        super().__init__()
-        self.epoch, self.error, self.current = epoch, error, None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch and batch == 1:
-            raise self.error("simulated stop")
-
-
 def _stopping_in(monkeypatch, epoch, error):
-    real = training.fit
-
-    def fit(*args, callbacks=None, **kwargs):
-        return real(*args, callbacks=[*(callbacks or []), _Stop(epoch, error)], **kwargs)
-
-    monkeypatch.setattr(training, "fit", fit)
+    stop_fit_during(monkeypatch, training, epoch, error, "fit")
 
 
 def _pairs():

@@ -2,26 +2,11 @@
 
 import json
 
-import keras
 import numpy as np
 import pytest
 
 from apps.image_recognition.train import train
-
-
-class _Stop(keras.callbacks.Callback):
-    """Raises ``error`` in the middle of ``epoch`` (0-based), as Ctrl-C or a crash would."""
-
-    def __init__(self, epoch, error):
-        super().__init__()
-        self.epoch, self.error, self.current = epoch, error, None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch and batch == 1:
-            raise self.error("simulated stop")
+from tests.testing import StopDuring
 
 
 def _assert_same_run(reference, resumed, out):
@@ -44,9 +29,9 @@ def test_training_stopped_by_ctrl_c_then_a_crash_resumes_exactly(tmp_path, image
     reference = train(data, out_dir=tmp_path / "reference", **kwargs)
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        train(data, out_dir=out, callbacks=[_Stop(1, KeyboardInterrupt)], **kwargs)
+        train(data, out_dir=out, callbacks=[StopDuring(1, KeyboardInterrupt)], **kwargs)
     with pytest.raises(RuntimeError):
-        train(data, out_dir=out, callbacks=[_Stop(2, RuntimeError)], **kwargs)
+        train(data, out_dir=out, callbacks=[StopDuring(2, RuntimeError)], **kwargs)
     assert json.loads((out / "checkpoints" / "state.json").read_text())["epoch"] == 2
     capfd.readouterr()
     resumed = train(data, out_dir=out, **kwargs)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from shared import Backbone, Classifier, training
+from tests.testing import StopDuring
 
 HERE = Path(__file__).resolve().parent
 
@@ -21,21 +22,6 @@ def _data():
 def _build():
     keras.utils.set_random_seed(1)
     return Classifier(Backbone((10, 10, 1), filters=(4,), pooling="fractional", dropout=0.2), 3, dropout=0.3)
-
-
-class _Stop(keras.callbacks.Callback):
-    """Stops a run in the middle of ``epoch`` (0-based) as Ctrl-C, or a crash, would."""
-
-    def __init__(self, epoch, error=KeyboardInterrupt):
-        super().__init__()
-        self.epoch, self.error, self.current = epoch, error, None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch and batch == 1:
-            raise self.error("simulated stop")
 
 
 def _same_weights(a, b):
@@ -51,7 +37,7 @@ def test_a_run_stopped_mid_epoch_resumes_to_identical_weights(tmp_path, capfd, e
                         verbose=0, log_dir=tmp_path / "full")
     with pytest.raises(error):
         training.fit(_build(), (x, y), validation=(x[:32], y[:32]), epochs=4, batch_size=16, seed=3, verbose=0,
-                     checkpoint_dir=tmp_path / "run", log_dir=tmp_path / "run", callbacks=[_Stop(2, error)])
+                     checkpoint_dir=tmp_path / "run", log_dir=tmp_path / "run", callbacks=[StopDuring(2, error)])
     assert json.loads((tmp_path / "run" / training.CHECKPOINT_STATE).read_text())["epoch"] == 2
     capfd.readouterr()
     resumed_model = _build()
@@ -138,7 +124,7 @@ def test_py_datasets_resume_to_the_same_data_order(tmp_path, kind):
     full = training.fit(uninterrupted, kind(x, y, 16, seed=5), epochs=4, seed=3, verbose=0)
     with pytest.raises(KeyboardInterrupt):
         training.fit(_build(), kind(x, y, 16, seed=5), epochs=4, seed=3, verbose=0, checkpoint_dir=tmp_path,
-                     callbacks=[_Stop(2)])
+                     callbacks=[StopDuring(2)])
     resumed_model, dataset = _build(), kind(x, y, 16, seed=5)
     resumed = training.fit(resumed_model, dataset, epochs=4, seed=3, verbose=0, checkpoint_dir=tmp_path)
     assert resumed.history == full.history
@@ -168,7 +154,7 @@ def test_early_stopping_with_best_weights_resumes_and_a_finished_run_ends_the_sa
     best = int(np.argmin(full.history["val_loss"]))
     assert epochs < 12 and best < epochs - 1  # it stopped early, and the best epoch was not the last
     with pytest.raises(KeyboardInterrupt):
-        run(compiled(), checkpoint_dir=tmp_path, callbacks=[_Stop(epochs - 1)])
+        run(compiled(), checkpoint_dir=tmp_path, callbacks=[StopDuring(epochs - 1)])
     resumed_model = compiled()
     assert run(resumed_model, checkpoint_dir=tmp_path).history == full.history
     _same_weights(uninterrupted, resumed_model)
@@ -204,7 +190,7 @@ def test_best_model_checkpoint_keeps_its_best_value_across_a_resume(tmp_path):
 
     run(tmp_path / "reference.keras")
     with pytest.raises(KeyboardInterrupt):
-        run(tmp_path / "best.keras", tmp_path / "run", stop=[_Stop(2)])
+        run(tmp_path / "best.keras", tmp_path / "run", stop=[StopDuring(2)])
     run(tmp_path / "best.keras", tmp_path / "run")
     saved, reference = (keras.models.load_model(tmp_path / name) for name in ("best.keras", "reference.keras"))
     _same_weights(reference, saved)
@@ -269,7 +255,7 @@ def test_starting_over_forgets_the_old_checkpoint(tmp_path):
     training.fit(_build(), (x, y), epochs=2, batch_size=32, verbose=0, checkpoint_dir=tmp_path)
     with pytest.raises(KeyboardInterrupt):
         training.fit(_build(), (x, y), epochs=2, batch_size=16, verbose=0, checkpoint_dir=tmp_path, resume=False,
-                     callbacks=[_Stop(0)])
+                     callbacks=[StopDuring(0)])
     assert not (tmp_path / training.CHECKPOINT_STATE).exists()
     assert not [p for p in tmp_path.iterdir() if p.is_dir()]
 

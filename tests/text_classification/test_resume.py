@@ -2,35 +2,15 @@
 
 import json
 
-import keras
 import numpy as np
 import pytest
 
 from apps.text_classification import train as text_train
-
-
-class _Stop(keras.callbacks.Callback):
-    """Raises ``error`` in the middle of ``epoch`` (0-based), as Ctrl-C or a crash would."""
-
-    def __init__(self, epoch, error):
-        super().__init__()
-        self.epoch, self.error, self.current = epoch, error, None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch and batch == 1:
-            raise self.error("simulated stop")
+from tests.testing import stop_fit_during
 
 
 def _stopping_in(monkeypatch, epoch, error):
-    real = text_train.shared_fit
-
-    def fit(*args, callbacks=None, **kwargs):
-        return real(*args, callbacks=[*(callbacks or []), _Stop(epoch, error)], **kwargs)
-
-    monkeypatch.setattr(text_train, "shared_fit", fit)
+    stop_fit_during(monkeypatch, text_train, epoch, error, "shared_fit")
 
 
 def _train(texts, labels, checkpoint_dir=None):

@@ -8,30 +8,11 @@ import numpy as np
 import pytest
 
 from apps.video_analysis import train as video_train
-
-
-class _Stop(keras.callbacks.Callback):
-    """Raises ``error`` in the middle of ``epoch`` (0-based), as Ctrl-C or a crash would."""
-
-    def __init__(self, epoch, error):
-        super().__init__()
-        self.epoch, self.error, self.current = epoch, error, None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch and batch == 1:
-            raise self.error("simulated stop")
+from tests.testing import stop_fit_during
 
 
 def _stopping_in(monkeypatch, epoch, error):
-    real = video_train.fit
-
-    def fit(*args, callbacks=None, **kwargs):
-        return real(*args, callbacks=[*(callbacks or []), _Stop(epoch, error)], **kwargs)
-
-    monkeypatch.setattr(video_train, "fit", fit)
+    stop_fit_during(monkeypatch, video_train, epoch, error, "fit")
 
 
 def _windows(videos, windows_per_video, seed):
@@ -81,4 +62,4 @@ def test_window_order_depends_only_on_seed_and_epoch():
         walked.on_epoch_end()
     jumped = video_train.WindowDataset(x, y, w, batch_size=3, seed=4)
     jumped.set_epoch(2)
-    assert walked.order.tolist() == jumped.order.tolist() != sorted(walked.order.tolist())
+    assert walked._order.tolist() == jumped._order.tolist() != sorted(walked._order.tolist())

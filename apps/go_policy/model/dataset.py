@@ -6,13 +6,13 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from apps.go_policy.model.data import augment_batch, unpack
+from shared.training import EpochSeededDataset
 
 
-class PositionDataset(keras.utils.PyDataset):
+class PositionDataset(EpochSeededDataset):
     """Stream batches from position shards, one shard in memory at a time.
 
     Each epoch visits the shards in a random order and each shard's positions in a
@@ -65,13 +65,8 @@ class PositionDataset(keras.utils.PyDataset):
                 f"batch_size {batch_size} is larger than every shard ({max(self.counts)} positions at most)"
             )
 
-    def set_epoch(self, epoch):
-        """Plan the batches of ``epoch``: shard order and position order drawn from ``(seed, epoch)``."""
-        epoch = int(epoch)
-        if epoch == self.epoch:
-            return
-        self.epoch = epoch
-        rng = np.random.default_rng([self.seed, epoch])
+    def plan_epoch(self, rng):
+        """Plan the batches of the epoch: shard order and position order drawn from ``(seed, epoch)``."""
         order = list(range(len(self.paths)))
         if self.shuffle:
             rng.shuffle(order)
@@ -113,6 +108,3 @@ class PositionDataset(keras.utils.PyDataset):
             # One generator per batch: the symmetries do not depend on which thread asks first.
             x, y = augment_batch(x, y, np.random.default_rng([self.seed, self.epoch, index]))
         return x.astype("float32"), y
-
-    def on_epoch_end(self):
-        self.set_epoch(self.epoch + 1)
