@@ -24,15 +24,19 @@ def _detect(args):
 
 
 def _load_clips(args, split, count, **settings):
-    """``data.load_clip_dataset`` of ``--data``; unreadable videos are listed on stderr."""
+    """``data.load_clip_dataset`` of ``--data``; unreadable videos and entries that are not videos
+    are listed on stderr."""
     from apps.video_analysis.data import load_clip_dataset
 
-    with warnings.catch_warnings():  # each skipped file is printed below instead
+    ignored = []
+    with warnings.catch_warnings():  # each skipped or ignored entry is printed below instead
         warnings.simplefilter("ignore")
         x, y, names, skipped = load_clip_dataset(args.data, split, count, seed=args.seed, progress=not args.json,
-                                                 **settings)
+                                                 ignored=ignored, **settings)
     for path, error in skipped:
         print(f"skipped {path}: {error}", file=sys.stderr)
+    for path, reason in ignored:
+        print(f"ignored {path}: {reason}", file=sys.stderr)
     return x, y, names, skipped
 
 

@@ -121,13 +121,14 @@ def load_real_shots(size=(96, 54), min_length: int = 12) -> tuple[np.ndarray, ..
 
 def load_clip_dataset(source: str = "moving-mnist", split: str = "train", count: int = 1000, frames: int = 8,
                       size: int = 32, task: str = "digit_motion", grayscale: bool = False, class_names=None,
-                      seed: int = 0, progress: bool = False):
+                      seed: int = 0, progress: bool = False, ignored: list | None = None):
     """Clips for a clip classifier: ``(x, y, class names, skipped)``.
 
     ``source`` is ``"moving-mnist"`` (``count`` generated clips; the test split uses
     ``seed + 1``, so it never repeats the training clips) or a folder of videos with one
     subfolder per class (``video_folder.VideoFolder``; ``skipped`` lists the unreadable files as
-    ``(path, error)``).
+    ``(path, error)``, and a list given as ``ignored`` receives the folder's entries that are
+    not videos as ``(path, reason)``).
     """
     if source == "moving-mnist":
         from apps.video_analysis import moving_mnist
@@ -139,4 +140,6 @@ def load_clip_dataset(source: str = "moving-mnist", split: str = "train", count:
 
     folder = VideoFolder(source, frames=frames, size=(size, size), grayscale=grayscale, class_names=class_names)
     x, y = folder.to_arrays(progress=progress)
+    if ignored is not None:
+        ignored.extend(folder.ignored)
     return x, y, folder.class_names, folder.skipped

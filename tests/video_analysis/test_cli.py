@@ -55,8 +55,11 @@ def test_train_evaluate_predict_annotate(clip_file, tiny_videos, tmp_path, capsy
     model = tmp_path / "clip.keras"
     assert main(["train", "--data", str(tiny_videos["folder"]), "--frames", "4", "--size", "16", "--arch", "3d",
                  "--epochs", "1", "--batch-size", "4", "--out", str(model), "--json"]) == 0
-    trained = _json(capsys)
+    captured = capsys.readouterr()
+    trained = json.loads(captured.out.strip().splitlines()[-1])
     assert trained["classes"] == 2 and trained["skipped"] == 1 and model.is_file()
+    # the unreadable video and the entry that is not a video are both named on stderr
+    assert "broken.avi" in captured.err and f"ignored {tiny_videos['folder'] / 'dark' / 'notes.txt'}" in captured.err
     assert main(["evaluate", "--model", str(model), "--data", str(tiny_videos["folder"]), "--json",
                  "--out", str(tmp_path / "confusion.png")]) == 0
     evaluated = _json(capsys)
