@@ -159,8 +159,9 @@ def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Cal
         return EXIT_OK
     debug = getattr(args, "debug", False)
     start = time.perf_counter()
-    if _training_progress():
-        _training_progress().reset_progress()
+    progress = _training_progress()
+    if progress:
+        progress.reset_progress()
     try:
         if setup is not None:
             setup(args)
@@ -185,7 +186,7 @@ def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Cal
         return EXIT_OK
     result = dict(result)
     result.setdefault("seconds", round(time.perf_counter() - start, 2))
-    progress = _training_progress()
+    progress = _training_progress()  # training may have imported shared.callbacks since the start
     if progress and progress.checkpointed():
         result.setdefault("resumed_from_epoch", progress.resumed_from_epoch())
     if getattr(args, "json", False):

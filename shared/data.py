@@ -228,28 +228,28 @@ def _remember_verified(file_path: Path, stat: os.stat_result, sha: str) -> None:
         pass
 
 
+def _verify(file_path: Path, stat: os.stat_result, sha: str, digest) -> None:
+    """Raise unless ``digest()`` (the file's sha256) is ``sha``; skipped when the cache vouches for
+    this very version of the file, remembered when it passes."""
+    if _already_verified(file_path, stat, sha):
+        return
+    actual = digest()
+    if actual != sha:
+        raise _mismatch(file_path, sha, actual)
+    _remember_verified(file_path, stat, sha)
+
+
 def _read_checked(file_path: Path, sha: str) -> bytes:
-    """The bytes of ``file_path`` after checking their sha256 (skipped when the cache vouches for
-    this very file). The bytes that are checked are the bytes returned."""
+    """The bytes of ``file_path`` after checking their sha256: the bytes checked are the bytes returned."""
     with open(file_path, "rb") as handle:
         stat = os.fstat(handle.fileno())
         content = handle.read()
-    if not _already_verified(file_path, stat, sha):
-        actual = hashlib.sha256(content).hexdigest()
-        if actual != sha:
-            raise _mismatch(file_path, sha, actual)
-        _remember_verified(file_path, stat, sha)
+    _verify(file_path, stat, sha, lambda: hashlib.sha256(content).hexdigest())
     return content
 
 
 def _check(file_path: Path, sha: str) -> None:
-    stat = file_path.stat()
-    if _already_verified(file_path, stat, sha):
-        return
-    actual = sha256_of(file_path)
-    if actual != sha:
-        raise _mismatch(file_path, sha, actual)
-    _remember_verified(file_path, stat, sha)
+    _verify(file_path, file_path.stat(), sha, lambda: sha256_of(file_path))
 
 
 def load_pickle(name: str, file: str, **pickle_options):

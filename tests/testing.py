@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import keras
 import numpy as np
 
 
@@ -12,8 +13,6 @@ def run_model_saving_test(model, inputs, tmp_path, atol: float = 1e-6, name: str
 
     Returns the reloaded model for further checks.
     """
-    import keras
-
     path = tmp_path / name
     model.save(path)
     restored = keras.saving.load_model(path, compile=False)
@@ -42,13 +41,7 @@ def cli_json(main, argv, capsys) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _callback_base():
-    import keras
-
-    return keras.callbacks.Callback
-
-
-class StopDuring(_callback_base()):
+class StopDuring(keras.callbacks.Callback):
     """Raises ``error`` in the middle of ``epoch`` (0-based), after its second batch, as Ctrl-C
     (``KeyboardInterrupt``) or a crash (any other exception) would."""
 

@@ -13,7 +13,6 @@ next line, so one stray quote does not swallow the rest of the file.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import io
@@ -26,6 +25,7 @@ import pandas as pd
 from apps.drug_target.chemistry import canonicalize_smiles, short_repr
 from apps.drug_target.proteins import clean_sequence
 from shared import data as shared_data
+from shared.csv_records import CsvRecords
 
 MATRIX_DATASETS = ("davis", "kiba")
 CSV_DATASETS = ("human", "bindingdb_sample")
@@ -196,18 +196,6 @@ class InputRecords:
     name: str
 
 
-@contextlib.contextmanager
-def _csv_field_limit(limit: int):
-    # csv refuses fields over 131,072 characters by default; here no field can be longer than
-    # the file, and an over-long SMILES or sequence is refused by its own check, by row.
-    previous = csv.field_size_limit()
-    csv.field_size_limit(max(previous, limit))
-    try:
-        yield
-    finally:
-        csv.field_size_limit(previous)
-
-
 def _column_names(header: list) -> list:
     """Header names made unique as pandas does (``x``, ``x.1``; an empty name ``Unnamed: i``)."""
     names, seen = [], {}
@@ -227,55 +215,41 @@ def _csv_records(lines: list, delimiter: str, path):
 
     Blank lines are skipped. A record that cannot be parsed, or that spans several lines and
     has the wrong number of fields (a stray quote joined lines), costs its first line: parsing
-    starts again on the next line.
+    starts again on the next line (:class:`shared.csv_records.CsvRecords`).
     """
-    header, records, start = None, [], 0
-    while start < len(lines):
-        reader = csv.reader(iter(lines[start:]), delimiter=delimiter, strict=True)
-        consumed, restart = 0, None
-        while restart is None:
-            first = start + consumed + 1
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as error:
-                if header is None:
-                    raise ValueError(f"{path} line {first}: cannot read the header ({error}); "
-                                     f"expected {CSV_EXPECTED}.") from None
-                then = f"reading goes on at line {first + 1}" if first < len(lines) else "it is the last line"
-                last = start + reader.line_num
-                if str(error) == "unexpected end of data":
-                    problem = f"a quoted field opened on this line is never closed ({then})"
-                elif last > first:
-                    problem = (f"a quoted field opened on this line is not closed properly ({error} on line "
-                               f"{last}); {then}")
-                else:
-                    problem = f"bad quoting: {error}; {then}"
-                records.append((first, None, problem))
-                restart = first
-                continue
-            consumed = reader.line_num
-            last = start + consumed
-            if not fields or (len(fields) == 1 and not fields[0].strip()):
-                continue  # a blank line
+    header, records = None, []
+    parsed = CsvRecords(lines, delimiter)
+    for first, last, fields in parsed:
+        if isinstance(fields, csv.Error):
             if header is None:
-                header = fields
+                raise ValueError(f"{path} line {first}: cannot read the header ({fields}); "
+                                 f"expected {CSV_EXPECTED}.") from None
+            then = f"reading goes on at line {first + 1}" if first < len(lines) else "it is the last line"
+            if str(fields) == "unexpected end of data":
+                problem = f"a quoted field opened on this line is never closed ({then})"
+            elif last > first:
+                problem = (f"a quoted field opened on this line is not closed properly ({fields} on line "
+                           f"{last}); {then}")
+            else:
+                problem = f"bad quoting: {fields}; {then}"
+            records.append((first, None, problem))
+            continue
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue  # a blank line
+        if header is None:
+            header = fields
+            continue
+        while len(fields) > len(header) and not fields[-1].strip():
+            fields = fields[:-1]  # trailing empty fields (a spreadsheet's extra commas)
+        problem = None
+        if len(fields) != len(header):
+            problem = f"{len(fields)} fields, but the header has {len(header)}"
+            if last > first:
+                then = f"reading goes on at line {first + 1}"
+                records.append((first, None, f"{problem} (the record runs to line {last}; {then})"))
+                parsed.reject(first)
                 continue
-            while len(fields) > len(header) and not fields[-1].strip():
-                fields = fields[:-1]  # trailing empty fields (a spreadsheet's extra commas)
-            problem = None
-            if len(fields) != len(header):
-                problem = f"{len(fields)} fields, but the header has {len(header)}"
-                if last > first:
-                    then = f"reading goes on at line {first + 1}"
-                    records.append((first, None, f"{problem} (the record runs to line {last}; {then})"))
-                    restart = first
-                    continue
-            records.append((first, fields, problem))
-        if restart is None:
-            break
-        start = restart
+        records.append((first, fields, problem))
     return header, records
 
 
@@ -291,8 +265,7 @@ def read_table(path, name: str | None = None) -> InputRecords:
         raise FileNotFoundError(f"{path}: no such file; expected {CSV_EXPECTED}.")
     text = read_text(path, CSV_EXPECTED)
     lines = io.StringIO(text, newline="").readlines()  # the line ends csv and editors count
-    with _csv_field_limit(len(text) + 1):
-        header, records = _csv_records(lines, "\t" if path.suffix.lower() == ".tsv" else ",", path)
+    header, records = _csv_records(lines, "\t" if path.suffix.lower() == ".tsv" else ",", path)
     if header is None:
         raise ValueError(f"{path}: empty file; expected {CSV_EXPECTED}.")
     columns = _column_names(header)

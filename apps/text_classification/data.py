@@ -13,13 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from shared import data as shared_data
+from shared.csv_records import CsvRecords
 
 # name -> (registry name, description); "cv" datasets have no test split (10-fold CV).
 NAMED = {
@@ -306,43 +306,6 @@ def _decode_table(path: Path, raw: bytes, notes: list) -> str:
     return "\n".join(parts)
 
 
-@contextmanager
-def _unlimited_fields():
-    """Lift the csv module's 131,072-character field limit: a long text is cut by the encoder (and
-    counted there), never dropped by the reader."""
-    previous = csv.field_size_limit()
-    csv.field_size_limit(2**31 - 1)
-    try:
-        yield
-    finally:
-        csv.field_size_limit(previous)
-
-
-def _records(lines: list, delimiter: str):
-    """``(first_line, last_line, fields or csv.Error)`` for every record of ``lines``, in order.
-
-    Strict quoting: a quote that never closes, or text after a closing quote, is an error for the
-    record's first line alone; reading resumes on the line after it, so one stray quote costs one
-    line, not the rest of the file.
-    """
-    records, start = [], 0
-    with _unlimited_fields():
-        while start < len(lines):
-            reader = csv.reader((lines[i] for i in range(start, len(lines))), delimiter=delimiter,
-                                quotechar='"', doublequote=True, strict=True)
-            consumed = 0
-            try:
-                for fields in reader:
-                    records.append((start + consumed + 1, start + reader.line_num, fields))
-                    consumed = reader.line_num
-                break
-            except csv.Error as error:
-                first = start + consumed + 1
-                records.append((first, first, error))
-                start = first
-    return records
-
-
 def _span_list(spans, shown: int = 5) -> str:
     items = [f"{a}-{b}" if b != a else str(a) for a, b in spans]
     more = " ..." if len(items) > shown else ""
@@ -367,7 +330,9 @@ def read_table(path) -> Table:
     delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
     header, columns, spans, texts, labels = None, None, [], [], []
     problems = {reason: [] for reason in _REASONS}
-    for first, last, fields in _records(lines, delimiter):
+    for first, last, fields in CsvRecords(lines, delimiter):
+        if isinstance(fields, csv.Error):
+            last = first  # the record costs its first line; the lines after it are read again
         if not "".join(lines[first - 1:last]).strip():
             reason = "blank"
         elif header is None:
