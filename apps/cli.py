@@ -17,7 +17,8 @@ APPS = {
 def usage() -> str:
     lines = ["usage: cnnkit <app> [options]", "", "applications:"]
     lines += [f"  {name:<6} {text}" for name, (_, text) in APPS.items()]
-    lines += ["", "Run `cnnkit <app> --help` for an application's commands."]
+    lines += ["", "  presets  the shipped trained models, with their metrics (cnnkit presets --help)",
+              "", "Run `cnnkit <app> --help` for an application's commands."]
     return "\n".join(lines)
 
 
@@ -27,8 +28,12 @@ def main(argv=None) -> int:
         print(usage())
         return 0
     name, rest = argv[0], argv[1:]
+    if name == "presets":
+        from apps.presets_cli import main as presets_main
+
+        return int(presets_main(rest) or 0)
     if name not in APPS:
-        sys.stderr.write(f"error: unknown application {name!r}; expected one of {', '.join(APPS)}.\n")
+        sys.stderr.write(f"error: unknown application {name!r}; expected one of {', '.join(APPS)} or presets.\n")
         return 2
     module = importlib.import_module(f"apps.{APPS[name][0]}.cli")
     return int(module.main(rest) or 0)

@@ -1,8 +1,10 @@
 """``make demo``: a short end-to-end tour of all five applications on real data.
 
 Each application's ``demo.run(fast)`` trains or runs a small job and returns one summary
-row; this prints them as a table. ``--fast`` (or ``CNNKIT_FAST=1``) shrinks every job;
-``--record`` also writes the rows to ``benchmarks/results/demo.json`` (the README's table).
+row; this prints them as a table, then loads every shipped preset by name and checks that it
+predicts the real examples its metadata records (``cnnkit presets --check``). ``--fast`` (or
+``CNNKIT_FAST=1``) shrinks every job; ``--record`` also writes the rows to
+``benchmarks/results/demo.json`` (the README's table).
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ def main(argv=None) -> int:
         rows.append(row)
     print()
     print(format_rows(rows))
+    if not args.only:
+        from apps.presets_cli import main as presets_main
+
+        print("\n== presets: loaded by name, recorded examples re-predicted ==", flush=True)
+        failures += presets_main(["--check"]) != 0
     if args.record and not failures:
         from shared.benchmarking import write_result
 

@@ -44,12 +44,12 @@ def limit_tensorflow_threads(intra: int = 2, inter: int | None = None) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(inter)
 
 
-def load_preset():
-    """The shipped preset's network (``DEFAULT_PRESET``), as the engine and ``evaluate`` load it."""
+def load_preset(file=None):
+    """A shipped preset's network (``file``; default ``DEFAULT_PRESET``), as the engine and ``evaluate`` load it."""
     from apps.go_policy.play.engine import load_policy
     from apps.go_policy.presets import DEFAULT_PRESET
 
-    return load_policy(DEFAULT_PRESET)
+    return load_policy(DEFAULT_PRESET if file is None else file)
 
 
 def add_symmetries_argument(parser: argparse.ArgumentParser, default: int = 8) -> None:

@@ -8,8 +8,10 @@ Saves ``RUN/policy.keras`` without its optimizer state (a player does not need A
 they would triple the file) as ``apps/go_policy/presets/NAME.keras`` and writes ``NAME.json``
 with the training command, the network, the data and throughput figures and the run's own
 validation and test-split accuracy from ``RUN/summary.json``. The preset must stay <= 5 MB.
-A run continued from a preset (``--init-model``) keeps that preset's record under
+A run continued from a preset (``--init-model``) keeps that preset's training record under
 ``continued_from``, so the whole lineage (e.g. GPU run, then CPU continuation) stays on file.
+A preset with a recipe (``apps.go_policy.presets.RECIPES``) is then packed for the registry
+(``benchmarks.presets.pack``): ``NAME.json`` becomes its metadata, with this record under ``training``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def main(argv=None):
     import keras
 
     import apps.go_policy.model.network  # noqa: F401  (registers PolicyNetwork for loading)
+    from apps.go_policy.presets import RECIPES, preset_record
 
     run = Path(args.run)
     summary_file, model_file = run / "summary.json", run / "policy.keras"
@@ -71,8 +74,7 @@ def main(argv=None):
         parent = Path(summary["init_model"])
         parent_record = parent.with_suffix(".json")
         record["continued_from"] = {"model": parent.name, **(
-            {k: v for k, v in json.loads(parent_record.read_text()).items() if k != "history"}
-            if parent_record.is_file() else {})}
+            {k: v for k, v in preset_record(parent).items() if k != "history"} if parent_record.is_file() else {})}
         before = record["continued_from"]
         if "train_minutes" in before:
             record["train_minutes_total"] = round(
@@ -91,6 +93,13 @@ def main(argv=None):
         shutil.copyfile(player, target)
     (PRESETS / f"{args.name}.json").write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {target} and .json ({target.stat().st_size / 1e6:.2f} MB)")
+    if args.name in RECIPES:
+        from benchmarks.presets import pack
+
+        print(f"packed for the registry: {pack(args.name)}")
+    else:
+        print(f"{args.name} has no recipe: add one to RECIPES in apps/go_policy/presets/__init__.py and run "
+              f"python -m benchmarks.presets pack {args.name} (the registry needs its metadata)")
     return 0
 
 

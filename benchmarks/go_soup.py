@@ -33,6 +33,7 @@ def ingredient_record(path: Path) -> dict:
     for record_file in (path.parent / "summary.json", path.with_suffix(".json")):
         if record_file.is_file():
             record = json.loads(record_file.read_text())
+            record = record.get("training", record)  # a packed preset's metadata holds its training record there
             kept = ("command", "init_model", "features", "skip_games", "learning_rate", "ema_momentum",
                     "train_seconds", "train_positions_seen_this_run", "train_positions_per_s", "games",
                     "distillation", "measured_accuracy_held_out")

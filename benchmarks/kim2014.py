@@ -6,8 +6,12 @@
 Protocol (printed into the results): MR and SUBJ by stratified 10-fold CV, TREC / SST-1 /
 SST-2 on their test sets; every run early-stops on a dev set (SST: the given dev split,
 else 10% of the training part) and keeps the best epoch. SST is trained on sentences only
-(the phrase-level training data Kim used is not in the data snapshot). Finished folds and
-cells are saved to the cnnkit cache, so an interrupted run resumes where it stopped.
+on the sentences and labelled phrases of the training split, as Kim did (``--sst2-data``; SST-1
+has no phrase labels in the data, so it is sentence level). Finished folds and cells are saved to
+the cnnkit cache, so an interrupted run resumes where it stopped; without that progress file the
+cells of the committed ``benchmarks/results/NAME.json`` are the starting point, so ``--rerun`` of
+one cell keeps the rest of the table. ``--save-models DIR`` keeps each trained (non-CV) cell's model
+as ``DIR/MODEL_DATASET.keras``.
 Also measures training sentences/s of the cnnkit Kim model next to the same model written
 as a plain Keras script, in the same process.
 """
@@ -18,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 from apps.text_classification.batching import LengthBucketedBatches
 from apps.text_classification.data import load_dataset, split_holdout
@@ -25,7 +30,7 @@ from apps.text_classification.models import build_model, make_encoder
 from apps.text_classification.presets import model_settings
 from apps.text_classification.train import cross_validate, evaluate, train_model
 from shared import data as shared_data
-from shared.benchmarking import cpu_has_bf16, script_command, write_result
+from shared.benchmarking import RESULTS, cpu_has_bf16, script_command, write_result
 
 DATASETS = ("mr", "sst1", "sst2", "subj", "trec")
 COLUMNS = {"mr": "MR", "sst1": "SST-1", "sst2": "SST-2", "subj": "Subj", "trec": "TREC"}
@@ -104,8 +109,9 @@ def run_cell(model_key, name, args, bf16, state, save):
     cell = f"{model_key}/{name}"
     limit = 600 if args.quick else None
     folds = 2 if args.quick else args.folds
-    dataset = load_dataset(name).subset(limit, 0)
-    common = dict(model=model, variant=variant, lowercase=dataset.lowercase, trained_on=name,
+    data_name = args.sst2_data if name == "sst2" else name
+    dataset = load_dataset(data_name).subset(limit, 0)
+    common = dict(model=model, variant=variant, lowercase=dataset.lowercase, trained_on=data_name,
                   learning_rate=None if args.optimizer == "adadelta" else args.learning_rate,
                   optimizer=args.optimizer, verbose=0)
     if model == "char":
@@ -154,10 +160,31 @@ def run_cell(model_key, name, args, bf16, state, save):
         record = dict(accuracy=evaluate(classifier, dataset.test_texts, dataset.test_labels)["accuracy"],
                       epochs=[info["epochs_run"]], seconds=time.perf_counter() - start,
                       protocol="given test set, early stopping on " + ("the given dev set" if dev else "10% of train"))
+    if args.save_models and dataset.has_test_split:
+        folder = Path(args.save_models)
+        folder.mkdir(parents=True, exist_ok=True)
+        classifier.save(folder / f"{model_key}_{name}.keras")
     keras.backend.clear_session()
+    record["training_data"] = f"{data_name}: {len(dataset.train_texts)} training texts"
     record["settings"] = settings
     record["wall_time_s"] = time.perf_counter() - start
     return record
+
+
+def starting_state(state_path, name, quick):
+    """The saved progress; without it, the cells (and throughput) of the committed result."""
+    if state_path.exists():
+        return json.loads(state_path.read_text())
+    committed = RESULTS / f"{name}.json"
+    if quick or not committed.exists():
+        return {}
+    record = json.loads(committed.read_text())
+    print(f"starting from the cells of {committed.name} (no saved progress in the cache)", flush=True)
+    state = {cell: dict(values) for cell, values in record.get("cells", {}).items()}
+    speed = record.get("metrics", {}).get("throughput_sentences_per_s")
+    if speed:
+        state["throughput"], state["throughput_seconds"] = speed, 0.0
+    return state
 
 
 def main(argv=None) -> int:
@@ -191,6 +218,9 @@ def main(argv=None) -> int:
     parser.add_argument("--fresh", action="store_true", help="ignore saved progress")
     parser.add_argument("--rerun", default="", help="cells to run again even if saved, e.g. kim_rand/trec")
     parser.add_argument("--name", default="kim2014")
+    parser.add_argument("--sst2-data", choices=("sst2_phrases", "sst2"), default="sst2_phrases",
+                        help="SST-2 training data: sentences and phrases (Kim's protocol) or sentences only")
+    parser.add_argument("--save-models", metavar="DIR", help="save each trained cell's model (not CV cells) here")
     args = parser.parse_args(argv)
 
     import keras  # after the app's package set TensorFlow's log level
@@ -201,7 +231,7 @@ def main(argv=None) -> int:
     limit = 600 if args.quick else None
     state_path = shared_data.cache_dir("text_classification", "benchmarks") / (
         f"{args.name}{'_quick' if args.quick else ''}_progress.json")
-    state = {} if args.fresh or not state_path.exists() else json.loads(state_path.read_text())
+    state = {} if args.fresh else starting_state(state_path, args.name, args.quick)
 
     def save():
         state_path.write_text(json.dumps(state, indent=1))
@@ -268,8 +298,9 @@ def main(argv=None) -> int:
         "Each cell's settings are listed below, because cells were run (and resumed) by several invocations "
         "of this script with different budgets; every cell early-stops on its dev set and keeps the best epoch. "
         "Kim CNN: filter windows 3/4/5 x 100, dropout 0.5, max-norm 3; Kim used Adadelta and 25 epochs. "
-        "SST-1/SST-2 are trained on sentences only: the phrase-level training set Kim used is not in the data "
-        "snapshot, so the SST cells are not the paper's protocol. char-CNN: six convolutions with batch "
+        "SST-1 is trained on sentences only (no phrase labels in the data); each SST-2 cell names its training "
+        "data: sentences plus the phrases of the training split is Kim's protocol, sentences only is not. "
+        "char-CNN: six convolutions with batch "
         "normalisation (not in the paper; --char-no-batch-norm runs the published model), scaled down from "
         "256 maps / 1024 units. Zhang et al. (2015) published no char-CNN "
         "numbers on these datasets. The DCNN k of the first layer is computed from the padded length, not each "

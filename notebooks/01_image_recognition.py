@@ -8,6 +8,19 @@
 #
 # With `CNNKIT_FAST=1` (the test suite) every step runs on a tiny slice for one epoch; the numbers
 # are then meaningless, only the plumbing is exercised. Unset it for real runs.
+#
+# First, a trained classifier that ships with cnnkit (the preset `mnist_convnet`; `cnnkit presets`
+# lists every preset with its test metrics) names real MNIST test digits, which it never saw in
+# training. Its class names are inside the model file.
+
+# %%
+from shared.data import load_mnist
+from shared.presets import load_preset
+
+digits, labels = load_mnist('test')                      # real 28x28 test digits, pixels 0-255
+classifier = load_preset('mnist_convnet')
+print('predicted:', classifier.predict_class_names(digits[:12, ..., None]))
+print('true:     ', [str(label) for label in labels[:12]])
 
 # %%
 import tempfile

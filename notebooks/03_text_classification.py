@@ -6,6 +6,21 @@
 # n-grams won the max-over-time pooling, and compare the benchmark with the paper.
 #
 # With `CNNKIT_FAST=1` (the test suite) everything runs on a small slice for one epoch.
+#
+# ## A trained model in three lines
+# cnnkit ships trained models, loadable by name (`cnnkit presets --app text` lists them with their test accuracy).
+# `kim_rand_sst2` is Kim's CNN-rand trained on SST-2 (sentences and phrases); here it classifies three sentences of
+# the SST-2 test set (numbers 0, 4 and 5; true labels negative, positive, positive).
+
+# %%
+from shared.presets import load_preset
+
+classifier = load_preset('kim_rand_sst2')
+classifier.predict_labels(["no movement , no yuks , not much of anything .", "this is one of polanski 's best films .",
+                           "take care of my cat offers a refreshingly different slice of asian cinema ."])
+
+# %% [markdown]
+# ## Training one yourself
 
 # %%
 import matplotlib.pyplot as plt

@@ -7,6 +7,23 @@
 #
 # With `CNNKIT_FAST=1` (the test suite) every step uses tiny slices and models;
 # unset it for a longer run.
+#
+# First, a trained DeepDTA that ships with cnnkit (the preset `deepdta_davis`; `cnnkit presets`
+# lists every preset with its test metrics) predicts the affinity of a real Davis test pair, one
+# it never saw in training.
+
+# %%
+from apps.drug_target.data import load_dataset
+from apps.drug_target.predict import predict_pairs
+from shared.presets import load_preset
+
+davis, davis_split = load_dataset('davis', 'setting1')
+pair = davis_split['test'][0]
+drug, protein = davis.drug_index[pair], davis.protein_index[pair]
+deepdta = load_preset('deepdta_davis')
+predicted = predict_pairs(deepdta, [davis.drugs[drug]], [davis.proteins[protein]])[0]
+print(f'{davis.drug_ids[drug]} on {davis.protein_ids[protein]}: predicted pKd {predicted:.2f}, '
+      f'measured {davis.y[pair]:.2f}')
 
 # %%
 import json

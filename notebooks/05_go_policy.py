@@ -1,7 +1,18 @@
 # %% [markdown]
 # # A Go policy network
 #
-# The shipped preset is a CNN (a 5x5 layer, then 3x3 layers, no pooling, a 1x1 head and a
+# The shipped preset `policy_large`, loaded by name, picks its move at move 20 of a professional
+# game it never saw (shard 12 of the collection); the professional, White, played C9.
+
+# %%
+from apps.go_policy.presets import predict_example
+from shared.presets import load_preset
+
+policy = load_preset("policy_large")
+predict_example(policy, {"input": {"source": "cwi_pro_19x19_part12.tar.gz:AJ1st/01/9.sgf", "move_number": 20}})
+
+# %% [markdown]
+# The preset is a CNN (a 5x5 layer, then 3x3 layers, no pooling, a 1x1 head and a
 # softmax over the 361 points) trained on professional games. We look at its move probabilities
 # on a real position, its move-prediction accuracy by move number on held-out games, and a game
 # it played against GNU Go.
@@ -15,18 +26,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from apps.go_policy.model.data import encode_dataset, load_positions, shard_paths
-from apps.go_policy.play.engine import PolicyEngine, load_policy
+from apps.go_policy.play.engine import PolicyEngine
 from apps.go_policy.plotting import draw_board, plot_accuracy_by_move
-from apps.go_policy.presets import DEFAULT_PRESET
 from apps.go_policy.rules.board import point_to_gtp
 from apps.go_policy.rules.records import parse_game
 from shared.cli import fast_mode
 from shared.data import folder, path
 
 FAST = fast_mode()
-model = load_policy(DEFAULT_PRESET)
+model = policy
 engine = PolicyEngine(model)
-print('fast mode:', FAST, '| preset:', DEFAULT_PRESET.name, '| planes:', model.input_shape[-1],
+print('fast mode:', FAST, '| preset: policy_large | planes:', model.input_shape[-1],
       '| parameters:', model.count_params())
 
 # %% [markdown]

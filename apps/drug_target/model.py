@@ -75,10 +75,14 @@ def build_deepdta(
 
 
 def load_model(path):
-    """A model written by ``cnnkit dta train``, and its task: ``(model, "affinity" | "interaction")``."""
-    path = Path(path)
+    """A model written by ``cnnkit dta train`` or a preset name (``deepdta_davis``; its file is
+    checksum-checked), and its task: ``(model, "affinity" | "interaction")``."""
+    from shared.presets import is_preset, preset_file
+
+    path = preset_file(str(path)) if is_preset(str(path)) else Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such model file; expected the model.keras written by `cnnkit dta train`.")
+        raise FileNotFoundError(f"{path}: no such model file; expected the model.keras written by `cnnkit dta train` "
+                                "or a preset name (`cnnkit presets`).")
     model = keras.models.load_model(path, compile=False)
     task = "interaction" if isinstance(model, MultiLabelClassifier) else "affinity"
     return model, task

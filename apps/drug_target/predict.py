@@ -116,6 +116,22 @@ def predict_frame(model, frame, name="pairs"):
     return out, pair_data
 
 
+def predict_pairs(model, smiles, sequences) -> np.ndarray:
+    """Predictions of ``model`` for the pairs ``(smiles[i], sequences[i])``, in order (a preset's input).
+
+    Each SMILES is canonicalised by RDKit and each sequence cleaned as in :func:`predict_frame`;
+    a ValueError names the first pair that cannot be scored.
+    """
+    smiles, sequences = list(smiles), list(sequences)
+    if len(smiles) != len(sequences):
+        raise ValueError(f"predict_pairs needs one sequence per SMILES; got {len(smiles)} SMILES and "
+                         f"{len(sequences)} sequences.")
+    scored, pair_data = predict_frame(model, pd.DataFrame({"smiles": smiles, "sequence": sequences}))
+    if pair_data.errors:
+        raise ValueError(pair_data.errors[min(pair_data.errors)])
+    return scored["prediction"].to_numpy(dtype=np.float32)
+
+
 def predict_file(model, pairs, out=None):
     """Predict the pairs of CSV ``pairs`` and write them, in input order, to a CSV.
 

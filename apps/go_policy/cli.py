@@ -19,9 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-from apps.go_policy.presets import DEFAULT_PRESET
+from apps.go_policy.presets import DEFAULT_PRESET, DEFAULT_PRESET_NAME
 from apps.go_policy.presets import FOLDER as PRESETS
 from shared.cli import add_common_arguments, add_fresh_argument, format_table, run
+from shared.presets import resolve_model
 
 
 def finite_float(text: str) -> float:
@@ -58,7 +59,8 @@ def _playouts_argument(parser):
 
 def _model_argument(parser, symmetries: int = 1):
     parser.add_argument("--model", default=None,
-                        help=f"a trained policy .keras file (default: the shipped preset {DEFAULT_PRESET.name})")
+                        help="a .keras file or a preset name (`cnnkit presets`; default: the preset "
+                             f"{DEFAULT_PRESET_NAME})")
     parser.add_argument("--symmetries", type=int, default=symmetries, choices=range(1, 9), metavar="1..8",
                         help=f"average the network over this many board symmetries (default: {symmetries}; "
                              "8 is more accurate and stronger, for 8 times the network work)")
@@ -98,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--loader-workers", type=int, default=1,
                        help="threads preparing training batches (several keep a GPU fed; default: 1)")
     train.add_argument("--init-model", default=None, metavar="MODEL",
-                       help="continue training this policy .keras file (its architecture replaces "
+                       help="continue training this policy, a .keras file or a preset name (its architecture replaces "
                             "--depth and --filters, its features --features unless that extends them)")
     train.add_argument("--mixed-precision", action="store_true",
                        help="train in mixed bfloat16 (several times faster on CPUs with AMX; float16 on a GPU); "
@@ -180,6 +182,13 @@ def main(argv=None) -> int:
     return run(build_parser(), sys.modules[__name__], argv, setup=lambda args: setattr(args, "argv", argv))
 
 
+def load_model(args):
+    """The policy network of ``--model``: a ``.keras`` file or a preset name (the default preset without it)."""
+    from apps.go_policy.play.engine import load_policy
+
+    return load_policy(resolve_model(args.model or DEFAULT_PRESET_NAME, "--model", app="go"))
+
+
 def cmd_encode(args) -> dict:
     from apps.go_policy.model.data import encode_dataset
 
@@ -197,7 +206,8 @@ def cmd_train(args) -> dict:
         max_games=args.max_games, max_minutes=args.max_minutes, learning_rate=args.learning_rate,
         workers=args.workers, seed=args.seed, progress=not args.json, verbose=0 if args.json else "auto",
         command="cnnkit go " + " ".join(args.argv), anneal=args.anneal, loader_workers=args.loader_workers,
-        init_model=args.init_model, mixed_precision=args.mixed_precision, skip_games=args.skip_games,
+        init_model=None if args.init_model is None else str(resolve_model(args.init_model, "--init-model", app="go")),
+        mixed_precision=args.mixed_precision, skip_games=args.skip_games,
         ema_momentum=args.ema_momentum, device_augmentation=args.device_augmentation, size=args.size,
         resume=not args.fresh,
     )
@@ -207,9 +217,8 @@ def cmd_train(args) -> dict:
 
 def cmd_evaluate(args) -> dict:
     from apps.go_policy.model.train import evaluate_policy
-    from apps.go_policy.play.engine import load_policy
 
-    metrics = evaluate_policy(load_policy(args.model), args.sgf, max_games=args.max_games,
+    metrics = evaluate_policy(load_model(args), args.sgf, max_games=args.max_games,
                               max_positions=args.max_positions, split=args.split, workers=args.workers,
                               progress=not args.json, symmetries=args.symmetries, skip_games=args.skip_games,
                               size=args.size)
@@ -221,10 +230,10 @@ def cmd_evaluate(args) -> dict:
 
 
 def cmd_review(args) -> dict:
-    from apps.go_policy.play.engine import PolicyEngine, load_policy
+    from apps.go_policy.play.engine import PolicyEngine
     from apps.go_policy.play.review import review_file
 
-    engine = PolicyEngine(load_policy(args.model), symmetries=args.symmetries)
+    engine = PolicyEngine(load_model(args), symmetries=args.symmetries)
     summary = review_file(engine, args.sgf, out=args.out, top=args.top, surprises=args.surprises)
     if not args.json:
         _print_review(summary)
@@ -249,9 +258,9 @@ def _print_review(summary: dict) -> None:
 
 
 def _policy_engine(args):
-    from apps.go_policy.play.engine import PolicyEngine, load_policy
+    from apps.go_policy.play.engine import PolicyEngine
 
-    return PolicyEngine(load_policy(args.model), temperature=args.temperature, seed=args.seed,
+    return PolicyEngine(load_model(args), temperature=args.temperature, seed=args.seed,
                         symmetries=args.symmetries, playouts=args.playouts)
 
 

@@ -14,6 +14,7 @@ EPILOG = """examples:
   cnnkit image train --data mnist --arch convnet --epochs 8 --augment translate,rotate --out runs/mnist
   cnnkit image train --data path/to/flowers --val-split 0.2 --image-size 64 --arch resnet --out runs/flowers
   cnnkit image evaluate --model runs/mnist/model.keras --data mnist --json
+  cnnkit image predict --model mnist_convnet digit.png             # a shipped preset (`cnnkit presets`)
   cnnkit image predict --model runs/mnist/model.keras digit.png more_digits/ --top-k 3 --format csv
   cnnkit image explain --model runs/mnist/model.keras digit.png --out runs/mnist/explain
   cnnkit image finetune --model runs/two/model.keras --data mnist --classes 0,1,2 --add-classes --out runs/three
@@ -21,6 +22,7 @@ EPILOG = """examples:
 """
 
 
+MODEL_HELP = "a .keras file or a preset name (`cnnkit presets`)"
 MAX_IMAGE_SIDE = 4096  # a larger side is a typo: one batch of such images would not fit in memory
 
 
@@ -135,7 +137,7 @@ def build_parser():
     add_common_arguments(train, out_default="image_run")
 
     evaluate = commands.add_parser("evaluate", help="accuracy, top-5, per-class scores, confusion matrix")
-    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--model", required=True, help=MODEL_HELP)
     _data_arguments(evaluate)
     evaluate.add_argument("--split", choices=("test", "train"), default="test")
     evaluate.add_argument("--worst", type=_count, default=16, help="mistakes drawn in worst_mistakes.png")
@@ -145,7 +147,7 @@ def build_parser():
     add_common_arguments(evaluate)
 
     predict = commands.add_parser("predict", help="top-k labels with probabilities for files or folders")
-    predict.add_argument("--model", required=True)
+    predict.add_argument("--model", required=True, help=MODEL_HELP)
     predict.add_argument("inputs", nargs="+", metavar="FILE_OR_FOLDER")
     predict.add_argument("--top-k", type=_positive_int, default=3)
     predict.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -153,14 +155,14 @@ def build_parser():
     predict.set_defaults(summary=False)  # the predictions themselves are the output
 
     explain = commands.add_parser("explain", help="Grad-CAM overlays, first-layer filters and feature maps")
-    explain.add_argument("--model", required=True)
+    explain.add_argument("--model", required=True, help=MODEL_HELP)
     explain.add_argument("inputs", nargs="+", metavar="FILE")
     explain.add_argument("--class", dest="class_name", default=None,
                          help="explain this class (default: the predicted one)")
     add_common_arguments(explain, out_default="explain")
 
     finetune = commands.add_parser("finetune", help="fine-tune a model, optionally adding new classes")
-    finetune.add_argument("--model", required=True)
+    finetune.add_argument("--model", required=True, help=MODEL_HELP)
     _data_arguments(finetune)
     finetune.add_argument("--add-classes", action="store_true",
                           help="extend the softmax head with the data's classes the model does not know")
@@ -175,7 +177,7 @@ def build_parser():
     add_common_arguments(finetune, out_default="image_finetuned")
 
     export = commands.add_parser("export", help="export to .keras, SavedModel or TFLite")
-    export.add_argument("--model", required=True)
+    export.add_argument("--model", required=True, help=MODEL_HELP)
     export.add_argument("--format", choices=EXPORT_FORMATS, default="keras")
     add_common_arguments(export, out_default="image_export")
     return parser
@@ -227,10 +229,12 @@ def _report_skipped(metrics):
 
 
 def _load(args):
-    """The classifier named by ``--model``; a warning about it goes to stderr as one line."""
+    """The classifier named by ``--model`` (a file or a preset name); a warning about it goes to
+    stderr as one line."""
     from apps.image_recognition import model
+    from shared.presets import resolve_model
 
-    loaded = model.open_classifier(args.model)
+    loaded = model.open_classifier(resolve_model(args.model, app="image"))
     for warning in loaded.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     return loaded
@@ -261,13 +265,21 @@ def cmd_train(args):
     return metrics
 
 
+def _default_evaluation_folder(spec, path):
+    """``evaluation/`` beside a model file; ``NAME_evaluation/`` in the working folder for a preset
+    (never inside the repository's presets folder)."""
+    from shared.presets import is_preset
+
+    return f"{spec}_evaluation" if is_preset(spec) else str(path.with_name("evaluation"))
+
+
 def cmd_evaluate(args):
     from apps.image_recognition import evaluate
 
     if args.classes:
         raise ValueError("--classes is not used by evaluate; the model's classes are matched by name.")
     loaded = _load(args)
-    out = args.out or str(loaded.path.with_name("evaluation"))
+    out = args.out or _default_evaluation_folder(args.model, loaded.path)
     metrics = evaluate.evaluate(loaded.model, loaded.class_names, args.data, split=args.split, out_dir=out,
                                 limit=args.test_limit or args.limit, seed=args.seed, val_split=args.val_split,
                                 worst=args.worst, tta=args.tta)

@@ -90,6 +90,8 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
     else:
         tuned = model
         shared_finetune.freeze(tuned.backbone)
+    # The new model names its classes itself: the old ones, then the added ones.
+    tuned.class_names = all_classes
     steps = image_train.steps_per_epoch(prepared, batch_size)
     image_train.compile_for_training(tuned, learning_rate, epochs * steps)
     histories = {}
@@ -128,7 +130,7 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
         keras.utils.set_random_seed(seed)
         start = time.time()
         scratch = image_model.build_classifier(arch, prepared.input_shape, len(all_classes), prepared.mean,
-                                               prepared.variance, seed=seed)
+                                               prepared.variance, seed=seed, class_names=all_classes)
         total = epochs + unfreeze_epochs
         image_train.compile_for_training(scratch, learning_rate, total * steps)
         fit(scratch, prepared.train, prepared.validation, epochs=total, batch_size=batch_size, seed=seed,

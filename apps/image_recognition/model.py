@@ -153,13 +153,14 @@ def augmentation_layers(augment, seed=0) -> list:
 
 
 def build_classifier(arch, input_shape, num_classes, mean=None, variance=None, augment=None,
-                     seed=0, backbone_kwargs=None, **head_kwargs) -> Classifier:
+                     seed=0, backbone_kwargs=None, class_names=None, **head_kwargs) -> Classifier:
     """Raw pixels -> Normalization(mean, variance) -> augmentation -> Backbone -> Classifier.
 
     ``mean``/``variance`` are the training split's per-channel statistics (0-255 scale); without
-    them pixels are simply divided by 255. The classifier comes compiled with the task's defaults
-    (Adam at 1e-3); :func:`apps.image_recognition.train.compile_for_training` sets the training
-    optimizer, schedule and loss.
+    them pixels are simply divided by 255. ``class_names`` (one per output) are saved inside the
+    model, so its ``.keras`` file alone names its classes. The classifier comes compiled with the
+    task's defaults (Adam at 1e-3); :func:`apps.image_recognition.train.compile_for_training` sets
+    the training optimizer, schedule and loss.
     """
     input_shape = tuple(int(s) for s in input_shape)
     channels = input_shape[-1]
@@ -175,7 +176,7 @@ def build_classifier(arch, input_shape, num_classes, mean=None, variance=None, a
     backbone = build_backbone(arch, input_shape, **(backbone_kwargs or {}))
     features = backbone(x)
     front = keras.Model(inputs, features, name=f"{backbone.name}_with_preprocessing")
-    return Classifier(front, int(num_classes), name=f"{arch}_classifier", **head_kwargs)
+    return Classifier(front, int(num_classes), name=f"{arch}_classifier", class_names=class_names, **head_kwargs)
 
 
 def find_backbone(model) -> Backbone:
@@ -206,11 +207,14 @@ def class_names_path(model_path) -> Path:
 
 
 def save_classifier(model, path, class_names, extra=None) -> Path:
-    """``model.keras`` plus ``class_names.json`` next to it (class order = output order)."""
+    """``model.keras`` holding its class names (class order = output order), plus
+    ``class_names.json`` next to it with ``extra`` (architecture, data...) for older readers."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if len(class_names) != model.output_shape[-1]:
         raise ValueError(f"{len(class_names)} class names for a model with {model.output_shape[-1]} outputs.")
+    if isinstance(model, Classifier):
+        model.class_names = list(class_names)
     model.save(path)
     record = {"class_names": list(class_names), **(extra or {})}
     class_names_path(path).write_text(json.dumps(record, indent=2) + "\n")
@@ -252,15 +256,20 @@ class LoadedClassifier:
 
 
 def open_classifier(path) -> LoadedClassifier:
-    """Load ``model.keras`` (or a folder holding one) and its class names from ``class_names.json``
-    beside it. Without that file the classes are the output indices 0..n-1, and ``warnings`` holds
-    one line naming the model and the missing file (the caller shows it)."""
-    path = Path(path)
+    """Load ``model.keras`` (a path, a folder holding one, or a preset name) and its class names.
+
+    The names saved inside the model come first; a model saved before they moved there takes
+    them from ``class_names.json`` beside it. Without either, the classes are the output indices
+    0..n-1 and ``warnings`` holds one line saying so, naming the model (the caller shows it).
+    """
+    from shared.presets import is_preset, preset_file
+
+    path = preset_file(str(path)) if is_preset(str(path)) else Path(path)
     if path.is_dir() and (path / "model.keras").is_file():
         path = path / "model.keras"
     if not path.is_file():
         raise ValueError(f"--model {path}: no such file (expected a .keras file written by "
-                         "`cnnkit image train`).")
+                         "`cnnkit image train`, or a preset name: `cnnkit presets`).")
     try:
         model = keras.models.load_model(path, compile=True)
     except Exception as error:  # noqa: BLE001 - any loader failure is a bad model file
@@ -275,20 +284,24 @@ def open_classifier(path) -> LoadedClassifier:
                          "probabilities.")
     names_file = class_names_path(path)
     warnings = []
-    if names_file.is_file():
+    if getattr(model, "class_names_known", False):
+        class_names = list(model.class_names)
+    elif names_file.is_file():
         class_names = _read_names_file(names_file)["class_names"]
+        if len(class_names) != outputs:
+            raise ValueError(f"{names_file}: {len(class_names)} class names but the model has {outputs} outputs.")
+        if isinstance(model, Classifier):
+            model.class_names = class_names
     else:
         class_names = [str(i) for i in range(outputs)]
-        warnings.append(f"{path} has no class names: {names_file} is missing, so classes are labelled "
-                        f"by output index 0..{outputs - 1}")
-    if len(class_names) != outputs:
-        raise ValueError(f"{names_file}: {len(class_names)} class names but the model has {outputs} outputs.")
+        warnings.append(f"{path} has no class names (none saved in the model, and {names_file} is missing), "
+                        f"so its labels are the output indices 0..{outputs - 1}")
     return LoadedClassifier(model, class_names, path, warnings)
 
 
 def load_classifier(path):
-    """``(model, class_names)`` of :func:`open_classifier`; its warnings (a missing
-    ``class_names.json``: classes 0..n-1) are logged."""
+    """``(model, class_names)`` of :func:`open_classifier`; its warnings (a model without class
+    names: classes 0..n-1) are logged."""
     loaded = open_classifier(path)
     for warning in loaded.warnings:
         log.warning("%s", warning)

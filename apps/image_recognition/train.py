@@ -177,7 +177,7 @@ def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learn
                        batch_size=batch_size, limit=limit, test_limit=test_limit, seed=seed, classes=classes)
     model = image_model.build_classifier(arch, prepared.input_shape, len(prepared.class_names),
                                          prepared.mean, prepared.variance, augment=augment, seed=seed,
-                                         backbone_kwargs=backbone_kwargs)
+                                         backbone_kwargs=backbone_kwargs, class_names=prepared.class_names)
     compile_for_training(model, learning_rate, epochs * steps_per_epoch(prepared, batch_size),
                          schedule=schedule, weight_decay=weight_decay, label_smoothing=label_smoothing)
     out = Path(out_dir) if out_dir else None

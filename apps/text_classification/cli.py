@@ -6,6 +6,7 @@ Examples::
     cnnkit text evaluate --model runs/mr/model.keras --data mr --json
     cnnkit text cv --data mr --folds 10 --json
     cnnkit text predict --model runs/mr/model.keras "a gorgeous , moving film" "a dull mess"
+    cnnkit text predict --model kim_rand_sst2 "a gorgeous , moving film"   # a shipped preset
     cnnkit text explain --model runs/mr/model.keras "a gorgeous , witty and moving film"
 """
 
@@ -22,7 +23,8 @@ import numpy as np
 from apps.text_classification.presets import KIM_VARIANTS, MODELS, model_settings, preset_name
 from shared.cli import add_common_arguments, add_fresh_argument, run
 
-DATA_HELP = ("a dataset name (mr, subj, trec, trec50, sst1, sst2), a CSV/TSV with 'text' and 'label' "
+MODEL_HELP = "a .keras file or a preset name (`cnnkit presets`)"
+DATA_HELP = ("a dataset name (mr, subj, trec, trec50, sst1, sst2, sst2_phrases), a CSV/TSV with 'text' and 'label' "
              "columns, or two or more one-sentence-per-line files, one per class")
 
 
@@ -39,6 +41,14 @@ def _load(sources, limit=None, seed=0):
     for note in dataset.notes:
         _note(f"note: {note}")
     return dataset
+
+
+def _load_model(spec):
+    """The ``TextClassifier`` that ``--model`` names: a ``.keras`` file or a text preset."""
+    from apps.text_classification.models import load_classifier
+    from shared.presets import resolve_model
+
+    return load_classifier(resolve_model(spec, "--model", app="text"))
 
 
 def _train_kwargs(args):
@@ -94,10 +104,9 @@ def cmd_train(args) -> dict:
 
 def cmd_evaluate(args) -> dict:
     from apps.text_classification.data import evaluation_split, match_labels, overlap_warning
-    from apps.text_classification.models import load_classifier
     from apps.text_classification.train import evaluate
 
-    classifier = load_classifier(args.model)
+    classifier = _load_model(args.model)
     dataset = _load(args.data, args.limit, args.seed)
     warning = overlap_warning(classifier.trained_on, dataset.name)
     if warning:
@@ -162,9 +171,7 @@ def _input_texts(args):
 
 def cmd_predict(args) -> dict:
     """One ``label<TAB>probabilities<TAB>text`` line per text (the product); ``--json`` gives them as rows."""
-    from apps.text_classification.models import load_classifier
-
-    classifier = load_classifier(args.model)
+    classifier = _load_model(args.model)
     texts = _input_texts(args)
     _, report = classifier.encode(texts, return_report=True)
     if report["truncated"]:
@@ -187,9 +194,8 @@ def cmd_predict(args) -> dict:
 def cmd_explain(args) -> dict:
     """Each text with its winning n-grams marked, and their evidence (the product)."""
     from apps.text_classification.explain import explain, highlight
-    from apps.text_classification.models import load_classifier
 
-    classifier = load_classifier(args.model)
+    classifier = _load_model(args.model)
     texts = _input_texts(args)
     results = [explain(classifier, text, top=args.top) for text in texts]
     if args.out:
@@ -245,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a saved model on a dataset",
                                    description="Evaluate a saved .keras model; labels are matched by name.")
-    evaluate.add_argument("--model", required=True, help="a .keras file written by `cnnkit text train`")
+    evaluate.add_argument("--model", required=True, help=MODEL_HELP)
     evaluate.add_argument("--data", nargs="+", required=True, help=DATA_HELP)
     evaluate.add_argument("--split", choices=("test", "dev", "train", "all"), default="test",
                           help="which split (default test; MR/SUBJ: the same 10%% hold-out as `train` with "
@@ -262,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("predict", "label and class probabilities of raw texts"),
                        ("explain", "the n-grams that won max-over-time pooling (Kim CNN)")):
         sub = commands.add_parser(name, help=text, description=text + ". Texts come from arguments, --file, or stdin.")
-        sub.add_argument("--model", required=True, help="a .keras file written by `cnnkit text train`")
+        sub.add_argument("--model", required=True, help=MODEL_HELP)
         sub.add_argument("texts", nargs="*", help="texts to classify (quote each one)")
         sub.add_argument("--file", help="a file with one text per line ('-' for stdin)")
         if name == "explain":

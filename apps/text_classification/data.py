@@ -29,7 +29,11 @@ NAMED = {
     "trec50": "TREC question type, 50 fine classes, train/test",
     "sst1": "Stanford Sentiment Treebank, 5 classes, sentence level, train/dev/test",
     "sst2": "Stanford Sentiment Treebank, binary, sentence level, train/dev/test",
+    "sst2_phrases": "SST-2 as Kim (2014) trained it: the training sentences plus the 67,349 labelled phrases "
+                    "of the training split (GLUE's SST-2 train); the sentence-level dev/test sets",
 }
+# Datasets that are another's training split with more data: the same held-out sentences.
+SAME_TEST_SET = {"trec50": "trec", "sst2_phrases": "sst2"}
 SST1_NAMES = ["very negative", "negative", "neutral", "positive", "very positive"]
 SST2_NAMES = ["negative", "positive"]
 # Sentences shared between datasets (see the data manifest): never train on one, test on the other.
@@ -234,8 +238,61 @@ def _sst(name, stem, label_names):
                        notes=notes, skipped=skipped)
 
 
+def _label_tab(path, notes, skipped):
+    """GLUE's ``label<TAB>sentence`` table, header first (SST-2 phrases) -> (texts, labels)."""
+    name = Path(path).name
+    lines = read_lines(path, "utf-8", skipped, notes)
+    if not lines or lines[0].split("\t") != ["label", "sentence"]:
+        raise ValueError(f"{path}: expected the header 'label<TAB>sentence' (GLUE's SST-2 train.tsv) on line 1.")
+    labels, texts, bad = [], [], 0
+    for line in lines[1:]:
+        head, tab, text = line.partition("\t")
+        if not tab or head not in ("0", "1") or not text.strip():
+            bad += 1
+            continue
+        labels.append(int(head))
+        texts.append(text.strip())
+    if bad:
+        notes.append(f"{name}: skipped {bad} row(s) without '<0 or 1><TAB><phrase>'")
+        skipped[f"{name}: malformed"] = bad
+    return texts, labels
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _sst2_phrases():
+    """SST-2 sentences plus the phrases of its training split; phrases equal to a training sentence
+    are dropped as duplicates, and those equal to a dev or test sentence are left out (counted)."""
+    sentences = _sst("sst2", "stsa.binary", SST2_NAMES)
+    notes, skipped = list(sentences.notes), dict(sentences.skipped)
+    phrases, labels = _label_tab(shared_data.path("sst2", "glue_sst2_train_phrases.tsv"), notes, skipped)
+    held_out = {_normalised(t) for t in [*sentences.dev_texts, *sentences.test_texts]}
+    seen = {_normalised(t) for t in sentences.train_texts}
+    texts, kept_labels, duplicates, leaked = list(sentences.train_texts), list(sentences.train_labels), 0, 0
+    for text, label in zip(phrases, labels):
+        key = _normalised(text)
+        if key in held_out:
+            leaked += 1
+        elif key in seen:
+            duplicates += 1
+        else:
+            seen.add(key)
+            texts.append(text)
+            kept_labels.append(label)
+    notes.append(f"glue_sst2_train_phrases.tsv: {len(texts) - len(sentences.train_texts)} phrases added to the "
+                 f"{len(sentences.train_texts)} training sentences ({duplicates} duplicates dropped; {leaked} "
+                 "equal to a dev or test sentence left out)")
+    if leaked:
+        skipped["glue_sst2_train_phrases.tsv: equal to a dev or test sentence"] = leaked
+    return TextDataset("sst2_phrases", SST2_NAMES, texts, np.asarray(kept_labels, dtype="int32"),
+                       sentences.test_texts, sentences.test_labels, sentences.dev_texts, sentences.dev_labels,
+                       notes=notes, skipped=skipped)
+
+
 def load_named(name: str) -> TextDataset:
-    """One of ``mr``, ``subj``, ``trec``, ``trec50``, ``sst1``, ``sst2`` from ``shared.data``."""
+    """One of ``mr``, ``subj``, ``trec``, ``trec50``, ``sst1``, ``sst2``, ``sst2_phrases`` from ``shared.data``."""
     if name == "mr":
         return _per_class_files("mr", ["rt-polarity.neg", "rt-polarity.pos"], "cp1252", ["negative", "positive"])
     if name == "subj":
@@ -247,6 +304,8 @@ def load_named(name: str) -> TextDataset:
         return _sst("sst1", "stsa.fine", SST1_NAMES)
     if name == "sst2":
         return _sst("sst2", "stsa.binary", SST2_NAMES)
+    if name == "sst2_phrases":
+        return _sst2_phrases()
     raise ValueError(f"Unknown dataset {name!r}. Expected one of {', '.join(NAMED)}, a CSV/TSV file "
                      "with 'text' and 'label' columns, or one text file per class.")
 
@@ -420,7 +479,7 @@ def load_texts(sources) -> TextDataset:
 
 
 def load_dataset(source) -> TextDataset:
-    """A named dataset (``mr``, ``subj``, ``trec``, ``trec50``, ``sst1``, ``sst2``) or user file(s)."""
+    """A named dataset (one of ``NAMED``) or user file(s)."""
     if isinstance(source, (list, tuple)):
         if len(source) == 1:
             source = source[0]
@@ -434,7 +493,7 @@ def load_dataset(source) -> TextDataset:
 def overlap_warning(train_name: str | None, eval_name: str | None) -> str | None:
     """A warning when a model is evaluated on a dataset that shares sentences with its training data."""
     if train_name and eval_name and train_name != eval_name:
-        pair = frozenset({train_name.replace("trec50", "trec"), eval_name.replace("trec50", "trec")})
+        pair = frozenset({SAME_TEST_SET.get(train_name, train_name), SAME_TEST_SET.get(eval_name, eval_name)})
         if pair in OVERLAPS:
             return (f"warning: {train_name!r} and {eval_name!r} share many sentences (see the data manifest); "
                     "this evaluation overstates accuracy.")

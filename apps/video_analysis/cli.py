@@ -17,10 +17,21 @@ from shared.cli import add_common_arguments, add_fresh_argument, run
 SHOT_DETECTORS = ("cnn", "histogram", "content", "adaptive")  # detectors.DETECTORS, without importing it
 
 
+MODEL_HELP = "a .keras file or a preset name (`cnnkit presets`)"
+
+
+def _model_file(spec, what: str = "--model"):
+    """The ``.keras`` file that ``what`` names: a path, or the checked file of a video preset."""
+    from shared.presets import resolve_model
+
+    return resolve_model(spec, what, app="video")
+
+
 def _detect(args):
     from apps.video_analysis.detectors import make_detector
 
-    return make_detector(args.detector, weights=args.weights, threshold=args.threshold).detect(args.file)
+    weights = None if args.weights is None else _model_file(args.weights, args.weights_option)
+    return make_detector(args.detector, weights=weights, threshold=args.threshold).detect(args.file)
 
 
 def _load_clips(args, split, count, **settings):
@@ -91,7 +102,7 @@ def cmd_embed(args):
 
     from apps.video_analysis.embed import embed_video, load_embedder, remove_near_duplicates, select_keyframes
 
-    model, scale = load_embedder(args.model)
+    model, scale = load_embedder(None if args.model is None else _model_file(args.model))
     start = time.perf_counter()
     embeddings, indices, times = embed_video(args.file, model, scale, every=args.every, target_fps=args.fps,
                                              batch_size=args.batch_size, progress=not args.json)
@@ -139,7 +150,7 @@ def cmd_evaluate(args):
     from apps.video_analysis.models import load_clip_classifier
     from shared.plotting import plot_confusion
 
-    model, meta = load_clip_classifier(args.model)
+    model, meta = load_clip_classifier(_model_file(args.model))
     x, y, _, skipped = _load_clips(
         args, "test", args.clips, frames=meta["frames"], size=meta["size"], grayscale=meta["grayscale"],
         task=meta.get("task", args.task), class_names=meta["class_names"] if args.data != "moving-mnist" else None)
@@ -154,7 +165,7 @@ def cmd_predict(args):
     from apps.video_analysis.classify import classify_files, video_files
     from apps.video_analysis.models import load_clip_classifier
 
-    model, meta = load_clip_classifier(args.model)
+    model, meta = load_clip_classifier(_model_file(args.model))
     predictions, skipped = [], []
     for item in classify_files(model, meta, video_files(args.files)):
         if "error" in item:
@@ -176,7 +187,7 @@ def cmd_annotate(args):
     result = _detect(args)
     labels = None
     if args.model:
-        model, meta = load_clip_classifier(args.model)
+        model, meta = load_clip_classifier(_model_file(args.model))
         labels = classify_shots(args.file, result.shots, model, meta["class_names"])
     out = annotate_video(args.file, args.out or "annotated.mp4", result, labels)
     return {"out": str(out), "shots": len(result.shots), "transitions": result.transitions,
@@ -185,10 +196,9 @@ def cmd_annotate(args):
 
 
 def cmd_train_shots(args):
-    from apps.video_analysis.presets import DEFAULT_PRESET, preset_path
     from apps.video_analysis.train import train_shot_detector
 
-    out = args.out or preset_path(DEFAULT_PRESET)
+    out = args.out
     metrics = train_shot_detector(out, videos=args.videos, epochs=args.epochs, seed=args.seed,
                                   windows_per_video=args.windows_per_video, checkpoint_dir=args.checkpoint_dir,
                                   verbose=0 if args.json else "auto", resume=not args.fresh)
@@ -206,12 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--fps", type=float, default=None, help="sample at this frame rate instead")
     add_common_arguments(info)
 
-    def detector_options(p):
+    def detector_options(p, model_option=True):
         p.add_argument("--detector", choices=SHOT_DETECTORS, default="cnn",
                        help="cnn (TransNet-style, shipped weights), histogram (HSV baseline), or "
                             "PySceneDetect's content / adaptive detector")
-        p.add_argument("--weights", default=None, help="shot detector .keras file or preset name "
-                                                       "(default: the shipped preset)")
+        # shots: --model (--weights kept as its alias); annotate: --model is the clip classifier
+        options = ("--model", "--weights") if model_option else ("--weights",)
+        p.add_argument(*options, dest="weights", default=None, metavar="NAME_OR_PATH",
+                       help=f"the cnn detector's weights: {MODEL_HELP} (default: the preset shot_detector)"
+                            + ("; --weights is an alias" if model_option else ""))
+        p.set_defaults(weights_option=options[0])
         p.add_argument("--threshold", type=float, default=None,
                        help="cnn: transition probability (default 0.8); histogram: HSV distance (default 0.4)")
 
@@ -225,8 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     embed = commands.add_parser("embed", help="per-frame embeddings, near-duplicate removal, keyframes")
     embed.add_argument("file")
-    embed.add_argument("--model", default=None, help="any trained .keras image/clip model (default: the shot "
-                                                    "detector's frame network)")
+    embed.add_argument("--model", default=None, help="any trained .keras image/clip model or a preset name (default: "
+                                                    "the frame network of the preset shot_detector)")
     embed.add_argument("--every", type=int, default=1)
     embed.add_argument("--fps", type=float, default=None)
     embed.add_argument("--batch-size", type=int, default=64)
@@ -253,19 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_arguments(train, out_default="clip_classifier.keras")
 
     evaluate = commands.add_parser("evaluate", help="evaluate a clip classifier (accuracy, confusion matrix)")
-    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--model", required=True, help="a clip classifier: " + MODEL_HELP)
     clip_options(evaluate, False)
     add_common_arguments(evaluate)
 
     predict = commands.add_parser("predict", help="classify video files (or every video in folders)")
     predict.add_argument("files", nargs="+")
-    predict.add_argument("--model", required=True)
+    predict.add_argument("--model", required=True, help="a clip classifier: " + MODEL_HELP)
     add_common_arguments(predict)
 
     annotate = commands.add_parser("annotate", help="write a copy with shots, labels and scores drawn on it")
     annotate.add_argument("file")
-    detector_options(annotate)
-    annotate.add_argument("--model", default=None, help="clip classifier .keras for per-shot labels")
+    detector_options(annotate, model_option=False)
+    annotate.add_argument("--model", default=None, help="a clip classifier for per-shot labels: " + MODEL_HELP)
     add_common_arguments(annotate, out_default="annotated.mp4")
 
     train_shots = commands.add_parser("train-shots", help="train the shot detector on generated edits")
@@ -275,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_shots.add_argument("--checkpoint-dir", default=None,
                              help="save the model and optimizer every epoch here; a rerun resumes")
     add_fresh_argument(train_shots)
-    add_common_arguments(train_shots)
+    add_common_arguments(train_shots, out_default="runs/shot_detector.keras")
     return parser
 
 

@@ -2,8 +2,8 @@
 
 Any ``.keras`` model whose input is one image (H, W, C) works: a ``shared.Classifier``
 contributes its backbone, feature maps are average-pooled. A clip classifier built with
-``TimeDistributed`` contributes its per-frame backbone. Without a model, the per-frame
-network of the shipped shot detector is used (its difference channels set to zero).
+``TimeDistributed`` contributes its per-frame backbone. A shot detector (by default the preset
+``shot_detector``) contributes its per-frame network, its difference channels set to zero.
 """
 
 from __future__ import annotations
@@ -37,27 +37,37 @@ def _frame_model(model):
     return model
 
 
+def _detector_embedder(detector):
+    """The frame network of a shot detector as an embedder of single frames."""
+    import keras
+
+    from apps.video_analysis.models.shots import frame_encoder
+
+    encoder = frame_encoder(detector)
+    # the pooled convolution features describe the frame's content; the dense layer after
+    # them is tuned to changes between frames
+    pooled = keras.Model(encoder.inputs, encoder.get_layer("global_avg_pool").output)
+    height, width, _ = encoder.input_shape[1:]
+    inputs = keras.Input((height, width, 3), name="frame")
+    padded = keras.layers.Concatenate(name="zero_difference")([inputs, keras.ops.zeros_like(inputs)])
+    return keras.Model(inputs, pooled(padded), name="frame_embedder")
+
+
 def load_embedder(model_path=None):
-    """(embedding model, scale) for a ``.keras`` path, or the shot detector's frame network.
+    """(embedding model, scale) for a ``.keras`` path or a preset name (default: the frame network
+    of the preset shot detector, as for any shot detector given).
 
     ``scale`` multiplies uint8 pixels before the model (1/255 when the model has no rescaling
     of its own, 1 when it has).
     """
     import keras
 
-    if model_path is None:
-        from apps.video_analysis.detectors.network import load_detector_model
-        from apps.video_analysis.models.shots import frame_encoder
+    from apps.video_analysis.detectors.network import is_shot_detector, load_detector_model
+    from shared.presets import is_preset, preset_file
 
-        encoder = frame_encoder(load_detector_model())
-        # the pooled convolution features describe the frame's content; the dense layer after
-        # them is tuned to changes between frames
-        pooled = keras.Model(encoder.inputs, encoder.get_layer("global_avg_pool").output)
-        height, width, _ = encoder.input_shape[1:]
-        inputs = keras.Input((height, width, 3), name="frame")
-        padded = keras.layers.Concatenate(name="zero_difference")([inputs, keras.ops.zeros_like(inputs)])
-        return keras.Model(inputs, pooled(padded), name="frame_embedder"), 1.0 / 255.0
-    path = Path(model_path)
+    if model_path is None:
+        return _detector_embedder(load_detector_model()), 1.0 / 255.0
+    path = preset_file(str(model_path)) if is_preset(str(model_path)) else Path(model_path)
     if not path.is_file():
         raise FileNotFoundError(f"Model file not found: {path}")
     try:
@@ -66,6 +76,8 @@ def load_embedder(model_path=None):
         model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # keras raises several types for a bad file
         raise ValueError(f"Could not load a Keras model from {path}: {error}") from error
+    if is_shot_detector(model):
+        return _detector_embedder(model), 1.0 / 255.0
     return _frame_model(model), 1.0 / 255.0
 
 

@@ -17,7 +17,6 @@ import numpy as np
 from apps.video_analysis.data import load_real_shots
 from apps.video_analysis.edits import generate_edit
 from apps.video_analysis.models import FRAME_SIZE, WINDOW, build_clip_classifier, build_shot_detector
-from apps.video_analysis.presets import DEFAULT_PRESET, preset_path
 from shared.callbacks import ResumableModelCheckpoint
 from shared.training import ArrayDataset, fit
 
@@ -61,21 +60,22 @@ class WindowDataset(ArrayDataset):
         return frames.astype("float32"), labels, weight
 
 
-def train_shot_detector(out=None, videos: int = 160, windows_per_video: int = 8, epochs: int = 12,
-                        batch_size: int = 16, seed: int = 0, checkpoint_dir=None, verbose="auto",
+def train_shot_detector(out="runs/shot_detector.keras", videos: int = 160, windows_per_video: int = 8,
+                        epochs: int = 12, batch_size: int = 16, seed: int = 0, checkpoint_dir=None, verbose="auto",
                         filters=(8, 16, 32), resume=True) -> dict:
     """Train the detector; the epoch with the best validation loss is saved to ``out``.
 
-    ``out`` defaults to the shipped preset's file. With ``checkpoint_dir`` a rerun resumes and
-    ends as an uninterrupted run would (``resume=False`` starts over). Returns the last epoch's
-    training / validation metrics."""
+    The shipped preset's file is written only when ``out`` names it (its recipe does; the preset's
+    metadata records the file's checksum). With ``checkpoint_dir`` a rerun resumes and ends as an
+    uninterrupted run would (``resume=False`` starts over). Returns the last epoch's training /
+    validation metrics."""
 
     keras.utils.set_random_seed(seed)
     start = time.time()
     x, y, w = make_windows(videos, windows_per_video, seed)
     xv, yv, wv = make_windows(max(8, videos // 8), 4, 5_000)
     model = build_shot_detector(filters=filters)
-    out = Path(out) if out is not None else preset_path(DEFAULT_PRESET)
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     best = ResumableModelCheckpoint(out, monitor="val_loss", save_best_only=True)
     train_data = WindowDataset(x, y, w, batch_size, shuffle=True, seed=seed)

@@ -58,7 +58,7 @@ def accuracy() -> str:
 
 @table("go_presets")
 def presets() -> str:
-    """The shipped networks: size, training and held-out accuracy, from their records."""
+    """The shipped networks: size, training and held-out accuracy, from their training records."""
     from apps.go_policy.presets import PRESETS, preset_record
 
     rows = []
@@ -74,8 +74,8 @@ def presets() -> str:
     headers = ["preset", "layers x filters", "parameters", "input planes", "training minutes",
                "positions seen in training", "held-out top-1", "with 8 symmetries", "top-5", "file MB"]
     return "\n".join([markdown_table(headers, rows), "",
-                      "Source: `apps/go_policy/presets/<preset>.json` (held-out accuracy: the first 200 games of "
-                      "shard 12, written there by `python -m benchmarks.go_accuracy`)."])
+                      "Source: the training record of `apps/go_policy/presets/<preset>.json` (held-out accuracy: "
+                      "the first 200 games of shard 12, written there by `python -m benchmarks.go_accuracy`)."])
 
 
 @table("go_small_boards")

@@ -105,6 +105,21 @@ class Task(keras.Model):
             optimizer.build(self.trainable_variables)
         return super().load_weights(filepath, *args, **kwargs)
 
+    @classmethod
+    def from_preset(cls, name, compile=False):
+        """The shipped preset ``name`` (see ``shared.presets.list_presets()``), as KerasHub's ``from_preset``.
+
+        A ValueError when the preset is unknown, missing, damaged, or not a ``cls``.
+        """
+        from shared.presets import load_preset, preset_metadata
+
+        model = load_preset(name, compile=compile)
+        if not isinstance(model, cls):
+            raise ValueError(f"Preset {name!r} is a {type(model).__name__} ({preset_metadata(name)['task']}), "
+                             f"not a {cls.__name__}; load it with {type(model).__name__}.from_preset or "
+                             "shared.presets.load_preset.")
+        return model
+
     def _build_head(self, features):
         raise NotImplementedError
 

@@ -110,7 +110,7 @@ def test_bad_inputs_give_clear_messages(tmp_path, capsys, trained_affinity):
     assert main(["train", "--data", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "bad.csv: missing column(s) sequence" in capsys.readouterr().err
     assert main(["predict", "--model", str(tmp_path / "missing.keras"), "--pairs", str(bad)]) == 2
-    assert "missing.keras: no such model file" in capsys.readouterr().err
+    assert "missing.keras: no such file, and not a preset name" in capsys.readouterr().err
     assert main(["screen", "--model", str(trained_affinity / "model.keras"), "--target", "ACGTACGTACGTACGTACGTACGT",
                  "--ligands", str(bad), "--out", str(tmp_path / "s")]) == 2
     assert "DNA/RNA" in capsys.readouterr().err
@@ -125,7 +125,7 @@ def test_missing_files_and_datasets_are_one_error_line(tmp_path, capsys, monkeyp
     assert "Traceback" not in err
     code, _, err = run_cli(main, ["screen", "--model", tmp_path / "none.keras", "--target", "MKV",
                                   "--ligands", tmp_path / "none.smi"], capsys)
-    assert code == 2 and "none.keras: no such model file" in err
+    assert code == 2 and "none.keras: no such file, and not a preset name" in err
     # A named dataset that is neither in CNNKIT_DATA, nor in the cache, nor downloadable.
     monkeypatch.setenv("CNNKIT_DATA", str(tmp_path / "empty"))
     monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))

@@ -59,12 +59,23 @@ def saved_model(tmp_path_factory):
     return folder / "model.keras"
 
 
+@pytest.fixture(scope="module")
+def old_style_model(tmp_path_factory):
+    """The same LeNet-5 saved as models were before class names moved inside them: no names in
+    the model, none beside it."""
+    from apps.image_recognition.model import build_classifier
+
+    path = tmp_path_factory.mktemp("old_style") / "model.keras"
+    build_classifier("lenet5", (28, 28, 1), 2).save(path)
+    return path
+
+
 @pytest.fixture
-def unnamed_model(saved_model, tmp_path):
-    """The same model copied without its class_names.json."""
+def unnamed_model(old_style_model, tmp_path):
+    """A copy of the old-style model, without class names in it or a class_names.json beside it."""
     target = tmp_path / "unnamed" / "model.keras"
     target.parent.mkdir()
-    target.write_bytes(saved_model.read_bytes())
+    target.write_bytes(old_style_model.read_bytes())
     return target
 
 
@@ -88,8 +99,23 @@ def test_model_without_class_names_warns_once_and_in_json(command, unnamed_model
     missing = unnamed_model.with_name("class_names.json")
     lines = [line for line in err.splitlines() if "class_names.json" in line]
     assert len(lines) == 1, err
-    assert str(unnamed_model) in lines[0] and str(missing) in lines[0] and "0..1" in lines[0]
+    assert str(unnamed_model) in lines[0] and str(missing) in lines[0] and "output indices 0..1" in lines[0]
     assert len(result["warnings"]) == 1 and str(missing) in result["warnings"][0]
+
+
+def test_model_carries_its_class_names_without_the_json_file(old_style_model, tmp_path, capsys):
+    """``save_classifier`` puts the names in the model: its ``.keras`` alone still names its classes."""
+    from apps.image_recognition.model import load_classifier, save_classifier
+
+    model, _ = load_classifier(old_style_model)
+    path = save_classifier(model, tmp_path / "named" / "model.keras", ["cat", "dog"])
+    path.with_name("class_names.json").unlink()
+    image = tmp_path / "digit.png"
+    image.write_bytes(_png())
+    assert main(["predict", "--model", str(path), str(image), "--json"]) == 0
+    result, err = _last_json(capsys)
+    assert result["warnings"] == [] and "warning" not in err
+    assert {row["label"] for row in result["predictions"][0]["top"]} == {"cat", "dog"}
 
 
 def test_model_with_class_names_has_no_warning(saved_model, tmp_path, capsys):

@@ -113,6 +113,12 @@ def test_finetune_adds_a_class(tmp_path, capsys, data_available):
     for key in ("old_class_accuracy_before", "old_class_accuracy_after", "new_class_accuracy"):
         assert 0.0 <= metrics[key] <= 1.0
     assert json.loads((three / "class_names.json").read_text())["class_names"] == ["0", "1", "2"]
+    # The fine-tuned model itself names the old classes and the added one.
+    from apps.image_recognition.model import open_classifier
+
+    (three / "class_names.json").unlink()
+    reopened = open_classifier(three / "model.keras")
+    assert reopened.model.class_names == ("0", "1", "2") and reopened.warnings == []
     # Without --add-classes the unknown class is a clear error.
     code = main(["finetune", "--model", str(two / "model.keras"), "--data", "mnist", "--classes", "0,1,2",
                  "--limit", "100", "--test-limit", "50", "--epochs", "1", "--out", str(tmp_path / "x")])

@@ -65,3 +65,20 @@ def test_two_class_mnist_net_learns_a_third_class(data_available):
     assert before > 0.97
     assert after_old > before - 0.03
     assert new_class > 0.8
+
+
+def test_class_names_follow_the_head_through_fine_tuning(tmp_path):
+    backbone = Backbone((8, 8, 1), filters=[4], kernel_size=3)
+    task = Classifier(backbone, 2, class_names=["cat", "dog"])
+    grown = finetune.extend_classes(task, 3, new_class_names=["emu"])
+    assert grown.class_names == ("cat", "dog", "emu")
+    grown.save(tmp_path / "grown.keras")
+    assert keras.saving.load_model(tmp_path / "grown.keras").class_names == ("cat", "dog", "emu")
+    assert finetune.extend_classes(task, 4).class_names == ("cat", "dog", "2", "3")
+    unnamed = finetune.extend_classes(Classifier(backbone, 2), 3)
+    assert not unnamed.class_names_known and unnamed.class_names == ("0", "1", "2")
+    assert finetune.replace_head(task, 2, class_names=["yes", "no"]).class_names == ("yes", "no")
+    with pytest.raises(ValueError, match=r"'class_names' parameter of extend_classes \(new_class_names\) must have 1"):
+        finetune.extend_classes(task, 3, new_class_names=["emu", "owl"])
+    with pytest.raises(ValueError, match=r"'class_names' parameter of Classifier must have one name per class \(2\)"):
+        Classifier(backbone, 2, class_names=["one"])

@@ -72,7 +72,7 @@ def test_predict_errors_are_clear(mr_model, capsys, tmp_path):
     assert main(["predict", "--model", model, "fine", "  "]) == 2
     assert "text argument(s) [2] are empty" in capsys.readouterr().err
     assert main(["predict", "--model", str(tmp_path / "none.keras"), "x"]) == 2
-    assert "none.keras does not exist" in capsys.readouterr().err
+    assert "none.keras: no such file, and not a preset name" in capsys.readouterr().err
 
 
 def test_explain_prints_winning_ngrams(mr_model, capsys):

@@ -12,7 +12,7 @@ from apps.video_analysis.models import (
     load_clip_classifier,
     save_clip_classifier,
 )
-from apps.video_analysis.presets import DEFAULT_PRESET, PRESETS, preset_path
+from apps.video_analysis.presets import DEFAULT_PRESET, RECIPES, preset_path
 from tests.testing import run_model_saving_test
 
 
@@ -91,7 +91,7 @@ def test_clip_classifier_metadata_travels_with_the_file(tmp_path):
 
 
 def test_presets_and_detector_factory():
-    assert DEFAULT_PRESET in PRESETS and preset_path().name == "shot_detector.keras"
+    assert DEFAULT_PRESET in RECIPES and preset_path().name == "shot_detector.keras"
     with pytest.raises(ValueError, match="must be one of"):
         preset_path("nope")
     assert load_detector_model(DEFAULT_PRESET).name == load_detector_model().name

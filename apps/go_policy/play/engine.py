@@ -32,13 +32,16 @@ from apps.go_policy.rules.scoring import area_score, check_playouts, counted_own
 
 
 def load_policy(path=None) -> keras.Model:
-    """Load a policy network saved as ``.keras`` (raises a clear error if it is missing);
-    ``None`` loads the shipped ``DEFAULT_PRESET``."""
+    """Load a policy network saved as ``.keras`` or a preset by name (``shared.presets``; checked
+    against its recorded checksum); raises a clear error if it is missing. ``None`` loads the
+    shipped ``DEFAULT_PRESET``."""
     if path is None:
         from apps.go_policy.presets import DEFAULT_PRESET
 
         path = DEFAULT_PRESET
-    path = Path(path)
+    from shared.presets import is_preset, preset_file
+
+    path = preset_file(path) if is_preset(path) else Path(path)
     if not path.is_file():
         raise FileNotFoundError(
             f"policy model {path} not found: pass --model PATH to a .keras file written by "

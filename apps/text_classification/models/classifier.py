@@ -38,13 +38,16 @@ class TextClassifier(Classifier):
         if encoder is None:
             raise ValueError("TextClassifier needs a fitted TextEncoder (encoder=...).")
         self.encoder = encoder if isinstance(encoder, TextEncoder) else TextEncoder.from_config(encoder)
-        names = list(label_names) if label_names is not None else [str(i) for i in range(num_classes)]
+        # The config carries the names twice (label_names, and the Classifier's class_names).
+        class_names = kwargs.pop("class_names", None)
+        names = label_names if label_names is not None else class_names
+        names = list(names) if names is not None else [str(i) for i in range(num_classes)]
         if len(names) != num_classes:
             raise ValueError(f"label_names has {len(names)} names for {num_classes} classes.")
         self.label_names = tuple(str(n) for n in names)
         self.architecture = architecture
         self.trained_on = trained_on
-        super().__init__(backbone, num_classes, **kwargs)
+        super().__init__(backbone, num_classes, class_names=self.label_names, **kwargs)
 
     def encode(self, texts, return_report=False):
         """Raw texts -> padded token ids (see ``TextEncoder.encode``)."""
@@ -121,10 +124,14 @@ def make_optimizer(name="adam", learning_rate=None, default_learning_rate=1e-3):
 
 
 def load_classifier(path) -> TextClassifier:
-    """A ``TextClassifier`` saved by ``cnnkit text train`` (or ``classifier.save``), with a clear error otherwise."""
-    path = Path(path)
+    """A ``TextClassifier`` saved by ``cnnkit text train`` (or ``classifier.save``) or a preset name
+    (checksum checked), with a clear error otherwise."""
+    from shared.presets import is_preset, preset_file
+
+    path = preset_file(str(path)) if is_preset(str(path)) else Path(path)
     if not path.is_file():
-        raise ValueError(f"Model file {path} does not exist (expected a .keras file written by `cnnkit text train`).")
+        raise ValueError(f"Model file {path} does not exist (expected a .keras file written by `cnnkit text train`, "
+                         "or a preset name: `cnnkit presets --app text`).")
     model = keras.saving.load_model(path)
     if not hasattr(model, "encoder"):
         raise ValueError(f"{path} is not a cnnkit text model (it has no saved text preprocessing).")

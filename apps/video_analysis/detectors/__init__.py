@@ -8,14 +8,14 @@
 from __future__ import annotations
 
 from apps.video_analysis.detectors.histogram import HistogramDetector
-from apps.video_analysis.detectors.network import ShotDetector, load_detector_model, split_detector
+from apps.video_analysis.detectors.network import ShotDetector, is_shot_detector, load_detector_model, split_detector
 from apps.video_analysis.detectors.scenedetect import SceneDetectDetector, detect_with_scenedetect
 
 DETECTORS = ("cnn", "histogram", "content", "adaptive")
 
 __all__ = [
     "DETECTORS", "HistogramDetector", "SceneDetectDetector", "ShotDetector", "detect_with_scenedetect",
-    "load_detector_model", "make_detector", "split_detector",
+    "is_shot_detector", "load_detector_model", "make_detector", "split_detector",
 ]
 
 

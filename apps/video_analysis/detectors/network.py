@@ -12,26 +12,43 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.video_analysis.presets import DEFAULT_PRESET, PRESETS, preset_path
+from apps.video_analysis.presets import DEFAULT_PRESET
 from apps.video_analysis.reader import VideoReader, prefetch
 from apps.video_analysis.shots import ShotResult, transitions_from_probabilities
 
 
+def is_shot_detector(model) -> bool:
+    """Whether ``model`` is a shot-boundary network (``models.build_shot_detector``)."""
+    names = {layer.name for layer in model.layers}
+    return {"per_frame", "transition_type"} <= names
+
+
 def load_detector_model(path=None):
-    """Load a detector: a ``.keras`` file or a preset name (default: the shipped preset)."""
+    """Load a detector: a ``.keras`` file or a preset name (default: the shipped preset, checksum checked)."""
     import keras
 
     import apps.video_analysis.models.shots  # noqa: F401  (registers FrameDifference)
+    from shared.presets import is_preset, preset_file, preset_metadata
 
-    if path is None or (isinstance(path, str) and path in PRESETS and not Path(path).is_file()):
-        path = preset_path(path or DEFAULT_PRESET)
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"Shot detector weights not found: {path}. Train them with "
-            "`cnnkit video train-shots --out PATH` or pass --weights."
-        )
-    return keras.saving.load_model(path, compile=False)
+    spec = DEFAULT_PRESET if path is None else path
+    if is_preset(str(spec)):
+        app = preset_metadata(str(spec))["app"]
+        if app != "video":
+            raise ValueError(f"Preset {spec!r} belongs to the {app} app, not a shot detector "
+                             "(`cnnkit presets --app video` lists the video presets).")
+        path = preset_file(str(spec))
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"Shot detector weights not found: {path} is neither a file nor a preset name "
+                "(`cnnkit presets --app video`). Train a detector with `cnnkit video train-shots --out PATH`."
+            )
+    model = keras.saving.load_model(path, compile=False)
+    if not is_shot_detector(model):
+        raise ValueError(f"{path} is not a shot detector (it has no per-frame network and transition head); "
+                         "expected a model written by `cnnkit video train-shots` or a video preset.")
+    return model
 
 
 def split_detector(model):

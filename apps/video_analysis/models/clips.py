@@ -95,6 +95,9 @@ def load_clip_classifier(path):
     if not path.is_file():
         raise FileNotFoundError(f"Model file not found: {path}")
     model = keras.saving.load_model(path)
+    if len(model.output_shape) != 2:
+        raise ValueError(f"{path} is not a clip classifier: its output has shape {model.output_shape}, expected "
+                         "(batch, classes) (a shot detector goes to `cnnkit video shots --model`).")
     meta_path = metadata_path(path)
     meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
     frames, height, width, channels = (int(s) for s in model.input_shape[1:])

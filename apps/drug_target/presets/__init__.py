@@ -1,0 +1,235 @@
+"""Named DeepDTA configurations, and the trained DeepDTA models the app ships.
+
+DeepDTA (Öztürk et al. 2018) uses the same network everywhere and only changes the maximum
+input lengths: 85 SMILES characters / 1,200 residues on Davis, 100 / 1,000 on KIBA. Every
+other dataset (Human, the BindingDB sample, a user's CSV) gets the KIBA lengths
+(:data:`PRESETS`, :func:`preset_config`).
+
+Trained models ship as ``NAME.keras`` + ``NAME.json`` in this folder (built from :data:`RECIPES`
+by ``python -m benchmarks.presets build NAME``): ``deepdta_davis``, ``deepdta_kiba`` and
+``deepdta_human`` load by name wherever a model is taken::
+
+    from apps.drug_target.model import load_model
+    from apps.drug_target.predict import predict_frame
+
+    model, task = load_model("deepdta_davis")
+    predict_frame(model, pairs)                 # a DataFrame with columns smiles, sequence
+
+    cnnkit dta predict --model deepdta_davis --pairs pairs.csv
+
+:func:`score`, :func:`pick_examples` and :func:`predict_example` are the hooks ``benchmarks.presets``
+packs a trained model with and ``cnnkit presets --check`` checks it with. This module imports
+nothing heavy (the command line reads it for ``--help``).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+# The DeepDTA network (build_deepdta's keyword arguments) without the input lengths.
+DEEPDTA = {
+    "embed_dim": 128,
+    "filters": (32, 64, 96),
+    "smiles_kernels": (4, 6, 8),
+    "protein_kernels": (4, 8, 12),
+    "hidden_units": (1024, 1024, 512),
+    "dropout": 0.1,
+}
+
+PRESETS = {
+    "davis": {
+        "description": "DeepDTA on Davis kinase affinities (pKd), setting 1",
+        "task": "affinity",
+        "target_unit": "pKd",
+        "config": {"smiles_length": 85, "protein_length": 1200, **DEEPDTA},
+        "benchmark": {"epochs": 100, "batch_pairs": 512, "learning_rate": 1e-3},
+    },
+    "kiba": {
+        "description": "DeepDTA on KIBA kinase scores, setting 1",
+        "task": "affinity",
+        "target_unit": "KIBA score",
+        "config": {"smiles_length": 100, "protein_length": 1000, **DEEPDTA},
+        "benchmark": {"epochs": 100, "batch_pairs": 512, "learning_rate": 1e-3},
+    },
+    "human": {
+        "description": "DeepDTA encoders with a sigmoid head on Human interactions (DrugBAN's splits)",
+        "task": "interaction",
+        "target_unit": None,
+        "config": {"smiles_length": 100, "protein_length": 1000, **DEEPDTA},
+        "benchmark": {"epochs": 100, "batch_pairs": 128, "learning_rate": 1e-3},
+    },
+}
+
+# Any other data: the KIBA lengths, the target unit unknown.
+DEFAULT_PRESET = {
+    "description": "DeepDTA with the KIBA input lengths",
+    "task": None,
+    "target_unit": None,
+    "config": {"smiles_length": 100, "protein_length": 1000, **DEEPDTA},
+}
+
+
+def preset_record(name: str) -> dict:
+    """The preset of dataset ``name`` (a copy), or the default one for any other data."""
+    return copy.deepcopy(PRESETS.get(name, DEFAULT_PRESET))
+
+
+def preset_config(name: str) -> dict:
+    """``build_deepdta`` keyword arguments (without the task) for dataset ``name``."""
+    return preset_record(name)["config"]
+
+
+def max_lengths_for(name: str) -> tuple[int, int]:
+    """DeepDTA's (SMILES, protein) maximum lengths for dataset ``name``; 100/1000 otherwise."""
+    config = preset_config(name)
+    return config["smiles_length"], config["protein_length"]
+
+
+# The shipped presets (NAME.keras + NAME.json in this folder): how `python -m benchmarks.presets
+# build NAME` trains each one, and what its metadata says about it.
+_DTA_PRESET = {"module": "apps.drug_target.model",
+               "input": "a SMILES string and a protein amino-acid sequence (encoded by predict_pairs)"}
+RECIPES = {
+    "deepdta_davis": dict(
+        _DTA_PRESET, task="Regressor", output="predicted pKd (-log10 of Kd in mol/L)",
+        description="DeepDTA trained on Davis (setting 1: all five training folds, 100 epochs)",
+        dataset={"name": "davis", "description": "Davis kinase affinities (pKd), DeepDTA setting 1: 25,046 "
+                                                 "training / 5,010 test pairs",
+                 "license": "no explicit license (DeepDTA's copy of Davis et al. 2011)",
+                 "citation": "Davis et al. 2011; Öztürk et al. 2018"},
+        steps=["python -m benchmarks.dta_affinity --data davis --skip-baselines --time-budget-min 16 "
+               "--name preset_deepdta_davis"],
+        trained="drug_target/bench/preset_deepdta_davis/model.keras",
+        result="preset_deepdta_davis", benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"},
+        references={"ci": "DeepDTA: 0.878", "mse": "DeepDTA: 0.261"}),
+    "deepdta_kiba": dict(
+        _DTA_PRESET, task="Regressor", output="predicted KIBA score",
+        description="DeepDTA trained on KIBA (setting 1: all five training folds) within a 22-minute CPU budget",
+        dataset={"name": "kiba", "description": "KIBA kinase scores, DeepDTA setting 1: 98,545 training / 19,709 "
+                                                "test pairs",
+                 "license": "no explicit license (DeepDTA's copy of Tang et al. 2014)",
+                 "citation": "Tang et al. 2014; Öztürk et al. 2018"},
+        steps=["python -m benchmarks.dta_affinity --data kiba --skip-baselines --time-budget-min 22 "
+               "--name preset_deepdta_kiba"],
+        trained="drug_target/bench/preset_deepdta_kiba/model.keras",
+        result="preset_deepdta_kiba", benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"},
+        references={"ci": "DeepDTA (100 epochs): 0.863", "mse": "DeepDTA (100 epochs): 0.194"}),
+    "deepdta_human": dict(
+        _DTA_PRESET, task="MultiLabelClassifier",
+        output="probability that the compound interacts with the protein",
+        description="DeepDTA encoders with a sigmoid head trained on Human interactions (epoch chosen on val.csv)",
+        dataset={"name": "human", "description": "Human compound-protein interactions, DrugBAN's random split: "
+                                                 "4,197 training / 1,200 test pairs",
+                 "license": "no explicit data license (DrugBAN's repository is MIT)",
+                 "citation": "Liu et al. 2015; Bai et al. 2023"},
+        steps=["python -m benchmarks.dta_interaction --time-budget-min 18 --name preset_deepdta_human"],
+        trained="drug_target/bench/preset_deepdta_human/model.keras",
+        result="preset_deepdta_human", benchmark_metrics={"auroc": "metrics.auroc", "auprc": "metrics.auprc"},
+        references={"auroc": "issue target 0.97; DrugBAN: 0.982"}),
+}
+
+
+# --------------------------------------------------------------------------- preset hooks
+
+EXAMPLE_COUNT = 5
+# The test split each preset dataset is scored on, and the metrics of its task.
+HOOK_DATASETS = {"davis": "setting1", "kiba": "setting1", "human": "random"}
+TASK_METRICS = {"affinity": ("ci", "mse"), "interaction": ("auroc", "auprc")}
+
+
+@functools.lru_cache(maxsize=2)
+def _test_pairs(dataset: str):
+    """``(PairData, test pair indices)``: Davis/KIBA's setting-1 test fold, Human's random test.csv."""
+    from apps.drug_target.data import load_dataset
+
+    if dataset not in HOOK_DATASETS:
+        raise ValueError(f"The 'dataset' parameter of the drug-target preset hooks must be one of "
+                         f"{', '.join(HOOK_DATASETS)}; got {dataset!r}.")
+    pair_data, split = load_dataset(dataset, HOOK_DATASETS[dataset])
+    return pair_data, split["test"]
+
+
+def _check_task(model, pair_data) -> None:
+    from shared import MultiLabelClassifier
+
+    task = "interaction" if isinstance(model, MultiLabelClassifier) else "affinity"
+    if task != pair_data.task:
+        raise ValueError(f"model {model.name!r} predicts {task} but {pair_data.name} holds {pair_data.task} targets.")
+
+
+def _predict_pairs(model, pair_data, pairs) -> list:
+    """The model's predictions for pair indices ``pairs`` of ``pair_data``, rounded to 4 decimals."""
+    import numpy as np
+
+    from apps.drug_target.encoders import ProteinEncoder, SmilesEncoder
+    from apps.drug_target.model import input_lengths
+    from apps.drug_target.predict import predict_entities
+
+    smiles_length, protein_length = input_lengths(model)
+    smiles = SmilesEncoder(smiles_length).encode_many([pair_data.drugs[i] for i in pair_data.drug_index[pairs]])
+    proteins = ProteinEncoder(protein_length).encode_many(
+        [pair_data.proteins[i] for i in pair_data.protein_index[pairs]])
+    order = np.arange(len(pairs))
+    return [round(float(value), 4) for value in predict_entities(model, smiles, proteins, order, order)]
+
+
+def _protein_name(pair_data, protein: int) -> str:
+    """The protein's identifier (Davis/KIBA), else the start and length of its sequence (Human has no names)."""
+    if pair_data.protein_ids:
+        return str(pair_data.protein_ids[protein])
+    sequence = pair_data.proteins[protein]
+    return f"{sequence[:12]}... ({len(sequence)} residues)"
+
+
+def score(model, dataset: str) -> dict:
+    """Test metrics of a DeepDTA ``model`` on ``dataset``: ``ci`` and ``mse`` on Davis or KIBA's
+    setting-1 test fold, ``auroc`` and ``auprc`` on Human's random test.csv (:func:`predict.evaluate`)."""
+    from apps.drug_target.predict import evaluate
+
+    pair_data, test = _test_pairs(dataset)
+    _check_task(model, pair_data)
+    metrics, _ = evaluate(model, pair_data, test)
+    return {key: round(float(metrics[key]), 5) for key in TASK_METRICS[pair_data.task]}
+
+
+def pick_examples(model, dataset: str, count: int = EXAMPLE_COUNT) -> list:
+    """``count`` test pairs at fixed positions of the test split: ``{"input": {"dataset", "split",
+    "index", "drug", "smiles", "protein"}, "label": the measured affinity (or 0/1 interaction),
+    "prediction": the model's value rounded to 4 decimals}``."""
+    import numpy as np
+
+    pair_data, test = _test_pairs(dataset)
+    _check_task(model, pair_data)
+    positions = sorted({int(i) for i in np.linspace(0, len(test) - 1, min(count, len(test))).round()})
+    pairs = test[positions]
+    predictions = _predict_pairs(model, pair_data, pairs)
+    examples = []
+    for position, pair, prediction in zip(positions, pairs, predictions):
+        drug, protein = int(pair_data.drug_index[pair]), int(pair_data.protein_index[pair])
+        target = float(pair_data.y[pair])
+        examples.append({
+            "input": {"dataset": dataset, "split": "test", "index": position,
+                      "drug": str(pair_data.drug_ids[drug]) if pair_data.drug_ids else None,
+                      "smiles": pair_data.drugs[drug], "protein": _protein_name(pair_data, protein)},
+            "label": int(target) if pair_data.task == "interaction" else round(target, 4),
+            "prediction": prediction})
+    return examples
+
+
+def predict_example(model, example: dict) -> float:
+    """The prediction of ``model`` (rounded to 4 decimals) for the test pair an example of
+    :func:`pick_examples` names; a ValueError when the data no longer holds that pair."""
+    source = example["input"]
+    if source.get("split") != "test":
+        raise ValueError(f"drug-target preset examples come from the test split; got split {source.get('split')!r}.")
+    pair_data, test = _test_pairs(source["dataset"])
+    index = int(source["index"])
+    if not 0 <= index < len(test):
+        raise ValueError(f"example index {index} is outside the {source['dataset']} test split (0..{len(test) - 1}).")
+    pair = test[index]
+    smiles = pair_data.drugs[pair_data.drug_index[pair]]
+    if source.get("smiles") not in (None, smiles):
+        raise ValueError(f"{source['dataset']} test pair {index} now has drug {smiles}, not the recorded "
+                         f"{source['smiles']}: the data changed.")
+    return _predict_pairs(model, pair_data, test[index:index + 1])[0]

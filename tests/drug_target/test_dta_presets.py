@@ -1,0 +1,163 @@
+"""DeepDTA presets: ``--model NAME`` on evaluate, predict and screen, and the preset hooks (score,
+pick_examples, predict_example) on real Davis and Human test pairs with tiny untrained models."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from apps.drug_target import presets as dta_presets
+from apps.drug_target.cli import main
+from apps.drug_target.model import build_deepdta, load_model
+from apps.presets_cli import same_prediction
+from shared import presets
+from tests.testing import cli_json, run_cli
+
+TINY = dict(smiles_length=40, protein_length=64, embed_dim=8, filters=(4, 6, 8), hidden_units=(16,))
+SEQUENCE = "MRPSGTAGAALLALLAALCPASRALEEKKVCQGTSNKLTQLGTFEDHFLSLQRMFNNCEVVLGNLEITYVQRNYDLSFLK"  # the start of EGFR
+
+
+@pytest.fixture(scope="module")
+def affinity_model():
+    return build_deepdta("affinity", **TINY)
+
+
+@pytest.fixture(scope="module")
+def interaction_model():
+    return build_deepdta("interaction", **TINY)
+
+
+def _metadata(name):
+    return {"name": name, "app": "dta", "task": "Regressor", "module": "apps.drug_target.model",
+            "description": "tiny untrained DeepDTA", "input": "SMILES and sequence", "output": "pKd",
+            "dataset": {"name": "davis", "description": "Davis", "license": "-", "citation": "-"},
+            "metrics": {}, "references": {}, "result": "none", "command": ["true"], "file": f"{name}.keras",
+            "weights_dtype": "float32", "examples": []}
+
+
+@pytest.fixture
+def preset_folder(tmp_path, monkeypatch, affinity_model):
+    """``tiny_deepdta`` packed into a registered folder (the only extra folder the registry sees)."""
+    monkeypatch.setattr(presets, "_EXTRA_FOLDERS", [])
+    folder = tmp_path / "presets"
+    affinity_model.save(tmp_path / "source.keras")
+    presets.pack_keras_file(tmp_path / "source.keras", folder / "tiny_deepdta.keras")
+    presets.write_metadata(_metadata("tiny_deepdta"), folder)
+    presets.register_folder(folder)
+    return folder
+
+
+@pytest.fixture
+def pairs_csv(tmp_path):
+    path = tmp_path / "pairs.csv"
+    pd.DataFrame({"smiles": ["CCO", "c1ccccc1O"], "sequence": [SEQUENCE, SEQUENCE]}).to_csv(path, index=False)
+    return path
+
+
+# --------------------------------------------------------------------------- --model NAME
+
+def test_commands_take_a_preset_name(preset_folder, pairs_csv, tmp_path, capsys, affinity_model):
+    model, task = load_model("tiny_deepdta")
+    assert task == "affinity" and model.count_params() == affinity_model.count_params()
+    result = cli_json(main, ["predict", "--model", "tiny_deepdta", "--pairs", pairs_csv,
+                             "--out", tmp_path / "out.csv"], capsys)
+    assert result["predicted"] == 2 and result["task"] == "affinity"
+    ligands = tmp_path / "lib.smi"
+    ligands.write_text("CCO ethanol\nc1ccccc1O phenol\n")
+    result = cli_json(main, ["screen", "--model", "tiny_deepdta", "--target", SEQUENCE, "--ligands", ligands,
+                             "--out", tmp_path / "screen"], capsys)
+    assert result["scored"] == 2
+
+
+def test_evaluate_takes_a_preset_name(preset_folder, capsys, data_available):
+    metrics = cli_json(main, ["evaluate", "--model", "tiny_deepdta", "--data", "davis", "--limit", "40"], capsys)
+    assert metrics["n"] == 40 and 0.0 <= metrics["ci"] <= 1.0
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict", "screen"])
+def test_unknown_preset_name_is_one_error_line(command, preset_folder, pairs_csv, capsys):
+    rest = {"evaluate": ["--data", "davis"], "predict": ["--pairs", pairs_csv],
+            "screen": ["--target", "MKV", "--ligands", "lib.smi"]}[command]
+    code, _, err = run_cli(main, [command, "--model", "no_such_preset", *rest], capsys)
+    assert code == 2 and err.startswith("error: --model no_such_preset: no such file, and not a preset name")
+    assert "tiny_deepdta" in err and err.count("\n") == 1
+
+
+def test_damaged_or_missing_preset_is_refused_naming_it(preset_folder, pairs_csv, capsys):
+    weights = preset_folder / "tiny_deepdta.keras"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    code, _, err = run_cli(main, ["predict", "--model", "tiny_deepdta", "--pairs", pairs_csv], capsys)
+    assert code == 2 and err.startswith("error: Preset 'tiny_deepdta' is damaged") and str(weights) in err
+    with pytest.raises(presets.PresetError, match="is damaged"):
+        load_model("tiny_deepdta")
+    weights.unlink()
+    code, _, err = run_cli(main, ["screen", "--model", "tiny_deepdta", "--target", "MKV", "--ligands", "x"], capsys)
+    assert code == 2 and "Preset 'tiny_deepdta' is missing its weights file" in err
+
+
+# --------------------------------------------------------------------------- hooks
+
+def test_hooks_agree_on_real_davis_test_pairs(affinity_model, data_available):
+    from apps.drug_target.data import load_dataset
+
+    examples = dta_presets.pick_examples(affinity_model, "davis")
+    json.dumps(examples)  # the metadata stores them as JSON
+    pair_data, split = load_dataset("davis", "setting1")
+    test = split["test"]
+    assert [e["input"]["index"] for e in examples] == [round(i * (len(test) - 1) / 4) for i in range(5)]
+    for example in examples:
+        pair = test[example["input"]["index"]]
+        assert example["input"]["smiles"] == pair_data.drugs[pair_data.drug_index[pair]]
+        assert example["input"]["protein"] == pair_data.protein_ids[pair_data.protein_index[pair]]
+        assert example["input"]["drug"] == pair_data.drug_ids[pair_data.drug_index[pair]]
+        assert example["label"] == round(float(pair_data.y[pair]), 4)
+        assert isinstance(example["prediction"], float) and example["prediction"] == round(example["prediction"], 4)
+        assert same_prediction(example["prediction"], dta_presets.predict_example(affinity_model, example),
+                               tolerance=1e-4)
+    changed = {**examples[0], "input": {**examples[0]["input"], "smiles": "CCO"}}
+    with pytest.raises(ValueError, match="the data changed"):
+        dta_presets.predict_example(affinity_model, changed)
+
+
+def test_score_gives_the_recipe_metrics(affinity_model, data_available):
+    from apps.drug_target.data import load_dataset
+    from apps.drug_target.predict import evaluate
+
+    metrics = dta_presets.score(affinity_model, "davis")
+    assert set(metrics) == set(dta_presets.RECIPES["deepdta_davis"]["benchmark_metrics"]) == {"ci", "mse"}
+    pair_data, split = load_dataset("davis", "setting1")
+    expected, _ = evaluate(affinity_model, pair_data, split["test"])
+    assert metrics["ci"] == pytest.approx(expected["ci"], abs=1e-5)
+    assert metrics["mse"] == pytest.approx(expected["mse"], rel=1e-4)
+
+
+def test_interaction_hooks_on_human(interaction_model, affinity_model, data_available):
+    metrics = dta_presets.score(interaction_model, "human")
+    assert set(metrics) == {"auroc", "auprc"} and all(0.0 <= v <= 1.0 for v in metrics.values())
+    examples = dta_presets.pick_examples(interaction_model, "human", count=3)
+    assert [e["input"]["index"] for e in examples] == [0, 600, 1199]
+    for example in examples:
+        assert example["label"] in (0, 1) and 0.0 <= example["prediction"] <= 1.0
+        assert "residues" in example["input"]["protein"]
+        assert same_prediction(example["prediction"], dta_presets.predict_example(interaction_model, example),
+                               tolerance=1e-4)
+    with pytest.raises(ValueError, match="predicts affinity but human holds interaction"):
+        dta_presets.score(affinity_model, "human")
+    with pytest.raises(ValueError, match="must be one of davis, kiba, human; got 'bindingdb'"):
+        dta_presets.score(affinity_model, "bindingdb")
+
+
+def test_predict_pairs_matches_predict_frame_and_names_a_bad_pair(affinity_model):
+    from apps.drug_target.predict import predict_frame, predict_pairs
+
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O"]
+    predicted = predict_pairs(affinity_model, smiles, [SEQUENCE] * 3)
+    frame, _ = predict_frame(affinity_model, pd.DataFrame({"smiles": smiles, "sequence": [SEQUENCE] * 3}))
+    assert predicted.shape == (3,)
+    assert predicted.tolist() == pytest.approx(frame["prediction"].tolist(), abs=1e-6)
+    with pytest.raises(ValueError, match="row 2: invalid SMILES"):
+        predict_pairs(affinity_model, ["CCO", "C1CC("], [SEQUENCE] * 2)
+    with pytest.raises(ValueError, match="one sequence per SMILES"):
+        predict_pairs(affinity_model, ["CCO"], [])

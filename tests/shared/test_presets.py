@@ -1,0 +1,182 @@
+"""The preset registry (shared.presets), and every shipped preset: it loads by name on this backend,
+re-predicts the real inputs its metadata records, and survives a save/load round trip."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from apps.presets_cli import app_hooks, check_preset, same_prediction
+from apps.presets_cli import main as presets_main
+from shared import Backbone, Classifier, Regressor, presets
+from tests.testing import cli_json, run_cli
+
+SHIPPED = [record["name"] for record in presets.list_presets()]
+
+
+# --------------------------------------------------------------------------- registry mechanics
+
+def _tiny_classifier():
+    backbone = Backbone((8, 8, 1), filters=[4], kernel_size=3)
+    return Classifier(backbone, 3, class_names=["cat", "dog", "emu"])
+
+
+def _metadata(name, file):
+    return {"name": name, "app": "image", "task": "Classifier", "module": "shared", "description": "tiny",
+            "input": "8x8 grey", "output": "cat, dog or emu",
+            "dataset": {"name": "none", "description": "random", "license": "n/a", "citation": "-"},
+            "metrics": {"test_accuracy": 0.5}, "references": {}, "result": "none", "command": ["true"],
+            "file": file, "weights_dtype": "float32", "examples": []}
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """A registered preset folder holding ``tiny_classifier`` (float32) and ``tiny_f16`` (float16), the
+    only folder the registry sees."""
+    monkeypatch.setattr(presets, "_EXTRA_FOLDERS", [])
+    monkeypatch.setattr(presets, "ROOT", tmp_path / "no_repository")
+    model = _tiny_classifier()
+    model.save(tmp_path / "source.keras")
+    presets.pack_keras_file(tmp_path / "source.keras", tmp_path / "tiny_classifier.keras")
+    presets.write_metadata(_metadata("tiny_classifier", "tiny_classifier.keras"), tmp_path)
+    presets.pack_keras_file(tmp_path / "source.keras", tmp_path / "tiny_f16.keras", float16=True)
+    presets.write_metadata({**_metadata("tiny_f16", "tiny_f16.keras"), "weights_dtype": "float16"}, tmp_path)
+    presets.register_folder(tmp_path)
+    return tmp_path, model
+
+
+def test_registered_preset_loads_by_name_with_its_class_names(folder):
+    _, model = folder
+    assert {"tiny_classifier", "tiny_f16"} <= set(presets.preset_names("image"))
+    loaded = Classifier.from_preset("tiny_classifier")
+    assert loaded.class_names == ("cat", "dog", "emu") and loaded.class_names_known
+    x = np.random.default_rng(0).random((4, 8, 8, 1)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_float16_preset_is_smaller_and_loads_as_float32(folder):
+    tmp_path, model = folder
+    assert (tmp_path / "tiny_f16.keras").stat().st_size < (tmp_path / "source.keras").stat().st_size
+    loaded = presets.load_preset("tiny_f16")
+    assert all(v.dtype == "float32" for v in loaded.weights)
+    x = np.random.default_rng(1).random((4, 8, 8, 1)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-2)
+
+
+def test_pack_makes_mixed_precision_policies_float32(tmp_path):
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = _tiny_classifier()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    model.save(tmp_path / "mixed.keras")
+    presets.pack_keras_file(tmp_path / "mixed.keras", tmp_path / "packed.keras")
+    with zipfile.ZipFile(tmp_path / "packed.keras") as archive:
+        config = archive.read("config.json").decode()
+    assert "mixed_bfloat16" not in config
+    loaded = keras.saving.load_model(tmp_path / "packed.keras")
+    assert {layer.dtype_policy.name for layer in loaded.layers} == {"float32"}
+
+
+def test_unknown_preset_names_the_known_ones(folder):
+    with pytest.raises(presets.PresetError, match=r"Unknown preset 'nope'\. Presets: .*tiny_classifier"):
+        presets.load_preset("nope")
+
+
+def test_missing_weights_file_names_the_preset_and_the_rebuild(folder):
+    tmp_path, _ = folder
+    (tmp_path / "tiny_classifier.keras").unlink()
+    with pytest.raises(presets.PresetError, match=r"Preset 'tiny_classifier' is missing its weights file .*rebuild"):
+        presets.load_preset("tiny_classifier")
+
+
+def test_damaged_weights_file_is_refused_before_loading(folder):
+    tmp_path, _ = folder
+    with open(tmp_path / "tiny_classifier.keras", "ab") as handle:
+        handle.write(b"x")
+    with pytest.raises(presets.PresetError, match=r"Preset 'tiny_classifier' is damaged: .* has sha256"):
+        presets.resolve_model("tiny_classifier")
+
+
+def test_damaged_metadata_names_the_file(folder):
+    tmp_path, _ = folder
+    (tmp_path / "tiny_classifier.json").write_text("{not json")
+    with pytest.raises(presets.PresetError, match=r"metadata of preset 'tiny_classifier' .* is damaged"):
+        presets.preset_metadata("tiny_classifier")
+
+
+def test_resolve_model_takes_a_path_or_a_name(folder, tmp_path):
+    path = tmp_path / "source.keras"
+    assert presets.resolve_model(str(path)) == path
+    assert presets.resolve_model("tiny_f16").name == "tiny_f16.keras"
+    with pytest.raises(ValueError, match=r"--weights missing\.keras: no such file, and not a preset name"):
+        presets.resolve_model("missing.keras", what="--weights")
+
+
+def test_from_preset_checks_the_task_class(folder):
+    with pytest.raises(ValueError, match=r"Preset 'tiny_classifier' is a Classifier .*not a Regressor"):
+        Regressor.from_preset("tiny_classifier")
+
+
+def test_metadata_needs_every_required_key(tmp_path):
+    (tmp_path / "m.keras").write_bytes(b"")
+    with pytest.raises(ValueError, match="lacks examples"):
+        presets.write_metadata({key: value for key, value in _metadata("m", "m.keras").items() if key != "examples"},
+                               tmp_path)
+
+
+def test_same_prediction_compares_labels_exactly_and_numbers_within_tolerance():
+    assert same_prediction("cat", "cat") and not same_prediction("cat", "dog")
+    assert same_prediction(7.012, 7.0) and not same_prediction(7.1, 7.0)
+    assert same_prediction([3, 10], [3, 10]) and not same_prediction([3, 10], [3])
+
+
+def test_cli_lists_and_shows_presets(folder, capsys):
+    listing = cli_json(presets_main, ["--app", "image"], capsys)
+    assert "tiny_classifier" in [row["name"] for row in listing["presets"]]
+    shown = cli_json(presets_main, ["tiny_f16"], capsys)
+    assert shown["weights_dtype"] == "float16" and shown["metrics"] == {"test_accuracy": 0.5}
+    code, _, err = run_cli(presets_main, ["nope"], capsys)
+    assert code == 2 and "Unknown preset 'nope'" in err
+
+
+# --------------------------------------------------------------------------- the shipped presets
+
+def test_every_app_ships_presets():
+    assert {presets.preset_metadata(name)["app"] for name in SHIPPED} == {"image", "video", "text", "dta", "go"}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_metadata_is_complete_and_small(name):
+    record = presets.preset_metadata(name)
+    assert set(presets.REQUIRED_KEYS) <= set(record)
+    assert record["dataset"]["license"] and record["dataset"]["name"]
+    assert record["metrics"] and record["examples"], "a preset records its test metrics and examples"
+    assert record["command"][-1] in (f"python -m benchmarks.presets build {name}",
+                                     f"python -m benchmarks.presets pack {name}")
+    assert record["file_bytes"] <= presets.MAX_PLAIN_BYTES or record["weights_dtype"].startswith("float16")
+    assert "/root/" not in json.dumps(record) and "/home/" not in json.dumps(record)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_preset_predicts_its_recorded_examples(name, tmp_path):
+    outcome = check_preset(name)
+    assert outcome["examples"] >= 3 and outcome["mismatches"] == []
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_preset_round_trips_through_save_and_load(name, tmp_path):
+    record = presets.preset_metadata(name)
+    model = presets.load_preset(name)
+    model.save(tmp_path / "again.keras")
+    again = keras.saving.load_model(tmp_path / "again.keras", compile=False)
+    assert type(again) is type(model)
+    assert json.dumps(again.get_config(), sort_keys=True, default=str) == \
+        json.dumps(model.get_config(), sort_keys=True, default=str)
+    hooks = app_hooks(record)
+    example = record["examples"][0]
+    assert same_prediction(hooks.predict_example(model, example), hooks.predict_example(again, example), 1e-5)
