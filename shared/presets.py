@@ -20,7 +20,6 @@ sha256 raises :class:`PresetError` naming it.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import os
@@ -28,6 +27,8 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
+
+from shared.data import sha256_of
 
 ROOT = Path(__file__).resolve().parent.parent
 # The keys every preset's metadata holds (tests check them; docs tables read them).
@@ -104,14 +105,6 @@ def preset_metadata(name: str) -> dict:
     return _read_metadata(name, files[name])
 
 
-def file_sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def preset_file(name: str) -> Path:
     """The checked ``.keras`` file of preset ``name``: it exists and has the recorded sha256."""
     record = preset_metadata(name)
@@ -119,7 +112,7 @@ def preset_file(name: str) -> Path:
     if not path.is_file():
         raise PresetError(f"Preset {name!r} is missing its weights file {path}. Restore it from git "
                           "(git checkout -- <file>) or rebuild it with: " + " && ".join(record["command"]))
-    actual = file_sha256(path)
+    actual = sha256_of(path)
     if actual != record["sha256"]:
         raise PresetError(f"Preset {name!r} is damaged: {path} has sha256 {actual}, its metadata records "
                           f"{record['sha256']}. Restore it from git or rebuild it with: "
@@ -243,7 +236,7 @@ def write_metadata(record: dict, folder) -> Path:
     sha256 are measured here; the other required keys come from ``record``."""
     folder = Path(folder)
     weights = folder / record["file"]
-    record = {**record, "file_bytes": weights.stat().st_size, "sha256": file_sha256(weights)}
+    record = {**record, "file_bytes": weights.stat().st_size, "sha256": sha256_of(weights)}
     missing = [key for key in REQUIRED_KEYS if key not in record]
     if missing:
         raise ValueError(f"Preset metadata for {record.get('name')!r} lacks {', '.join(missing)}.")

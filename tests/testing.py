@@ -66,3 +66,23 @@ def stop_fit_during(monkeypatch, module, epoch, error, name: str = "fit"):
         return real(*args, callbacks=[*(callbacks or []), StopDuring(epoch, error)], **kwargs)
 
     monkeypatch.setattr(module, name, fit)
+
+
+def register_preset(model_file, folder, monkeypatch, name: str, app: str, **metadata):
+    """Pack the ``.keras`` file ``model_file`` as preset ``name`` of ``app`` into ``folder``, and make
+    ``folder`` the registry's only extra folder (for this test). Returns the packed file.
+
+    The metadata holds every required key (placeholders unless ``metadata`` gives them).
+    """
+    from shared import presets
+
+    monkeypatch.setattr(presets, "_EXTRA_FOLDERS", [])
+    target = presets.pack_keras_file(model_file, folder / f"{name}.keras")
+    record = {"name": name, "app": app, "task": "Task", "module": "shared", "description": f"test preset {name}",
+              "input": "-", "output": "-", "dataset": {"name": "none", "description": "-", "license": "-",
+                                                      "citation": "-"},
+              "metrics": {}, "references": {}, "result": "none", "command": ["true"], "file": target.name,
+              "weights_dtype": "float32", "examples": [], **metadata}
+    presets.write_metadata(record, folder)
+    presets.register_folder(folder)
+    return target

@@ -13,7 +13,7 @@ from apps.drug_target.cli import main
 from apps.drug_target.model import build_deepdta, load_model
 from apps.presets_cli import same_prediction
 from shared import presets
-from tests.testing import cli_json, run_cli
+from tests.testing import cli_json, register_preset, run_cli
 
 TINY = dict(smiles_length=40, protein_length=64, embed_dim=8, filters=(4, 6, 8), hidden_units=(16,))
 SEQUENCE = "MRPSGTAGAALLALLAALCPASRALEEKKVCQGTSNKLTQLGTFEDHFLSLQRMFNNCEVVLGNLEITYVQRNYDLSFLK"  # the start of EGFR
@@ -29,23 +29,13 @@ def interaction_model():
     return build_deepdta("interaction", **TINY)
 
 
-def _metadata(name):
-    return {"name": name, "app": "dta", "task": "Regressor", "module": "apps.drug_target.model",
-            "description": "tiny untrained DeepDTA", "input": "SMILES and sequence", "output": "pKd",
-            "dataset": {"name": "davis", "description": "Davis", "license": "-", "citation": "-"},
-            "metrics": {}, "references": {}, "result": "none", "command": ["true"], "file": f"{name}.keras",
-            "weights_dtype": "float32", "examples": []}
-
-
 @pytest.fixture
 def preset_folder(tmp_path, monkeypatch, affinity_model):
     """``tiny_deepdta`` packed into a registered folder (the only extra folder the registry sees)."""
-    monkeypatch.setattr(presets, "_EXTRA_FOLDERS", [])
     folder = tmp_path / "presets"
     affinity_model.save(tmp_path / "source.keras")
-    presets.pack_keras_file(tmp_path / "source.keras", folder / "tiny_deepdta.keras")
-    presets.write_metadata(_metadata("tiny_deepdta"), folder)
-    presets.register_folder(folder)
+    register_preset(tmp_path / "source.keras", folder, monkeypatch, "tiny_deepdta", "dta",
+                    module="apps.drug_target.model")
     return folder
 
 

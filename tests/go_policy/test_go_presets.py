@@ -10,7 +10,7 @@ from apps.go_policy import presets as go_presets
 from apps.go_policy.cli import main
 from apps.go_policy.model.network import PolicyNetwork
 from shared import presets
-from tests.testing import run_cli
+from tests.testing import register_preset, run_cli
 
 HELD_OUT = "cwi_pro_19x19_part12.tar.gz"
 FIRST_GAME = f"{HELD_OUT}:AJ1st/01/9.sgf"
@@ -20,18 +20,11 @@ FIRST_GAME_MOVES = ["C9", "E10", "L12", "T17", "O8"]  # the professionals' moves
 @pytest.fixture
 def tiny_preset(tiny_model, tmp_path, monkeypatch):
     """A 2-layer network packed as preset ``go_tiny_test`` in a registered temporary folder."""
-    monkeypatch.setattr(presets, "_EXTRA_FOLDERS", [])
     folder = tmp_path / "presets"
     tiny_model.save(tmp_path / "tiny.keras")
-    presets.pack_keras_file(tmp_path / "tiny.keras", folder / "go_tiny_test.keras")
     recipe = go_presets.RECIPES["policy_small"]
-    presets.write_metadata({
-        "name": "go_tiny_test", "app": "go", "file": "go_tiny_test.keras", "weights_dtype": "float32",
-        "metrics": {}, "references": {}, "result": "none", "command": ["python -m benchmarks.presets build x"],
-        "examples": [], "description": "a 2x4 test network",
-        **{key: recipe[key] for key in ("task", "module", "input", "output", "dataset")},
-    }, folder)
-    presets.register_folder(folder)
+    register_preset(tmp_path / "tiny.keras", folder, monkeypatch, "go_tiny_test", "go",
+                    **{key: recipe[key] for key in ("task", "module", "input", "output", "dataset")})
     return folder / "go_tiny_test.keras"
 
 

@@ -11,7 +11,7 @@ import pytest
 from apps.image_recognition import presets as image_presets
 from apps.image_recognition.cli import main
 from apps.image_recognition.model import build_classifier, open_classifier, save_classifier
-from shared import presets
+from tests.testing import register_preset
 
 # Output order differs from the dataset's label order: the hooks must match classes by name.
 NAMES = [str(i) for i in reversed(range(10))]
@@ -23,14 +23,6 @@ def _tiny(class_names=NAMES):
                             class_names=class_names)
 
 
-def _metadata(name):
-    return {"name": name, "app": "image", "task": "Classifier", "module": "apps.image_recognition.model",
-            "description": "tiny untrained convnet", "input": "28x28 grey", "output": "a digit",
-            "dataset": {"name": "mnist", "description": "MNIST", "license": "CC BY-SA 3.0", "citation": "-"},
-            "metrics": {}, "references": {}, "result": "none", "command": ["true"], "file": f"{name}.keras",
-            "weights_dtype": "float32", "examples": []}
-
-
 @pytest.fixture(scope="module")
 def tiny_model():
     return _tiny()
@@ -39,12 +31,10 @@ def tiny_model():
 @pytest.fixture
 def preset_folder(tmp_path, monkeypatch, tiny_model):
     """``tiny_digits`` packed into a registered folder (the only extra folder the registry sees)."""
-    monkeypatch.setattr(presets, "_EXTRA_FOLDERS", [])
     folder = tmp_path / "presets"
     tiny_model.save(tmp_path / "source.keras")
-    presets.pack_keras_file(tmp_path / "source.keras", folder / "tiny_digits.keras")
-    presets.write_metadata(_metadata("tiny_digits"), folder)
-    presets.register_folder(folder)
+    register_preset(tmp_path / "source.keras", folder, monkeypatch, "tiny_digits", "image",
+                    module="apps.image_recognition.model")
     return folder
 
 

@@ -57,3 +57,24 @@ def test_script_command_is_rerunnable_from_the_repository():
         "python -m benchmarks.go_soup --models 'a b.keras' --out runs/x"
     outside = RESULTS.parent.parent / "tools" / "probe.py"
     assert script_command(outside, []) == "python tools/probe.py"
+
+
+def test_script_command_writes_the_cache_folder_as_a_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
+    command = benchmarking.script_command("benchmarks/kim2014.py",
+                                          ["--save-models", str(tmp_path / "cache" / "presets" / "build"), "a b"])
+    assert command == "python -m benchmarks.kim2014 --save-models $CNNKIT_CACHE/presets/build 'a b'"
+
+
+def test_kim_table_reruns_start_from_the_committed_cells(tmp_path, monkeypatch):
+    from benchmarks import kim2014
+
+    monkeypatch.setattr(kim2014, "RESULTS", tmp_path)
+    (tmp_path / "table.json").write_text(json.dumps({
+        "cells": {"kim_rand/trec": {"accuracy": 0.9}}, "metrics": {"throughput_sentences_per_s": {"plain": 1.0}}}))
+    state = kim2014.starting_state(tmp_path / "missing_progress.json", "table", quick=False)
+    assert state == {"kim_rand/trec": {"accuracy": 0.9}, "throughput": {"plain": 1.0}, "throughput_seconds": 0.0}
+    assert kim2014.starting_state(tmp_path / "missing_progress.json", "table", quick=True) == {}
+    saved = {"kim_rand/mr": {"accuracy": 0.7}}
+    (tmp_path / "progress.json").write_text(json.dumps(saved))
+    assert kim2014.starting_state(tmp_path / "progress.json", "table", quick=False) == saved

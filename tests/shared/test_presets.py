@@ -13,7 +13,7 @@ import pytest
 from apps.presets_cli import app_hooks, check_preset, same_prediction
 from apps.presets_cli import main as presets_main
 from shared import Backbone, Classifier, Regressor, presets
-from tests.testing import cli_json, run_cli
+from tests.testing import cli_json, register_preset, run_cli
 
 SHIPPED = [record["name"] for record in presets.list_presets()]
 
@@ -25,27 +25,20 @@ def _tiny_classifier():
     return Classifier(backbone, 3, class_names=["cat", "dog", "emu"])
 
 
-def _metadata(name, file):
-    return {"name": name, "app": "image", "task": "Classifier", "module": "shared", "description": "tiny",
-            "input": "8x8 grey", "output": "cat, dog or emu",
-            "dataset": {"name": "none", "description": "random", "license": "n/a", "citation": "-"},
-            "metrics": {"test_accuracy": 0.5}, "references": {}, "result": "none", "command": ["true"],
-            "file": file, "weights_dtype": "float32", "examples": []}
-
-
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
     """A registered preset folder holding ``tiny_classifier`` (float32) and ``tiny_f16`` (float16), the
     only folder the registry sees."""
-    monkeypatch.setattr(presets, "_EXTRA_FOLDERS", [])
     monkeypatch.setattr(presets, "ROOT", tmp_path / "no_repository")
     model = _tiny_classifier()
     model.save(tmp_path / "source.keras")
-    presets.pack_keras_file(tmp_path / "source.keras", tmp_path / "tiny_classifier.keras")
-    presets.write_metadata(_metadata("tiny_classifier", "tiny_classifier.keras"), tmp_path)
+    register_preset(tmp_path / "source.keras", tmp_path, monkeypatch, "tiny_classifier", "image",
+                    task="Classifier", metrics={"test_accuracy": 0.5})
     presets.pack_keras_file(tmp_path / "source.keras", tmp_path / "tiny_f16.keras", float16=True)
-    presets.write_metadata({**_metadata("tiny_f16", "tiny_f16.keras"), "weights_dtype": "float16"}, tmp_path)
-    presets.register_folder(tmp_path)
+    record = {**presets.preset_metadata("tiny_classifier"), "name": "tiny_f16", "file": "tiny_f16.keras",
+              "weights_dtype": "float16"}
+    record.pop("folder")
+    presets.write_metadata(record, tmp_path)
     return tmp_path, model
 
 
@@ -122,11 +115,13 @@ def test_from_preset_checks_the_task_class(folder):
         Regressor.from_preset("tiny_classifier")
 
 
-def test_metadata_needs_every_required_key(tmp_path):
-    (tmp_path / "m.keras").write_bytes(b"")
+def test_metadata_needs_every_required_key(folder):
+    tmp_path, _ = folder
+    record = presets.preset_metadata("tiny_classifier")
+    record.pop("folder")
+    record.pop("examples")
     with pytest.raises(ValueError, match="lacks examples"):
-        presets.write_metadata({key: value for key, value in _metadata("m", "m.keras").items() if key != "examples"},
-                               tmp_path)
+        presets.write_metadata(record, tmp_path)
 
 
 def test_same_prediction_compares_labels_exactly_and_numbers_within_tolerance():

@@ -84,3 +84,32 @@ def test_overlap_warning():
     assert "share many sentences" in overlap_warning("mr", "sst2")
     assert overlap_warning("trec", "trec50") is None
     assert overlap_warning("sst2", "sst2") is None
+    assert overlap_warning("sst2_phrases", "sst2") is None  # the phrases are SST-2's own training split
+    assert "share many sentences" in overlap_warning("sst2_phrases", "sst1")
+
+
+@pytest.mark.usefixtures("data_available")
+def test_sst2_phrases_add_the_training_phrases_and_keep_the_sentence_test_set():
+    sentences, phrases = load_dataset("sst2"), load_dataset("sst2_phrases")
+    assert phrases.test_texts == sentences.test_texts and phrases.dev_texts == sentences.dev_texts
+    assert phrases.train_texts[:6920] == sentences.train_texts
+    # 67,349 labelled phrases: 6,901 repeat a training sentence or phrase, 1 equals a test sentence.
+    assert len(phrases.train_texts) == 6920 + 67349 - 6901 - 1
+    assert phrases.skipped == {"glue_sst2_train_phrases.tsv: equal to a dev or test sentence": 1}
+    held_out = {" ".join(t.lower().split()) for t in sentences.test_texts + sentences.dev_texts}
+    assert not held_out & {" ".join(t.lower().split()) for t in phrases.train_texts[6920:]}
+    assert phrases.label_names == ["negative", "positive"]
+
+
+def test_phrase_table_rows_are_checked(tmp_path, monkeypatch):
+    from apps.text_classification import data
+
+    notes, skipped = [], {}
+    table = tmp_path / "train.tsv"
+    table.write_bytes(b"label\tsentence\n1\ta fine film \n0\tdull\n2\tbad label\nno tab here\n1\t \n")
+    texts, labels = data._label_tab(table, notes, skipped)
+    assert (texts, labels) == (["a fine film", "dull"], [1, 0])
+    assert skipped == {"train.tsv: malformed": 3} and "skipped 3 row(s)" in notes[0]
+    table.write_bytes(b"sentence\tlabel\nfine\t1\n")
+    with pytest.raises(ValueError, match=r"train\.tsv: expected the header 'label<TAB>sentence'"):
+        data._label_tab(table, [], {})

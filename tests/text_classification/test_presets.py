@@ -5,29 +5,15 @@ A tiny Kim CNN packed as a preset in a registered temporary folder stands in for
 
 import pytest
 
-import shared.presets as presets
 from apps.text_classification import presets as text_presets
 from apps.text_classification.cli import main
-from tests.testing import cli_json, run_cli
-
-
-def _pack(source, folder, name, app="text"):
-    target = presets.pack_keras_file(source, folder / f"{name}.keras")
-    record = {"name": name, "app": app, "task": "TextClassifier", "module": "apps.text_classification.models",
-              "description": "tiny test model", "input": "text", "output": "positive or negative",
-              "dataset": {"name": "synthetic", "description": "", "license": "", "citation": ""},
-              "metrics": {}, "references": {}, "result": "", "command": ["pytest"], "file": target.name,
-              "weights_dtype": "float32", "examples": []}
-    presets.write_metadata(record, folder)
-    return target
+from tests.testing import cli_json, register_preset, run_cli
 
 
 @pytest.fixture
 def tiny_preset(tiny_kim, tmp_path, monkeypatch):
     """``tiny_text``: the session's tiny Kim CNN as a preset in a registered folder (and its source path)."""
-    monkeypatch.setattr(presets, "_EXTRA_FOLDERS", [])
-    _pack(tiny_kim[1], tmp_path, "tiny_text")
-    presets.register_folder(tmp_path)
+    register_preset(tiny_kim[1], tmp_path, monkeypatch, "tiny_text", "text", module="apps.text_classification.models")
     return tmp_path, tiny_kim[1]
 
 
@@ -67,9 +53,8 @@ def test_unknown_and_damaged_presets_are_named(tiny_preset, capsys):
 
 
 def test_a_preset_of_another_app_is_refused(tiny_kim, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(presets, "_EXTRA_FOLDERS", [])
-    _pack(tiny_kim[1], tmp_path, "tiny_video", app="video")
-    presets.register_folder(tmp_path)
+    register_preset(tiny_kim[1], tmp_path, monkeypatch, "tiny_video", "video",
+                    module="apps.text_classification.models")
     code, _, err = run_cli(main, ["predict", "--model", "tiny_video", "x"], capsys)
     assert code == 2 and "--model tiny_video is a preset of the video app" in err
 

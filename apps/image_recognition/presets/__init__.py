@@ -105,7 +105,7 @@ RECIPES = {
                                                    "(JPEG re-encodings)",
                  "license": "no formal license; free for research with citation",
                  "citation": "Krizhevsky 2009, Learning Multiple Layers of Features from Tiny Images"},
-        steps=["python -m benchmarks.image_cifar10 --arch airbench --width 32 --epochs 7 --budget-s 2100 "
+        steps=["python -m benchmarks.image_cifar10 --arch airbench --width 32 --epochs 6 --budget-s 2100 "
                "--precision auto --batch-size 128 --name preset_cifar10_airbench"],
         trained="image_recognition/bench/preset_cifar10_airbench/model.keras",
         result="preset_cifar10_airbench", benchmark_metrics={"test_accuracy": "metrics.test_accuracy"},
