@@ -129,8 +129,8 @@ def build_parser():
                        help=f"comma list of {', '.join(AUGMENTATIONS)} or none (crop: whole-pixel shifts of up "
                             "to 1/8 of the side, CIFAR's pad-and-crop; translate: sub-pixel shifts of up to 1/10)")
     train.add_argument("--image-size", type=_image_size, default=None,
-                       help="N or HxW; images are resized (folders default to 64x64, named datasets keep "
-                            "their size)")
+                       help="N or HxW; images are resized (default: a folder keeps its images' common size "
+                            "when all are within 2x of it, else 64x64; named datasets keep their size)")
     train.add_argument("--channels", type=int, choices=(1, 3), default=None,
                        help="1 (grey) or 3 (RGB); default: the data's (folders: guessed)")
     add_fresh_argument(train)
@@ -261,7 +261,7 @@ def cmd_train(args):
     _report_skipped(metrics)
     if not args.json:
         print(f"classes: {', '.join(map(str, class_names[:10]))}{' ...' if len(class_names) > 10 else ''}; "
-              f"log and curves in {args.out}")
+              f"images at {metrics['image_size']} ({metrics['image_size_reason']}); log and curves in {args.out}")
     return metrics
 
 

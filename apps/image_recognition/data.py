@@ -540,6 +540,38 @@ def scan_dataset_folder(root, val_split=0.0, seed=0):
     return pick(train_index, full.ignored), pick(test_index, [])
 
 
+DEFAULT_FOLDER_SIZE = (64, 64)
+
+
+def folder_image_size(files, sample: int = 64) -> tuple[tuple[int, int], str]:
+    """The size to train a folder's images at, and why: ``((height, width), reason)``.
+
+    The most common size among ``sample`` files spread over the folder is kept when every sampled
+    image is within 2x of it in both sides (no image is blown up or shrunk more than that);
+    otherwise :data:`DEFAULT_FOLDER_SIZE`. Only the image headers are read (Pillow).
+    """
+    from collections import Counter
+
+    from PIL import Image, UnidentifiedImageError
+
+    picked = [files[int(i)] for i in np.unique(np.linspace(0, len(files) - 1, min(sample, len(files))).round())]
+    sizes = []
+    for file in picked:
+        try:
+            with Image.open(file) as image:
+                sizes.append((image.height, image.width))
+        except (OSError, UnidentifiedImageError):
+            continue  # an unreadable file is reported when training reads it
+    if not sizes:
+        return DEFAULT_FOLDER_SIZE, "no readable image among the sampled files: the default size"
+    common, count = Counter(sizes).most_common(1)[0]
+    if all(0.5 <= h / common[0] <= 2 and 0.5 <= w / common[1] <= 2 for h, w in sizes):
+        spread = "all" if count == len(sizes) else f"{count} of {len(sizes)}"
+        return common, f"the images' own size ({spread} sampled images are {common[0]}x{common[1]}; the rest within 2x)"
+    return DEFAULT_FOLDER_SIZE, (f"the default size: the sampled images' sizes differ by more than 2x from the most "
+                                 f"common one ({common[0]}x{common[1]})")
+
+
 def guess_channels(files, sample=32) -> int:
     """1 if every sampled image is grey, else 3."""
     for file in files[:sample]:

@@ -54,6 +54,7 @@ class Prepared:
     skipped: image_data.SkipLog = field(default_factory=image_data.SkipLog)
     name: str = ""
     ignored: list = field(default_factory=list)  # (path, reason) of folder entries that are not images
+    size_reason: str = "the dataset's own size"  # why the images have the size in ``input_shape``
 
 
 def prepare(source, image_size=None, channels=None, val_split=0.0, batch_size=32, limit=None,
@@ -82,7 +83,10 @@ def prepare(source, image_size=None, channels=None, val_split=0.0, batch_size=32
         return Prepared((x_train, y_train), (x_test, y_test), class_names, tuple(x_train.shape[1:]),
                         mean, variance, len(y_train), skipped, source)
     train_split, test_split = image_data.scan_dataset_folder(source, val_split=val_split, seed=seed)
-    size = tuple(image_size) if image_size is not None else (64, 64)
+    if image_size is not None:
+        size, size_reason = tuple(image_size), "given by --image-size"
+    else:
+        size, size_reason = image_data.folder_image_size(train_split.files)
     chans = channels or image_data.guess_channels(train_split.files)
     if limit:
         train_split = _subset(train_split, limit, seed)
@@ -99,7 +103,7 @@ def prepare(source, image_size=None, channels=None, val_split=0.0, batch_size=32
                                                    chans, shuffle=False, skipped=skipped)
     ignored = list(train_split.ignored) + (list(test_split.ignored) if test_split is not None else [])
     return Prepared(train, validation, train_split.class_names, (*size, chans), mean, variance,
-                    len(train_split.files), skipped, str(source), ignored)
+                    len(train_split.files), skipped, str(source), ignored, size_reason)
 
 
 def _subset(split, limit, seed):
@@ -191,6 +195,7 @@ def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learn
     metrics = {
         "data": prepared.name, "arch": arch, "epochs": epochs, "train_images": prepared.train_size,
         "classes": len(prepared.class_names), "seconds": round(seconds, 2),
+        "image_size": "x".join(map(str, prepared.input_shape[:2])), "image_size_reason": prepared.size_reason,
         **skip_fields(prepared.skipped, prepared.ignored),
     }
     for key in ("accuracy", "loss", "val_accuracy", "val_loss", "val_top5_accuracy"):

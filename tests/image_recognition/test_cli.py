@@ -142,6 +142,7 @@ def test_folder_training_skips_corrupt_file(image_tree, tmp_path, capsys):
     captured = capsys.readouterr()
     metrics = json.loads(captured.out.strip().splitlines()[-1])
     assert metrics["classes"] == 3 and metrics["skipped_files"] == 1
+    assert (metrics["image_size"], metrics["image_size_reason"]) == ("28x28", "given by --image-size")
     assert metrics["skipped_names"][0].endswith("broken.png") and "broken.png" in captured.err
     assert (out / "skipped_files.txt").read_text().strip().endswith("broken.png")
     # Entries that are not images are counted and named in the training result too.

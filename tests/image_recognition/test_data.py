@@ -100,3 +100,31 @@ def test_statistics_from_stream_match_arrays(image_tree):
     x = dataset[0][0]
     np.testing.assert_allclose(mean, x.reshape(-1, 1).mean(0), rtol=1e-5)
     np.testing.assert_allclose(variance, x.reshape(-1, 1).var(0), rtol=1e-4)
+
+
+def _images(folder, sizes):
+    import cv2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for index, (height, width) in enumerate(sizes):
+        files.append(folder / f"{index}.png")
+        cv2.imwrite(str(files[-1]), np.full((height, width, 3), index * 10 % 255, dtype=np.uint8))
+    return [str(f) for f in files]
+
+
+def test_folder_image_size_keeps_the_images_own_size(tmp_path):
+    size, reason = data.folder_image_size(_images(tmp_path / "same", [(28, 28)] * 5))
+    assert size == (28, 28) and reason.startswith("the images' own size (all sampled images are 28x28")
+    # Sizes within 2x of the most common one: the most common one.
+    size, reason = data.folder_image_size(_images(tmp_path / "near", [(28, 28)] * 3 + [(40, 30), (20, 15)]))
+    assert size == (28, 28) and "3 of 5 sampled images are 28x28" in reason
+
+
+def test_folder_image_size_falls_back_to_the_default_for_far_apart_sizes(tmp_path):
+    files = _images(tmp_path / "far", [(28, 28)] * 3 + [(300, 200)])
+    size, reason = data.folder_image_size(files)
+    assert size == data.DEFAULT_FOLDER_SIZE and "differ by more than 2x" in reason
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    size, reason = data.folder_image_size([str(tmp_path / "junk.png")])
+    assert size == data.DEFAULT_FOLDER_SIZE and reason.startswith("no readable image")

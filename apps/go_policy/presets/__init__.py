@@ -70,7 +70,7 @@ _POLICY = {
     "module": "apps.go_policy.model.network",
     "task": "PolicyNetwork",
     "input": "a Go position from the side of the player to move: 22 binary feature planes per board point "
-             "(stone colour, ones, turns since a stone was played, liberties, sensibleness, player colour), "
+             "(stone color, ones, turns since a stone was played, liberties, sensibleness, player color), "
              "shape (19, 19, 22), as FeatureEncoder(model.features).encode(board) makes them for the engine; "
              "fully convolutional, so 9x9 and 13x13 boards work too",
     "output": "the next move: a probability for each of the 19x19 = 361 board points (softmax; the engine "
