@@ -17,7 +17,13 @@ defines a ``cmd_<name>(args) -> dict | None`` function for each (``cmd_build_ind
   traceback, and exits with 130;
 - a command whose training kept checkpoints gets a ``resumed_from_epoch`` entry: the epoch it
   resumed from, or None when it started fresh (``shared.training.fit`` also says so on
-  standard error).
+  standard error);
+- a command with ``--precision`` (:func:`add_precision_argument`) runs under that Keras dtype
+  policy (:func:`apply_precision`; the previous policy is restored afterwards), finds the policy
+  chosen in ``args.precision`` (``auto`` resolved) and gets a ``precision`` entry, so that every
+  training result says how it was computed.
+
+Inference commands that read many inputs show their progress with :func:`progress_bar`.
 
 This module imports nothing heavy, so ``cnnkit <app> --help`` starts at once.
 """
@@ -59,6 +65,81 @@ def add_fresh_argument(parser: argparse.ArgumentParser) -> None:
     """Add ``--fresh``: a training command ignores (and replaces) the checkpoints of an earlier run."""
     parser.add_argument("--fresh", action="store_true",
                         help="ignore checkpoints from an earlier run and start over (default: resume from them)")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a batch size, a count)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+
+
+def add_precision_argument(parser: argparse.ArgumentParser, mixed_precision_alias: bool = False) -> None:
+    """Add ``--precision auto|float32|mixed_bfloat16`` (every training command has it).
+
+    ``mixed_precision_alias`` also accepts ``--mixed-precision``, the flag some apps had before
+    ``--precision``, as a deprecated spelling of ``--precision mixed_bfloat16``.
+    """
+    parser.add_argument(
+        "--precision", choices=PRECISIONS, default="auto",
+        help="compute dtype while training: mixed_bfloat16 (bfloat16 compute, float32 weights), float32, or "
+             "auto: mixed_bfloat16 on a GPU or a CPU with AMX or AVX512-BF16, float32 elsewhere (default: auto). "
+             "The saved model computes in float32 either way; the result's 'precision' says which was used")
+    if mixed_precision_alias:
+        parser.add_argument("--mixed-precision", dest="precision", action="store_const", const="mixed_bfloat16",
+                            help="deprecated: the same as --precision mixed_bfloat16")
+
+
+def _has_gpu() -> bool:
+    from shared.training import has_gpu
+
+    return has_gpu()
+
+
+def _cpu_has_bf16() -> bool:
+    from shared.benchmarking import cpu_has_bf16
+
+    return cpu_has_bf16()
+
+
+def choose_precision(choice: str) -> str:
+    """The Keras dtype policy that ``--precision choice`` means on this machine.
+
+    ``auto`` is ``mixed_bfloat16`` where bfloat16 arithmetic is fast (a GPU, or a CPU with AMX
+    or AVX512-BF16) and ``float32`` elsewhere, where bfloat16 would be emulated and slower.
+    """
+    if choice not in PRECISIONS:
+        raise ValueError(f"The 'precision' parameter of choose_precision must be one of {', '.join(PRECISIONS)}; "
+                         f"got {choice!r}.")
+    if choice != "auto":
+        return choice
+    return "mixed_bfloat16" if _has_gpu() or _cpu_has_bf16() else "float32"
+
+
+def apply_precision(choice: str) -> str:
+    """Set Keras' global dtype policy for ``--precision choice`` (models built afterwards use it);
+    return the policy set (``float32`` or ``mixed_bfloat16``)."""
+    import keras
+
+    policy = choose_precision(choice)
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+def progress_bar(total: int | None = None, description: str = "", unit: str = "it"):
+    """A tqdm progress bar on standard error, drawn only when standard error is a terminal (a log
+    file or a pipe gets no bar lines); the bar is gone once closed."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, unit=unit, file=sys.stderr, leave=False,
+                disable=not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()))
 
 
 def seed_everything(seed: int) -> None:
@@ -132,6 +213,12 @@ def _training_progress():
     return sys.modules.get("shared.callbacks")
 
 
+def _global_policy() -> str:
+    import keras
+
+    return keras.mixed_precision.global_policy().name
+
+
 def interrupted_message() -> str:
     """What Ctrl-C prints: the epoch the same command resumes from, or that it starts over."""
     progress = _training_progress()
@@ -162,9 +249,13 @@ def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Cal
     progress = _training_progress()
     if progress:
         progress.reset_progress()
+    previous_policy = None
     try:
         if setup is not None:
             setup(args)
+        if getattr(args, "precision", None) is not None:
+            previous_policy = _global_policy()
+            args.precision = apply_precision(args.precision)
         if getattr(args, "seed", None) is not None:
             seed_everything(args.seed)
         result = _command_function(commands, args.command)(args)
@@ -180,12 +271,19 @@ def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Cal
         if isinstance(error, OSError) and error.filename and str(error.filename) not in message:
             message = f"{error.filename}: {message}"
         return fail(message)
+    finally:
+        if previous_policy is not None:  # the policy holds for this command only
+            import keras
+
+            keras.mixed_precision.set_global_policy(previous_policy)
     if isinstance(result, int) and not isinstance(result, bool):
         return result
     if result is None:
         return EXIT_OK
     result = dict(result)
     result.setdefault("seconds", round(time.perf_counter() - start, 2))
+    if previous_policy is not None:
+        result.setdefault("precision", args.precision)
     progress = _training_progress()  # training may have imported shared.callbacks since the start
     if progress and progress.checkpointed():
         result.setdefault("resumed_from_epoch", progress.resumed_from_epoch())

@@ -21,6 +21,7 @@ uninterrupted run:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -34,8 +35,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-__all__ = ["ArrayDataset", "fit", "use_mixed_precision", "mixed_precision_policy", "CHECKPOINT_WEIGHTS",
-           "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
+__all__ = ["ArrayDataset", "fit", "use_mixed_precision", "mixed_precision_policy", "has_gpu", "float32_policies",
+           "save_float32", "CHECKPOINT_WEIGHTS", "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
 
 CHECKPOINT_WEIGHTS = "last.weights.h5"
 CHECKPOINT_OPTIMIZER = "optimizer.npz"
@@ -141,14 +142,56 @@ def use_mixed_precision(enabled=True):
 
 def mixed_precision_policy() -> str:
     """The mixed policy for this machine: ``mixed_float16`` on a GPU, ``mixed_bfloat16`` otherwise."""
-    return "mixed_float16" if _has_gpu() else "mixed_bfloat16"
+    return "mixed_float16" if has_gpu() else "mixed_bfloat16"
 
 
-def _has_gpu():
+def has_gpu() -> bool:
+    """Whether the Keras backend sees a GPU."""
     try:
         return any(d.startswith("gpu") or "cuda" in d.lower() for d in keras.distribution.list_devices())
     except Exception:  # noqa: BLE001 - some backends cannot list devices
         return False
+
+
+@contextlib.contextmanager
+def float32_policies(model):
+    """Within the block, every layer of ``model`` under a mixed-precision policy computes in float32.
+
+    A mixed policy keeps the variables in float32, so only the compute dtype changes; the layers
+    get their policies back afterwards. ``predict`` and ``evaluate`` are traced again on either
+    side, so that neither runs a graph traced under the other policy.
+    """
+    changed = []
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        policy = layer.dtype_policy
+        if str(policy.name).startswith("mixed"):
+            changed.append((layer, policy))
+            layer.dtype_policy = "float32"
+    _forget_traced_functions(model, changed)
+    try:
+        yield model
+    finally:
+        for layer, policy in changed:
+            layer.dtype_policy = policy
+        _forget_traced_functions(model, changed)
+
+
+def _forget_traced_functions(model, changed):
+    if changed:
+        for name in ("predict_function", "test_function"):
+            if getattr(model, name, None) is not None:
+                setattr(model, name, None)
+
+
+def save_float32(model, path, **kwargs):
+    """``model.save(path)`` with float32 dtype policies, whatever policy it trained under.
+
+    A file saved under ``mixed_bfloat16`` would compute in bfloat16 wherever it is loaded, slowly
+    on CPUs without bfloat16 units and with 8-bit mantissas; this one computes in float32 like a
+    model trained in float32. The model in memory keeps its policies.
+    """
+    with float32_policies(model):
+        model.save(path, **kwargs)
 
 
 def _seed_generators(model):
@@ -318,7 +361,8 @@ class _Checkpoint:
         if saved and current and saved != current:
             raise ValueError(
                 f"The checkpoint in {self.directory} was written by a model with a different configuration "
-                "(layers, sizes or settings differ). Use another checkpoint folder, or start over: delete "
+                "(layers, sizes or settings differ, or the dtype policy: --precision). Use another checkpoint folder, "
+                "the earlier --precision, or start over: delete "
                 f"{self.directory}, pass resume=False (--fresh where the command has it)."
             )
         folder = self.directory / state["folder"] if "folder" in state else self.directory

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from shared.cli import add_common_arguments, add_fresh_argument, fast_mode, run
+from shared.cli import (
+    add_common_arguments,
+    add_fresh_argument,
+    add_precision_argument,
+    fast_mode,
+    positive_int,
+    progress_bar,
+    run,
+)
 
 EPILOG = """examples:
   cnnkit dta train --data davis --out runs/davis
@@ -49,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--per-pair", action="store_true",
                        help="train the plain per-pair model instead of the entity-batched view (slower, same model)")
     train.add_argument("--time-budget-min", type=float, default=None, help="stop after the epoch that crosses this")
+    add_precision_argument(train)
     add_fresh_argument(train)
     add_common_arguments(train)
 
@@ -65,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   description="Writes a CSV in input order with a prediction and an error column.")
     predict.add_argument("--model", required=True, help=MODEL_HELP)
     predict.add_argument("--pairs", required=True, help="CSV with columns smiles and sequence")
+    predict.add_argument("--batch-size", type=positive_int, default=4096,
+                         help="rows scored and written at a time; memory follows it, not the file (default 4096)")
     add_common_arguments(predict)
 
     screen = commands.add_parser("screen", help="rank a ligand library against one target",
@@ -150,7 +161,9 @@ def cmd_predict(args) -> dict:
     from shared.presets import resolve_model
 
     model, task = load_model(resolve_model(args.model, app="dta"))
-    out_path, pair_data = predict_file(model, args.pairs, args.out)
+    with progress_bar(None, "checking pairs", "pair") as checking, progress_bar(None, "predict", "pair") as scoring:
+        out_path, pair_data = predict_file(model, args.pairs, args.out, batch_size=args.batch_size,
+                                           progress=scoring.update, check_progress=checking.update)
     rows = len(pair_data) + len(pair_data.errors)
     _print_errors(pair_data, "error")
     _print_notes(pair_data)

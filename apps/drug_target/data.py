@@ -309,7 +309,7 @@ def _checked_once(cache, value, check, what):
 
 
 def read_pairs(source, task: str | None = None, require_target: bool = True,
-               name: str | None = None) -> PairData:
+               name: str | None = None, progress=None) -> PairData:
     """Read pairs with ``smiles``, ``sequence`` and ``affinity``/``label`` columns from a CSV
     path, a DataFrame or :class:`InputRecords`.
 
@@ -317,7 +317,8 @@ def read_pairs(source, task: str | None = None, require_target: bool = True,
     is interaction, otherwise affinity). Records that cannot be read, invalid SMILES, bad
     sequences, missing, non-numeric or NaN targets are reported in ``errors`` by input row
     (``<file> row N (line L): ...``, see :func:`row_label`) and skipped; the pairs keep input
-    order via ``source_rows``.
+    order via ``source_rows``. ``progress``, when given, is called with 1 for every row checked
+    (a progress bar's ``update``).
     """
     if isinstance(source, InputRecords):
         records = source
@@ -368,6 +369,8 @@ def read_pairs(source, task: str | None = None, require_target: bool = True,
     drugs, proteins, drug_index, protein_index, ys, rows = [], [], [], [], [], []
     smiles_cache, sequence_cache = {}, {}
     for row, (smiles, sequence) in enumerate(zip(frame[smiles_column], frame[sequence_column])):
+        if progress is not None:
+            progress(1)
         where = row_label(label, row, lines)
         try:
             if row in records.errors:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from apps.drug_target.chemistry import draw_grid
 from apps.drug_target.data import InputRecords, printable, read_pairs, read_table, read_text, undecodable
-from apps.drug_target.encoders import encode_entities
+from apps.drug_target.encoders import ProteinEncoder, SmilesEncoder, encode_entities
 from apps.drug_target.metrics import score
 from apps.drug_target.model import branches, head_model, input_lengths
 from apps.drug_target.proteins import read_fasta_or_sequence
@@ -86,34 +86,84 @@ def predict_frame(model, frame, name="pairs"):
     SMILES and sequences the model cut to its input lengths (counted in the PairData's
     ``truncated``).
     """
+    pair_data, parts = scored_parts(model, frame, name=name)
+    return pd.concat(list(parts), ignore_index=True), pair_data
+
+
+def scored_parts(model, frame, name="pairs", batch_size=None, progress=None, check_progress=None):
+    """:func:`predict_frame` ``batch_size`` input rows at a time: ``(PairData, parts)``, where
+    ``parts`` yields the output frame's rows in input order, one part per batch (all rows in one
+    part without ``batch_size``).
+
+    Every row is checked first (RDKit, sequences). Each part then encodes the drugs its pairs
+    use, so memory follows the batch rather than the input; the features of each protein are
+    computed once and kept for the parts after (proteins recur throughout a file and are few).
+    ``check_progress`` and ``progress`` are called with the number of rows checked and scored.
+    """
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"The 'batch_size' parameter of scored_parts must be at least 1; got {batch_size}.")
     records = frame if isinstance(frame, InputRecords) else None
     frame = records.frame if records is not None else frame
-    pair_data = read_pairs(records if records is not None else frame, require_target=False, name=name)
-    smiles_length, protein_length = input_lengths(model)
-    predictions = np.full(len(frame), np.nan)
-    if len(pair_data):
-        smiles_tokens, protein_tokens, _ = encode_entities(pair_data, smiles_length, protein_length)
-        values = predict_entities(model, smiles_tokens, protein_tokens,
-                                  pair_data.drug_index, pair_data.protein_index)
-        predictions[pair_data.source_rows] = values
-    pair_data.notes = _truncation_notes(pair_data, smiles_length, protein_length)
-    pair_data.truncated = truncation_counts(pair_data, np.arange(len(pair_data)), smiles_length, protein_length)
-    errors, notes = [""] * len(frame), [""] * len(frame)
-    for row, message in pair_data.errors.items():
-        errors[row] = message
-    for row, message in pair_data.notes.items():
-        notes[row] = message
-    canonical = [""] * len(frame)
-    for position, row in enumerate(pair_data.source_rows):
-        canonical[row] = pair_data.drugs[pair_data.drug_index[position]]
-    out = pd.DataFrame({"row": np.arange(1, len(frame) + 1)})
+    pair_data = read_pairs(records if records is not None else frame, require_target=False, name=name,
+                           progress=check_progress)
+    lengths = input_lengths(model)
+    pair_data.notes = _truncation_notes(pair_data, *lengths)
+    pair_data.truncated = truncation_counts(pair_data, np.arange(len(pair_data)), *lengths)
+    step = batch_size or max(len(frame), 1)
+
+    def parts():
+        scorer = _PairScorer(model, lengths) if len(pair_data) else None
+        for start in range(0, max(len(frame), 1), step):
+            stop = min(start + step, len(frame))
+            yield _scored_rows(scorer, frame, pair_data, start, stop)
+            if progress is not None:
+                progress(stop - start)
+
+    return pair_data, parts()
+
+
+class _PairScorer:
+    """Predictions for pairs given by entity index, as :func:`predict_entities` computes them,
+    with the protein features kept from one call to the next."""
+
+    def __init__(self, model, lengths):
+        self.drug_branch, self.protein_branch = branches(model)
+        self.head = head_model(model)
+        self.smiles_encoder, self.protein_encoder = SmilesEncoder(lengths[0]), ProteinEncoder(lengths[1])
+        self.protein_features = {}  # protein index -> its branch's features
+
+    def __call__(self, pair_data, drug_index, protein_index):
+        used_drugs, drug_position = np.unique(drug_index, return_inverse=True)
+        tokens = self.smiles_encoder.encode_many([pair_data.drugs[i] or "" for i in used_drugs])
+        drug_features = _call_in_chunks(self.drug_branch, tokens, 256)
+        new = [int(i) for i in np.unique(protein_index) if int(i) not in self.protein_features]
+        if new:
+            tokens = self.protein_encoder.encode_many([pair_data.proteins[i] or "" for i in new])
+            self.protein_features.update(zip(new, _call_in_chunks(self.protein_branch, tokens, 64)))
+        protein_features = np.stack([self.protein_features[int(i)] for i in protein_index])
+        features = np.concatenate([drug_features[drug_position.ravel()], protein_features], axis=1)
+        return _call_in_chunks(self.head, features, 8192).ravel()
+
+
+def _scored_rows(scorer, frame, pair_data, start, stop):
+    """The output rows ``start:stop`` of :func:`predict_frame`."""
+    first, last = np.searchsorted(pair_data.source_rows, [start, stop])
+    rows = pair_data.source_rows[first:last] - start
+    predictions = np.full(stop - start, np.nan)
+    canonical = [""] * (stop - start)
+    if last > first:
+        drug_index = pair_data.drug_index[first:last]
+        predictions[rows] = scorer(pair_data, drug_index, pair_data.protein_index[first:last])
+        for row, drug in zip(rows, drug_index):
+            canonical[row] = pair_data.drugs[drug]
+    out = pd.DataFrame({"row": np.arange(start + 1, stop + 1)})
     for column in frame.columns:
-        out[column] = frame[column].values
+        out[column] = frame[column].values[start:stop]
     out["canonical_smiles"] = canonical
     out["prediction"] = predictions
-    out["error"] = errors
-    out["note"] = notes
-    return out, pair_data
+    out["error"] = [pair_data.errors.get(row, "") for row in range(start, stop)]
+    out["note"] = [pair_data.notes.get(row, "") for row in range(start, stop)]
+    return out
 
 
 def predict_pairs(model, smiles, sequences) -> np.ndarray:
@@ -132,22 +182,28 @@ def predict_pairs(model, smiles, sequences) -> np.ndarray:
     return scored["prediction"].to_numpy(dtype=np.float32)
 
 
-def predict_file(model, pairs, out=None):
+def predict_file(model, pairs, out=None, batch_size=None, progress=None, check_progress=None):
     """Predict the pairs of CSV ``pairs`` and write them, in input order, to a CSV.
 
     ``out``: a ``.csv`` path, a folder (``predictions.csv`` inside it) or None
     (``<pairs>_predictions.csv`` beside the input). Every record of the input is one row of the
-    output. Returns ``(path written, PairData scored)``.
+    output. With ``batch_size`` the rows are scored and written that many at a time
+    (:func:`scored_parts`, which also says what ``progress`` and ``check_progress`` are).
+    Returns ``(path written, PairData scored)``.
     """
     path = Path(pairs)
     records = read_table(path)
-    out_frame, pair_data = predict_frame(model, records, name=path.name)
+    pair_data, parts = scored_parts(model, records, name=path.name, batch_size=batch_size, progress=progress,
+                                    check_progress=check_progress)
     out_path = Path(out) if out else path.with_name(path.stem + "_predictions.csv")
     if out_path.suffix.lower() != ".csv":
         out_path.mkdir(parents=True, exist_ok=True)
         out_path = out_path / "predictions.csv"
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_frame.to_csv(out_path, index=False)
+    with open(out_path, "w", newline="", encoding="utf-8") as handle:
+        for number, part in enumerate(parts):
+            part.to_csv(handle, header=number == 0, index=False)
+            handle.flush()
     return out_path, pair_data
 
 

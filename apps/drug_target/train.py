@@ -213,20 +213,21 @@ def train_and_save(data, out, *, task=None, split=None, seed=0, epochs=100, batc
         entity_batched=entity_batched, seed=seed, checkpoint_dir=str(out / "checkpoint"),
         log_path=out / "training_log.csv", time_budget_s=time_budget_s, verbose=verbose, resume=resume,
     )
-    model.save(out / "model.keras")
+    shared_training.save_float32(model, out / "model.keras")  # predicts in float32 wherever it is loaded
     run_config = {"data": data, "task": pair_data.task, "split": split, "seed": seed,
                   "smiles_length": config["smiles_length"], "protein_length": config["protein_length"],
                   "target_unit": preset["target_unit"]}
     (out / CONFIG_FILE).write_text(json.dumps(run_config, indent=2) + "\n")
     metrics = {}
     if len(test_idx):
-        metrics, _ = evaluate(model, pair_data, test_idx)
+        with shared_training.float32_policies(model):  # scored as saved
+            metrics, _ = evaluate(model, pair_data, test_idx)
     summary = {"model": str(out / "model.keras"), "task": pair_data.task, "epochs": result["epochs_run"],
                "seconds": round(result["seconds"], 2), "seconds_per_epoch": result["seconds_per_epoch"],
                "pairs_per_second": result["pairs_per_second"], "skipped_rows": len(pair_data.errors),
                "smiles_truncated": result["encoding"]["smiles_truncated"],
                "proteins_truncated": result["encoding"]["proteins_truncated"],
-               **{f"test_{k}": v for k, v in metrics.items()}}
+               "precision": model.dtype_policy.name, **{f"test_{k}": v for k, v in metrics.items()}}
     (out / "metrics.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
     print(f"saved {out / 'model.keras'}; test: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if k != "n"))
     return summary

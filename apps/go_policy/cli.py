@@ -21,7 +21,14 @@ from pathlib import Path
 
 from apps.go_policy.presets import DEFAULT_PRESET, DEFAULT_PRESET_NAME
 from apps.go_policy.presets import FOLDER as PRESETS
-from shared.cli import add_common_arguments, add_fresh_argument, format_table, run
+from shared.cli import (
+    add_common_arguments,
+    add_fresh_argument,
+    add_precision_argument,
+    choose_precision,
+    format_table,
+    run,
+)
 from shared.presets import resolve_model
 
 
@@ -102,9 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--init-model", default=None, metavar="MODEL",
                        help="continue training this policy, a .keras file or a preset name (its architecture replaces "
                             "--depth and --filters, its features --features unless that extends them)")
-    train.add_argument("--mixed-precision", action="store_true",
-                       help="train in mixed bfloat16 (several times faster on CPUs with AMX; float16 on a GPU); "
-                            "the saved model computes in float32")
+    add_precision_argument(train, mixed_precision_alias=True)
     train.add_argument("--ema-momentum", type=float, default=None, metavar="M",
                        help="save the exponential moving average of the weights (e.g. 0.999) "
                             "instead of the last ones")
@@ -207,7 +212,7 @@ def cmd_train(args) -> dict:
         workers=args.workers, seed=args.seed, progress=not args.json, verbose=0 if args.json else "auto",
         command="cnnkit go " + " ".join(args.argv), anneal=args.anneal, loader_workers=args.loader_workers,
         init_model=None if args.init_model is None else str(resolve_model(args.init_model, "--init-model", app="go")),
-        mixed_precision=args.mixed_precision, skip_games=args.skip_games,
+        precision=choose_precision(args.precision), skip_games=args.skip_games,
         ema_momentum=args.ema_momentum, device_augmentation=args.device_augmentation, size=args.size,
         resume=not args.fresh,
     )

@@ -8,7 +8,7 @@ import math
 import sys
 from pathlib import Path
 
-from shared.cli import add_common_arguments, add_fresh_argument, run
+from shared.cli import add_common_arguments, add_fresh_argument, add_precision_argument, progress_bar, run
 
 EPILOG = """examples:
   cnnkit image train --data mnist --arch convnet --epochs 8 --augment translate,rotate --out runs/mnist
@@ -133,6 +133,7 @@ def build_parser():
                             "when all are within 2x of it, else 64x64; named datasets keep their size)")
     train.add_argument("--channels", type=int, choices=(1, 3), default=None,
                        help="1 (grey) or 3 (RGB); default: the data's (folders: guessed)")
+    add_precision_argument(train)
     add_fresh_argument(train)
     add_common_arguments(train, out_default="image_run")
 
@@ -151,6 +152,8 @@ def build_parser():
     predict.add_argument("inputs", nargs="+", metavar="FILE_OR_FOLDER")
     predict.add_argument("--top-k", type=_positive_int, default=3)
     predict.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    predict.add_argument("--batch-size", type=_positive_int, default=64,
+                         help="images decoded and classified at a time; memory follows it (default 64)")
     add_common_arguments(predict)
     predict.set_defaults(summary=False)  # the predictions themselves are the output
 
@@ -293,18 +296,42 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
-    from apps.image_recognition import evaluate
+    """Predictions printed (and written to ``--out``) batch by batch as they are made, so a large
+    folder needs the memory of one batch of images; the rows are kept only for ``--json``."""
+    from apps.image_recognition import data, evaluate
 
     loaded = _load(args)
     files, ignored = evaluate.collect_inputs(args.inputs)
-    rows, skipped = evaluate.predict_files(loaded.model, loaded.class_names, files, top_k=args.top_k)
-    text = evaluate.format_predictions(rows, args.format)
+    writer = evaluate.PredictionWriter(args.format, min(args.top_k, len(loaded.class_names)),
+                                       max([len(str(f)) for f in files] + [4]))
+    skipped, rows, count = data.SkipLog(), [], 0
+    out = None
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
-    if not args.json:
-        print(text)
-    metrics = {"predictions": rows, "images": len(rows), **evaluate.skip_fields(skipped, ignored)}
+        out = open(args.out, "w")  # noqa: SIM115 - closed below, after the last batch
+    try:
+        with progress_bar(len(files), "predict", "image") as bar:
+            def emit(text):
+                if out is not None:
+                    out.write(text)
+                if text and not args.json:
+                    with bar.external_write_mode(file=sys.stdout):
+                        sys.stdout.write(text)
+                        sys.stdout.flush()
+
+            emit(writer.header())
+            for indices, batch in evaluate.iter_predictions(loaded.model, loaded.class_names, files, args.top_k,
+                                                            args.batch_size, skipped):
+                emit(writer.rows(batch))
+                count += len(batch)
+                if args.json:
+                    rows += batch
+                bar.update(int(indices[-1]) + 1 - bar.n)
+            emit(writer.footer())
+    finally:
+        if out is not None:
+            out.close()
+    metrics = {"predictions": rows, "images": count, **evaluate.skip_fields(skipped, ignored)}
     _report_skipped(metrics)
     return _with_warnings(metrics, loaded)
 

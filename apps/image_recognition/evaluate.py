@@ -192,40 +192,84 @@ def collect_files(paths) -> list:
 
 def predict_files(model, class_names, paths, top_k=3, batch_size=64):
     """Top-k labels and probabilities per readable file; unreadable files are listed apart."""
-    image_size, channels = image_model.model_input_spec(model)
     files = collect_files(paths)
     skipped = image_data.SkipLog()
-    rows = []
+    rows = [row for _, batch in iter_predictions(model, class_names, files, top_k, batch_size, skipped)
+            for row in batch]
+    return rows, skipped
+
+
+def iter_predictions(model, class_names, files, top_k=3, batch_size=64, skipped=None):
+    """:func:`predict_files` one batch at a time: yields ``(indices into files, rows)`` per batch
+    of ``batch_size`` readable images, so only one batch of decoded images is ever in memory.
+    Unreadable files go to ``skipped`` (a :class:`~apps.image_recognition.data.SkipLog`)."""
+    image_size, channels = image_model.model_input_spec(model)
     k = min(top_k, len(class_names))
     for indices, batch in image_data.iterate_files(files, image_size, channels, batch_size, skipped):
         probabilities = predict_arrays(model, batch, batch_size)
         order = np.argsort(-probabilities, axis=1)[:, :k]
-        for row, index in enumerate(indices):
-            rows.append({
-                "file": str(files[index]),
-                "top": [{"label": str(class_names[c]), "probability": float(probabilities[row, c])}
-                        for c in order[row]],
-            })
-    return rows, skipped
+        yield indices, [{
+            "file": str(files[index]),
+            "top": [{"label": str(class_names[c]), "probability": float(probabilities[row, c])} for c in order[row]],
+        } for row, index in enumerate(indices)]
 
 
 def format_predictions(rows, fmt="table"):
-    if fmt == "json":
-        return json.dumps(rows, indent=2)
-    if fmt == "csv":
+    """The rows of :func:`predict_files` as one text: a table, CSV (file, label1, probability1, ...)
+    or a JSON list."""
+    import io
+
+    buffer = io.StringIO()
+    k = len(rows[0]["top"]) if rows else 0
+    writer = PredictionWriter(fmt, k, max([len(r["file"]) for r in rows] + [4]))
+    buffer.write(writer.header())
+    buffer.write(writer.rows(rows))
+    buffer.write(writer.footer())
+    return buffer.getvalue().rstrip("\n")
+
+
+class PredictionWriter:
+    """The text of :func:`format_predictions` in pieces, for printing rows as they are predicted:
+    ``header()``, then ``rows(batch)`` for each batch, then ``footer()``. ``k`` is the number of
+    labels per row; ``width`` the width of the table's file column."""
+
+    def __init__(self, fmt: str, k: int, width: int = 4):
+        if fmt not in ("table", "csv", "json"):
+            raise ValueError(f"The 'fmt' parameter of PredictionWriter must be 'table', 'csv' or 'json'; got {fmt!r}.")
+        self.fmt, self.k, self.width, self.count = fmt, k, width, 0
+
+    def header(self) -> str:
+        if self.fmt == "csv":
+            return self._csv(["file"] + [f"{p}{i + 1}" for i in range(self.k) for p in ("label", "probability")])
+        if self.fmt == "table":
+            return f"{'file':<{self.width}}  top predictions\n"
+        return ""
+
+    def rows(self, rows) -> str:
+        pieces = []
+        for row in rows:
+            if self.fmt == "json":  # the items of json.dumps(all_rows, indent=2), one at a time
+                item = "\n".join("  " + line for line in json.dumps(row, indent=2).splitlines())
+                pieces.append(("[\n" if self.count == 0 else ",\n") + item)
+            elif self.fmt == "csv":
+                pieces.append(self._csv([row["file"]] + [v for t in row["top"]
+                                                        for v in (t["label"], f"{t['probability']:.6f}")]))
+            else:
+                tops = ", ".join(f"{t['label']} {t['probability']:.3f}" for t in row["top"])
+                pieces.append(f"{row['file']:<{self.width}}  {tops}\n")
+            self.count += 1
+        return "".join(pieces)
+
+    def footer(self) -> str:
+        if self.fmt != "json":
+            return ""
+        return "[]\n" if self.count == 0 else "\n]\n"
+
+    @staticmethod
+    def _csv(fields) -> str:
         import csv
         import io
 
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        k = len(rows[0]["top"]) if rows else 0
-        writer.writerow(["file"] + [f"{p}{i + 1}" for i in range(k) for p in ("label", "probability")])
-        for row in rows:
-            writer.writerow([row["file"]] + [v for t in row["top"] for v in (t["label"], f"{t['probability']:.6f}")])
-        return buffer.getvalue().rstrip("\n")
-    width = max([len(r["file"]) for r in rows] + [4])
-    lines = [f"{'file':<{width}}  top predictions"]
-    for row in rows:
-        tops = ", ".join(f"{t['label']} {t['probability']:.3f}" for t in row["top"])
-        lines.append(f"{row['file']:<{width}}  {tops}")
-    return "\n".join(lines)
+        csv.writer(buffer).writerow(fields)
+        return buffer.getvalue()

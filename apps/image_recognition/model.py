@@ -19,6 +19,7 @@ import numpy as np
 
 from apps.image_recognition.presets import AUGMENTATIONS
 from shared import Backbone, Classifier, architectures
+from shared.training import save_float32
 
 log = logging.getLogger("cnnkit.image")
 
@@ -215,7 +216,7 @@ def save_classifier(model, path, class_names, extra=None) -> Path:
         raise ValueError(f"{len(class_names)} class names for a model with {model.output_shape[-1]} outputs.")
     if isinstance(model, Classifier):
         model.class_names = list(class_names)
-    model.save(path)
+    save_float32(model, path)  # a model trained in mixed precision predicts in float32 wherever it is loaded
     record = {"class_names": list(class_names), **(extra or {})}
     class_names_path(path).write_text(json.dumps(record, indent=2) + "\n")
     return path

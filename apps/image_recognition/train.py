@@ -196,6 +196,7 @@ def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learn
         "data": prepared.name, "arch": arch, "epochs": epochs, "train_images": prepared.train_size,
         "classes": len(prepared.class_names), "seconds": round(seconds, 2),
         "image_size": "x".join(map(str, prepared.input_shape[:2])), "image_size_reason": prepared.size_reason,
+        "precision": model.dtype_policy.name,
         **skip_fields(prepared.skipped, prepared.ignored),
     }
     for key in ("accuracy", "loss", "val_accuracy", "val_loss", "val_top5_accuracy"):

@@ -13,6 +13,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import time
@@ -21,7 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from apps.text_classification.presets import KIM_VARIANTS, MODELS, model_settings, preset_name
-from shared.cli import add_common_arguments, add_fresh_argument, run
+from shared.cli import (
+    add_common_arguments,
+    add_fresh_argument,
+    add_precision_argument,
+    choose_precision,
+    positive_int,
+    progress_bar,
+    run,
+)
 
 MODEL_HELP = "a .keras file or a preset name (`cnnkit presets`)"
 DATA_HELP = ("a dataset name (mr, subj, trec, trec50, sst1, sst2, sst2_phrases), a CSV/TSV with 'text' and 'label' "
@@ -67,6 +76,7 @@ def _train_kwargs(args):
 def cmd_train(args) -> dict:
     from apps.text_classification.data import train_dev_test
     from apps.text_classification.train import evaluate, train_model
+    from shared.training import float32_policies, save_float32
 
     dataset = _load(args.data, args.limit, args.seed)
     warnings: list = []
@@ -80,9 +90,10 @@ def cmd_train(args) -> dict:
         train[0], train[1], dataset.label_names, dev=dev, lowercase=dataset.lowercase, seed=args.seed,
         trained_on=dataset.name, checkpoint_dir=str(out / "checkpoints") if args.checkpoints else None,
         verbose=0 if args.json else "auto", resume=not args.fresh, **_train_kwargs(args))
-    result = evaluate(classifier, *test)
+    with float32_policies(classifier):  # tested as saved
+        result = evaluate(classifier, *test)
     model_path = out / "model.keras"
-    classifier.save(model_path)
+    save_float32(classifier, model_path)  # predicts in float32 wherever it is loaded
     if info["truncated_train_texts"]:
         _note(f"note: {info['truncated_train_texts']} training text(s) were longer than "
               f"{info['max_length']} tokens and were cut (use --max-length)")
@@ -95,6 +106,7 @@ def cmd_train(args) -> dict:
                    epochs_run=info["epochs_run"], train_texts=info["train_texts"], dev_texts=info["dev_texts"],
                    vocab_size=info["vocab_size"], max_length=info["max_length"],
                    sentences_per_second=info["sentences_per_second"], seconds=time.perf_counter() - start,
+                   precision=classifier.dtype_policy.name,
                    skipped=dataset.skipped, warnings=warnings, model_path=str(model_path))
     (out / "metrics.json").write_text(json.dumps({**metrics, "history": info["history"],
                                                   "confusion_matrix": result["confusion_matrix"],
@@ -139,7 +151,8 @@ def cmd_cv(args) -> dict:
                             lowercase=dataset.lowercase, trained_on=dataset.name, progress=not args.json,
                             **_train_kwargs(args))
     result.update(data=dataset.name, model=preset_name(args.model, args.variant),
-                  texts=len(texts), seconds=time.perf_counter() - start, skipped=dataset.skipped)
+                  texts=len(texts), seconds=time.perf_counter() - start, skipped=dataset.skipped,
+                  precision=choose_precision(args.precision))
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "cv.json").write_text(json.dumps(result, indent=2, default=float))
@@ -169,26 +182,95 @@ def _input_texts(args):
     return texts
 
 
+def _text_source(args):
+    """``(texts, total)``: the texts to classify one at a time (the arguments, then the lines of
+    ``--file`` or stdin, read as they are needed) and how many there are at most (None for
+    stdin), for the progress bar. Notes on the lines read are printed once they are all read."""
+    from apps.text_classification.data import iter_lines
+
+    texts = list(args.texts)
+    empty = [i + 1 for i, t in enumerate(texts) if not t.strip()]
+    if empty:
+        raise ValueError(f"text argument(s) {empty} are empty; give some words to classify.")
+    path = args.file if args.file and args.file != "-" else None
+    from_stdin = path is None and bool(args.file or not texts)
+    if from_stdin and (sys.stdin is None or (not args.file and sys.stdin.isatty())):
+        raise ValueError("no text given: pass texts as arguments, --file FILE, or pipe lines on stdin.")
+    lines = 0
+    if path is not None:
+        try:
+            with open(path, "rb") as handle:
+                last = b"\n"
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    lines, last = lines + block.count(b"\n"), block[-1:]
+            lines += last != b"\n"  # a last line without its line end
+        except OSError as error:
+            raise ValueError(f"Cannot read text file {path}: {error.strerror or error}.") from error
+
+    def generate():
+        yield from texts
+        if path is None and not from_stdin:
+            return
+        notes: list = []
+        if path is not None:
+            with open(path, "rb") as handle:
+                yield from iter_lines(handle, Path(path).name, "auto", {}, notes)
+        else:  # bytes, decoded line by line as for --file: UTF-8, else cp1252 (counted in a note)
+            stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else io.BytesIO(sys.stdin.read().encode())
+            yield from iter_lines(stream, "stdin", "auto", {}, notes)
+        for note in notes:
+            _note(f"note: {note}")
+
+    return generate(), None if from_stdin else len(texts) + lines
+
+
+def _batches(items, size):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def cmd_predict(args) -> dict:
-    """One ``label<TAB>probabilities<TAB>text`` line per text (the product); ``--json`` gives them as rows."""
+    """One ``label<TAB>probabilities<TAB>text`` line per text (the product); ``--json`` gives them as rows.
+
+    Texts are classified ``--batch-size`` at a time and each batch is printed before the next is
+    read, so a long ``--file`` needs no more memory than a batch (the rows are kept only for
+    ``--json`` and ``--out``).
+    """
     classifier = _load_model(args.model)
-    texts = _input_texts(args)
-    _, report = classifier.encode(texts, return_report=True)
-    if report["truncated"]:
-        _note(f"note: {report['truncated']} text(s) were longer than {classifier.encoder.max_length} "
-              "tokens and were cut")
-    probabilities = classifier.predict_texts(texts)
-    rows = []
-    for text, probs in zip(texts, probabilities):
-        label = classifier.label_names[int(np.argmax(probs))]
-        rows.append(dict(text=text, label=label,
-                         probabilities={n: float(p) for n, p in zip(classifier.label_names, probs)}))
-        if not args.json:
-            shown = ", ".join(f"{n}={p:.3f}" for n, p in rows[-1]["probabilities"].items())
-            print(f"{label}\t{shown}\t{text[:100]}")
+    texts, total = _text_source(args)
+    keep = args.json or bool(args.out)
+    rows, count, truncated = [], 0, 0
+    with progress_bar(total, "predict", "text") as bar:
+        for batch in _batches(texts, args.batch_size):
+            ids, report = classifier.encode(batch, return_report=True)
+            truncated += report["truncated"]
+            probabilities = np.asarray(classifier.predict(ids, batch_size=len(batch), verbose=0))
+            lines = []
+            for text, probs in zip(batch, probabilities):
+                label = classifier.label_names[int(np.argmax(probs))]
+                row = dict(text=text, label=label,
+                           probabilities={n: float(p) for n, p in zip(classifier.label_names, probs)})
+                if keep:
+                    rows.append(row)
+                shown = ", ".join(f"{n}={p:.3f}" for n, p in row["probabilities"].items())
+                lines.append(f"{label}\t{shown}\t{text[:100]}")
+            if not args.json:
+                bar.write("\n".join(lines), file=sys.stdout)
+            count += len(batch)
+            bar.update(len(batch))
+    if not count:
+        raise ValueError("no non-empty text to classify.")
+    if truncated:
+        _note(f"note: {truncated} text(s) were longer than {classifier.encoder.max_length} tokens and were cut")
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=2))
-    return dict(predictions=rows, truncated=report["truncated"])
+    return dict(predictions=rows, texts=count, truncated=truncated)
 
 
 def cmd_explain(args) -> dict:
@@ -231,8 +313,7 @@ def _add_model_arguments(parser):
                         help="pad/cut texts to this many tokens (characters for char); default: the longest "
                              "training text (at most 400 words or 1014 characters)")
     parser.add_argument("--limit", type=int, help="use at most this many training texts (quick runs)")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="train in mixed bfloat16 (fast on AMX/AVX512-BF16 CPUs)")
+    add_precision_argument(parser, mixed_precision_alias=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -271,6 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--model", required=True, help=MODEL_HELP)
         sub.add_argument("texts", nargs="*", help="texts to classify (quote each one)")
         sub.add_argument("--file", help="a file with one text per line ('-' for stdin)")
+        if name == "predict":
+            sub.add_argument("--batch-size", type=positive_int, default=256,
+                             help="texts classified at a time; a long --file is read and printed batch by batch "
+                                  "(default 256)")
         if name == "explain":
             sub.add_argument("--top", type=int, default=5, help="how many n-grams to show (default 5)")
         add_common_arguments(sub)
@@ -278,12 +363,5 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup(args) -> None:
-    if getattr(args, "mixed_precision", False):
-        import keras
-
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
-
-
 def main(argv=None) -> int:
-    return run(build_parser(), sys.modules[__name__], argv, setup=_setup)
+    return run(build_parser(), sys.modules[__name__], argv)

@@ -120,12 +120,17 @@ def read_lines(file_path, encoding: str = "auto", skipped: dict | None = None, n
 def decode_lines(raw: bytes, source: str, encoding: str = "auto", skipped: dict | None = None,
                  notes: list | None = None):
     """:func:`read_lines` on bytes already read (``source`` names them in notes: a file, ``stdin``)."""
-    chunks = raw.split(b"\n")
-    if chunks and chunks[-1] == b"":
-        chunks.pop()
-    lines, blank, not_utf8, undecodable = [], [], 0, 0
-    for number, chunk in enumerate(chunks, start=1):
-        chunk = chunk.rstrip(b"\r")
+    return list(iter_lines(io.BytesIO(raw), source, encoding, skipped, notes))
+
+
+def iter_lines(stream, source: str, encoding: str = "auto", skipped: dict | None = None,
+               notes: list | None = None):
+    """:func:`decode_lines` one line at a time from a binary stream (an open file, ``stdin``), so
+    that a long input is never held whole; the counts reach ``skipped`` and ``notes`` once the
+    stream is exhausted."""
+    blank, not_utf8, undecodable = [], 0, 0
+    for number, chunk in enumerate(stream, start=1):
+        chunk = chunk.rstrip(b"\n").rstrip(b"\r")
         if encoding == "auto":
             try:
                 text = chunk.decode("utf-8")
@@ -141,7 +146,7 @@ def decode_lines(raw: bytes, source: str, encoding: str = "auto", skipped: dict 
         if not text.strip():
             blank.append(number)
             continue
-        lines.append(text)
+        yield text
     if skipped is not None and blank:
         skipped[f"{source}: empty lines"] = len(blank)
     if notes is not None:
@@ -152,7 +157,6 @@ def decode_lines(raw: bytes, source: str, encoding: str = "auto", skipped: dict 
         if undecodable:
             notes.append(f"{source}: {undecodable} line(s) had bytes undefined in {encoding}; "
                          "decoded as latin-1")
-    return lines
 
 
 def _decode_cp1252(chunk: bytes) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.video_analysis.reader import VideoReadError
-from apps.video_analysis.video_folder import VIDEO_EXTENSIONS, load_clip
+from apps.video_analysis.video_folder import load_clip, video_inputs
 
 
 def evaluate_clip_classifier(model, x, y, class_names, batch_size: int = 32) -> dict:
@@ -29,15 +29,9 @@ def evaluate_clip_classifier(model, x, y, class_names, batch_size: int = 32) -> 
 
 
 def video_files(paths) -> list[Path]:
-    """The files in ``paths``, each folder replaced by the videos below it (sorted)."""
-    files = []
-    for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS)
-        else:
-            files.append(path)
-    return files
+    """The files in ``paths``, each folder replaced by the videos below it (sorted; see
+    :func:`~apps.video_analysis.video_folder.video_inputs`, which also lists what was left out)."""
+    return video_inputs(paths)[0]
 
 
 def classify_files(model, meta: dict, files):

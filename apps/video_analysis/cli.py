@@ -12,7 +12,7 @@ import time
 import warnings
 from pathlib import Path
 
-from shared.cli import add_common_arguments, add_fresh_argument, run
+from shared.cli import add_common_arguments, add_fresh_argument, add_precision_argument, run
 
 SHOT_DETECTORS = ("cnn", "histogram", "content", "adaptive")  # detectors.DETECTORS, without importing it
 
@@ -27,11 +27,16 @@ def _model_file(spec, what: str = "--model"):
     return resolve_model(spec, what, app="video")
 
 
-def _detect(args):
+def _detector(args):
+    """The shot detector that ``--detector``, ``--model``/``--weights`` and ``--threshold`` name."""
     from apps.video_analysis.detectors import make_detector
 
     weights = None if args.weights is None else _model_file(args.weights, args.weights_option)
-    return make_detector(args.detector, weights=weights, threshold=args.threshold).detect(args.file)
+    return make_detector(args.detector, weights=weights, threshold=args.threshold)
+
+
+def _detect(args):
+    return _detector(args).detect(args.file)
 
 
 def _load_clips(args, split, count, **settings):
@@ -68,33 +73,143 @@ def cmd_info(args):
 
 
 def cmd_shots(args):
-    from apps.video_analysis.shots import contact_sheet
-
+    """Shots of one video as before; several files or a folder go to :func:`_shots_batch`."""
+    if args.format == "csv":
+        args.summary = False  # standard output is the CSV alone
+    if len(args.files) > 1 or Path(args.files[0]).is_dir():
+        return _shots_batch(args)
+    args.file = args.files[0]
     start = time.perf_counter()
     result = _detect(args)
-    seconds = time.perf_counter() - start
-    output = result.to_json()
-    output["seconds"] = round(seconds, 3)
-    output["frames_per_second"] = round(result.frame_count / max(seconds, 1e-9), 1)
+    output = _shot_output(result, time.perf_counter() - start)
     if args.thumbnails and output["shots"]:
         sheet = args.thumbnails
         if sheet == "auto":  # bare --thumbnails: next to --out, else <video>_shots.png here
             sheet = Path(args.out).with_suffix(".png") if args.out else Path(Path(args.file).stem + "_shots.png")
-        output["thumbnails"] = str(contact_sheet(args.file, output["shots"], sheet))
+        output["thumbnails"] = _contact_sheet(args.file, output["shots"], sheet)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(output, indent=1))
     if result.ended_early:
         print(f"warning: {args.file} ended early after {result.frame_count} frames", file=sys.stderr)
     if not args.json:
-        print(f"{args.file}: {result.frame_count} frames at {result.fps:.3f} fps, {len(output['shots'])} shots "
-              f"({output['frames_per_second']} frames/s, detector {result.detector})")
-        for i, shot in enumerate(output["shots"]):
-            print(f"  shot {i + 1}: frames {shot['start_frame']}-{shot['end_frame']} "
-                  f"({shot['start_time']:.2f}-{shot['end_time']:.2f} s)")
-        for t in output["transitions"]:
-            print(f"  {t['type']}: frames {t['start_frame']}-{t['end_frame']} confidence {t['confidence']:.2f}")
+        print(_shots_text(output, args.format), end="")
     return output
+
+
+def _shot_output(result, seconds) -> dict:
+    output = result.to_json()
+    output["seconds"] = round(seconds, 3)
+    output["frames_per_second"] = round(result.frame_count / max(seconds, 1e-9), 1)
+    return output
+
+
+def _contact_sheet(video, shots, path) -> str:
+    from apps.video_analysis.shots import contact_sheet
+
+    return str(contact_sheet(video, shots, path))
+
+
+SHOT_CSV_COLUMNS = ("file", "kind", "start_frame", "end_frame", "start_time", "end_time", "confidence")
+
+
+def _shots_text(output, fmt, header=True) -> str:
+    """One video's shots as ``--format`` prints them: a readable block (``table``), or CSV rows
+    (``csv``: one per shot, kind ``shot``, then one per transition, kind its type)."""
+    if fmt == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        if header:
+            writer.writerow(SHOT_CSV_COLUMNS)
+        items = [("shot", shot) for shot in output["shots"]] + [(t["type"], t) for t in output["transitions"]]
+        for kind, item in items:
+            writer.writerow([output["video"], kind, item["start_frame"], item["end_frame"], item["start_time"],
+                             item["end_time"], item.get("confidence", "")])
+        return buffer.getvalue()
+    lines = [f"{output['video']}: {output['frame_count']} frames at {output['fps']:.3f} fps, "
+             f"{len(output['shots'])} shots ({output['frames_per_second']} frames/s, detector {output['detector']})"]
+    for i, shot in enumerate(output["shots"]):
+        lines.append(f"  shot {i + 1}: frames {shot['start_frame']}-{shot['end_frame']} "
+                     f"({shot['start_time']:.2f}-{shot['end_time']:.2f} s)")
+    for t in output["transitions"]:
+        lines.append(f"  {t['type']}: frames {t['start_frame']}-{t['end_frame']} confidence {t['confidence']:.2f}")
+    return "\n".join(lines) + "\n"
+
+
+def _shots_batch(args):
+    """Shots of every video in several files or folders, with the detector loaded once.
+
+    Each video's result is printed as soon as it is known: one JSON line with ``--json`` (the
+    summary is the last line), CSV rows with ``--format csv``, else the single-file text. A
+    file that cannot be read as video is named on standard error, counted and skipped; the
+    other entries of a folder are named as ignored. ``--out`` receives the JSON lines.
+    """
+    from apps.video_analysis.video_folder import video_inputs
+    from shared.cli import emit_json, progress_bar
+
+    files, ignored = video_inputs(args.files)
+    for path, reason in ignored:
+        print(f"ignored {path}: {reason}", file=sys.stderr)
+    if not files:
+        raise ValueError(f"no video files in {', '.join(args.files)}.")
+    sheets = None  # the folder of the contact sheets
+    if args.thumbnails == "auto":  # bare --thumbnails: beside --out, else here
+        sheets = Path(args.out).parent if args.out else Path(".")
+    elif args.thumbnails:
+        sheets = Path(args.thumbnails)
+    if sheets is not None:
+        sheets.mkdir(parents=True, exist_ok=True)
+    out = None
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        out = open(args.out, "w")  # noqa: SIM115 - closed below, after the last video
+    detector = _detector(args)
+    start = time.perf_counter()
+    failures, processed, frames, sheet_names = [], 0, 0, set()
+    try:
+        with progress_bar(len(files), "shots", "video") as bar:
+            for number, path in enumerate(files):
+                began = time.perf_counter()
+                try:
+                    result = detector.detect(path)
+                except (ValueError, OSError) as error:  # VideoReadError is a ValueError
+                    failures.append({"file": str(path), "error": str(error)})
+                    bar.write(f"skipped {path}: {error}", file=sys.stderr)
+                    bar.update(1)
+                    continue
+                output = _shot_output(result, time.perf_counter() - began)
+                frames += result.frame_count
+                if sheets is not None and output["shots"]:
+                    name = f"{path.stem}_shots.png"
+                    if name in sheet_names:  # the same name in two folders: keep both sheets
+                        name = f"{path.stem}_{number + 1}_shots.png"
+                    sheet_names.add(name)
+                    output["thumbnails"] = _contact_sheet(path, output["shots"], sheets / name)
+                if result.ended_early:
+                    bar.write(f"warning: {path} ended early after {result.frame_count} frames", file=sys.stderr)
+                if out is not None:
+                    emit_json(output, out)
+                with bar.external_write_mode(file=sys.stdout):
+                    if args.json:
+                        emit_json(output)
+                    else:
+                        sys.stdout.write(_shots_text(output, args.format, header=processed == 0))
+                        sys.stdout.flush()
+                processed += 1
+                bar.update(1)
+    finally:
+        if out is not None:
+            out.close()
+    if failures:
+        print(f"{len(failures)} of {len(files)} file(s) could not be read as video", file=sys.stderr)
+    if not processed:
+        raise ValueError(f"none of the {len(files)} file(s) could be read as video.")
+    seconds = time.perf_counter() - start
+    return {"files": len(files), "processed": processed, "failed": len(failures), "ignored": len(ignored),
+            "failures": failures, "frames": frames, "frames_per_second": round(frames / max(seconds, 1e-9), 1)}
 
 
 def cmd_embed(args):
@@ -140,7 +255,7 @@ def cmd_train(args):
                                            epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                                            verbose=0 if args.json else "auto")
     meta = {"class_names": names, "frames": args.frames, "size": args.size, "grayscale": bool(x.shape[-1] == 1),
-            "arch": args.arch, "data": str(args.data), "task": args.task}
+            "arch": args.arch, "data": str(args.data), "task": args.task, "precision": model.dtype_policy.name}
     out = save_clip_classifier(model, args.out or "clip_classifier.keras", meta)
     return {**metrics, "model": str(out), "skipped": len(skipped), "classes": len(names)}
 
@@ -162,12 +277,16 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
-    from apps.video_analysis.classify import classify_files, video_files
+    from apps.video_analysis.classify import classify_files
     from apps.video_analysis.models import load_clip_classifier
+    from apps.video_analysis.video_folder import video_inputs
 
     model, meta = load_clip_classifier(_model_file(args.model))
+    files, ignored = video_inputs(args.files)
+    for path, reason in ignored:
+        print(f"ignored {path}: {reason}", file=sys.stderr)
     predictions, skipped = [], []
-    for item in classify_files(model, meta, video_files(args.files)):
+    for item in classify_files(model, meta, files):
         if "error" in item:
             skipped.append(item)
             print(f"skipped {item['file']}: {item['error']}", file=sys.stderr)
@@ -229,12 +348,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--threshold", type=float, default=None,
                        help="cnn: transition probability (default 0.8); histogram: HSV distance (default 0.4)")
 
-    shots = commands.add_parser("shots", help="detect shot boundaries (cuts, dissolves, fades, wipes)")
-    shots.add_argument("file")
+    shots = commands.add_parser(
+        "shots", help="detect shot boundaries (cuts, dissolves, fades, wipes) in videos or folders of videos",
+        description="Detect shot boundaries. Several files or a folder (every video below it, sorted) are read with "
+                    "the detector loaded once: one result per video as it is done (one JSON line each with --json, "
+                    "then the summary); unreadable videos are named on stderr, counted and skipped.")
+    shots.add_argument("files", nargs="+", metavar="FILE_OR_FOLDER")
     detector_options(shots)
+    shots.add_argument("--format", choices=("table", "csv"), default="table",
+                       help="table: a readable block per video; csv: one row per shot and per transition, the "
+                            "file name first (columns " + ", ".join(SHOT_CSV_COLUMNS) + ")")
     shots.add_argument("--thumbnails", nargs="?", const="auto", default=None, metavar="PNG",
                        help="write a contact sheet PNG, one keyframe per shot (default path: next to "
-                            "--out, or <video>_shots.png)")
+                            "--out, or <video>_shots.png; with several videos: a folder for <video>_shots.png)")
     add_common_arguments(shots)
 
     embed = commands.add_parser("embed", help="per-frame embeddings, near-duplicate removal, keyframes")
@@ -264,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a clip classifier")
     clip_options(train, True)
+    add_precision_argument(train)
     add_common_arguments(train, out_default="clip_classifier.keras")
 
     evaluate = commands.add_parser("evaluate", help="evaluate a clip classifier (accuracy, confusion matrix)")
@@ -288,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_shots.add_argument("--epochs", type=int, default=12)
     train_shots.add_argument("--checkpoint-dir", default=None,
                              help="save the model and optimizer every epoch here; a rerun resumes")
+    add_precision_argument(train_shots)
     add_fresh_argument(train_shots)
     add_common_arguments(train_shots, out_default="runs/shot_detector.keras")
     return parser

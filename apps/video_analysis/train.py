@@ -18,7 +18,7 @@ from apps.video_analysis.data import load_real_shots
 from apps.video_analysis.edits import generate_edit
 from apps.video_analysis.models import FRAME_SIZE, WINDOW, build_clip_classifier, build_shot_detector
 from shared.callbacks import ResumableModelCheckpoint
-from shared.training import ArrayDataset, fit
+from shared.training import ArrayDataset, fit, save_float32
 
 
 def make_windows(videos: int, windows_per_video: int, seed: int, window: int = WINDOW,
@@ -67,8 +67,9 @@ def train_shot_detector(out="runs/shot_detector.keras", videos: int = 160, windo
 
     The shipped preset's file is written only when ``out`` names it (its recipe does; the preset's
     metadata records the file's checksum). With ``checkpoint_dir`` a rerun resumes and ends as an
-    uninterrupted run would (``resume=False`` starts over). Returns the last epoch's training /
-    validation metrics."""
+    uninterrupted run would (``resume=False`` starts over). The model is built under the global
+    dtype policy and saved computing in float32 either way. Returns the last epoch's training /
+    validation metrics and the policy it trained under (``precision``)."""
 
     keras.utils.set_random_seed(seed)
     start = time.time()
@@ -83,9 +84,12 @@ def train_shot_detector(out="runs/shot_detector.keras", videos: int = 160, windo
     history = fit(model, train_data, validation=validation, epochs=epochs, batch_size=batch_size,
                   checkpoint_dir=checkpoint_dir, seed=seed, verbose=verbose, shuffle=False, callbacks=[best],
                   resume=resume)
+    if model.dtype_policy.name != "float32" and out.is_file():  # the best epoch, saved under the mixed policy
+        save_float32(keras.saving.load_model(out), out)
     metrics = {k: float(v[-1]) for k, v in history.history.items()}
     metrics["seconds"] = time.time() - start
     metrics["train_windows"] = int(len(x))
+    metrics["precision"] = model.dtype_policy.name
     return metrics
 
 

@@ -24,6 +24,33 @@ SUBFOLDER = "a subfolder (videos are read from the class folder itself)"
 NOT_A_FILE = "not a regular file (a broken link, device or pipe)"
 
 
+def video_inputs(paths) -> tuple[list[Path], list[tuple[str, str]]]:
+    """``(files, ignored)``: each path that is not a folder as it is (reading it tells whether it
+    is a video), and in place of each folder the video files below it, sorted; the folder's other
+    entries are listed in ``ignored`` as ``(path, reason)`` (a hidden folder once, unread)."""
+    files, ignored = [], []
+    for item in paths:
+        root = Path(item)
+        if not root.is_dir():
+            files.append(root)
+            continue
+        for path in sorted(root.rglob("*")):
+            parts = path.relative_to(root).parts
+            hidden = [i for i, part in enumerate(parts) if part.startswith(".")]
+            if hidden:
+                if hidden[0] == len(parts) - 1:  # inside a hidden folder: named once, as the folder
+                    ignored.append((str(path), HIDDEN))
+            elif path.is_dir():
+                continue
+            elif path.suffix.lower() not in VIDEO_EXTENSIONS:
+                ignored.append((str(path), NOT_A_VIDEO))
+            elif not path.is_file():
+                ignored.append((str(path), NOT_A_FILE))
+            else:
+                files.append(path)
+    return files, ignored
+
+
 def load_clip(path, frames: int = 8, size=(32, 32), grayscale: bool = False) -> np.ndarray:
     """(frames, height, width, channels) float32 in [0, 1], frames sampled evenly.
 

@@ -1,7 +1,9 @@
+import io
 import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -78,6 +80,27 @@ def test_predict_keeps_order_and_error_column(trained_affinity, tmp_path, capsys
     assert frame.loc[1, "error"].startswith("pairs.csv row 2 (line 3): invalid SMILES")
     assert "empty protein sequence" in frame.loc[2, "error"]
     assert frame.loc[0, "error"] == "" and frame.loc[0, "prediction"] != ""
+
+
+def test_predict_in_batches_writes_what_one_batch_writes(trained_affinity, affinity_csv, tmp_path, capsys):
+    from apps.drug_target.data import read_table
+    from apps.drug_target.model import load_model
+    from apps.drug_target.predict import predict_frame
+
+    out = tmp_path / "batched.csv"
+    result = cli_json(main, ["predict", "--model", trained_affinity / "model.keras", "--pairs", affinity_csv,
+                             "--out", out, "--batch-size", "7"], capsys)
+    assert result["rows"] == 60 and result["predicted"] == 59 and result["errors"] == 1  # the invalid SMILES
+    batched = pd.read_csv(out, keep_default_na=False)
+    model, _ = load_model(trained_affinity / "model.keras")
+    whole, _ = predict_frame(model, read_table(affinity_csv), name=affinity_csv.name)  # all 60 rows at once
+    whole = pd.read_csv(io.StringIO(whole.to_csv(index=False)), keep_default_na=False)
+    assert list(batched.columns) == list(whole.columns)
+    pd.testing.assert_frame_equal(batched.drop(columns="prediction"), whole.drop(columns="prediction"))
+    got = pd.to_numeric(batched["prediction"], errors="coerce").to_numpy()
+    want = pd.to_numeric(whole["prediction"], errors="coerce").to_numpy()
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert np.isnan(got).sum() == 1
 
 
 def test_screen_ranks_and_draws(trained_affinity, tmp_path, capsys):

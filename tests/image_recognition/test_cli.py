@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from apps.image_recognition.cli import main
@@ -86,6 +87,48 @@ def test_predict_csv_and_json(trained, capsys, data_available):
     # stdout is the CSV alone: no summary table after it
     assert code == 0 and len(lines) == 2
     assert lines[0].startswith("file,label1,probability1") and lines[1].startswith(str(files[0]))
+
+
+def test_predict_in_small_batches_prints_the_same_rows_as_one_batch(trained, tmp_path, capsys, data_available):
+    from apps.image_recognition import evaluate
+    from apps.image_recognition.model import load_classifier
+
+    sample = data_available / "images" / "mnist" / "sample_png"
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    out = tmp_path / "rows.json"
+    code = main(["predict", "--model", str(trained / "model.keras"), str(sample), str(broken), "--batch-size", "3",
+                 "--format", "json", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0 and "skipped 1 unreadable image file(s)" in captured.err
+    printed = json.loads(captured.out)
+    assert printed == json.loads(out.read_text())
+    model, names = load_classifier(trained)
+    expected, skipped = evaluate.predict_files(model, names, [sample, broken])  # one batch of 64
+    assert skipped.count == 1 and len(printed) == len(expected) == 20
+    assert [row["file"] for row in printed] == [row["file"] for row in expected]
+    for got, want in zip(printed, expected):
+        assert [t["label"] for t in got["top"]] == [t["label"] for t in want["top"]]
+        np.testing.assert_allclose([t["probability"] for t in got["top"]], [t["probability"] for t in want["top"]],
+                                   atol=1e-5)
+
+
+def test_train_in_mixed_precision_says_so_and_saves_a_float32_model(tmp_path, capsys, data_available):
+    import keras
+
+    from apps.image_recognition.model import load_classifier
+
+    code = main(["train", "--data", "mnist", "--arch", "lenet5", "--limit", "128", "--test-limit", "64",
+                 "--epochs", "1", "--precision", "mixed_bfloat16", "--out", str(tmp_path), "--json"])
+    assert code == 0
+    assert _last_json(capsys)["precision"] == "mixed_bfloat16"
+    assert json.loads((tmp_path / "metrics.json").read_text())["precision"] == "mixed_bfloat16"
+    assert keras.mixed_precision.global_policy().name == "float32"  # the policy held for the command only
+    model, _ = load_classifier(tmp_path)
+    policies = {layer.dtype_policy.name for layer in model._flatten_layers(include_self=True, recursive=True)}
+    assert policies == {"float32"}
+    probabilities = model.predict(np.zeros((2, 28, 28, 1), "uint8"), verbose=0)
+    assert probabilities.dtype == np.float32 and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_explain_writes_pngs(trained, tmp_path, capsys, data_available):

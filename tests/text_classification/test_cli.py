@@ -67,6 +67,26 @@ def test_predict_from_arguments_file_and_stdin(mr_model, capsys, tmp_path, monke
     assert len(out.strip().splitlines()) == 1  # only the product: no summary table after it
 
 
+def test_predict_streams_a_file_in_batches_with_the_same_predictions(mr_model, capsys, tmp_path):
+    from apps.text_classification.models import load_classifier
+
+    model = mr_model / "model.keras"
+    texts = ["a gorgeous , moving film", "dull", "the plot is a mess", "funny and warm", "boring",
+             "an instant classic", "not worth it"]
+    lines = tmp_path / "lines.txt"
+    lines.write_text("\n".join(texts[:3]) + "\n\n" + "\n".join(texts[3:]))  # a blank line, no final line end
+    code, out, err = run_cli(main, ["predict", "--model", model, "--file", lines, "--batch-size", "2"], capsys)
+    assert code == 0 and "skipped 1 empty line(s)" in err
+    printed = [line.split("\t") for line in out.splitlines()]
+    assert [row[2] for row in printed] == texts
+    classifier = load_classifier(model)
+    probabilities = classifier.predict_texts(texts)  # all texts in one call
+    assert [row[0] for row in printed] == [classifier.label_names[i] for i in probabilities.argmax(axis=1)]
+    rows = cli_json(main, ["predict", "--model", model, "--file", lines, "--batch-size", "3"], capsys)["predictions"]
+    for row, expected in zip(rows, probabilities):
+        assert row["probabilities"] == pytest.approx(dict(zip(classifier.label_names, expected.tolist())), abs=1e-5)
+
+
 def test_predict_errors_are_clear(mr_model, capsys, tmp_path):
     model = str(mr_model / "model.keras")
     assert main(["predict", "--model", model, "fine", "  "]) == 2

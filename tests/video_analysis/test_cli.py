@@ -100,6 +100,48 @@ def test_single_frame_and_non_video(tiny_videos, tmp_path, capsys):
     assert "bogus.webm" in capsys.readouterr().err
 
 
+def test_shots_of_several_files_one_json_line_each_and_failures_counted(clip_file, tmp_path, capsys):
+    clips = [clip_file("carphone_qcif.mp4"), clip_file("big_buck_bunny_5s_720p.mp4")]
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video at all")
+    out = tmp_path / "shots.jsonl"
+    code = main(["shots", *map(str, clips), str(junk), "--json", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0
+    lines = [json.loads(line) for line in captured.out.strip().splitlines()]
+    assert [line["video"] for line in lines[:-1]] == list(map(str, clips))
+    assert all(line["frame_count"] > 100 and line["shots"] for line in lines[:-1])
+    summary = lines[-1]
+    assert summary["files"] == 3 and summary["processed"] == 2 and summary["failed"] == 1
+    assert summary["failures"][0]["file"] == str(junk)
+    assert f"skipped {junk}" in captured.err and "1 of 3 file(s) could not be read as video" in captured.err
+    assert [json.loads(line) for line in out.read_text().splitlines()] == lines[:-1]
+
+
+def test_shots_of_a_folder_as_csv_names_what_it_leaves_out(clip_file, tmp_path, capsys):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for name in ("carphone_qcif.mp4", "big_buck_bunny_5s_720p.mp4"):
+        (folder / name).symlink_to(clip_file(name))
+    (folder / "notes.txt").write_text("not a video")
+    (folder / "broken.avi").write_bytes(b"\x00" * 64)
+    code = main(["shots", str(folder), "--detector", "histogram", "--format", "csv"])
+    captured = capsys.readouterr()
+    assert code == 0
+    rows = captured.out.strip().splitlines()
+    assert rows[0] == "file,kind,start_frame,end_frame,start_time,end_time,confidence"
+    files = [row.split(",")[0] for row in rows[1:]]
+    assert sorted(set(files)) == [str(folder / "big_buck_bunny_5s_720p.mp4"), str(folder / "carphone_qcif.mp4")]
+    assert files == sorted(files)  # the folder's videos in sorted order, each file's rows together
+    assert f"ignored {folder / 'notes.txt'}: not a video file" in captured.err
+    assert f"skipped {folder / 'broken.avi'}" in captured.err
+    junk_only = tmp_path / "junk"
+    junk_only.mkdir()
+    (junk_only / "broken.mp4").write_bytes(b"nothing")
+    assert main(["shots", str(junk_only), "--detector", "histogram"]) == 2
+    assert "none of the 1 file(s) could be read as video" in capsys.readouterr().err
+
+
 def test_help_for_every_command(capsys):
     for command in ["info", "shots", "embed", "train", "evaluate", "predict", "annotate", "train-shots"]:
         with pytest.raises(SystemExit) as exit_info:

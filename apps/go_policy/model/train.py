@@ -192,7 +192,7 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
                  workers=2, seed=0, validation_positions=4096, test_positions=20000,
                  progress=True, verbose="auto", command=None, anneal=False, loader_workers=1,
                  init_model=None, mixed_precision=False, skip_games=0, ema_momentum=None,
-                 device_augmentation=False, size=19, resume=True) -> dict:
+                 device_augmentation=False, size=19, resume=True, precision=None) -> dict:
     """Encode ``sources``, train a policy network, save ``out/policy.keras`` and metrics.
 
     Returns a summary with validation and test top-1 / top-5, training and encoding
@@ -204,8 +204,9 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
     training it: its architecture replaces ``depth`` and ``filters``, and its features
     ``features`` unless that names a superset of them (``extend_input_planes``: the new
     planes start with zero weights); with ``skip_games`` it can
-    train on games after the ones it has seen. ``mixed_precision`` trains in mixed
-    bfloat16 (float16 on a GPU); the saved model computes in float32 either way.
+    train on games after the ones it has seen. ``precision`` is the dtype policy to train
+    under (``"float32"``, ``"mixed_bfloat16"``); without it ``mixed_precision`` trains in mixed
+    bfloat16 (float16 on a GPU). The saved model computes in float32 either way.
     ``ema_momentum`` (e.g. 0.999) saves the exponential moving average of the weights
     instead of the last ones; the per-epoch validation in the log is of the last weights,
     the summary's ``validation`` and ``test`` of the saved (averaged) ones.
@@ -243,7 +244,7 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
     if validation_paths:
         x_val, y_val, _ = load_positions(validation_paths, validation_positions)
         validation = (x_val, y_val)
-    dtype_policy = mixed_precision_policy() if mixed_precision else "float32"
+    dtype_policy = precision or (mixed_precision_policy() if mixed_precision else "float32")
     if base is None:
         base = build_policy_network(features, depth=depth, filters=filters, trained_size=size,
                                     learning_rate=learning_rate)
@@ -268,7 +269,8 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
         "model": str(model_path), "features": manifest["features"], "planes": manifest["planes"],
         "depth": depth, "filters": filters, "parameters": int(model.count_params()),
         "init_model": None if init_model is None else str(init_model), "skip_games": int(skip_games),
-        "dtype_policy_while_training": dtype_policy, "device_augmentation": bool(device_augmentation),
+        "dtype_policy_while_training": dtype_policy, "precision": dtype_policy,
+        "device_augmentation": bool(device_augmentation),
         "batch_size": batch_size, "learning_rate": learning_rate, "anneal_over_time_budget": anneal,
         "ema_momentum": ema_momentum,
         "epochs_run": len(history.history.get("loss", [])),

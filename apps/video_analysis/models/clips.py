@@ -19,6 +19,7 @@ from pathlib import Path
 import keras
 
 from shared import Backbone, Classifier
+from shared.training import save_float32
 
 ARCHITECTURES = ("td", "2plus1d", "3d")
 
@@ -80,7 +81,7 @@ def save_clip_classifier(model, path, metadata: dict) -> Path:
     """Save ``model`` as ``.keras`` and ``metadata`` (class names, frames, size, ...) beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
+    save_float32(model, path)  # a model trained in mixed precision predicts in float32 wherever it is loaded
     metadata_path(path).write_text(json.dumps(metadata, indent=1))
     return path
 

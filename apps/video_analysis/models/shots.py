@@ -49,7 +49,8 @@ def build_shot_detector(window: int = WINDOW, frame_size=FRAME_SIZE, filters=(8,
         y = keras.layers.Conv1D(temporal_filters, 3, dilation_rate=rate, padding="same",
                                 activation="relu", name=f"temporal_conv{i + 1}")(x)
         x = y if x.shape[-1] != temporal_filters else keras.layers.Add(name=f"temporal_add{i + 1}")([x, y])
-    outputs = keras.layers.Conv1D(num_classes, 1, activation="softmax", name="transition_type")(x)
+    # float32 even under a mixed policy: a bfloat16 softmax rounds the small transition probabilities
+    outputs = keras.layers.Conv1D(num_classes, 1, activation="softmax", dtype="float32", name="transition_type")(x)
     model = keras.Model(inputs, outputs, name="shot_detector")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(),
