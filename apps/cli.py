@@ -23,7 +23,11 @@ def usage() -> str:
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:  # the `cnnkit` program: Ctrl-C ends it at once (shared.cli.end_interrupted_program)
+        from shared.cli import end_interrupted_program
+
+        return end_interrupted_program(main(sys.argv[1:]))
+    argv = list(argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(usage())
         return 0

@@ -232,6 +232,18 @@ def interrupted_message() -> str:
     return "interrupted; run the same command again to start over"
 
 
+def end_interrupted_program(code: int) -> int:
+    """Return ``code``, except after Ctrl-C in a program run from the shell: flush the output and
+    end the process at once. TensorFlow's input threads may still be calling into Python while
+    the interpreter shuts down, and would print errors after the resume message. Every file the
+    training writes (checkpoints, the CSV log) is already complete at that point."""
+    if code != EXIT_INTERRUPTED:
+        return code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Callable], argv=None,
         setup: Callable | None = None) -> int:
     """Parse ``argv``, run ``cmd_<command>(args)`` from ``commands`` and print its result.
@@ -239,6 +251,7 @@ def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Cal
     ``commands`` is the app's ``cli`` module (its ``cmd_*`` functions) or a mapping from command
     names to functions. ``setup(args)``, when given, runs after parsing (logging, for example).
     """
+    argv_given = argv is not None
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if getattr(args, "command", None) is None:
@@ -263,7 +276,8 @@ def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Cal
         if debug:
             traceback.print_exc()
         sys.stderr.write(interrupted_message() + "\n")
-        return EXIT_INTERRUPTED
+        # A program run from the shell (no argv given) ends at once; a call from Python returns.
+        return EXIT_INTERRUPTED if argv_given else end_interrupted_program(EXIT_INTERRUPTED)
     except BAD_INPUT_ERRORS as error:
         if debug:
             traceback.print_exc()

@@ -203,11 +203,46 @@ def _pooled_batch_norm_stack(name, stages):
     return [f"{name}_input", *layers, "global_avg_pool", "dense1"]
 
 
+def _dropout_stack(name, stages, blocks):
+    layers = [f"stage{i}_{part}" for i in range(1, stages + 1)
+              for part in [f"block{j}_{kind}" for j in range(1, blocks + 1) for kind in ("conv", "bn", "act")]
+              + ["pool", "dropout"]]
+    return [f"{name}_input", *layers, "flatten", "dense1", "dense1_dropout"]
+
+
+def _token_stack(name, stages):
+    layers = [f"stage{i}_block1_{part}" for i in range(1, stages + 1) for part in ("conv", "act")]
+    return [f"{name}_input", "embedding", *layers, "global_max_pool"]
+
+
+def _airbench94():
+    """airbench94: a stem, then three pairs of convolutions, max pooling after the first of each pair."""
+    layers = ["airbench94_input", "stem_conv", "stem_bn", "stem_act"]
+    for stage in range(1, 7):
+        layers += [f"stage{stage}_block1_{part}" for part in ("conv", "bn", "act")]
+        layers += [f"stage{stage}_pool"] if stage % 2 else []
+    return layers + ["global_max_pool"]
+
+
+_KIM = {"kim_cnn": ["kim_cnn_input", "embedding", *(f"stage1_block1_k{k}_conv" for k in (3, 4, 5)),
+                    *(f"stage1_block1_k{k}_act" for k in (3, 4, 5)), "stage1_block1_concat", "global_max_pool"]}
+_DEEPDTA = {"drug_branch": _token_stack("drug_branch", 3), "protein_branch": _token_stack("protein_branch", 3)}
+
+# Shipped preset file -> the module that registers its classes, and each Backbone's layer names in order.
 PRESETS = {
-    "policy_small.keras": ("apps.go_policy.model.network", _plain_stack("policy_backbone", 6)),
-    "policy_medium.keras": ("apps.go_policy.model.network", _plain_stack("policy_backbone", 8)),
-    "policy_large.keras": ("apps.go_policy.model.network", _plain_stack("policy_backbone", 12)),
-    "shot_detector.keras": ("apps.video_analysis.models", _pooled_batch_norm_stack("frame_backbone", 3)),
+    "policy_small.keras": ("apps.go_policy.model.network", {"policy_backbone": _plain_stack("policy_backbone", 6)}),
+    "policy_medium.keras": ("apps.go_policy.model.network", {"policy_backbone": _plain_stack("policy_backbone", 8)}),
+    "policy_large.keras": ("apps.go_policy.model.network", {"policy_backbone": _plain_stack("policy_backbone", 12)}),
+    "shot_detector.keras": ("apps.video_analysis.models",
+                            {"frame_backbone": _pooled_batch_norm_stack("frame_backbone", 3)}),
+    "mnist_convnet.keras": ("apps.image_recognition.model", {"convnet": _dropout_stack("convnet", 2, 2)}),
+    "cifar10_airbench94.keras": ("apps.image_recognition.model", {"airbench94": _airbench94()}),
+    "kim_rand_mr.keras": ("apps.text_classification.models", _KIM),
+    "kim_rand_sst2.keras": ("apps.text_classification.models", _KIM),
+    "kim_rand_trec.keras": ("apps.text_classification.models", _KIM),
+    "deepdta_davis.keras": ("apps.drug_target.model", _DEEPDTA),
+    "deepdta_kiba.keras": ("apps.drug_target.model", _DEEPDTA),
+    "deepdta_human.keras": ("apps.drug_target.model", _DEEPDTA),
 }
 
 
@@ -241,15 +276,16 @@ def test_every_shipped_preset_is_covered():
 
 @pytest.mark.parametrize("path", _preset_files(), ids=lambda path: path.name)
 def test_shipped_preset_backbone_rebuilds_identically(path):
-    module, layer_names = PRESETS[path.name]
+    module, expected = PRESETS[path.name]
     importlib.import_module(module)
     model = keras.saving.load_model(path, compile=False)
-    backbones = [layer for layer in model._flatten_layers(include_self=True) if isinstance(layer, Backbone)]
-    saved = _saved_backbone_configs(path)
-    assert len(backbones) == len(saved) == 1
-    backbone = backbones[0]
-    assert json.loads(json.dumps(backbone.get_config())) == saved[0]
-    assert [layer.name for layer in backbone.layers] == layer_names
-    rebuilt = Backbone.from_config(backbone.get_config())
-    assert [layer.name for layer in rebuilt.layers] == layer_names
-    assert [w.shape for w in rebuilt.weights] == [w.shape for w in backbone.weights]
+    backbones = {layer.name: layer for layer in model._flatten_layers(include_self=True)
+                 if isinstance(layer, Backbone)}
+    saved = {config["name"]: config for config in _saved_backbone_configs(path)}
+    assert sorted(backbones) == sorted(saved) == sorted(expected)
+    for name, backbone in backbones.items():
+        assert json.loads(json.dumps(backbone.get_config())) == saved[name]
+        assert [layer.name for layer in backbone.layers] == expected[name]
+        rebuilt = Backbone.from_config(backbone.get_config())
+        assert [layer.name for layer in rebuilt.layers] == expected[name]
+        assert [w.shape for w in rebuilt.weights] == [w.shape for w in backbone.weights]

@@ -72,7 +72,7 @@ if os.environ.get("CTRL_C_IN_EPOCH_2"):
     real = training.fit
     training.fit = lambda *a, callbacks=None, **k: real(*a, callbacks=[*(callbacks or []), CtrlC()], **k)
 from apps.cli import main
-sys.exit(main(sys.argv[1:]))
+sys.exit(main())  # as the `cnnkit` program runs it
 """
 
 

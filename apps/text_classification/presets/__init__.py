@@ -115,7 +115,7 @@ RECIPES = {
                                               "out as the test set)",
                  "license": _FOR_RESEARCH, "citation": "Pang and Lee 2005"},
         steps=["python -m apps.text_classification train --data mr --optimizer adadelta --epochs 10 --patience 3 "
-               "--out {build}/kim_rand_mr --json"],
+               "--precision float32 --out {build}/kim_rand_mr --json"],
         trained="{build}/kim_rand_mr/model.keras",
         result="preset_kim_rand_mr", result_from="{build}/kim_rand_mr/metrics.json",
         benchmark_metrics={"test_accuracy": "metrics.accuracy"},
