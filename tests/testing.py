@@ -69,14 +69,19 @@ def stop_fit_during(monkeypatch, module, epoch, error, name: str = "fit"):
 
 
 def register_preset(model_file, folder, monkeypatch, name: str, app: str, **metadata):
-    """Pack the ``.keras`` file ``model_file`` as preset ``name`` of ``app`` into ``folder``, and make
-    ``folder`` the registry's only extra folder (for this test). Returns the packed file.
+    """Pack ``model_file`` (a ``.keras`` file or a model, saved first) as preset ``name`` of ``app``
+    into ``folder``, and make ``folder`` the registry's only extra folder (for this test). Returns
+    the packed file.
 
     The metadata holds every required key (placeholders unless ``metadata`` gives them).
     """
     from shared import presets
 
     monkeypatch.setattr(presets, "_EXTRA_FOLDERS", [])
+    if isinstance(model_file, keras.Model):
+        folder.mkdir(parents=True, exist_ok=True)
+        model_file.save(folder / f"{name}.source.keras")
+        model_file = folder / f"{name}.source.keras"
     target = presets.pack_keras_file(model_file, folder / f"{name}.keras")
     record = {"name": name, "app": app, "task": "Task", "module": "shared", "description": f"test preset {name}",
               "input": "-", "output": "-", "dataset": {"name": "none", "description": "-", "license": "-",

@@ -32,11 +32,9 @@ def interaction_model():
 @pytest.fixture
 def preset_folder(tmp_path, monkeypatch, affinity_model):
     """``tiny_deepdta`` packed into a registered folder (the only extra folder the registry sees)."""
-    folder = tmp_path / "presets"
-    affinity_model.save(tmp_path / "source.keras")
-    register_preset(tmp_path / "source.keras", folder, monkeypatch, "tiny_deepdta", "dta",
+    register_preset(affinity_model, tmp_path / "presets", monkeypatch, "tiny_deepdta", "dta",
                     module="apps.drug_target.model")
-    return folder
+    return tmp_path / "presets"
 
 
 @pytest.fixture

@@ -31,11 +31,9 @@ def tiny_model():
 @pytest.fixture
 def preset_folder(tmp_path, monkeypatch, tiny_model):
     """``tiny_digits`` packed into a registered folder (the only extra folder the registry sees)."""
-    folder = tmp_path / "presets"
-    tiny_model.save(tmp_path / "source.keras")
-    register_preset(tmp_path / "source.keras", folder, monkeypatch, "tiny_digits", "image",
+    register_preset(tiny_model, tmp_path / "presets", monkeypatch, "tiny_digits", "image",
                     module="apps.image_recognition.model")
-    return folder
+    return tmp_path / "presets"
 
 
 # --------------------------------------------------------------------------- class names in the model
