@@ -90,7 +90,7 @@ RECIPES = {
         input="28x28 grey images, pixel values 0-255", output="one of the digits 0-9",
         dataset={"name": "mnist", "description": "MNIST handwritten digits, 60,000 training / 10,000 test images",
                  "license": "CC BY-SA 3.0 (Yann LeCun and Corinna Cortes)", "citation": "LeCun et al. 1998"},
-        steps=["python -m benchmarks.image_mnist --epochs 12 --width 16 --augment translate --dropout 0.1 "
+        steps=["python -m benchmarks.image_mnist --epochs 20 --width 16 --augment translate --dropout 0.1 "
                "--dense-dropout 0.3 --budget-s 3000 --name preset_mnist_convnet"],
         trained="image_recognition/bench/preset_mnist_convnet/model.keras",
         result="preset_mnist_convnet", benchmark_metrics={"test_accuracy": "metrics.test_accuracy"},
