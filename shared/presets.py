@@ -107,7 +107,12 @@ def preset_metadata(name: str) -> dict:
 
 def preset_file(name: str) -> Path:
     """The checked ``.keras`` file of preset ``name``: it exists and has the recorded sha256."""
-    record = preset_metadata(name)
+    return _checked_file(preset_metadata(name))
+
+
+def _checked_file(record: dict) -> Path:
+    """The ``.keras`` file a preset's metadata names, after checking that it exists and has the recorded sha256."""
+    name = record["name"]
     path = Path(record["folder"]) / record["file"]
     if not path.is_file():
         raise PresetError(f"Preset {name!r} is missing its weights file {path}. Restore it from git "
@@ -134,13 +139,14 @@ def resolve_model(spec, what: str = "--model", app: str | None = None) -> Path:
     path = Path(spec)
     if path.exists():
         return path
-    if is_preset(str(spec)):
-        owner = preset_metadata(str(spec))["app"]
-        if app is not None and owner != app:
-            raise PresetError(f"{what} {spec} is a preset of the {owner} app; cnnkit {app} takes a .keras file or "
-                              f"one of its own presets (`cnnkit presets --app {app}` lists them).")
-        return preset_file(str(spec))
-    names = ", ".join(sorted(_metadata_files() if app is None else preset_names(app)))
+    files = _metadata_files()  # one scan of the registry for the lookup and the error
+    if str(spec) in files:
+        record = _read_metadata(str(spec), files[str(spec)])
+        if app is not None and record["app"] != app:
+            raise PresetError(f"{what} {spec} is a preset of the {record['app']} app; cnnkit {app} takes a .keras "
+                              f"file or one of its own presets (`cnnkit presets --app {app}` lists them).")
+        return _checked_file(record)
+    names = ", ".join(sorted(files) if app is None else preset_names(app))
     raise PresetError(f"{what} {spec}: no such file, and not a preset name. Presets: {names} "
                       f"(`cnnkit presets{'' if app is None else ' --app ' + app}` lists them).")
 
@@ -159,7 +165,7 @@ def load_preset(name: str, compile: bool = False):
     import keras
 
     record = preset_metadata(name)
-    path = preset_file(name)
+    path = _checked_file(record)
     _import_module(record)
     try:
         return keras.saving.load_model(path, compile=compile)
