@@ -26,6 +26,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@# The presets' ONNX exports (shared.runtime): inference commands then start in under a second.
+	$(PY) -m apps.cli presets --export --json >/dev/null 2>&1 || echo "warning: could not export the presets to ONNX; inference commands will load TensorFlow"
 	touch $(STAMP)
 
 # OpenCV needs libGL; the Go matches need GNU Go. Installed with apt when running as root.

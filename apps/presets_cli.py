@@ -3,6 +3,7 @@
     cnnkit presets                      # one row per preset: app, task, test metrics, size
     cnnkit presets kim_rand_sst2        # one preset's metadata
     cnnkit presets --check              # load every preset and re-predict its recorded examples
+    cnnkit presets --export             # export every preset to ONNX once: inference starts in under a second
 
 Each application loads a preset by name wherever it takes ``--model`` (``shared.presets``).
 """
@@ -25,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--app", choices=("image", "video", "text", "dta", "go"), help="only this application's")
     parser.add_argument("--check", action="store_true",
                         help="load each preset (checksum first) and re-predict the examples its metadata records")
+    parser.add_argument("--export", action="store_true",
+                        help="export each preset (or NAME) to ONNX in the cache, checked against Keras, so the "
+                             "inference commands run it without loading TensorFlow (shared.runtime)")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
     parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     parser.set_defaults(command="presets", summary=False)
@@ -64,6 +68,30 @@ def check_preset(name: str) -> dict:
     return {"examples": len(record["examples"]), "mismatches": mismatches}
 
 
+def export_preset(name: str) -> dict:
+    """Export preset ``name`` to the ONNX cache (``shared.runtime``) unless it is there already."""
+    from shared.presets import load_preset, preset_file, preset_metadata
+    from shared.runtime import export_file, exported_path
+
+    record = preset_metadata(name)
+    path = preset_file(name)
+    parts = getattr(app_hooks(record), "INFERENCE_PARTS", None)
+    targets = [exported_path(path, record["sha256"], part) for part in (parts or [None])]
+    if all(target.is_file() for target in targets):
+        return {"onnx": ", ".join(map(str, targets)), "exported": False}
+    written = export_file(path, model=inference_graph(record, load_preset(name)))
+    return {"onnx": ", ".join(map(str, written.values())) if isinstance(written, dict) else str(written),
+            "exported": True}
+
+
+def inference_graph(record: dict, model):
+    """The graph that the inference commands of the preset's app run: ``model`` itself, or what
+    its presets package's ``inference_graph(model)`` makes of it (a dict of graphs for an app
+    whose presets package names ``INFERENCE_PARTS``)."""
+    hook = getattr(app_hooks(record), "inference_graph", None)
+    return model if hook is None else hook(model)
+
+
 def _metric_text(metrics: dict) -> str:
     return ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
                      for key, value in metrics.items())
@@ -72,6 +100,15 @@ def _metric_text(metrics: dict) -> str:
 def cmd_presets(args):
     from shared.presets import list_presets, preset_metadata
 
+    if args.export:
+        names = [args.name] if args.name else [record["name"] for record in list_presets(args.app)]
+        rows = []
+        for name in names:
+            row = {"name": name, **export_preset(name)}
+            rows.append(row)
+            if not args.json:
+                print(f"{name:18} {'exported to' if row['exported'] else 'up to date:'} {row['onnx']}", flush=True)
+        return {"exports": rows}
     if args.name:
         record = preset_metadata(args.name)
         if not args.json:

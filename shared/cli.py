@@ -142,8 +142,18 @@ def progress_bar(total: int | None = None, description: str = "", unit: str = "i
                 disable=not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()))
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and the Keras backend."""
+def seed_everything(seed: int, backend: bool = True) -> None:
+    """Seed Python, NumPy and (``backend``) the Keras backend.
+
+    Inference commands (``light``: see ``shared.runtime``) seed only Python and NumPy, so that
+    they do not import Keras and its backend before they know whether they need them.
+    """
+    if not backend:
+        import random
+
+        random.seed(int(seed))
+        np.random.seed(int(seed))
+        return
     import keras
 
     keras.utils.set_random_seed(int(seed))
@@ -270,7 +280,7 @@ def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Cal
             previous_policy = _global_policy()
             args.precision = apply_precision(args.precision)
         if getattr(args, "seed", None) is not None:
-            seed_everything(args.seed)
+            seed_everything(args.seed, backend=not getattr(args, "light", False))
         result = _command_function(commands, args.command)(args)
     except KeyboardInterrupt:
         if debug:

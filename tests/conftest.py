@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CNNKIT_FAST", "1")
+# Inference commands run Keras unless a test asks for ONNX Runtime (--runtime onnx, tests of
+# shared.runtime), whatever exports the user's cache holds.
+os.environ.setdefault("CNNKIT_RUNTIME", "keras")
 if "CNNKIT_DATA" not in os.environ and (ROOT.parent / "shared" / "data").is_dir():
     os.environ["CNNKIT_DATA"] = str(ROOT.parent / "shared" / "data")
 

@@ -14,6 +14,7 @@ from shared.cli import (
     progress_bar,
     run,
 )
+from shared.runtime import add_export_command, add_runtime_argument
 
 EPILOG = """examples:
   cnnkit dta train --data davis --out runs/davis
@@ -21,6 +22,7 @@ EPILOG = """examples:
   cnnkit dta evaluate --model deepdta_davis --data davis                # a shipped preset (`cnnkit presets`)
   cnnkit dta predict --model runs/davis/model.keras --pairs pairs.csv --out predictions.csv
   cnnkit dta screen --model runs/davis/model.keras --target P00533.fasta --ligands lib.smi --top 20 --out screen/
+  cnnkit dta export --model runs/davis/model.keras   # predict and screen then start without TensorFlow
 """
 
 
@@ -76,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--pairs", required=True, help="CSV with columns smiles and sequence")
     predict.add_argument("--batch-size", type=positive_int, default=4096,
                          help="rows scored and written at a time; memory follows it, not the file (default 4096)")
+    add_runtime_argument(predict)
     add_common_arguments(predict)
 
     screen = commands.add_parser("screen", help="rank a ligand library against one target",
@@ -84,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     screen.add_argument("--target", required=True, help="a protein sequence, or a FASTA file (first record)")
     screen.add_argument("--ligands", required=True, help=".smi file: one SMILES per line, optional name after it")
     screen.add_argument("--top", type=int, default=20)
+    add_runtime_argument(screen)
     add_common_arguments(screen)
+    add_export_command(commands, MODEL_HELP)
     return parser
 
 
@@ -155,12 +160,34 @@ def cmd_evaluate(args) -> dict:
     return {**metrics, **counts}
 
 
-def cmd_predict(args) -> dict:
-    from apps.drug_target.model import load_model
-    from apps.drug_target.predict import predict_file
+def _predictor(spec, runtime="auto"):
+    """``(model, task)`` for ``--model``: its exported entity view when ``--runtime`` allows (no
+    Keras import: ``shared.runtime``), else the Keras model."""
     from shared.presets import resolve_model
+    from shared.runtime import open_exported
 
-    model, task = load_model(resolve_model(args.model, app="dta"))
+    path = resolve_model(spec, app="dta")
+    exported = open_exported(path, runtime)
+    if exported is not None:
+        return exported, "interaction" if exported.class_name == "MultiLabelClassifier" else "affinity"
+    from apps.drug_target.model import load_model
+
+    return load_model(path)
+
+
+def cmd_export(args) -> dict:
+    """Export ``--model``'s entity view to ONNX (``shared.runtime``): ``predict`` then starts without TensorFlow."""
+    from apps.drug_target.model import load_model
+    from apps.drug_target.presets import inference_graph
+    from shared.runtime import export_command
+
+    return export_command(args.model, "dta", lambda spec: inference_graph(load_model(spec)[0]), args.out)
+
+
+def cmd_predict(args) -> dict:
+    from apps.drug_target.predict import predict_file
+
+    model, task = _predictor(args.model, args.runtime)
     with progress_bar(None, "checking pairs", "pair") as checking, progress_bar(None, "predict", "pair") as scoring:
         out_path, pair_data = predict_file(model, args.pairs, args.out, batch_size=args.batch_size,
                                            progress=scoring.update, check_progress=checking.update)
@@ -173,11 +200,9 @@ def cmd_predict(args) -> dict:
 
 
 def cmd_screen(args) -> dict:
-    from apps.drug_target.model import load_model
     from apps.drug_target.predict import screen
-    from shared.presets import resolve_model
 
-    model, task = load_model(resolve_model(args.model, app="dta"))
+    model, task = _predictor(args.model, args.runtime)
     summary, pair_data = screen(model, args.target, args.ligands, args.out or "screen", top=args.top)
     _print_errors(pair_data, "skipped")
     _print_notes(pair_data)

@@ -17,9 +17,19 @@ import pandas as pd
 from apps.drug_target.chemistry import draw_grid
 from apps.drug_target.data import InputRecords, printable, read_pairs, read_table, read_text, undecodable
 from apps.drug_target.encoders import ProteinEncoder, SmilesEncoder, encode_entities
-from apps.drug_target.metrics import score
-from apps.drug_target.model import branches, head_model, input_lengths
 from apps.drug_target.proteins import read_fasta_or_sequence
+
+# apps.drug_target.model (Keras) and .metrics (scipy, scikit-learn) are imported where they are
+# used: predicting with an ONNX export (shared.runtime) needs neither.
+
+
+def input_lengths(model) -> tuple[int, int]:
+    """(SMILES, protein) lengths that ``model`` reads: a Keras model or its exported entity view."""
+    if getattr(model, "runtime", None) == "onnx":
+        return int(model.input_shapes[0][1]), int(model.input_shapes[1][1])
+    from apps.drug_target.model import input_lengths as keras_input_lengths
+
+    return keras_input_lengths(model)
 
 
 def _call_in_chunks(layer_model, array, chunk):
@@ -35,6 +45,8 @@ def predict_entities(model, smiles_tokens, protein_tokens, drug_index, protein_i
     protein_index = np.asarray(protein_index, dtype=np.int64)
     if drug_index.size == 0:
         return np.zeros(0, dtype=np.float32)
+    from apps.drug_target.model import branches, head_model
+
     drug_branch, protein_branch = branches(model)
     used_drugs, drug_pos = np.unique(drug_index, return_inverse=True)
     used_proteins, protein_pos = np.unique(protein_index, return_inverse=True)
@@ -46,6 +58,8 @@ def predict_entities(model, smiles_tokens, protein_tokens, drug_index, protein_i
 
 def evaluate(model, pair_data, indices, smiles_tokens=None, protein_tokens=None):
     """Metrics of ``model`` on the pairs ``indices`` of ``pair_data`` (+ predictions)."""
+    from apps.drug_target.metrics import score
+
     if smiles_tokens is None:
         smiles_tokens, protein_tokens, _ = encode_entities(pair_data, *input_lengths(model))
     predictions = predict_entities(model, smiles_tokens, protein_tokens,
@@ -112,7 +126,10 @@ def scored_parts(model, frame, name="pairs", batch_size=None, progress=None, che
     step = batch_size or max(len(frame), 1)
 
     def parts():
-        scorer = _PairScorer(model, lengths) if len(pair_data) else None
+        scorer = None
+        if len(pair_data):
+            exported = getattr(model, "runtime", None) == "onnx"
+            scorer = (_ExportedPairScorer if exported else _PairScorer)(model, lengths)
         for start in range(0, max(len(frame), 1), step):
             stop = min(start + step, len(frame))
             yield _scored_rows(scorer, frame, pair_data, start, stop)
@@ -127,6 +144,8 @@ class _PairScorer:
     with the protein features kept from one call to the next."""
 
     def __init__(self, model, lengths):
+        from apps.drug_target.model import branches, head_model
+
         self.drug_branch, self.protein_branch = branches(model)
         self.head = head_model(model)
         self.smiles_encoder, self.protein_encoder = SmilesEncoder(lengths[0]), ProteinEncoder(lengths[1])
@@ -143,6 +162,24 @@ class _PairScorer:
         protein_features = np.stack([self.protein_features[int(i)] for i in protein_index])
         features = np.concatenate([drug_features[drug_position.ravel()], protein_features], axis=1)
         return _call_in_chunks(self.head, features, 8192).ravel()
+
+
+class _ExportedPairScorer:
+    """:class:`_PairScorer` for a model's exported entity view (``model.entity_view`` run by ONNX
+    Runtime): each call encodes the drugs and proteins its pairs use once and gathers per pair."""
+
+    def __init__(self, model, lengths):
+        self.model = model
+        self.smiles_encoder, self.protein_encoder = SmilesEncoder(lengths[0]), ProteinEncoder(lengths[1])
+
+    def __call__(self, pair_data, drug_index, protein_index):
+        used_drugs, drug_position = np.unique(drug_index, return_inverse=True)
+        used_proteins, protein_position = np.unique(protein_index, return_inverse=True)
+        drugs = self.smiles_encoder.encode_many([pair_data.drugs[i] or "" for i in used_drugs])
+        proteins = self.protein_encoder.encode_many([pair_data.proteins[i] or "" for i in used_proteins])
+        outputs = self.model.predict([drugs, proteins, drug_position.ravel().astype("int32"),
+                                      protein_position.ravel().astype("int32")])
+        return np.asarray(outputs).ravel()
 
 
 def _scored_rows(scorer, frame, pair_data, start, stop):

@@ -30,6 +30,7 @@ from shared.cli import (
     run,
 )
 from shared.presets import resolve_model
+from shared.runtime import add_export_command, add_runtime_argument
 
 
 def finite_float(text: str) -> float:
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gtp = commands.add_parser("gtp", help="a GTP version 2 engine on stdin/stdout")
     _model_argument(gtp, symmetries=8)
+    add_runtime_argument(gtp)
     _temperature_argument(gtp)
     gtp.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
     _playouts_argument(gtp)
@@ -147,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     play = commands.add_parser("play", help="play the network in the terminal, as GNU Go's ASCII mode")
     _model_argument(play, symmetries=8)
+    add_runtime_argument(play)
     play.add_argument("--color", default="black", choices=["black", "white"], help="your color (default: black)")
     play.add_argument("--size", type=int, default=19, choices=[9, 13, 19])
     play.add_argument("--komi", type=finite_float, default=7.5)
@@ -162,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     match = commands.add_parser("match", help="play the engine against a GTP opponent (e.g. GNU Go)")
     _model_argument(match, symmetries=8)
+    add_runtime_argument(match)
     match.add_argument("--opponent", default="gnugo --mode gtp --level 10",
                        help='opponent command line (default: "gnugo --mode gtp --level 10")')
     match.add_argument("--games", type=int, default=10)
@@ -179,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--size", type=int, default=19)
     bench.add_argument("--moves", type=int, default=20000)
     add_common_arguments(bench)
+    add_export_command(commands, "a .keras file or a go preset name (`cnnkit presets --app go`)")
     return parser
 
 
@@ -263,10 +268,26 @@ def _print_review(summary: dict) -> None:
 
 
 def _policy_engine(args):
+    """The engine of gtp, play and match: the network's ONNX export when ``--runtime`` allows
+    (no Keras import, ``shared.runtime``), else the Keras model."""
     from apps.go_policy.play.engine import PolicyEngine
+    from shared.runtime import open_exported
 
-    return PolicyEngine(load_model(args), temperature=args.temperature, seed=args.seed,
+    path = resolve_model(args.model or DEFAULT_PRESET_NAME, "--model", app="go")
+    model = open_exported(path, args.runtime)
+    if model is None:
+        from apps.go_policy.play.engine import load_policy
+
+        model = load_policy(path)
+    return PolicyEngine(model, temperature=args.temperature, seed=args.seed,
                         symmetries=args.symmetries, playouts=args.playouts)
+
+
+def cmd_export(args) -> dict:
+    """Export ``--model`` to ONNX (``shared.runtime``): gtp, play and match then start without TensorFlow."""
+    from shared.runtime import export_command
+
+    return export_command(args.model, "go", lambda spec: load_model(args), args.out)
 
 
 def cmd_gtp(args) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from shared.cli import add_common_arguments, add_fresh_argument, add_precision_argument, progress_bar, run
+from shared.runtime import add_runtime_argument
 
 EPILOG = """examples:
   cnnkit image train --data mnist --arch convnet --epochs 8 --augment translate,rotate --out runs/mnist
@@ -154,6 +155,7 @@ def build_parser():
     predict.add_argument("--format", choices=("table", "csv", "json"), default="table")
     predict.add_argument("--batch-size", type=_positive_int, default=64,
                          help="images decoded and classified at a time; memory follows it (default 64)")
+    add_runtime_argument(predict)
     add_common_arguments(predict)
     predict.set_defaults(summary=False)  # the predictions themselves are the output
 
@@ -179,7 +181,8 @@ def build_parser():
                                "its time and accuracy (default: on)")
     add_common_arguments(finetune, out_default="image_finetuned")
 
-    export = commands.add_parser("export", help="export to .keras, SavedModel or TFLite")
+    export = commands.add_parser("export", help="export to .keras, ONNX (image predict then starts without "
+                                                "TensorFlow), SavedModel or TFLite")
     export.add_argument("--model", required=True, help=MODEL_HELP)
     export.add_argument("--format", choices=EXPORT_FORMATS, default="keras")
     add_common_arguments(export, out_default="image_export")
@@ -234,13 +237,34 @@ def _report_skipped(metrics):
 def _load(args):
     """The classifier named by ``--model`` (a file or a preset name); a warning about it goes to
     stderr as one line."""
-    from apps.image_recognition import model
     from shared.presets import resolve_model
 
-    loaded = model.open_classifier(resolve_model(args.model, app="image"))
+    path = resolve_model(args.model, app="image")
+    exported = _exported(path, getattr(args, "runtime", "keras"))
+    if exported is not None:
+        return exported
+    from apps.image_recognition import model
+
+    loaded = model.open_classifier(path)
     for warning in loaded.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     return loaded
+
+
+def _exported(path, runtime):
+    """The classifier at ``path`` as its ONNX export (``shared.runtime``: no Keras import), or None
+    where Keras must load it: no export, ``--runtime keras``, or class names only beside the file."""
+    from types import SimpleNamespace
+
+    from shared.runtime import open_exported
+
+    path = Path(path) / "model.keras" if Path(path).is_dir() else Path(path)
+    if not path.is_file():
+        return None  # open_classifier names what is wrong
+    exported = open_exported(path, runtime)
+    if exported is None or exported.class_names is None:
+        return None
+    return SimpleNamespace(model=exported, class_names=list(exported.class_names), path=path, warnings=[])
 
 
 def _with_warnings(metrics, loaded):
@@ -376,7 +400,7 @@ def cmd_export(args):
     from apps.image_recognition import export
 
     loaded = _load(args)
-    path = export.export_model(loaded.model, args.out, args.format, loaded.class_names)
+    path = export.export_model(loaded.model, args.out, args.format, loaded.class_names, source=loaded.path)
     return _with_warnings({"format": args.format, "path": str(path)}, loaded)
 
 

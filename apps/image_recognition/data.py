@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
-import keras
 import numpy as np
 
 from apps.image_recognition.presets import NAMED_DATASETS
@@ -586,75 +585,6 @@ def guess_channels(files, sample=32) -> int:
     return 1
 
 
-class ImageFolderDataset(keras.utils.PyDataset):
-    """Streams batches of images from files: OpenCV decode, resize, channel conversion.
-
-    Unreadable files are skipped (named in the log and kept in ``skipped``); the batch is
-    refilled from the following files so every batch stays full. Pixels stay in 0-255:
-    the model normalises them itself.
-    """
-
-    def __init__(self, files, labels=None, batch_size=32, image_size=(64, 64), channels=3,
-                 shuffle=False, seed=0, skipped: SkipLog | None = None, **kwargs):
-        super().__init__(**kwargs)
-        if not len(files):
-            raise ValueError("ImageFolderDataset needs at least one image file.")
-        self.files = [str(f) for f in files]
-        self.labels = None if labels is None else np.asarray(labels, dtype=np.int32)
-        self.batch_size = int(batch_size)
-        self.image_size = tuple(int(s) for s in image_size)
-        self.channels = int(channels)
-        self.shuffle = shuffle
-        self.skipped = skipped if skipped is not None else SkipLog()
-        self._rng = np.random.default_rng(seed)
-        self._order = np.arange(len(self.files))
-        if shuffle:
-            self._rng.shuffle(self._order)
-
-    def __len__(self):
-        return -(-len(self.files) // self.batch_size)
-
-    def on_epoch_end(self):
-        if self.shuffle:
-            self._rng.shuffle(self._order)
-
-    def _read(self, index):
-        name = self.files[index]
-        if name in self.skipped:
-            return None
-        try:
-            return load_image(name, self.image_size, self.channels)
-        except UnreadableImage as error:
-            self.skipped.add(name, error.reason)
-            return None
-
-    def __getitem__(self, batch):
-        wanted = self._order[batch * self.batch_size:(batch + 1) * self.batch_size]
-        images, labels = [], []
-        position = (batch + 1) * self.batch_size
-        queue = list(wanted)
-        tries = 0
-        while queue and tries < len(self.files) + len(wanted):
-            index = queue.pop(0)
-            tries += 1
-            image = self._read(index)
-            if image is None:
-                # Refill from the next files so the batch stays full.
-                queue.append(self._order[position % len(self.files)])
-                position += 1
-                continue
-            images.append(image)
-            if self.labels is not None:
-                labels.append(self.labels[index])
-        if not images:
-            raise ValueError(f"No readable image among {len(self.files)} files "
-                             f"({self.skipped.count} unreadable, e.g. {self.skipped.files[:3]}).")
-        x = np.stack(images).astype("float32")
-        if self.labels is None:
-            return (x,)
-        return x, np.asarray(labels, dtype=np.int32)
-
-
 def iterate_files(files, image_size, channels, batch_size=64, skipped: SkipLog | None = None):
     """Yield ``(indices, uint8 batch)`` for files in order, skipping unreadable ones (for
     evaluate / predict, where every file counts once)."""
@@ -674,7 +604,7 @@ def iterate_files(files, image_size, channels, batch_size=64, skipped: SkipLog |
         yield np.asarray(indices), np.stack(images)
 
 
-def sample_statistics(x=None, dataset: ImageFolderDataset | None = None, max_batches=32):
+def sample_statistics(x=None, dataset=None, max_batches=32):
     """Per-channel mean and variance of the training split (all of ``x``, or the first
     ``max_batches`` batches of a streamed folder)."""
     if x is not None:
@@ -704,3 +634,13 @@ def resolve_source(source: str):
         raise ValueError(f"--data {source!r}: neither a named dataset ({', '.join(NAMED_DATASETS)}) "
                          "nor an existing folder.")
     return path
+
+
+def __getattr__(name):
+    # ImageFolderDataset is a keras.utils.PyDataset: it lives in folder_dataset.py so that reading
+    # and predicting image files (``image predict``) does not import Keras.
+    if name == "ImageFolderDataset":
+        from apps.image_recognition.folder_dataset import ImageFolderDataset
+
+        return ImageFolderDataset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 from apps.image_recognition import data as image_data
-from apps.image_recognition import model as image_model
 from apps.image_recognition.tta import predict_arrays, predict_with_tta
 from shared.plotting import plot_confusion
 
@@ -24,6 +23,18 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def input_spec(model):
+    """``(image_size, channels)`` that ``model`` takes: a Keras model, or its ONNX export
+    (``shared.runtime.OnnxModel``, run without importing Keras)."""
+    shapes = getattr(model, "input_shapes", None)
+    if shapes is not None:
+        _, height, width, channels = shapes[0]
+        return (height, width), channels
+    from apps.image_recognition import model as image_model
+
+    return image_model.model_input_spec(model)
 
 
 def check_class_match(model_classes, data_classes, source):
@@ -57,7 +68,7 @@ def load_eval_data(source, model, split="test", limit=None, seed=0, val_split=0.
     """Images (uint8 array, decoded here so mistakes can be drawn), labels, class names, skipped,
     and the names of the images. The folder entries that are not images are appended to
     ``ignored`` (a list) as ``(path, reason)``."""
-    image_size, channels = image_model.model_input_spec(model)
+    image_size, channels = input_spec(model)
     source = image_data.resolve_source(str(source))
     skipped = image_data.SkipLog()
     ignored = [] if ignored is None else ignored
@@ -203,7 +214,7 @@ def iter_predictions(model, class_names, files, top_k=3, batch_size=64, skipped=
     """:func:`predict_files` one batch at a time: yields ``(indices into files, rows)`` per batch
     of ``batch_size`` readable images, so only one batch of decoded images is ever in memory.
     Unreadable files go to ``skipped`` (a :class:`~apps.image_recognition.data.SkipLog`)."""
-    image_size, channels = image_model.model_input_spec(model)
+    image_size, channels = input_spec(model)
     k = min(top_k, len(class_names))
     for indices, batch in image_data.iterate_files(files, image_size, channels, batch_size, skipped):
         probabilities = predict_arrays(model, batch, batch_size)

@@ -1,6 +1,7 @@
-"""Export a trained classifier: ``.keras``, TensorFlow SavedModel, or TensorFlow Lite.
+"""Export a trained classifier: ``.keras``, ONNX, TensorFlow SavedModel, or TensorFlow Lite.
 
-SavedModel and TFLite need TensorFlow; they fail with a clear error otherwise.
+ONNX, SavedModel and TFLite need TensorFlow; they fail with a clear error otherwise. The ONNX
+export also goes to the cache that ``image predict --runtime auto`` runs it from (``shared.runtime``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ def _require_tensorflow(fmt):
     return tf
 
 
-def export_model(model, out, fmt="keras", class_names=None):
-    """Write ``model`` to ``out`` in ``fmt``; returns the written path."""
+def export_model(model, out, fmt="keras", class_names=None, source=None):
+    """Write ``model`` to ``out`` in ``fmt``; returns the written path.
+
+    ``source`` is the ``.keras`` file the model was loaded from: its ONNX export is also kept in
+    the cache, so that ``image predict`` starts without TensorFlow.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"Unknown --format {fmt!r}; expected one of {', '.join(FORMATS)}.")
     out = Path(out)
@@ -40,6 +45,17 @@ def export_model(model, out, fmt="keras", class_names=None):
         model.save(out)
         return out
     tf = _require_tensorflow(fmt)
+    if fmt == "onnx":
+        from shared.runtime import export_file, export_onnx
+
+        target = out if out.suffix == ".onnx" else out / "model.onnx"
+        if source is None:
+            export_onnx(model, target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(export_file(source, model=model), target)
+        _write_labels(target.with_name("labels.txt"), class_names)
+        return target
     if fmt == "savedmodel":
         if out.exists():
             shutil.rmtree(out)

@@ -31,6 +31,7 @@ from shared.cli import (
     progress_bar,
     run,
 )
+from shared.runtime import add_export_command, add_runtime_argument
 
 MODEL_HELP = "a .keras file or a preset name (`cnnkit presets`)"
 DATA_HELP = ("a dataset name (mr, subj, trec, trec50, sst1, sst2, sst2_phrases), a CSV/TSV with 'text' and 'label' "
@@ -58,6 +59,33 @@ def _load_model(spec):
     from shared.presets import resolve_model
 
     return load_classifier(resolve_model(spec, "--model", app="text"))
+
+
+def _predictor(spec, runtime="auto"):
+    """``(model, encoder, label_names)`` for ``--model``: its ONNX export when ``--runtime`` allows
+    (no Keras import: ``shared.runtime``), else the ``TextClassifier`` itself."""
+    from apps.text_classification.encoders import TextEncoder
+    from shared.presets import resolve_model
+    from shared.runtime import open_exported
+
+    path = resolve_model(spec, "--model", app="text")
+    exported = open_exported(path, runtime)
+    if exported is not None:
+        config = exported.config
+        if "encoder" not in config:
+            raise ValueError(f"--model {spec}: {exported.class_name} is not a text classifier saved by cnnkit text.")
+        return exported, TextEncoder.from_config(config["encoder"]), tuple(str(n) for n in config["label_names"])
+    from apps.text_classification.models import load_classifier
+
+    classifier = load_classifier(path)
+    return classifier, classifier.encoder, classifier.label_names
+
+
+def cmd_export(args) -> dict:
+    """Export ``--model`` to ONNX (``shared.runtime``): ``predict`` then starts without TensorFlow."""
+    from shared.runtime import export_command
+
+    return export_command(args.model, "text", _load_model, args.out)
 
 
 def _train_kwargs(args):
@@ -242,20 +270,20 @@ def cmd_predict(args) -> dict:
     read, so a long ``--file`` needs no more memory than a batch (the rows are kept only for
     ``--json`` and ``--out``).
     """
-    classifier = _load_model(args.model)
+    model, encoder, label_names = _predictor(args.model, args.runtime)
     texts, total = _text_source(args)
     keep = args.json or bool(args.out)
     rows, count, truncated = [], 0, 0
     with progress_bar(total, "predict", "text") as bar:
         for batch in _batches(texts, args.batch_size):
-            ids, report = classifier.encode(batch, return_report=True)
+            ids, report = encoder.encode(batch, return_report=True)
             truncated += report["truncated"]
-            probabilities = np.asarray(classifier.predict(ids, batch_size=len(batch), verbose=0))
+            probabilities = np.asarray(model.predict(ids, batch_size=len(batch), verbose=0))
             lines = []
             for text, probs in zip(batch, probabilities):
-                label = classifier.label_names[int(np.argmax(probs))]
+                label = label_names[int(np.argmax(probs))]
                 row = dict(text=text, label=label,
-                           probabilities={n: float(p) for n, p in zip(classifier.label_names, probs)})
+                           probabilities={n: float(p) for n, p in zip(label_names, probs)})
                 if keep:
                     rows.append(row)
                 shown = ", ".join(f"{n}={p:.3f}" for n, p in row["probabilities"].items())
@@ -267,10 +295,10 @@ def cmd_predict(args) -> dict:
     if not count:
         raise ValueError("no non-empty text to classify.")
     if truncated:
-        _note(f"note: {truncated} text(s) were longer than {classifier.encoder.max_length} tokens and were cut")
+        _note(f"note: {truncated} text(s) were longer than {encoder.max_length} tokens and were cut")
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=2))
-    return dict(predictions=rows, texts=count, truncated=truncated)
+    return dict(predictions=rows, texts=count, truncated=truncated, runtime=getattr(model, "runtime", "keras"))
 
 
 def cmd_explain(args) -> dict:
@@ -356,10 +384,12 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--batch-size", type=positive_int, default=256,
                              help="texts classified at a time; a long --file is read and printed batch by batch "
                                   "(default 256)")
+            add_runtime_argument(sub)
         if name == "explain":
             sub.add_argument("--top", type=int, default=5, help="how many n-grams to show (default 5)")
         add_common_arguments(sub)
         sub.set_defaults(summary=False)  # the printed lines are the product
+    add_export_command(commands, MODEL_HELP)
     return parser
 
 

@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 from shared.cli import add_common_arguments, add_fresh_argument, add_precision_argument, run
+from shared.runtime import add_export_command, add_runtime_argument
 
 SHOT_DETECTORS = ("cnn", "histogram", "content", "adaptive")  # detectors.DETECTORS, without importing it
 
@@ -32,7 +33,17 @@ def _detector(args):
     from apps.video_analysis.detectors import make_detector
 
     weights = None if args.weights is None else _model_file(args.weights, args.weights_option)
-    return make_detector(args.detector, weights=weights, threshold=args.threshold)
+    return make_detector(args.detector, weights=weights, threshold=args.threshold,
+                         runtime=getattr(args, "runtime", "keras"))
+
+
+def cmd_export(args):
+    """Export a shot detector (``--model``) to ONNX (``shared.runtime``): ``shots`` then starts without TensorFlow."""
+    from apps.video_analysis.detectors import load_detector_model
+    from apps.video_analysis.presets import inference_graph
+    from shared.runtime import export_command
+
+    return export_command(args.model, "video", lambda spec: inference_graph(load_detector_model(spec)), args.out)
 
 
 def _detect(args):
@@ -361,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     shots.add_argument("--thumbnails", nargs="?", const="auto", default=None, metavar="PNG",
                        help="write a contact sheet PNG, one keyframe per shot (default path: next to "
                             "--out, or <video>_shots.png; with several videos: a folder for <video>_shots.png)")
+    add_runtime_argument(shots)
     add_common_arguments(shots)
 
     embed = commands.add_parser("embed", help="per-frame embeddings, near-duplicate removal, keyframes")
@@ -418,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_precision_argument(train_shots)
     add_fresh_argument(train_shots)
     add_common_arguments(train_shots, out_default="runs/shot_detector.keras")
+    add_export_command(commands, "a shot detector: a .keras file or a video preset name (`cnnkit presets --app video`)")
     return parser
 
 

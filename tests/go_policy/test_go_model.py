@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from apps.go_policy.model.features import FeatureEncoder, sensible_mask
-from apps.go_policy.model.network import PolicyNetwork, build_policy_network, masked_probabilities, with_dtype_policy
+from apps.go_policy.model.features import FeatureEncoder, masked_probabilities, sensible_mask
+from apps.go_policy.model.network import PolicyNetwork, build_policy_network, with_dtype_policy
 from apps.go_policy.play.engine import PolicyEngine, load_policy, play_on_points
 from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point, point_to_gtp
 from apps.go_policy.rules.scoring import counted_ownership

@@ -133,10 +133,18 @@ def test_export_formats(tmp_path):
     path = export.export_model(model, tmp_path / "k", "keras", ["a", "b", "c"])
     assert path.name == "model.keras" and (tmp_path / "k" / "class_names.json").exists()
     with pytest.raises(ValueError, match="Unknown --format"):
-        export.export_model(model, tmp_path / "x", "onnx")
+        export.export_model(model, tmp_path / "x", "pickle")
     if keras.backend.backend() == "tensorflow":
         saved = export.export_model(model, tmp_path / "sm", "savedmodel", ["a", "b", "c"])
         assert (saved / "saved_model.pb").exists() and (saved / "labels.txt").read_text().split() == ["a", "b", "c"]
+        onnx_file = export.export_model(model, tmp_path / "o", "onnx", ["a", "b", "c"])
+        assert onnx_file.name == "model.onnx" and (tmp_path / "o" / "labels.txt").read_text().split() == ["a", "b", "c"]
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(onnx_file))
+        x = np.random.default_rng(0).uniform(0, 255, (2, *model.input_shape[1:])).astype("float32")
+        np.testing.assert_allclose(session.run(None, {session.get_inputs()[0].name: x})[0],
+                                   model.predict(x, verbose=0), atol=1e-5)
 
 
 class CornerPixelModel(keras.Model):

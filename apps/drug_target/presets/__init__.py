@@ -217,6 +217,14 @@ def pick_examples(model, dataset: str, count: int = EXAMPLE_COUNT) -> list:
     return examples
 
 
+def inference_graph(model):
+    """What ``cnnkit dta predict`` runs of ``model`` when exported (``shared.runtime``): its entity
+    view, which encodes each drug and protein of a batch once and gathers them per pair."""
+    from apps.drug_target.model import entity_view
+
+    return entity_view(model)
+
+
 def predict_example(model, example: dict) -> float:
     """The prediction of ``model`` (rounded to 4 decimals) for the test pair an example of
     :func:`pick_examples` names; a ValueError when the data no longer holds that pair."""

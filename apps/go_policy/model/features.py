@@ -202,3 +202,12 @@ def sensible_mask(board: Board) -> np.ndarray:
     for point in board.sensible_moves():
         mask[point] = True
     return mask
+
+
+def masked_probabilities(probabilities: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Zero the illegal points and renormalise (uniform over legal points if all mass was illegal)."""
+    probabilities = np.where(mask, probabilities, 0.0)
+    total = probabilities.sum()
+    if total <= 0:
+        return mask / max(mask.sum(), 1)
+    return probabilities / total

@@ -173,10 +173,3 @@ def with_dtype_policy(model: PolicyNetwork, dtype_policy: str, learning_rate: fl
     return copy
 
 
-def masked_probabilities(probabilities: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Zero the illegal points and renormalise (uniform over legal points if all mass was illegal)."""
-    probabilities = np.where(mask, probabilities, 0.0)
-    total = probabilities.sum()
-    if total <= 0:
-        return mask / max(mask.sum(), 1)
-    return probabilities / total

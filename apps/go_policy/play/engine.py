@@ -21,17 +21,15 @@ import time
 import warnings
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from apps.go_policy.model.data import check_symmetries, predict_with_symmetries
-from apps.go_policy.model.features import FeatureEncoder, sensible_mask
-from apps.go_policy.model.network import masked_probabilities
+from apps.go_policy.model.features import FeatureEncoder, masked_probabilities, sensible_mask
 from apps.go_policy.rules.board import BLACK, EMPTY, Board
 from apps.go_policy.rules.scoring import area_score, check_playouts, counted_ownership, self_atari_size
 
 
-def load_policy(path=None) -> keras.Model:
+def load_policy(path=None):
     """Load a policy network saved as ``.keras`` or a preset by name (``shared.presets``; checked
     against its recorded checksum); raises a clear error if it is missing. ``None`` loads the
     shipped ``DEFAULT_PRESET``."""
@@ -47,6 +45,8 @@ def load_policy(path=None) -> keras.Model:
             f"policy model {path} not found: pass --model PATH to a .keras file written by "
             "`cnnkit go train` (its policy.keras)"
         )
+    import keras
+
     import apps.go_policy.model.network  # noqa: F401  (registers the custom classes)
 
     with warnings.catch_warnings():
@@ -61,7 +61,8 @@ class PolicyEngine:
     """Choose moves for a ``Board`` with a policy network.
 
     Args:
-        model: a ``PolicyNetwork`` (its ``features`` say how to encode positions).
+        model: a ``PolicyNetwork`` (its ``features`` say how to encode positions), or its ONNX
+            export (``shared.runtime.OnnxModel``, which needs no Keras).
         temperature: 0 plays the arg-max; > 0 samples from p ** (1 / temperature).
         seed: random seed for sampling.
         symmetries: average the network over this many board symmetries (1 to 8; one
@@ -76,11 +77,14 @@ class PolicyEngine:
     def __init__(self, model, temperature: float = 0.0, seed: int = 0, symmetries: int = 1,
                  playouts: int = 64):
         self.model = model
-        features = getattr(model, "features", None) or "small"
+        if getattr(model, "runtime", None) == "onnx":
+            features, planes = model.config.get("features") or "small", model.input_shapes[0][-1]
+        else:
+            features, planes = getattr(model, "features", None) or "small", model.input_shape[-1]
         self.encoder = FeatureEncoder(features)
-        if int(model.input_shape[-1]) != self.encoder.num_planes:
+        if int(planes) != self.encoder.num_planes:
             raise ValueError(
-                f"the model expects {model.input_shape[-1]} input planes but feature set {features!r} "
+                f"the model expects {planes} input planes but feature set {features!r} "
                 f"has {self.encoder.num_planes}"
             )
         self.symmetries = check_symmetries(symmetries)  # fail now, not at the first genmove

@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 from sgfmill import sgf
 
-from apps.go_policy.model.features import sensible_mask
-from apps.go_policy.model.network import masked_probabilities
+from apps.go_policy.model.features import masked_probabilities, sensible_mask
 from apps.go_policy.rules.board import BLACK, gtp_to_point, point_to_gtp
 from apps.go_policy.rules.records import GameRecord, SkippedGame, parse_game
 

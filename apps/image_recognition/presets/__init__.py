@@ -39,7 +39,7 @@ ARCHITECTURE_NAMES = (
 AUGMENTATIONS = ("flip", "crop", "translate", "rotate", "zoom")
 NAMED_DATASETS = ("mnist", "cifar10", "digits")
 TTA_MODES = ("none", "flip", "flip_translate")
-EXPORT_FORMATS = ("keras", "savedmodel", "tflite")
+EXPORT_FORMATS = ("keras", "onnx", "savedmodel", "tflite")
 
 PRESETS = {
     "mnist_convnet": {

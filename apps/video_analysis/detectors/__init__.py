@@ -19,17 +19,18 @@ __all__ = [
 ]
 
 
-def make_detector(name: str = "cnn", weights=None, threshold: float | None = None):
+def make_detector(name: str = "cnn", weights=None, threshold: float | None = None, runtime: str = "keras"):
     """The detector called ``name`` (one of :data:`DETECTORS`).
 
     ``weights`` (a ``.keras`` path or preset name) is for ``cnn`` only; ``threshold`` overrides
-    the detector's own default (``cnn``: transition probability, ``histogram``: HSV distance).
+    the detector's own default (``cnn``: transition probability, ``histogram``: HSV distance);
+    ``runtime`` is ``ShotDetector``'s (``cnn`` only).
     """
     if name not in DETECTORS:
         raise ValueError(f"Unknown shot detector {name!r}; expected one of {DETECTORS}.")
     options = {} if threshold is None else {"threshold": threshold}
     if name == "cnn":
-        return ShotDetector(weights, **options)
+        return ShotDetector(weights, runtime=runtime, **options)
     if name == "histogram":
         return HistogramDetector(**options)
     return SceneDetectDetector(name)

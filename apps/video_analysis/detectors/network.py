@@ -23,11 +23,9 @@ def is_shot_detector(model) -> bool:
     return {"per_frame", "transition_type"} <= names
 
 
-def load_detector_model(path=None):
-    """Load a detector: a ``.keras`` file or a preset name (default: the shipped preset, checksum checked)."""
-    import keras
-
-    import apps.video_analysis.models.shots  # noqa: F401  (registers FrameDifference)
+def detector_file(path=None) -> Path:
+    """The ``.keras`` file of a detector: a file, or a preset name (default: the shipped preset,
+    checksum checked)."""
     from shared.presets import is_preset, preset_file, preset_metadata
 
     spec = DEFAULT_PRESET if path is None else path
@@ -44,6 +42,16 @@ def load_detector_model(path=None):
                 f"Shot detector weights not found: {path} is neither a file nor a preset name "
                 "(`cnnkit presets --app video`). Train a detector with `cnnkit video train-shots --out PATH`."
             )
+    return path
+
+
+def load_detector_model(path=None):
+    """Load a detector: a ``.keras`` file or a preset name (default: the shipped preset, checksum checked)."""
+    import keras
+
+    import apps.video_analysis.models.shots  # noqa: F401  (registers FrameDifference)
+
+    path = detector_file(path)
     model = keras.saving.load_model(path, compile=False)
     if not is_shot_detector(model):
         raise ValueError(f"{path} is not a shot detector (it has no per-frame network and transition head); "
@@ -87,6 +95,22 @@ def split_detector(model):
     return frame_model, temporal_model, receptive // 2 + 1
 
 
+def _open_exported(path, runtime):
+    """``(frame model, temporal model, context)`` from the detector file's ONNX export, or None."""
+    from apps.video_analysis.presets import INFERENCE_PARTS
+    from shared.runtime import open_exported
+
+    parts = open_exported(path, runtime, parts=INFERENCE_PARTS)
+    if parts is None:
+        return None
+    layers = {layer["config"]["name"]: layer["config"] for layer in parts["frame"].config.get("layers", [])}
+    if not {"per_frame", "transition_type"} <= set(layers):
+        raise ValueError(f"{path} is not a shot detector (it has no per-frame network and transition head).")
+    dilations = [layers[name]["dilation_rate"] for name in sorted(layers) if name.startswith("temporal_conv")]
+    receptive = 1 + sum(2 * int(d[0] if isinstance(d, (list, tuple)) else d) for d in dilations)
+    return parts["frame"], parts["temporal"], receptive // 2 + 1
+
+
 class ShotDetector:
     """CNN shot-boundary detector (``detect(source) -> ShotResult``), PySceneDetect-style.
 
@@ -97,16 +121,28 @@ class ShotDetector:
             default was chosen on validation edits, ``python -m benchmarks.video_threshold``).
         batch_size: frames per forward pass of the per-frame network.
         chunk: frames per pass of the temporal head (plus context on each side).
+        runtime: ``auto`` runs a file's ONNX export when there is one (no Keras import,
+            ``shared.runtime``), ``onnx`` requires it, ``keras`` loads the model with Keras.
     """
 
-    def __init__(self, model=None, threshold: float = 0.8, batch_size: int = 64, chunk: int = 256):
-        if model is None or isinstance(model, (str, Path)):
-            model = load_detector_model(model)
-        self.model = model
+    def __init__(self, model=None, threshold: float = 0.8, batch_size: int = 64, chunk: int = 256,
+                 runtime: str = "keras"):
         self.threshold = threshold
         self.batch_size = batch_size
         self.chunk = chunk
+        self.runtime = "keras"
+        if model is None or isinstance(model, (str, Path)):
+            exported = _open_exported(detector_file(model), runtime)
+            if exported is not None:
+                self.frame_model, self.temporal_model, self.context = exported
+                self.runtime = "onnx"
+                _, height, width, _ = self.frame_model.input_shapes[0]
+                self.frame_size = (int(width), int(height))
+                self.classes = int(self.temporal_model.session.get_outputs()[0].shape[-1])
+                return
+            model = load_detector_model(model)
         self.frame_size = (int(model.input_shape[3]), int(model.input_shape[2]))
+        self.classes = int(model.output_shape[-1])
         self.frame_model, self.temporal_model, self.context = split_detector(model)
 
     def _features(self, frames):
@@ -155,7 +191,7 @@ class ShotDetector:
                 outputs.append(result[c:c + self.chunk])
                 buffer = buffer[self.chunk:]
         if buffer is None:
-            return np.zeros((0, int(self.model.output_shape[-1])), np.float32)
+            return np.zeros((0, self.classes), np.float32)
         remaining = len(buffer) - c
         if remaining > 0:  # pad to the usual chunk length (same shape, no retracing)
             window = np.concatenate([buffer, np.zeros((self.chunk + 2 * c - len(buffer),) + buffer.shape[1:],

@@ -18,6 +18,7 @@ FOLDER = Path(__file__).resolve().parent
 DEFAULT_PRESET = "shot_detector"
 DATASET = "video_edits"  # the detector's data: edits of the real clips, scored on their real cuts
 TOLERANCE = 2  # frames, as benchmarks.video_shots
+INFERENCE_PARTS = ("frame", "temporal")  # the graphs ShotDetector runs: see inference_graph
 
 RECIPES = {
     "shot_detector": dict(
@@ -111,3 +112,12 @@ def predict_example(model, example: dict) -> list[int]:
     from apps.video_analysis.detectors import ShotDetector
 
     return _boundary_frames(ShotDetector(model), example["input"]["file"])
+
+
+def inference_graph(model):
+    """The graphs ``ShotDetector`` runs of a detector when exported (``shared.runtime``): the
+    per-frame network and the temporal head (``detectors.split_detector``), one of each part."""
+    from apps.video_analysis.detectors import split_detector
+
+    frame_model, temporal_model, _ = split_detector(model)
+    return {"frame": frame_model, "temporal": temporal_model}
