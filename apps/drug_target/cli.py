@@ -196,7 +196,7 @@ def cmd_predict(args) -> dict:
     _print_notes(pair_data)
     print(f"wrote {rows} rows ({len(pair_data)} predicted, {len(pair_data.errors)} with errors) to {out_path}")
     return {"output": str(out_path), "task": task, "rows": rows, "predicted": len(pair_data),
-            "errors": len(pair_data.errors), **pair_data.truncated}
+            "errors": len(pair_data.errors), **pair_data.truncated, "runtime": getattr(model, "runtime", "keras")}
 
 
 def cmd_screen(args) -> dict:

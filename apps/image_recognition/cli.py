@@ -355,7 +355,8 @@ def cmd_predict(args):
     finally:
         if out is not None:
             out.close()
-    metrics = {"predictions": rows, "images": count, **evaluate.skip_fields(skipped, ignored)}
+    metrics = {"predictions": rows, "images": count, **evaluate.skip_fields(skipped, ignored),
+               "runtime": getattr(loaded.model, "runtime", "keras")}
     _report_skipped(metrics)
     return _with_warnings(metrics, loaded)
 
