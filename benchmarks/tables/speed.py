@@ -51,8 +51,10 @@ def startup_batch() -> str:
         "process_per_clip_fps": "one `video shots CLIP` process per clip",
         "scenedetect_per_clip_fps": "PySceneDetect's CLI, one process per clip",
     }
-    rows = [[label, f"{number(batch[key]['median'], 0)} ({number(batch[key]['min'], 0)}-{number(batch[key]['max'], 0)})"]
-            for key, label in labels.items()]
+    rows = []
+    for key, label in labels.items():
+        rate = batch[key]
+        rows.append([label, f"{number(rate['median'], 0)} ({number(rate['min'], 0)}-{number(rate['max'], 0)})"])
     return "\n".join([
         markdown_table(["how", "frames/s: median (min-max)"], rows), "",
         f"{batch['clips']} clips of 60 frames ({batch['frames']} frames) cut from three of the real videos, ONNX "
