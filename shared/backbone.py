@@ -204,6 +204,16 @@ def _check_fits(x, kernel_size, strides, padding, layer, ratio=None):
             raise _TooSmall(f"{layer} would shrink a spatial size of {size} below 1")
 
 
+def convolution_dtype(conv_dims: int):
+    """The dtype policy for a convolution of ``conv_dims``: None (the global policy), except float32
+    for 3-D convolutions under mixed bfloat16 on TensorFlow, whose CPU kernel for the filter
+    gradient returns wrong values or NaN on short clips (a time axis of 2 with a size-3 kernel)."""
+    if (conv_dims == 3 and keras.backend.backend() == "tensorflow"
+            and keras.mixed_precision.global_policy().name == "mixed_bfloat16"):
+        return "float32"
+    return None
+
+
 def apply_conv_block(x, filters, kernel_size, strides=1, *, conv_dims=2, padding="same", batch_norm=False,
                      activation="relu", use_activation=True, name=None):
     """Convolution, then batch normalisation (``batch_norm``), then the activation.
@@ -213,7 +223,7 @@ def apply_conv_block(x, filters, kernel_size, strides=1, *, conv_dims=2, padding
     """
     _check_fits(x, kernel_size, strides, padding, f"{name}_conv")
     x = CONVOLUTIONS[conv_dims](filters, kernel_size, strides=strides, padding=padding, use_bias=not batch_norm,
-                                name=f"{name}_conv")(x)
+                                dtype=convolution_dtype(conv_dims), name=f"{name}_conv")(x)
     if batch_norm:
         x = layers.BatchNormalization(name=f"{name}_bn")(x)
     if use_activation:

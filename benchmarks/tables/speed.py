@@ -61,3 +61,45 @@ def startup_batch() -> str:
         f"Runtime. In-process over wall: {number(batch['in_process_over_wall'])} (target: "
         f"{record['references'].get('video_shots_batch.in_process_over_wall', '-')}).",
         provenance(record)])
+
+
+def _rate(entry: dict, digits: int = 0) -> str:
+    return f"{number(entry['median'], digits)} ({number(entry['min'], digits)}-{number(entry['max'], digits)})"
+
+
+@table("speed_vs_plain")
+def speed_vs_plain() -> str:
+    record = result("speed_vs_plain")
+    rows = []
+    for model, entry in record["metrics"].items():
+        for step in ("train", "predict"):
+            rows.append([
+                f"`{model}` {step}", entry["unit"], _rate(entry[f"cnnkit_{step}_per_s"]),
+                _rate(entry[f"plain_{step}_per_s"]),
+                f"{number(entry[f'{step}_ratio'])}x ({number(entry[f'{step}_round_ratio']['min'])}-"
+                f"{number(entry[f'{step}_round_ratio']['max'])})",
+                f"{number(entry[f'{step}_ratio_cpu_time'])}x",
+                record["references"].get(model, {}).get(f"{step}_ratio", "-")])
+    return "\n".join([
+        markdown_table(["model", "unit", "cnnkit: median (min-max)", "plain Keras: median (min-max)",
+                        "cnnkit / plain (rounds)", "per CPU second", "target"], rows), "",
+        record.get("notes", ""), "", provenance(record) + " " + rerun(record)])
+
+
+@table("precision")
+def precision() -> str:
+    record = result("precision")
+    rows = []
+    for app, entry in record["metrics"].items():
+        metric = entry["metric"]
+        rows.append([
+            app, entry["recipe"], _rate(entry["float32_train_per_s"]), _rate(entry["mixed_bfloat16_train_per_s"]),
+            f"{number(entry['speedup'])}x ({number(entry['round_speedup']['min'])}-"
+            f"{number(entry['round_speedup']['max'])})",
+            f"{metric} {_rate(entry[f'float32_{metric}'], 4)}", f"{_rate(entry[f'mixed_bfloat16_{metric}'], 4)}",
+            f"{number(entry[f'{metric}_difference'], 4)} (float32 spread {number(entry['float32_spread'], 4)}): "
+            + ("within noise" if entry["within_noise"] else "outside noise")])
+    return "\n".join([
+        markdown_table(["app", "recipe", "float32 samples/s", "mixed_bfloat16 samples/s", "speed-up (rounds)",
+                        "float32 test metric", "mixed_bfloat16", "difference"], rows), "",
+        record.get("notes", ""), "", provenance(record) + " " + rerun(record)])

@@ -143,3 +143,26 @@ def test_a_model_trained_in_mixed_precision_is_saved_computing_in_float32(tmp_pa
         np.testing.assert_allclose(outputs, model.predict(x, verbose=0), atol=1e-6)
     # the saved file scores like the mixed model, within bfloat16's rounding
     np.testing.assert_allclose(outputs, model.predict(x, verbose=0), atol=0.05)
+
+
+def test_short_clips_train_under_mixed_bfloat16():
+    """TensorFlow's CPU filter gradient of a bfloat16 Conv3D is wrong (NaN) on a time axis of 2, so
+    3-D convolutions compute in float32 there (``backbone.convolution_dtype``); the rest stays bfloat16."""
+    from shared import Backbone, Classifier
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        keras.utils.set_random_seed(0)
+        backbone = Backbone((2, 8, 8, 32), filters=[64], conv_dims=3, batch_norm=True, pooling=None)
+        model = Classifier(backbone, 3)
+        conv = backbone.get_layer("stage1_block1_conv")
+        tensorflow = keras.backend.backend() == "tensorflow"
+        assert conv.dtype_policy.name == ("float32" if tensorflow else "mixed_bfloat16")
+        assert backbone.get_layer("stage1_block1_bn").dtype_policy.name == "mixed_bfloat16"
+        x = np.random.default_rng(0).normal(size=(32, 2, 8, 8, 32)).astype("float32")
+        for _ in range(2):
+            model.train_on_batch(x, np.arange(32) % 3)
+        assert all(np.isfinite(np.asarray(w)).all() for w in model.weights)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

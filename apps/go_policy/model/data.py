@@ -311,14 +311,20 @@ def predict_with_symmetries(predict, x: np.ndarray, symmetries: int = 8, chunk: 
     the symmetry exactly is made invariant (and usually more accurate) by predicting every
     transformed board and mapping the answers back to the original points. ``predict`` maps
     (n, s, s, planes) to (n, s * s); each chunk of positions goes through it in one call of
-    ``symmetries`` times its size (one call of 8 for a single position in the engine).
+    ``symmetries`` times its size (one call of 8 for a single position in the engine). A chunk
+    is ``chunk`` positions at 8 symmetries and proportionally more at fewer, so every call sees
+    about the same number of boards; one symmetry is the plain prediction, without copies.
     """
     symmetries = check_symmetries(symmetries)
     x = np.asarray(x)
     maps = label_maps(x.shape[1])
     out = []
-    for start in range(0, len(x), chunk):
-        part = x[start:start + chunk]
+    step = max(1, chunk * 8 // symmetries)
+    for start in range(0, len(x), step):
+        part = x[start:start + step]
+        if symmetries == 1:
+            out.append(np.asarray(predict(part)).reshape(len(part), -1))
+            continue
         stacked = np.concatenate([dihedral(part, transform) for transform in range(symmetries)])
         probabilities = np.asarray(predict(stacked)).reshape(symmetries, len(part), -1)
         out.append(sum(probabilities[t][:, maps[t]] for t in range(symmetries)) / symmetries)

@@ -19,6 +19,7 @@ from pathlib import Path
 import keras
 
 from shared import Backbone, Classifier
+from shared.backbone import convolution_dtype
 from shared.training import save_float32
 
 ARCHITECTURES = ("td", "2plus1d", "3d")
@@ -52,12 +53,12 @@ def clip_backbone(input_shape, arch: str = "td", filters=(16, 32, 64), temporal_
     x = inputs
     for i, width in enumerate(filters):
         x = keras.layers.Conv3D(width, (1, 3, 3), padding="same", use_bias=not batch_norm,
-                                name=f"stage{i + 1}_spatial")(x)
+                                dtype=convolution_dtype(3), name=f"stage{i + 1}_spatial")(x)
         if batch_norm:
             x = keras.layers.BatchNormalization(name=f"stage{i + 1}_spatial_bn")(x)
         x = keras.layers.Activation("relu", name=f"stage{i + 1}_spatial_act")(x)
         x = keras.layers.Conv3D(width, (3, 1, 1), padding="same", activation="relu",
-                                name=f"stage{i + 1}_temporal")(x)
+                                dtype=convolution_dtype(3), name=f"stage{i + 1}_temporal")(x)
         pool_t = 2 if frames // (2 ** (i + 1)) >= 1 and i > 0 else 1
         x = keras.layers.MaxPooling3D((pool_t, 2, 2), padding="same", name=f"stage{i + 1}_pool")(x)
     return keras.Model(inputs, x, name="clip_backbone_2plus1d")
