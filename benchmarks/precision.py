@@ -33,6 +33,8 @@ import time
 
 import numpy as np
 
+from shared.benchmarking import spread
+
 APPS = ("image", "text", "dta", "go", "video")
 PRECISIONS = ("float32", "mixed_bfloat16")
 
@@ -89,14 +91,6 @@ def steady_throughput_callback(skip_batches: int = 2):
             return self.counted * samples_per_batch / max(self.cpu_seconds if cpu else self.seconds, 1e-9)
 
     return SteadyThroughput()
-
-
-def spread(values) -> dict:
-    """``{"median", "min", "max"}`` of a list of numbers."""
-    values = np.asarray(list(values), dtype=float)
-    if values.size == 0:
-        raise ValueError("spread() needs at least one value")
-    return {"median": float(np.median(values)), "min": float(values.min()), "max": float(values.max())}
 
 
 def compare_precisions(float32_rates, mixed_rates, float32_scores, mixed_scores) -> dict:
@@ -469,7 +463,9 @@ def _update(args, records, references, rounds, seconds):
         raise SystemExit(f"--update: the existing result has {old.get('rounds')} rounds per app, this run {rounds}")
     metrics = {**old["metrics"], **records}
     merged_references = {**old.get("references", {}), **references}
-    notes = notes_for(metrics, rounds) + f" CPU: {cpu_model_name()}."
+    from shared.benchmarking import cpu_model
+
+    notes = notes_for(metrics, rounds) + f" CPU: {cpu_model()}."
     replaced = "; ".join(
         f"{name}'s first-run record had {old['metrics'][name]['metric']} per round float32 "
         f"{old['metrics'][name]['rounds']['float32'][old['metrics'][name]['metric']]}, mixed_bfloat16 "
@@ -480,12 +476,6 @@ def _update(args, records, references, rounds, seconds):
             + (f" ({replaced}). {args.update_reason}" if replaced else f". {args.update_reason}"))
     return update_result(args.name, {"metrics": metrics, "references": merged_references, "notes": notes}, note,
                          wall_time_s=seconds)
-
-
-def cpu_model_name() -> str:
-    from shared.benchmarking import cpu_model
-
-    return cpu_model()
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.benchmarking import spread
+
 MODELS = ("mnist_convnet", "kim_cnn", "deepdta", "go_policy")
 SIDES = ("cnnkit", "plain")
 TARGET = "≥ 1.0x (issue 38)"
@@ -50,14 +52,6 @@ QUICK = {
 
 
 # --------------------------------------------------------------------------- statistics
-
-def spread(values) -> dict:
-    """``{"median", "min", "max"}`` of a list of numbers."""
-    values = np.asarray(list(values), dtype=float)
-    if values.size == 0:
-        raise ValueError("spread() needs at least one value")
-    return {"median": float(np.median(values)), "min": float(values.min()), "max": float(values.max())}
-
 
 def compare(cnnkit_rates, plain_rates) -> dict:
     """Ratio cnnkit / plain of the median rates, and the spread of the per-round ratios.

@@ -14,6 +14,16 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
 
 
+def spread(values) -> dict:
+    """``{"median", "min", "max"}`` of some numbers: how benchmarks report interleaved rounds."""
+    import statistics
+
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError("spread() needs at least one value")
+    return {"median": float(statistics.median(values)), "min": min(values), "max": max(values)}
+
+
 def repo_relative(path) -> str:
     """``path`` relative to the repository when it is inside it: records carry no machine paths."""
     path = Path(path).resolve()

@@ -125,6 +125,17 @@ def _checked_file(record: dict) -> Path:
     return path
 
 
+def recorded_sha256(path) -> str | None:
+    """The sha256 that a preset's metadata records for the file ``path``, or None when ``path`` is
+    no preset's file (``shared.runtime`` names exports by it without reading the file again)."""
+    path = Path(path).resolve()
+    for name, meta in _metadata_files().items():
+        record = _read_metadata(name, meta)
+        if (Path(record["folder"]) / record["file"]).resolve() == path:
+            return record["sha256"]
+    return None
+
+
 def is_preset(spec) -> bool:
     """Whether ``spec`` names a preset (and no file or folder of that name exists)."""
     return isinstance(spec, str) and not Path(spec).exists() and spec in _metadata_files()

@@ -70,17 +70,13 @@ def saved_config(path) -> dict:
 
 def file_digest(path) -> str:
     """The sha256 that names ``path``'s export; a preset's recorded sha256 saves reading the file."""
-    path = Path(path).resolve()
-    try:
-        from shared.presets import _metadata_files, _read_metadata
+    from shared.presets import recorded_sha256
 
-        for name, meta in _metadata_files().items():
-            record = _read_metadata(name, meta)
-            if (Path(record["folder"]) / record["file"]).resolve() == path:
-                return record["sha256"]  # resolve_model has already checked it
-    except (ImportError, ValueError):
-        pass
-    return sha256_of(path)
+    try:
+        recorded = recorded_sha256(path)  # resolve_model has checked a preset's file against it
+    except ValueError:  # a broken metadata file elsewhere in the registry
+        recorded = None
+    return recorded or sha256_of(path)
 
 
 def exported_path(path, digest: str | None = None, part: str | None = None) -> Path:
