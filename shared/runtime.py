@@ -105,7 +105,7 @@ class OnnxModel:
 
     runtime = "onnx"
 
-    def __init__(self, onnx_path, keras_path, threads: int | None = None):
+    def __init__(self, onnx_path, keras_path, threads: int | None = None, saved: dict | None = None):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
@@ -118,7 +118,7 @@ class OnnxModel:
         self._inputs = self.session.get_inputs()
         self.input_shapes = [tuple(d if isinstance(d, int) else None for d in i.shape) for i in self._inputs]
         self.input_dtypes = [_numpy_dtype(i.type) for i in self._inputs]
-        saved = saved_config(self.source)
+        saved = saved_config(self.source) if saved is None else saved  # one read for a model's several graphs
         self.class_name = saved.get("class_name")
         self.config = saved.get("config", {})
         names = self.config.get("class_names")
@@ -185,7 +185,8 @@ def open_exported(path, runtime: str = "auto", what: str = "--model", parts=None
     digest = file_digest(path)
     targets = {part: exported_path(path, digest, part) for part in (parts or [None])}
     if all(t.is_file() for t in targets.values()) and onnx_runtime_available():
-        models = {part: OnnxModel(target, path) for part, target in targets.items()}
+        saved = saved_config(path)
+        models = {part: OnnxModel(target, path, saved=saved) for part, target in targets.items()}
         return models if parts else models[None]
     if runtime == "onnx":
         if not onnx_runtime_available():

@@ -91,8 +91,14 @@ def split_detector(model):
         index += 1
     outputs = model.get_layer("transition_type")(x)
     temporal_model = keras.Model(sequence, outputs, name="temporal_head")
-    receptive = 1 + sum(2 * int(model.get_layer(f"temporal_conv{i}").dilation_rate[0]) for i in range(1, index))
-    return frame_model, temporal_model, receptive // 2 + 1
+    dilations = [model.get_layer(f"temporal_conv{i}").dilation_rate for i in range(1, index)]
+    return frame_model, temporal_model, temporal_context(dilations)
+
+
+def temporal_context(dilations) -> int:
+    """Frames of context each side that the temporal head's size-3 convolutions of ``dilations`` need."""
+    receptive = 1 + sum(2 * int(d[0] if isinstance(d, (list, tuple)) else d) for d in dilations)
+    return receptive // 2 + 1
 
 
 def _open_exported(path, runtime):
@@ -107,8 +113,7 @@ def _open_exported(path, runtime):
     if not {"per_frame", "transition_type"} <= set(layers):
         raise ValueError(f"{path} is not a shot detector (it has no per-frame network and transition head).")
     dilations = [layers[name]["dilation_rate"] for name in sorted(layers) if name.startswith("temporal_conv")]
-    receptive = 1 + sum(2 * int(d[0] if isinstance(d, (list, tuple)) else d) for d in dilations)
-    return parts["frame"], parts["temporal"], receptive // 2 + 1
+    return parts["frame"], parts["temporal"], temporal_context(dilations)
 
 
 class ShotDetector:
