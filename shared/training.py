@@ -114,6 +114,59 @@ class ArrayDataset(EpochSeededDataset):
         return batch
 
 
+# In-memory arrays up to this size are fed through tf.data on TensorFlow (``_TFArrayFeed``); larger
+# ones stay a PyDataset, so that no second copy of them is made.
+TF_FEED_MAX_BYTES = 1 << 30
+
+
+class _TFArrayFeed:
+    """The batches of an ``ArrayDataset`` as a ``tf.data`` pipeline, for the TensorFlow backend.
+
+    Keras feeds a ``PyDataset`` to TensorFlow through a Python generator, which costs CPU time on
+    every batch; here the arrays are tensors and each batch is a gather inside tf.data, so the
+    steps run back to back. The rows of every batch are those ``ArrayDataset`` would give:
+    ``set_epoch`` plans the epoch with it and writes its row order into a variable that the
+    pipeline reads (Keras starts a new pass over the dataset after ``on_epoch_begin``, where
+    ``fit`` sets the epoch), so a resumed run sees the same batches as an uninterrupted one.
+    """
+
+    def __init__(self, arrays: ArrayDataset):
+        import tensorflow as tf
+
+        self.arrays = arrays
+        self.order = tf.Variable(np.asarray(arrays._order, dtype="int64"), trainable=False, name="row_order")
+        parts = (arrays.x,) + tuple(a for a in (arrays.y, arrays.sample_weight) if a is not None)
+        tensors = tf.nest.map_structure(tf.convert_to_tensor, _as_nest(parts))
+        size, batch = arrays.size, arrays.batch_size
+
+        def take(index):
+            rows = self.order[index * batch:tf.minimum((index + 1) * batch, size)]
+            return tf.nest.map_structure(lambda tensor: tf.gather(tensor, rows), tensors)
+
+        self.dataset = tf.data.Dataset.range(len(arrays)).map(take).prefetch(tf.data.AUTOTUNE)
+
+    @property
+    def epoch(self):
+        return self.arrays.epoch
+
+    def set_epoch(self, epoch):
+        self.arrays.set_epoch(epoch)
+        self.order.assign(np.asarray(self.arrays._order, dtype="int64"))
+
+    @staticmethod
+    def suits(arrays: ArrayDataset, distribute) -> bool:
+        """Whether ``arrays`` go through tf.data: TensorFlow, no distribution, at most ``TF_FEED_MAX_BYTES``."""
+        leaves = _leaves(arrays.x) + [a for a in (arrays.y, arrays.sample_weight) if a is not None]
+        return (keras.backend.backend() == "tensorflow" and distribute is None
+                and sum(np.asarray(a).nbytes for a in leaves) <= TF_FEED_MAX_BYTES)
+
+
+def _as_nest(parts):
+    """``(x, y, ...)`` with a list ``x`` made a tuple (tf.nest treats lists and tuples alike, Keras does not)."""
+    x = parts[0]
+    return (tuple(x) if isinstance(x, list) else x,) + parts[1:]
+
+
 def _leaves(value):
     if isinstance(value, dict):
         return list(value.values())
@@ -606,6 +659,8 @@ def fit(
         if len(train) not in (2, 3):
             raise ValueError("train must be (x, y) or (x, y, sample_weight).")
         dataset = ArrayDataset(*train, batch_size=batch_size, shuffle=shuffle, seed=seed)
+        if _TFArrayFeed.suits(dataset, distribute):
+            dataset = _TFArrayFeed(dataset)
     validation_data = validation
     if isinstance(validation, tuple) and len(validation) not in (2, 3):
         raise ValueError("validation must be (x, y) or (x, y, sample_weight).")
@@ -687,14 +742,15 @@ def fit(
         # on top would only add randomness.
         shuffle=False if sets_epoch else shuffle,
     )
-    if not isinstance(dataset, keras.utils.PyDataset) and not _is_tf_dataset(dataset):
+    feed = dataset.dataset if isinstance(dataset, _TFArrayFeed) else dataset
+    if not isinstance(feed, keras.utils.PyDataset) and not _is_tf_dataset(feed):
         fit_kwargs["batch_size"] = batch_size
     if scope is not None:
         with scope():
-            history = model.fit(dataset, **fit_kwargs)
+            history = model.fit(feed, **fit_kwargs)
         original.set_weights(model.get_weights())
     else:
-        history = model.fit(dataset, **fit_kwargs)
+        history = model.fit(feed, **fit_kwargs)
     # Report the full curve, including epochs run before a resume.
     history.history = {k: list(v) for k, v in control.history.items()}
     return history

@@ -3,6 +3,6 @@
 from shared.tasks.classifier import Classifier
 from shared.tasks.multi_label_classifier import MultiLabelClassifier
 from shared.tasks.regressor import Regressor
-from shared.tasks.task import Task
+from shared.tasks.task import Task, predict_in_batches
 
-__all__ = ["Classifier", "MultiLabelClassifier", "Regressor", "Task"]
+__all__ = ["Classifier", "MultiLabelClassifier", "Regressor", "Task", "predict_in_batches"]

@@ -127,3 +127,25 @@ def test_load_weights_restores_the_optimizer_without_a_warning(tmp_path, trained
     assert not [w for w in caught if "Skipping variable loading" in str(w.message)]
     assert int(keras.ops.convert_to_numpy(again.optimizer.iterations)) == (2 if trained else 0)
     np.testing.assert_allclose(again.predict(x, verbose=0), task.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_predict_in_batches_returns_what_predict_returns():
+    from shared.tasks import predict_in_batches
+
+    x, _ = _data(37)
+    model = Classifier(_backbone(), 3)
+    expected = model.predict(x, batch_size=8, verbose=0)
+    got = predict_in_batches(model, x, batch_size=8)  # four full slices and one of 5 rows
+    assert got.shape == (37, 3)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+    inputs = [keras.Input((8, 8, 1)), keras.Input((2,))]
+    pair = keras.Model(inputs, [model(inputs[0]), keras.layers.Dense(1)(inputs[1])])
+    extra = np.random.default_rng(1).random((37, 2)).astype("float32")
+    probabilities, values = predict_in_batches(pair, [x, extra], batch_size=16)
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(values, pair.predict([x, extra], verbose=0)[1], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="The 'batch_size' parameter of predict_in_batches must be a positive int"):
+        predict_in_batches(model, x, batch_size=0)
+    with pytest.raises(ValueError, match="must hold at least one row; got 0 rows"):
+        predict_in_batches(model, x[:0])

@@ -296,6 +296,45 @@ def test_multi_input_arrays_and_validation():
     assert set(history.history) >= {"loss", "val_loss", "accuracy"}
 
 
+tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                     reason="the tf.data feed of in-memory arrays is TensorFlow's")
+
+
+@tensorflow_only
+def test_the_tf_data_feed_gives_the_array_datasets_batches_in_every_epoch():
+    rng = np.random.default_rng(0)
+    x = {"a": rng.random((37, 3)).astype("float32"), "b": rng.integers(0, 9, (37, 2))}
+    y, weights = rng.integers(0, 3, 37), rng.random(37)
+    arrays = training.ArrayDataset(x, y, weights, batch_size=8, seed=4)
+    feed = training._TFArrayFeed(training.ArrayDataset(x, y, weights, batch_size=8, seed=4))
+    for epoch in (0, 1, 5):
+        arrays.set_epoch(epoch)
+        feed.set_epoch(epoch)
+        batches = list(feed.dataset.as_numpy_iterator())
+        assert len(batches) == len(arrays) == 5 and len(batches[-1][1]) == 37 - 4 * 8
+        for index, (inputs, labels, sample_weight) in enumerate(batches):
+            expected = arrays[index]
+            for key in x:
+                np.testing.assert_array_equal(inputs[key], expected[0][key])
+            np.testing.assert_array_equal(labels, expected[1])
+            np.testing.assert_array_equal(sample_weight, expected[2])
+    assert feed.epoch == 5
+
+
+@tensorflow_only
+def test_fit_on_arrays_through_tf_data_trains_as_through_the_py_dataset(monkeypatch):
+    x, y = _data()
+    fed = _build()
+    fed_history = training.fit(fed, (x, y), epochs=2, batch_size=16, seed=3, verbose=0)
+    monkeypatch.setattr(training, "TF_FEED_MAX_BYTES", 0)  # arrays over the limit stay a PyDataset
+    assert not training._TFArrayFeed.suits(training.ArrayDataset(x, y), None)
+    generated = _build()
+    generated_history = training.fit(generated, (x, y), epochs=2, batch_size=16, seed=3, verbose=0)
+    np.testing.assert_allclose(fed_history.history["loss"], generated_history.history["loss"], rtol=1e-5)
+    for left, right in zip(fed.get_weights(), generated.get_weights(), strict=True):
+        np.testing.assert_allclose(left, right, rtol=1e-4, atol=1e-6)
+
+
 def test_bad_arguments():
     x, y = _data()
     model = _build()

@@ -27,6 +27,7 @@ from apps.go_policy.model.network import (
     with_dtype_policy,
 )
 from shared.callbacks import TimeBudget
+from shared.tasks import predict_in_batches
 
 
 class Throughput(keras.callbacks.Callback):
@@ -164,7 +165,7 @@ def _skipped_hint(report: dict) -> str:
 
 
 def evaluate_policy(model, sources, max_games=None, max_positions=None, split="all", workers=2,
-                    batch_size=256, progress=True, symmetries=1, skip_games=0, size=19) -> dict:
+                    batch_size=1024, progress=True, symmetries=1, skip_games=0, size=19) -> dict:
     """Move-prediction accuracy of ``model`` on the ``size`` x ``size`` games of ``sources``.
 
     ``symmetries`` > 1 averages the network's output over that many board symmetries
@@ -177,8 +178,7 @@ def evaluate_policy(model, sources, max_games=None, max_positions=None, split="a
                                                   max_positions=max_positions, split=split, workers=workers,
                                                   progress=progress, size=size)
     start = time.perf_counter()
-    probabilities = predict_with_symmetries(lambda b: model.predict(b, batch_size=batch_size, verbose=0),
-                                            x, symmetries)
+    probabilities = predict_with_symmetries(lambda b: predict_in_batches(model, b, batch_size), x, symmetries)
     seconds = time.perf_counter() - start
     metrics = move_prediction_metrics(probabilities, y, numbers, games=games)
     metrics["symmetries"] = int(symmetries)
@@ -285,9 +285,8 @@ def train_policy(sources, out, features=None, depth=6, filters=48, batch_size=12
     test_paths = shard_paths(manifest, "test")
     if test_paths:
         x_test, y_test, n_test = load_positions(test_paths, test_positions)
-        summary["test"] = move_prediction_metrics(model.predict(x_test, batch_size=256, verbose=0), y_test, n_test)
+        summary["test"] = move_prediction_metrics(predict_in_batches(model, x_test), y_test, n_test)
     if validation is not None:
-        summary["validation"] = move_prediction_metrics(model.predict(validation[0], batch_size=256, verbose=0),
-                                                        validation[1])
+        summary["validation"] = move_prediction_metrics(predict_in_batches(model, validation[0]), validation[1])
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary
