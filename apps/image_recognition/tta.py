@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from apps.image_recognition.presets import TTA_MODES
+from shared.tasks import predict_in_batches
 
 
 def predict_arrays(model, x, batch_size=256):
     """Class probabilities of an image array, as float32 input."""
-    return model.predict(np.asarray(x, dtype="float32"), batch_size=batch_size, verbose=0)
+    return predict_in_batches(model, np.asarray(x, dtype="float32"), batch_size)
 
 
 def _flip_average(model, x, batch_size, plain=None):

@@ -13,6 +13,7 @@ from apps.text_classification.models import build_model, make_encoder
 from apps.text_classification.presets import model_settings
 from apps.text_classification.vectors import load_word_vectors
 from shared.callbacks import ResumableEarlyStopping
+from shared.tasks import predict_in_batches
 from shared.training import fit as shared_fit
 
 
@@ -85,7 +86,7 @@ def evaluate(classifier, texts, labels, batch_size=256):
 
     labels = np.asarray(labels, dtype="int32")
     x, report = classifier.encode(texts, return_report=True)
-    probabilities = np.asarray(classifier.predict(x, batch_size=batch_size, verbose=0))
+    probabilities = np.asarray(predict_in_batches(classifier, x, batch_size))
     predicted = probabilities.argmax(axis=1)
     classes = list(range(classifier.num_classes))
     return dict(
