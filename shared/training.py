@@ -105,7 +105,13 @@ class ArrayDataset(EpochSeededDataset):
         return -(-self.size // self.batch_size)
 
     def __getitem__(self, index):
-        rows = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        return self._batch(self._order[index * self.batch_size:(index + 1) * self.batch_size])
+
+    def worker_batch(self, index, worker, workers):
+        """Worker ``worker``'s share (every ``workers``-th row) of batch ``index``; only its rows are gathered."""
+        return self._batch(self._order[index * self.batch_size:(index + 1) * self.batch_size][worker::workers])
+
+    def _batch(self, rows):
         batch = (_take(self.x, rows),)
         if self.y is not None:
             batch += (_take(self.y, rows),)
@@ -359,9 +365,10 @@ class _Checkpoint:
     (``callbacks.npz``). ``last.keras``, the whole model, is written beside it for people to load.
     """
 
-    def __init__(self, directory):
+    def __init__(self, directory, scratch=False):
         self.directory = Path(directory)
         self.state_path = self.directory / CHECKPOINT_STATE
+        self.scratch = scratch  # a non-chief worker's: removed as soon as it is written
 
     def exists(self):
         return self.state_path.exists()
@@ -427,6 +434,8 @@ class _Checkpoint:
         self._remove_stale(keep=folder.name)
         if save_model:
             _atomic(self.directory / CHECKPOINT_MODEL, model.save)
+        if self.scratch:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def restore(self, model, callbacks):
         """Load weights, optimizer and callback states; return the saved state dict."""
@@ -579,6 +588,166 @@ def _truncate_log(path, epochs):
         _atomic(path, lambda p: Path(p).write_text("".join(lines[:epochs + 1])))
 
 
+DISTRIBUTE_MODES = ("mirrored", "multi_worker", "data_parallel")
+_multi_worker = {}
+
+
+def worker_info():
+    """``(index, count)`` of this process among the training workers that ``TF_CONFIG`` names.
+
+    The chief (a ``chief`` task, or worker 0 when the cluster has none) is index 0; a process
+    without ``TF_CONFIG`` is ``(0, 1)``.
+    """
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        return 0, 1
+    try:
+        config = json.loads(raw)
+        cluster, task = config.get("cluster", {}), config.get("task", {})
+        chiefs = len(cluster.get("chief", []))
+        count = chiefs + len(cluster.get("worker", []))
+        index = int(task.get("index", 0)) + (chiefs if task.get("type") == "worker" else 0)
+    except (ValueError, AttributeError, TypeError) as error:
+        raise ValueError(f"TF_CONFIG must be JSON with 'cluster' and 'task' entries; got {raw!r} ({error})") \
+            from error
+    if not 0 <= index < max(count, 1):
+        raise ValueError(f"TF_CONFIG: task {task} is not in the cluster {cluster}")
+    return index, max(count, 1)
+
+
+def is_chief() -> bool:
+    """Whether this process writes checkpoints, logs and the final model (always so outside a cluster)."""
+    return worker_info()[0] == 0
+
+
+def multi_worker_strategy():
+    """This process's ``tf.distribute.MultiWorkerMirroredStrategy``, created once from ``TF_CONFIG``.
+
+    TensorFlow sets up its collective operations when the strategy is created, and only before
+    it has run anything else: a program that trains with ``distribute="multi_worker"`` calls this
+    first (``cnnkit <app> train --distribute multi_worker`` does). Every worker runs the same
+    program with its own ``TF_CONFIG`` task; see docs/shared.md, "Training on several machines".
+    """
+    if "strategy" in _multi_worker:
+        return _multi_worker["strategy"]
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise ValueError(f"distribute='multi_worker' uses tf.distribute and needs KERAS_BACKEND=tensorflow "
+                         f"(active backend: {backend}).")
+    if not os.environ.get("TF_CONFIG"):
+        raise ValueError("distribute='multi_worker' needs the TF_CONFIG environment variable: the cluster's "
+                         "workers (host:port each) and this process's task, e.g. "
+                         '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", '
+                         '"index": 0}}')
+    worker_info()  # a malformed TF_CONFIG is named before TensorFlow reads it
+    import tensorflow as tf
+
+    try:
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    except RuntimeError as error:
+        raise RuntimeError(
+            "distribute='multi_worker': TensorFlow sets up collective operations only before it runs anything "
+            "else. Call shared.training.multi_worker_strategy() at the start of the program, before building "
+            f"the model ({error})") from error
+    _patch_keras_for_multi_worker(tf)
+    _multi_worker["strategy"] = strategy
+    return strategy
+
+
+def _patch_keras_for_multi_worker(tf):
+    """Two fixes to Keras' TensorFlow trainer without which ``fit`` fails under several workers.
+
+    Keras reduces the first batch (to build the model symbolically) and the per-step logs with
+    ``strategy.reduce``, which ``MultiWorkerMirroredStrategy`` accepts only one value at a time
+    and, for a scalar, only along ``axis=None`` (keras-team/keras#20585). Here the model is built
+    from this worker's part of the batch (only the shapes matter) and the logs are averaged one
+    value at a time; nothing changes for one worker or for other strategies.
+    """
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    if getattr(tf_trainer, "_cnnkit_multi_worker", False):
+        return
+    single_process_reduce = tf_trainer.reduce_per_replica
+
+    def mean(strategy, value):
+        if not isinstance(value, tf.distribute.DistributedValues):
+            return value
+        rank = strategy.experimental_local_results(value)[0].shape.rank
+        return strategy.reduce("MEAN", value, axis=0 if rank else None)
+
+    def local(strategy, value):  # building needs the shapes only: this worker's part will do
+        if not isinstance(value, tf.distribute.DistributedValues):
+            return value
+        return strategy.experimental_local_results(value)[0]
+
+    def reduce_per_replica(values, strategy, reduction):
+        if tf_trainer._collective_all_reduce_multi_worker(strategy) and reduction in ("auto", "mean"):
+            return keras.tree.map_structure(lambda value: mean(strategy, value), values)
+        return single_process_reduce(values, strategy, reduction)
+
+    def maybe_symbolic_build(self, iterator=None, data_batch=None):
+        if self._distribute_strategy is None:
+            return
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = keras.tree.map_structure(lambda value: local(self.distribute_strategy, value),
+                                                      next(batches))
+                break
+        with self.distribute_strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    tf_trainer.reduce_per_replica = reduce_per_replica
+    tf_trainer.TensorFlowTrainer._maybe_symbolic_build = maybe_symbolic_build
+    tf_trainer._cnnkit_multi_worker = True
+
+
+class _WorkerShares:
+    """An epoch-seeded dataset as each worker's share of every batch, for ``multi_worker`` training.
+
+    All workers plan the same epoch from ``(seed, epoch)``; worker ``i`` of ``n`` trains on rows
+    ``i, i + n, ...`` of each batch, so together they see each batch exactly once and the global
+    batch is the single-process one. A dataset with ``worker_batch(index, worker, workers)``
+    (``ArrayDataset``) reads only the share; any other is read whole and sliced. A batch with
+    fewer rows than workers is skipped by all of them (every worker must run the same steps).
+    """
+
+    def __init__(self, dataset, strategy):
+        import tensorflow as tf
+
+        self.source = dataset
+        self.worker, self.workers = worker_info()
+        first = self._share(0)
+        signature = tf.nest.map_structure(
+            lambda a: tf.TensorSpec((None,) + np.asarray(a).shape[1:], tf.as_dtype(np.asarray(a).dtype)), first)
+
+        def batches(_):
+            return tf.data.Dataset.from_generator(self._shares, output_signature=signature).prefetch(2)
+
+        self.dataset = strategy.distribute_datasets_from_function(batches)
+
+    def _share(self, index):
+        if callable(getattr(self.source, "worker_batch", None)):
+            batch = self.source.worker_batch(index, self.worker, self.workers)
+        else:
+            batch = keras.tree.map_structure(lambda a: np.asarray(a)[self.worker::self.workers],
+                                             tuple(self.source[index]))
+        return _as_nest(tuple(batch))
+
+    def _shares(self):
+        for index in range(len(self.source)):
+            share = self._share(index)
+            if min(len(a) for a in keras.tree.flatten(share)) == 0:
+                continue
+            yield share
+
+    @property
+    def epoch(self):
+        return self.source.epoch
+
+    def set_epoch(self, epoch):
+        self.source.set_epoch(epoch)
+
+
 def _distributed_copy(model, distribute):
     """Rebuild ``model`` inside a distribution scope (variables must be created there)."""
     backend = keras.backend.backend()
@@ -590,9 +759,9 @@ def _distributed_copy(model, distribute):
             )
         import tensorflow as tf
 
-        strategy = (tf.distribute.MultiWorkerMirroredStrategy() if os.environ.get("TF_CONFIG")
-                    else tf.distribute.MirroredStrategy())
-        scope = strategy.scope
+        scope = tf.distribute.MirroredStrategy().scope
+    elif distribute == "multi_worker":
+        scope = multi_worker_strategy().scope
     elif distribute == "data_parallel":
         if backend != "jax":
             raise ValueError(
@@ -603,8 +772,8 @@ def _distributed_copy(model, distribute):
         scope = distribution.scope
     else:
         raise ValueError(
-            f"Unknown distribute={distribute!r}. Expected None, 'mirrored' (TensorFlow) or "
-            "'data_parallel' (JAX)."
+            f"Unknown distribute={distribute!r}. Expected None, 'mirrored' (TensorFlow, the devices of one "
+            "machine), 'multi_worker' (TensorFlow, the processes that TF_CONFIG names) or 'data_parallel' (JAX)."
         )
     with scope():
         copy = model.__class__.from_config(model.get_config()) if hasattr(model, "get_config") \
@@ -682,6 +851,12 @@ def fit(
         dataset = ArrayDataset(*train, batch_size=batch_size, shuffle=shuffle, seed=seed)
         if _TFArrayFeed.suits(dataset, distribute):
             dataset = _TFArrayFeed(dataset)
+    if distribute == "multi_worker":
+        if class_weight is not None:
+            raise ValueError("class_weight is not supported with distribute='multi_worker'; weigh the samples "
+                             "instead (train=(x, y, sample_weight)).")
+        if isinstance(dataset, keras.utils.PyDataset):
+            dataset = _WorkerShares(dataset, multi_worker_strategy())
     validation_data = validation
     if isinstance(validation, tuple) and len(validation) not in (2, 3):
         raise ValueError("validation must be (x, y) or (x, y, sample_weight).")
@@ -699,9 +874,11 @@ def fit(
     user_callbacks = ([early] if early is not None else []) + list(callbacks or [])
 
     checkpoint = _Checkpoint(checkpoint_dir) if checkpoint_dir else None
+    chief = is_chief()
     initial_epoch, history_so_far, finished = 0, {}, False
     if checkpoint is not None and not resume:
-        checkpoint.discard()
+        if chief:
+            checkpoint.discard()
     elif checkpoint is not None and checkpoint.exists():
         state = checkpoint.restore(model, user_callbacks)
         if early is not None and "callbacks" not in state and state.get("early_stopping"):
@@ -720,7 +897,7 @@ def fit(
     sys.stderr.flush()
 
     all_callbacks = list(user_callbacks)
-    if log_dir:
+    if log_dir and chief:  # the other workers of a cluster train the same epochs and write nothing
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         log_path = Path(log_dir) / "training_log.csv"
         if initial_epoch and log_path.exists():
@@ -736,7 +913,12 @@ def fit(
                     "(pip install tensorflow tensorboard)."
                 ) from error
             all_callbacks.append(keras.callbacks.TensorBoard(str(Path(log_dir) / "tensorboard")))
-    control = _EpochControl(dataset, seed, checkpoint, user_callbacks, save_model, history_so_far)
+    writer = checkpoint
+    if checkpoint is not None and not chief:
+        # Reading a distributed model's variables for a checkpoint takes part in the workers' collective
+        # operations, so every worker writes one; the others write theirs where nobody reads them.
+        writer = _Checkpoint(tempfile.mkdtemp(prefix="cnnkit-worker-checkpoint-"), scratch=True)
+    control = _EpochControl(dataset, seed, writer, user_callbacks, save_model, history_so_far)
     all_callbacks.append(control)
 
     if finished:
@@ -763,7 +945,7 @@ def fit(
         # on top would only add randomness.
         shuffle=False if sets_epoch else shuffle,
     )
-    feed = dataset.dataset if isinstance(dataset, _TFArrayFeed) else dataset
+    feed = dataset.dataset if isinstance(dataset, (_TFArrayFeed, _WorkerShares)) else dataset
     if not isinstance(feed, keras.utils.PyDataset) and not _is_tf_dataset(feed):
         fit_kwargs["batch_size"] = batch_size
     if scope is not None:

@@ -21,21 +21,11 @@ else:
     )
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
-from shared import Backbone, Classifier, training  # noqa: E402
+from shared import training  # noqa: E402
+from tests.shared.distribution_data import build, data  # noqa: E402
 
-
-def build():
-    keras.utils.set_random_seed(7)
-    model = Classifier(Backbone((8, 8, 1), filters=(4,), pooling="avg"), 3)
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
-    return model
-
-
-rng = np.random.default_rng(0)
-x = rng.random((64, 8, 8, 1)).astype("float32")
-y = (x.mean(axis=(1, 2, 3)) * 30).astype("int64") % 3
+x, y = data()
 single = training.fit(build(), (x, y), epochs=3, batch_size=16, seed=1, verbose=0).history["loss"]
 model = build()
 multi = training.fit(model, (x, y), epochs=3, batch_size=16, seed=1, verbose=0, distribute=mode).history["loss"]

@@ -1,0 +1,121 @@
+"""Two worker processes on 127.0.0.1 train through fit(distribute="multi_worker") (TensorFlow)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from shared import training
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                reason="MultiWorkerMirroredStrategy is TensorFlow's")
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [str(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def start_workers(tmp_path, name, kill_epoch=None):
+    ports = free_ports(2)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("KERAS_BACKEND", None)
+    workers = []
+    for index in range(2):
+        command = [sys.executable, str(HERE / "multi_worker_check.py"), str(index), *ports,
+                   str(tmp_path / "checkpoint"), str(tmp_path / f"{name}-{index}.json")]
+        if kill_epoch is not None and index == 1:
+            command.append(str(kill_epoch))
+        workers.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True))
+    return workers
+
+
+def finish(workers, timeout=120):
+    """Wait for both; once one has died, the other (stuck in a collective) gets 10 s, then is killed."""
+    deadline = time.monotonic() + timeout
+    try:
+        while any(w.poll() is None for w in workers) and time.monotonic() < deadline:
+            if any(w.poll() not in (None, 0) for w in workers):
+                deadline = min(deadline, time.monotonic() + 10)
+            time.sleep(0.2)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+            worker.wait()
+    return [w.returncode for w in workers], [w.stdout.read() for w in workers]
+
+
+def test_worker_info_reads_tf_config(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert training.worker_info() == (0, 1) and training.is_chief()
+    cluster = {"chief": ["a:1"], "worker": ["b:1", "c:1"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    assert training.worker_info() == (2, 3) and not training.is_chief()
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "chief", "index": 0}}))
+    assert training.is_chief()
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(ValueError, match="TF_CONFIG must be JSON"):
+        training.worker_info()
+
+
+def test_multi_worker_needs_tf_config(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.setattr(training, "_multi_worker", {})
+    with pytest.raises(ValueError, match="needs the TF_CONFIG environment variable"):
+        training.multi_worker_strategy()
+
+
+def test_each_worker_gets_its_share_and_no_row_twice():
+    x = np.arange(37)
+    arrays = training.ArrayDataset(x, x * 10, batch_size=8, seed=3)
+    for epoch in (0, 1):
+        arrays.set_epoch(epoch)
+        seen = []
+        for index in range(len(arrays)):
+            shares = [arrays.worker_batch(index, worker, 2) for worker in range(2)]
+            whole = arrays[index][0]
+            assert sorted(np.concatenate([s[0] for s in shares])) == sorted(whole)
+            for share in shares:
+                np.testing.assert_array_equal(share[1], share[0] * 10)
+                seen.extend(share[0])
+        assert sorted(seen) == list(range(37))  # every row once per epoch, across the two workers
+
+
+def test_two_workers_train_like_one_process_write_only_on_the_chief_and_resume_after_a_kill(tmp_path):
+    from tests.shared.distribution_data import build, data
+
+    x, y = data()
+    single = training.fit(build(), (x, y), epochs=4, batch_size=16, seed=1, verbose=0).history["loss"]
+
+    codes, logs = finish(start_workers(tmp_path, "killed", kill_epoch=3))
+    assert codes[1] == -9, logs[1][-3000:]              # worker 1 was killed in epoch 3
+    assert codes[0] != 0                               # the chief could not go on without it
+    state = json.loads((tmp_path / "checkpoint" / training.CHECKPOINT_STATE).read_text())
+    assert state["epoch"] == 2                         # the chief's checkpoint after epoch 2
+
+    codes, logs = finish(start_workers(tmp_path, "resumed"))
+    assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
+    assert all("resuming from epoch 3 of 4" in log for log in logs)
+    chief, worker = (json.loads((tmp_path / f"resumed-{i}.json").read_text()) for i in range(2))
+    assert chief["chief"] and not worker["chief"] and chief["workers"] == 2
+    assert chief["writes"] == [3, 4] and worker["writes"] == []
+    assert chief["loss"] == worker["loss"]
+    np.testing.assert_allclose(chief["loss"], single, rtol=1e-4)
