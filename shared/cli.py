@@ -97,6 +97,41 @@ def add_precision_argument(parser: argparse.ArgumentParser, mixed_precision_alia
                             help="deprecated: the same as --precision mixed_bfloat16")
 
 
+def add_distribute_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--distribute mirrored|multi_worker|data_parallel`` (every training command has it)."""
+    parser.add_argument(
+        "--distribute", choices=("mirrored", "multi_worker", "data_parallel"), default=None,
+        help="train on several devices or machines: mirrored (TensorFlow, the devices of this machine), "
+             "multi_worker (TensorFlow, one process per machine, each with its TF_CONFIG; --out on storage they "
+             "share, where only the chief writes), data_parallel (JAX, the devices of this process). "
+             "See docs/shared.md, 'Training on several machines'")
+
+
+def start_distribution(args) -> None:
+    """Apply ``args.distribute`` before anything else runs; a non-chief worker writes to a scratch ``--out``."""
+    import tempfile
+
+    from shared.training import is_chief, use_distribution, worker_info
+
+    shared_out = own_out = None
+    if args.distribute == "multi_worker" and not is_chief() and getattr(args, "out", None):
+        shared_out = args.out
+        own_out = args.out = tempfile.mkdtemp(prefix=f"cnnkit-worker{worker_info()[0]}-")
+    use_distribution(args.distribute, shared_out=shared_out, own_out=own_out)
+
+
+def _end_distribution() -> None:
+    """Drop the default distribution; a non-chief worker's scratch ``--out`` is removed."""
+    import shutil
+
+    from shared.training import distribution_outputs, use_distribution
+
+    outs = distribution_outputs()
+    use_distribution(None)
+    if outs is not None:
+        shutil.rmtree(outs[0], ignore_errors=True)
+
+
 def _has_gpu() -> bool:
     from shared.training import has_gpu
 
@@ -276,6 +311,8 @@ def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Cal
     try:
         if setup is not None:
             setup(args)
+        if getattr(args, "distribute", None) is not None:  # before TensorFlow runs anything
+            start_distribution(args)
         if getattr(args, "precision", None) is not None:
             previous_policy = _global_policy()
             args.precision = apply_precision(args.precision)
@@ -296,6 +333,8 @@ def run(parser: argparse.ArgumentParser, commands: ModuleType | Mapping[str, Cal
             message = f"{error.filename}: {message}"
         return fail(message)
     finally:
+        if getattr(args, "distribute", None) is not None:
+            _end_distribution()
         if previous_policy is not None:  # the policy holds for this command only
             import keras
 

@@ -35,7 +35,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-__all__ = ["ArrayDataset", "fit", "use_mixed_precision", "mixed_precision_policy", "has_gpu", "float32_policies",
+__all__ = ["ArrayDataset", "fit", "use_distribution", "multi_worker_strategy", "worker_info", "is_chief",
+           "use_mixed_precision", "mixed_precision_policy", "has_gpu", "float32_policies",
            "save_float32", "CHECKPOINT_WEIGHTS", "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
 
 CHECKPOINT_WEIGHTS = "last.weights.h5"
@@ -654,6 +655,41 @@ def multi_worker_strategy():
     return strategy
 
 
+def use_distribution(distribute, shared_out=None, own_out=None):
+    """Make ``distribute`` the default of every later ``fit`` call in this process (None: no default).
+
+    This is what ``--distribute`` does for a ``cnnkit ... train`` command; ``"multi_worker"`` creates the
+    strategy at once (see ``multi_worker_strategy``). On a worker that is not the chief the command
+    writes its outputs to ``own_out``, a scratch folder, instead of ``shared_out``, the folder on shared
+    storage: ``fit`` then reads the checkpoint that the chief writes under ``shared_out``, so that
+    every worker resumes from the same epoch.
+    """
+    if distribute is not None and distribute not in DISTRIBUTE_MODES:
+        raise ValueError(f"The 'distribute' parameter of use_distribution must be one of "
+                         f"{', '.join(DISTRIBUTE_MODES)} or None; got {distribute!r}.")
+    if distribute == "multi_worker":
+        multi_worker_strategy()
+    _multi_worker["default"] = distribute
+    _multi_worker["outs"] = (Path(own_out), Path(shared_out)) if own_out and shared_out else None
+
+
+def distribution_outputs():
+    """``(scratch folder, shared folder)`` of a non-chief worker's command (``use_distribution``), else None."""
+    return _multi_worker.get("outs")
+
+
+def _shared_checkpoint_dir(checkpoint_dir):
+    """Where a non-chief worker reads the checkpoint: its scratch output folder mapped to the chief's."""
+    outs = _multi_worker.get("outs")
+    if checkpoint_dir is None or outs is None:
+        return checkpoint_dir
+    own, shared = outs
+    try:
+        return str(shared / Path(checkpoint_dir).resolve().relative_to(own.resolve()))
+    except ValueError:
+        return checkpoint_dir
+
+
 def _patch_keras_for_multi_worker(tf):
     """Two fixes to Keras' TensorFlow trainer without which ``fit`` fails under several workers.
 
@@ -715,6 +751,7 @@ class _WorkerShares:
         import tensorflow as tf
 
         self.source = dataset
+        self._epoch = 0
         self.worker, self.workers = worker_info()
         first = self._share(0)
         signature = tf.nest.map_structure(
@@ -742,10 +779,17 @@ class _WorkerShares:
 
     @property
     def epoch(self):
-        return self.source.epoch
+        return getattr(self.source, "epoch", self._epoch)
 
     def set_epoch(self, epoch):
-        self.source.set_epoch(epoch)
+        """Bring the source to ``epoch``: its ``set_epoch``, or its ``on_epoch_end`` once per epoch passed
+        (Keras, which sees a distributed dataset here, does not call the source's hooks itself)."""
+        if callable(getattr(self.source, "set_epoch", None)):
+            self.source.set_epoch(epoch)
+        else:
+            for _ in range(self._epoch, int(epoch)):
+                self.source.on_epoch_end()
+        self._epoch = int(epoch)
 
 
 def _distributed_copy(model, distribute):
@@ -825,8 +869,10 @@ def fit(
             finished run calls their ``on_train_begin`` and ``on_train_end`` again (so that,
             for example, the best weights are restored as at the end of the run).
         log_dir: a CSV log (``training_log.csv``) and, with ``tensorboard``, TensorBoard logs.
-        distribute: None, ``"mirrored"`` (tf.distribute over local devices;
-            MultiWorkerMirroredStrategy under ``TF_CONFIG``) or ``"data_parallel"`` (JAX).
+        distribute: None (the default that ``use_distribution`` set, if any), ``"mirrored"``
+            (tf.distribute over the devices of this machine), ``"multi_worker"`` (the processes that
+            ``TF_CONFIG`` names; only the chief writes the checkpoint and the logs) or
+            ``"data_parallel"`` (JAX).
         mixed_precision: require a model built under a mixed policy (see
             ``use_mixed_precision``); raises if it is not.
     """
@@ -843,6 +889,8 @@ def fit(
             "building the model."
         )
     _set_global_seed(int(seed))
+    if distribute is None:
+        distribute = _multi_worker.get("default")
 
     dataset = train
     if isinstance(train, tuple):
@@ -873,8 +921,10 @@ def fit(
                                        restore_best_weights=False, verbose=1 if verbose else 0)
     user_callbacks = ([early] if early is not None else []) + list(callbacks or [])
 
-    checkpoint = _Checkpoint(checkpoint_dir) if checkpoint_dir else None
     chief = is_chief()
+    if not chief:
+        checkpoint_dir = _shared_checkpoint_dir(checkpoint_dir)
+    checkpoint = _Checkpoint(checkpoint_dir) if checkpoint_dir else None
     initial_epoch, history_so_far, finished = 0, {}, False
     if checkpoint is not None and not resume:
         if chief:

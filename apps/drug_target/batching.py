@@ -106,7 +106,13 @@ class EntityBatches(keras.utils.PyDataset):
         return np.concatenate([unique, np.repeat(unique[:1], extra)]) if extra else unique
 
     def __getitem__(self, index):
-        pairs = self._order[index]
+        return self._batch(self._order[index], self.pairs_per_batch)
+
+    def worker_batch(self, index, worker, workers):
+        """Worker ``worker``'s share of batch ``index`` (every ``workers``-th pair), with only its entities."""
+        return self._batch(self._order[index][worker::workers], -(-self.pairs_per_batch // workers))
+
+    def _batch(self, pairs, pairs_per_batch):
         drugs, drug_pos = np.unique(self.drug_index[pairs], return_inverse=True)
         proteins, protein_pos = np.unique(self.protein_index[pairs], return_inverse=True)
         drugs, proteins = self._pad(drugs), self._pad(proteins)
@@ -118,10 +124,10 @@ class EntityBatches(keras.utils.PyDataset):
         }
         if self.y is None:
             return (x,)
-        if not self.pad_entities or pairs.size == self.pairs_per_batch:
+        if not self.pad_entities or pairs.size == pairs_per_batch:
             return x, self.y[pairs]
         # JAX: a fixed batch size; padded pairs repeat pair 0 with sample weight 0.
-        extra = self.pairs_per_batch - pairs.size
+        extra = pairs_per_batch - pairs.size
         x["drug_index"] = np.concatenate([x["drug_index"], np.zeros(extra, np.int32)])
         x["protein_index"] = np.concatenate([x["protein_index"], np.zeros(extra, np.int32)])
         y = np.concatenate([self.y[pairs], np.repeat(self.y[pairs[:1]], extra, axis=0)])

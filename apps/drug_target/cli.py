@@ -7,6 +7,7 @@ import sys
 
 from shared.cli import (
     add_common_arguments,
+    add_distribute_argument,
     add_fresh_argument,
     add_precision_argument,
     fast_mode,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train the plain per-pair model instead of the entity-batched view (slower, same model)")
     train.add_argument("--time-budget-min", type=float, default=None, help="stop after the epoch that crosses this")
     add_precision_argument(train)
+    add_distribute_argument(train)
     add_fresh_argument(train)
     add_common_arguments(train)
 

@@ -23,6 +23,7 @@ from apps.go_policy.presets import DEFAULT_PRESET, DEFAULT_PRESET_NAME
 from apps.go_policy.presets import FOLDER as PRESETS
 from shared.cli import (
     add_common_arguments,
+    add_distribute_argument,
     add_fresh_argument,
     add_precision_argument,
     choose_precision,
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="continue training this policy, a .keras file or a preset name (its architecture replaces "
                             "--depth and --filters, its features --features unless that extends them)")
     add_precision_argument(train, mixed_precision_alias=True)
+    add_distribute_argument(train)
     train.add_argument("--ema-momentum", type=float, default=None, metavar="M",
                        help="save the exponential moving average of the weights (e.g. 0.999) "
                             "instead of the last ones")

@@ -8,7 +8,14 @@ import math
 import sys
 from pathlib import Path
 
-from shared.cli import add_common_arguments, add_fresh_argument, add_precision_argument, progress_bar, run
+from shared.cli import (
+    add_common_arguments,
+    add_distribute_argument,
+    add_fresh_argument,
+    add_precision_argument,
+    progress_bar,
+    run,
+)
 from shared.runtime import add_runtime_argument
 
 EPILOG = """examples:
@@ -135,6 +142,7 @@ def build_parser():
     train.add_argument("--channels", type=int, choices=(1, 3), default=None,
                        help="1 (grey) or 3 (RGB); default: the data's (folders: guessed)")
     add_precision_argument(train)
+    add_distribute_argument(train)
     add_fresh_argument(train)
     add_common_arguments(train, out_default="image_run")
 

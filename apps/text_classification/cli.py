@@ -24,6 +24,7 @@ import numpy as np
 from apps.text_classification.presets import KIM_VARIANTS, MODELS, model_settings, preset_name
 from shared.cli import (
     add_common_arguments,
+    add_distribute_argument,
     add_fresh_argument,
     add_precision_argument,
     choose_precision,
@@ -342,6 +343,7 @@ def _add_model_arguments(parser):
                              "training text (at most 400 words or 1014 characters)")
     parser.add_argument("--limit", type=int, help="use at most this many training texts (quick runs)")
     add_precision_argument(parser, mixed_precision_alias=True)
+    add_distribute_argument(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ import time
 import warnings
 from pathlib import Path
 
-from shared.cli import add_common_arguments, add_fresh_argument, add_precision_argument, run
+from shared.cli import add_common_arguments, add_distribute_argument, add_fresh_argument, add_precision_argument, run
 from shared.runtime import add_export_command, add_runtime_argument
 
 SHOT_DETECTORS = ("cnn", "histogram", "content", "adaptive")  # detectors.DETECTORS, without importing it
@@ -403,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a clip classifier")
     clip_options(train, True)
     add_precision_argument(train)
+    add_distribute_argument(train)
     add_common_arguments(train, out_default="clip_classifier.keras")
 
     evaluate = commands.add_parser("evaluate", help="evaluate a clip classifier (accuracy, confusion matrix)")
@@ -428,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_shots.add_argument("--checkpoint-dir", default=None,
                              help="save the model and optimizer every epoch here; a rerun resumes")
     add_precision_argument(train_shots)
+    add_distribute_argument(train_shots)
     add_fresh_argument(train_shots)
     add_common_arguments(train_shots, out_default="runs/shot_detector.keras")
     add_export_command(commands, "a shot detector: a .keras file or a video preset name (`cnnkit presets --app video`)")

@@ -119,3 +119,42 @@ def test_two_workers_train_like_one_process_write_only_on_the_chief_and_resume_a
     assert chief["writes"] == [3, 4] and worker["writes"] == []
     assert chief["loss"] == worker["loss"]
     np.testing.assert_allclose(chief["loss"], single, rtol=1e-4)
+
+
+@pytest.mark.parametrize("app, argv", [
+    ("image_recognition", ["train", "--data", "mnist"]), ("text_classification", ["train", "--data", "trec"]),
+    ("drug_target", ["train", "--data", "davis"]), ("go_policy", ["train", "--sgf", "x.tar.gz"]),
+    ("video_analysis", ["train", "--data", "x"]), ("video_analysis", ["train-shots"]),
+])
+def test_every_train_command_takes_distribute(app, argv):
+    import importlib
+
+    parser = importlib.import_module(f"apps.{app}.cli").build_parser()
+    assert parser.parse_args(argv + ["--distribute", "multi_worker"]).distribute == "multi_worker"
+    assert parser.parse_args(argv).distribute is None
+    with pytest.raises(SystemExit):
+        parser.parse_args(argv + ["--distribute", "ring"])
+
+
+def test_a_non_chief_command_writes_to_scratch_and_reads_the_chiefs_checkpoint(tmp_path, monkeypatch):
+    import argparse
+
+    from shared import cli
+
+    cluster = {"worker": ["a:1", "b:1"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    monkeypatch.setattr(training, "multi_worker_strategy", lambda: None)  # no collective set-up in this process
+    monkeypatch.setattr(training, "_multi_worker", {})
+    args = argparse.Namespace(distribute="multi_worker", out=str(tmp_path / "run"))
+    cli.start_distribution(args)
+    try:
+        assert args.out != str(tmp_path / "run") and "cnnkit-worker1-" in args.out
+        assert training.distribution_outputs() == (Path(args.out), tmp_path / "run")
+        assert training._shared_checkpoint_dir(str(Path(args.out) / "checkpoint")) == str(tmp_path / "run" /
+                                                                                           "checkpoint")
+        assert training._multi_worker["default"] == "multi_worker"
+    finally:
+        cli._end_distribution()
+    assert not Path(args.out).exists() and training._multi_worker["default"] is None
+    with pytest.raises(ValueError, match="The 'distribute' parameter of use_distribution must be one of"):
+        training.use_distribution("ring")

@@ -353,10 +353,10 @@ def test_bad_arguments():
 
 @pytest.mark.parametrize("mode, tolerance", [("mirrored", 0.02), ("data_parallel", 1e-4)])
 def test_two_devices_give_the_same_loss_curve(mode, tolerance):
-    env = dict(os.environ)
+    env = {**os.environ, "PYTHONPATH": str(HERE.parents[1])}
     env.pop("KERAS_BACKEND", None)
     result = subprocess.run([sys.executable, str(HERE / "distribution_check.py"), mode], env=env,
-                            capture_output=True, text=True, timeout=300)
+                            cwd=HERE.parents[1], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     curves = json.loads(result.stdout.strip().splitlines()[-1])
     assert curves["devices"] == 2
