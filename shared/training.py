@@ -35,7 +35,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-__all__ = ["ArrayDataset", "fit", "use_distribution", "multi_worker_strategy", "worker_info", "is_chief",
+__all__ = ["ArrayDataset", "fit", "use_distribution", "multi_worker_strategy", "start_processes", "worker_info",
+           "is_chief",
            "use_mixed_precision", "mixed_precision_policy", "has_gpu", "float32_policies",
            "save_float32", "CHECKPOINT_WEIGHTS", "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
 
@@ -108,9 +109,15 @@ class ArrayDataset(EpochSeededDataset):
     def __getitem__(self, index):
         return self._batch(self._order[index * self.batch_size:(index + 1) * self.batch_size])
 
-    def worker_batch(self, index, worker, workers):
-        """Worker ``worker``'s share (every ``workers``-th row) of batch ``index``; only its rows are gathered."""
-        return self._batch(self._order[index * self.batch_size:(index + 1) * self.batch_size][worker::workers])
+    def worker_batch(self, index, worker, workers, equal=False):
+        """Worker ``worker``'s share (every ``workers``-th row) of batch ``index``; only its rows are gathered.
+
+        ``equal`` first drops the batch's last ``len % workers`` rows, so that every share has the same size.
+        """
+        rows = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        if equal:
+            rows = rows[:len(rows) - len(rows) % workers]
+        return self._batch(rows[worker::workers])
 
     def _batch(self, rows):
         batch = (_take(self.x, rows),)
@@ -601,7 +608,7 @@ def worker_info():
     """
     raw = os.environ.get("TF_CONFIG")
     if not raw:
-        return 0, 1
+        return _process_info()
     try:
         config = json.loads(raw)
         cluster, task = config.get("cluster", {}), config.get("task", {})
@@ -614,6 +621,46 @@ def worker_info():
     if not 0 <= index < max(count, 1):
         raise ValueError(f"TF_CONFIG: task {task} is not in the cluster {cluster}")
     return index, max(count, 1)
+
+
+def _process_info():
+    """``(index, count)`` from Keras' ``KERAS_DISTRIBUTION_PROCESS_ID`` / ``_NUM_PROCESSES`` (JAX), else ``(0, 1)``."""
+    count = os.environ.get("KERAS_DISTRIBUTION_NUM_PROCESSES")
+    if not count:
+        return 0, 1
+    index = os.environ.get("KERAS_DISTRIBUTION_PROCESS_ID", "")
+    try:
+        count, index = int(count), int(index)
+    except ValueError as error:
+        raise ValueError(f"KERAS_DISTRIBUTION_NUM_PROCESSES and KERAS_DISTRIBUTION_PROCESS_ID must be whole numbers; "
+                         f"got {count!r} and {index!r}") from error
+    if not 0 <= index < count:
+        raise ValueError(f"KERAS_DISTRIBUTION_PROCESS_ID must be in 0..{count - 1}; got {index}")
+    return index, count
+
+
+def start_processes():
+    """Join this process to the JAX processes that Keras' ``KERAS_DISTRIBUTION_*`` variables name (once).
+
+    ``KERAS_DISTRIBUTION_JOB_ADDRESSES`` (the coordinator's host:port first),
+    ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and ``KERAS_DISTRIBUTION_PROCESS_ID``; call it before JAX
+    computes anything (``--distribute data_parallel`` does). On CPUs the processes exchange
+    gradients over Gloo. Without the variables it does nothing.
+    """
+    if "processes" in _multi_worker or _process_info()[1] == 1:
+        return
+    if keras.backend.backend() != "jax":
+        raise ValueError("KERAS_DISTRIBUTION_NUM_PROCESSES is set: training across processes with "
+                         "distribute='data_parallel' needs KERAS_BACKEND=jax (TensorFlow: 'multi_worker' with "
+                         "TF_CONFIG).")
+    if not os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES"):
+        raise ValueError("KERAS_DISTRIBUTION_NUM_PROCESSES is set but KERAS_DISTRIBUTION_JOB_ADDRESSES is not: "
+                         "give the coordinator's host:port (process 0).")
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    keras.distribution.initialize()
+    _multi_worker["processes"] = True
 
 
 def is_chief() -> bool:
@@ -669,6 +716,8 @@ def use_distribution(distribute, shared_out=None, own_out=None):
                          f"{', '.join(DISTRIBUTE_MODES)} or None; got {distribute!r}.")
     if distribute == "multi_worker":
         multi_worker_strategy()
+    elif distribute == "data_parallel":
+        start_processes()
     _multi_worker["default"] = distribute
     _multi_worker["outs"] = (Path(own_out), Path(shared_out)) if own_out and shared_out else None
 
@@ -792,6 +841,40 @@ class _WorkerShares:
         self._epoch = int(epoch)
 
 
+class _ProcessShares(keras.utils.PyDataset):
+    """A dataset as this JAX process's share of every batch, for ``data_parallel`` across processes.
+
+    As ``_WorkerShares``, but Keras assembles the global batch from equal shares: a batch's last
+    ``len % processes`` rows are left out, and the shares must be per-row arrays (DeepDTA's entity
+    batches are not: train it with ``per_pair`` there).
+    """
+
+    def __init__(self, dataset):
+        super().__init__()
+        self.source = dataset
+        self._epoch = 0
+        # (PyDataset's 'workers' is its count of loading threads)
+        self.process, self.processes = worker_info()
+
+    def __len__(self):
+        return len(self.source)
+
+    def __getitem__(self, index):
+        if isinstance(self.source, ArrayDataset):
+            return self.source.worker_batch(index, self.process, self.processes, equal=True)
+        batch = tuple(self.source[index])
+        rows = len(keras.tree.flatten(batch)[0])
+        keep = rows - rows % self.processes
+        return keras.tree.map_structure(lambda a: np.asarray(a)[:keep][self.process::self.processes], batch)
+
+    @property
+    def epoch(self):
+        return getattr(self.source, "epoch", self._epoch)
+
+    def set_epoch(self, epoch):
+        _WorkerShares.set_epoch(self, epoch)
+
+
 def _distributed_copy(model, distribute):
     """Rebuild ``model`` inside a distribution scope (variables must be created there)."""
     backend = keras.backend.backend()
@@ -812,7 +895,9 @@ def _distributed_copy(model, distribute):
                 f"distribute='data_parallel' uses keras.distribution and needs KERAS_BACKEND=jax "
                 f"(active backend: {backend}). Use distribute='mirrored' on TensorFlow."
             )
+        start_processes()
         distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+        distribution.auto_shard_dataset = False  # several processes: each feeds its share (_ProcessShares)
         scope = distribution.scope
     else:
         raise ValueError(
@@ -899,6 +984,8 @@ def fit(
         dataset = ArrayDataset(*train, batch_size=batch_size, shuffle=shuffle, seed=seed)
         if _TFArrayFeed.suits(dataset, distribute):
             dataset = _TFArrayFeed(dataset)
+    if distribute == "data_parallel" and _process_info()[1] > 1 and isinstance(dataset, keras.utils.PyDataset):
+        dataset = _ProcessShares(dataset)
     if distribute == "multi_worker":
         if class_weight is not None:
             raise ValueError("class_weight is not supported with distribute='multi_worker'; weigh the samples "

@@ -1,10 +1,13 @@
-"""One worker of a two-process ``fit(distribute="multi_worker")`` run, started by test_multi_worker.py.
+"""One process of a two-process training run, started by test_multi_worker.py.
 
-Usage: python multi_worker_check.py INDEX PORT0 PORT1 CHECKPOINT_DIR RESULT_JSON [KILL_EPOCH]
+Usage: python multi_worker_check.py MODE INDEX PORT0 PORT1 CHECKPOINT_DIR RESULT_JSON [KILL_EPOCH]
 
-Trains a small classifier on fixed data through ``shared.training.fit`` with the two workers on
-127.0.0.1; writes RESULT_JSON with its loss curve and the number of checkpoint writes it made.
-With KILL_EPOCH the process kills itself (SIGKILL, no clean-up) in the middle of that epoch.
+MODE ``tf``: ``fit(distribute="multi_worker")`` with the two workers on 127.0.0.1 (TF_CONFIG);
+``jax``: ``fit(distribute="data_parallel")`` across two JAX processes (KERAS_DISTRIBUTION_*);
+``jax-single``: one JAX process, no distribution (the reference curve). Trains a small classifier
+on fixed data through ``shared.training.fit`` and writes RESULT_JSON with its loss curve and the
+checkpoint writes it made. With KILL_EPOCH the process kills itself (SIGKILL, no clean-up) in
+the middle of that epoch.
 """
 
 import json
@@ -13,15 +16,25 @@ import signal
 import sys
 from pathlib import Path
 
-index, ports, checkpoint_dir, result_path = int(sys.argv[1]), sys.argv[2:4], sys.argv[4], sys.argv[5]
-kill_epoch = int(sys.argv[6]) if len(sys.argv) > 6 else None
-os.environ["KERAS_BACKEND"] = "tensorflow"
-os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
-                                      "task": {"type": "worker", "index": index}})
+mode, index, ports, checkpoint_dir, result_path = (sys.argv[1], int(sys.argv[2]), sys.argv[3:5], sys.argv[5],
+                                                   sys.argv[6])
+kill_epoch = int(sys.argv[7]) if len(sys.argv) > 7 else None
+if mode == "tf":
+    os.environ["KERAS_BACKEND"] = "tensorflow"
+    os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
+                                          "task": {"type": "worker", "index": index}})
+else:
+    os.environ["KERAS_BACKEND"] = "jax"
+    if mode == "jax":
+        os.environ.update(KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{ports[0]}",
+                          KERAS_DISTRIBUTION_NUM_PROCESSES="2", KERAS_DISTRIBUTION_PROCESS_ID=str(index))
 
 from shared import training  # noqa: E402
 
-training.multi_worker_strategy()  # before any other TensorFlow work
+if mode == "tf":
+    training.multi_worker_strategy()  # before any other TensorFlow work
+elif mode == "jax":
+    training.start_processes()  # before JAX computes anything
 
 import keras  # noqa: E402
 
@@ -50,7 +63,8 @@ class KillDuring(keras.callbacks.Callback):
 
 
 x, y = data()
-history = training.fit(build(), (x, y), epochs=4, batch_size=16, seed=1, verbose=0, distribute="multi_worker",
+distribute = {"tf": "multi_worker", "jax": "data_parallel"}.get(mode)
+history = training.fit(build(), (x, y), epochs=4, batch_size=16, seed=1, verbose=0, distribute=distribute,
                        checkpoint_dir=checkpoint_dir, callbacks=[KillDuring()])
 with open(result_path, "w") as handle:
     json.dump({"loss": history.history["loss"], "writes": writes, "chief": training.is_chief(),

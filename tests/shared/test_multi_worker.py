@@ -1,4 +1,4 @@
-"""Two worker processes on 127.0.0.1 train through fit(distribute="multi_worker") (TensorFlow)."""
+"""Training across processes on 127.0.0.1: TensorFlow's multi_worker and JAX's data_parallel."""
 
 import json
 import os
@@ -17,8 +17,8 @@ from shared import training
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
-pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                reason="MultiWorkerMirroredStrategy is TensorFlow's")
+tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                     reason="MultiWorkerMirroredStrategy is TensorFlow's")
 
 
 def free_ports(count):
@@ -32,13 +32,14 @@ def free_ports(count):
             s.close()
 
 
-def start_workers(tmp_path, name, kill_epoch=None):
+def start_workers(tmp_path, name, mode="tf", kill_epoch=None, count=2):
     ports = free_ports(2)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    env.pop("KERAS_BACKEND", None)
+    for variable in ("KERAS_BACKEND", "TF_CONFIG", "KERAS_DISTRIBUTION_NUM_PROCESSES"):
+        env.pop(variable, None)
     workers = []
-    for index in range(2):
-        command = [sys.executable, str(HERE / "multi_worker_check.py"), str(index), *ports,
+    for index in range(count):
+        command = [sys.executable, str(HERE / "multi_worker_check.py"), mode, str(index), *ports,
                    str(tmp_path / "checkpoint"), str(tmp_path / f"{name}-{index}.json")]
         if kill_epoch is not None and index == 1:
             command.append(str(kill_epoch))
@@ -76,6 +77,7 @@ def test_worker_info_reads_tf_config(monkeypatch):
         training.worker_info()
 
 
+@tensorflow_only
 def test_multi_worker_needs_tf_config(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     monkeypatch.setattr(training, "_multi_worker", {})
@@ -99,19 +101,25 @@ def test_each_worker_gets_its_share_and_no_row_twice():
         assert sorted(seen) == list(range(37))  # every row once per epoch, across the two workers
 
 
-def test_two_workers_train_like_one_process_write_only_on_the_chief_and_resume_after_a_kill(tmp_path):
-    from tests.shared.distribution_data import build, data
+@pytest.mark.parametrize("mode", [pytest.param("tf", marks=tensorflow_only), "jax"])
+def test_two_processes_train_like_one_write_only_on_the_chief_and_resume_after_a_kill(tmp_path, mode):
+    if mode == "tf":
+        from tests.shared.distribution_data import build, data
 
-    x, y = data()
-    single = training.fit(build(), (x, y), epochs=4, batch_size=16, seed=1, verbose=0).history["loss"]
+        x, y = data()
+        single = training.fit(build(), (x, y), epochs=4, batch_size=16, seed=1, verbose=0).history["loss"]
+    else:
+        codes, logs = finish(start_workers(tmp_path / "single", "single", mode="jax-single", count=1))
+        assert codes == [0], logs[0][-3000:]
+        single = json.loads((tmp_path / "single" / "single-0.json").read_text())["loss"]
 
-    codes, logs = finish(start_workers(tmp_path, "killed", kill_epoch=3))
-    assert codes[1] == -9, logs[1][-3000:]              # worker 1 was killed in epoch 3
+    codes, logs = finish(start_workers(tmp_path, "killed", mode=mode, kill_epoch=3))
+    assert codes[1] == -9, logs[1][-3000:]              # process 1 was killed in epoch 3
     assert codes[0] != 0                               # the chief could not go on without it
     state = json.loads((tmp_path / "checkpoint" / training.CHECKPOINT_STATE).read_text())
     assert state["epoch"] == 2                         # the chief's checkpoint after epoch 2
 
-    codes, logs = finish(start_workers(tmp_path, "resumed"))
+    codes, logs = finish(start_workers(tmp_path, "resumed", mode=mode))
     assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
     assert all("resuming from epoch 3 of 4" in log for log in logs)
     chief, worker = (json.loads((tmp_path / f"resumed-{i}.json").read_text()) for i in range(2))
