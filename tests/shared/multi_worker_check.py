@@ -19,15 +19,12 @@ from pathlib import Path
 mode, index, ports, checkpoint_dir, result_path = (sys.argv[1], int(sys.argv[2]), sys.argv[3:5], sys.argv[5],
                                                    sys.argv[6])
 kill_epoch = int(sys.argv[7]) if len(sys.argv) > 7 else None
-if mode == "tf":
-    os.environ["KERAS_BACKEND"] = "tensorflow"
-    os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
-                                          "task": {"type": "worker", "index": index}})
-else:
+if mode == "jax-single":
     os.environ["KERAS_BACKEND"] = "jax"
-    if mode == "jax":
-        os.environ.update(KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{ports[0]}",
-                          KERAS_DISTRIBUTION_NUM_PROCESSES="2", KERAS_DISTRIBUTION_PROCESS_ID=str(index))
+else:
+    from shared.local_cluster import cluster_env
+
+    os.environ.update(cluster_env(mode, index, ports))
 
 from shared import training  # noqa: E402
 

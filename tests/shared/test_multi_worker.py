@@ -2,10 +2,8 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import keras
@@ -13,6 +11,7 @@ import numpy as np
 import pytest
 
 from shared import training
+from shared.local_cluster import free_ports, wait_all
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -21,22 +20,11 @@ tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                                      reason="MultiWorkerMirroredStrategy is TensorFlow's")
 
 
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [str(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 def start_workers(tmp_path, name, mode="tf", kill_epoch=None, count=2):
     ports = free_ports(2)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    for variable in ("KERAS_BACKEND", "TF_CONFIG", "KERAS_DISTRIBUTION_NUM_PROCESSES"):
-        env.pop(variable, None)
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("KERAS_BACKEND", "TF_CONFIG", "KERAS_DISTRIBUTION_NUM_PROCESSES")}
+    env = {**base, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
     workers = []
     for index in range(count):
         command = [sys.executable, str(HERE / "multi_worker_check.py"), mode, str(index), *ports,
@@ -49,19 +37,8 @@ def start_workers(tmp_path, name, mode="tf", kill_epoch=None, count=2):
 
 
 def finish(workers, timeout=120):
-    """Wait for all; once one has died, the others (stuck in a collective) get 2 s, then are killed."""
-    deadline = time.monotonic() + timeout
-    try:
-        while any(w.poll() is None for w in workers) and time.monotonic() < deadline:
-            if any(w.poll() not in (None, 0) for w in workers):
-                deadline = min(deadline, time.monotonic() + 2)
-            time.sleep(0.2)
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-            worker.wait()
-    return [w.returncode for w in workers], [w.stdout.read() for w in workers]
+    codes = wait_all(workers, timeout=timeout)
+    return codes, [w.stdout.read() for w in workers]
 
 
 def test_worker_info_reads_tf_config(monkeypatch):
@@ -168,3 +145,16 @@ def test_a_non_chief_command_writes_to_scratch_and_reads_the_chiefs_checkpoint(t
     assert not Path(args.out).exists() and training._multi_worker["default"] is None
     with pytest.raises(ValueError, match="The 'distribute' parameter of use_distribution must be one of"):
         training.use_distribution("ring")
+
+
+def test_cluster_env_names_every_process():
+    from shared.local_cluster import cluster_env
+
+    tf_env = cluster_env("tf", 1, ["1001", "1002"])
+    assert json.loads(tf_env["TF_CONFIG"]) == {"cluster": {"worker": ["127.0.0.1:1001", "127.0.0.1:1002"]},
+                                               "task": {"type": "worker", "index": 1}}
+    jax_env = cluster_env("jax", 0, ["1001", "1002"])
+    assert jax_env["KERAS_DISTRIBUTION_JOB_ADDRESSES"] == "127.0.0.1:1001"
+    assert jax_env["KERAS_DISTRIBUTION_NUM_PROCESSES"] == "2" and jax_env["KERAS_BACKEND"] == "jax"
+    with pytest.raises(ValueError, match="The 'mode' parameter of cluster_env must be one of tf, jax"):
+        cluster_env("torch", 0, ["1"])
