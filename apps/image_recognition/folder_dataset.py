@@ -51,9 +51,20 @@ class ImageFolderDataset(keras.utils.PyDataset):
             return None
 
     def __getitem__(self, batch):
+        return self._read_batch(self._order[batch * self.batch_size:(batch + 1) * self.batch_size],
+                                (batch + 1) * self.batch_size)
+
+    def worker_batch(self, batch, worker, workers):
+        """Worker ``worker``'s share of batch ``batch`` (every ``workers``-th file): only those files are read.
+
+        An unreadable file is replaced by a file after the batch, as in ``__getitem__``; two workers
+        may then pick the same one.
+        """
         wanted = self._order[batch * self.batch_size:(batch + 1) * self.batch_size]
+        return self._read_batch(wanted[worker::workers], (batch + 1) * self.batch_size + worker)
+
+    def _read_batch(self, wanted, position):
         images, labels = [], []
-        position = (batch + 1) * self.batch_size
         queue = list(wanted)
         tries = 0
         while queue and tries < len(self.files) + len(wanted):

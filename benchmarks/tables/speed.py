@@ -103,3 +103,17 @@ def precision() -> str:
         markdown_table(["app", "recipe", "float32 samples/s", "mixed_bfloat16 samples/s", "speed-up (rounds)",
                         "float32 test metric", "mixed_bfloat16", "difference"], rows), "",
         record.get("notes", ""), "", provenance(record) + " " + rerun(record)])
+
+
+@table("scaling")
+def scaling() -> str:
+    record = result("scaling")
+    engines = {"tf": "TensorFlow `multi_worker`", "jax": "JAX `data_parallel`"}
+    rows = [[engines.get(engine, engine), _rate(entry["one_process_images_per_s"]),
+             _rate(entry["two_processes_images_per_s"]),
+             f"{number(entry['efficiency'])} ({number(entry['round_efficiency']['min'])}-"
+             f"{number(entry['round_efficiency']['max'])})"]
+            for engine, entry in record["metrics"].items()]
+    return "\n".join([
+        markdown_table(["engine", "1 process, images/s", "2 processes, images/s", "2 / 1 (rounds)"], rows), "",
+        record.get("notes", ""), "", provenance(record) + " " + rerun(record)])

@@ -54,6 +54,12 @@ def test_encode_with_spawn_workers_counts_skips_and_caches(small_sgf_folder, tmp
     assert bx.shape == (64, 19, 19, 4) and by.shape == (64,)
     # augmentation keeps labels on empty points
     assert (bx.reshape(64, 361, 4)[np.arange(64), by, 2] == 1).all()
+    plain = PositionDataset(paths, batch_size=64, seed=1, augment=False)
+    shares = [plain.worker_batch(1, worker, 2) for worker in range(2)]  # two workers: disjoint halves
+    whole_x, whole_y = plain[1]
+    assert [len(share[1]) for share in shares] == [32, 32]
+    np.testing.assert_array_equal(np.sort(np.concatenate([share[1] for share in shares])), np.sort(whole_y))
+    np.testing.assert_array_equal(shares[0][0], whole_x[0::2])
     limited = PositionDataset(paths, batch_size=64, max_batches=2)
     assert len(limited) == 2
 

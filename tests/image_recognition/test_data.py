@@ -60,6 +60,11 @@ def test_scan_and_stream_folder_skips_corrupt(image_tree):
     assert seen >= len(train.files) - 1
     color = data.ImageFolderDataset(test.files, test.labels, batch_size=4, image_size=(16, 20), channels=3)
     assert color[0][0].shape == (4, 16, 20, 3)
+    shares = [color.worker_batch(1, worker, 2) for worker in range(2)]  # each worker reads its two files
+    whole = color[1]
+    np.testing.assert_array_equal(shares[1][0], whole[0][1::2])
+    np.testing.assert_array_equal(np.concatenate([shares[0][1], shares[1][1]]),
+                                  np.concatenate([whole[1][0::2], whole[1][1::2]]))
 
 
 def test_val_split_is_stratified(image_tree):

@@ -97,14 +97,19 @@ class PositionDataset(EpochSeededDataset):
         return loaded
 
     def __getitem__(self, index):
+        return self.worker_batch(index, 0, 1)
+
+    def worker_batch(self, index, worker, workers):
+        """Worker ``worker``'s share of batch ``index`` (every ``workers``-th position): only those are unpacked."""
         shard, start = self._batches[index]
         packed, labels = self._shard(shard)
-        chosen = np.sort(self._orders[shard][start:start + self.batch_size])
+        chosen = np.sort(self._orders[shard][start:start + self.batch_size])[worker::workers]
         y = labels[chosen]
         if self.packed:
             return packed[chosen], y
         x = unpack(packed[chosen], self.planes)
         if self.augment:
-            # One generator per batch: the symmetries do not depend on which thread asks first.
-            x, y = augment_batch(x, y, np.random.default_rng([self.seed, self.epoch, index]))
+            # One generator per batch (and worker): the symmetries do not depend on which thread asks first.
+            key = [self.seed, self.epoch, index] + ([worker] if workers > 1 else [])
+            x, y = augment_batch(x, y, np.random.default_rng(key))
         return x.astype("float32"), y
