@@ -69,3 +69,9 @@ class LengthBucketedBatches(EpochSeededDataset):
     def __getitem__(self, index):
         rows = self.batches[index]
         return self.ids[rows, :self._width(rows)], self.labels[rows]
+
+    def worker_batch(self, index, worker, workers):
+        """Worker ``worker``'s share of batch ``index`` (every ``workers``-th text), padded as the whole batch."""
+        rows = self.batches[index]
+        share = rows[worker::workers]
+        return self.ids[share, :self._width(rows)], self.labels[share]

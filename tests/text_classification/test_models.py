@@ -87,6 +87,14 @@ def test_bucketed_batches_pad_each_batch_to_its_own_length():
         seen += y.tolist()
     assert sorted(seen) == list(range(10)) and len(widths) > 1
     assert batches[0][0].shape[1] != batches[1][0].shape[1]
+    shared = []  # two workers: each takes every other text of a batch, padded as the whole batch
+    for index in range(len(batches)):
+        whole = batches[index]
+        for worker in range(2):
+            x, y = batches.worker_batch(index, worker, 2)
+            assert x.shape[1] == whole[0].shape[1] and y.tolist() == whole[1][worker::2].tolist()
+            shared += y.tolist()
+    assert sorted(shared) == list(range(10))  # no text twice in the epoch
 
 
 @pytest.mark.parametrize("model", ["kim", "char", "dcnn"])
