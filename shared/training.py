@@ -863,7 +863,13 @@ class _ProcessShares(keras.utils.PyDataset):
         if isinstance(self.source, ArrayDataset):
             return self.source.worker_batch(index, self.process, self.processes, equal=True)
         batch = tuple(self.source[index])
-        rows = len(keras.tree.flatten(batch)[0])
+        lengths = {len(a) for a in keras.tree.flatten(batch)}
+        if len(lengths) != 1:
+            raise ValueError(
+                f"distribute='data_parallel' across processes splits every batch by rows, but batch {index} of "
+                f"{type(self.source).__name__} holds arrays of {sorted(lengths)} rows; give it per-row batches "
+                "(DeepDTA: --per-pair).")
+        rows = lengths.pop()
         keep = rows - rows % self.processes
         return keras.tree.map_structure(lambda a: np.asarray(a)[:keep][self.process::self.processes], batch)
 

@@ -158,3 +158,25 @@ def test_cluster_env_names_every_process():
     assert jax_env["KERAS_DISTRIBUTION_NUM_PROCESSES"] == "2" and jax_env["KERAS_BACKEND"] == "jax"
     with pytest.raises(ValueError, match="The 'mode' parameter of cluster_env must be one of tf, jax"):
         cluster_env("torch", 0, ["1"])
+
+
+def test_process_shares_are_equal_and_refuse_batches_that_are_not_per_row(monkeypatch):
+    monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "2")
+    monkeypatch.setenv("KERAS_DISTRIBUTION_PROCESS_ID", "1")
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, index):
+            rows = np.arange(7) + 10 * index
+            return ({"table": np.zeros((3, 2)), "rows": rows}, rows) if index else (rows, rows * 2)
+
+    shares = training._ProcessShares(Batches())
+    x, y = shares[0]  # 7 rows: the last is left out, process 1 takes rows 1, 3, 5
+    assert x.tolist() == [1, 3, 5] and y.tolist() == [2, 6, 10]
+    with pytest.raises(ValueError, match="splits every batch by rows, but batch 1 of Batches holds arrays of"):
+        shares[1]
+    arrays = training._ProcessShares(training.ArrayDataset(np.arange(9), batch_size=9, shuffle=False))
+    assert arrays[0][0].tolist() == [1, 3, 5, 7]
