@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from shared.benchmarking import spread
+from shared.benchmarking import chosen, counted_rounds, spread
 
 APPS = ("image", "text", "dta", "go", "video")
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -413,13 +413,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    apps = [a.strip() for a in args.apps.split(",") if a.strip()]
-    unknown = [a for a in apps if a not in APP_CLASSES]
-    if unknown or not apps:
-        raise SystemExit(f"--apps: unknown {unknown}; choose from {', '.join(APPS)}")
-    rounds = args.rounds or (2 if args.quick else 5)
-    if rounds < 1:
-        raise SystemExit("--rounds must be at least 1")
+    apps = chosen("--apps", args.apps, APPS)
+    rounds = counted_rounds(args.rounds, args.quick)
     import keras
 
     from shared.benchmarking import cpu_has_bf16, cpu_model, script_command, write_result

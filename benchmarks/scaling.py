@@ -116,10 +116,10 @@ def main(argv=None):
         return worker(mode, int(index), json.loads(ports), json.loads(sizes), result)
     import tempfile
 
-    from shared.benchmarking import script_command, spread, write_result
+    from shared.benchmarking import chosen, script_command, spread, write_result
 
     sizes = QUICK if args.quick else FULL
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    engines = chosen("--engines", args.engines, ("tf", "jax"))
     cores = len(os.sched_getaffinity(0))
     start = time.perf_counter()
     rates = {engine: {1: [], 2: []} for engine in engines}

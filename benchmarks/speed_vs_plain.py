@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.benchmarking import spread
+from shared.benchmarking import chosen, counted_rounds, spread
 
 MODELS = ("mnist_convnet", "kim_cnn", "deepdta", "go_policy")
 SIDES = ("cnnkit", "plain")
@@ -150,6 +150,15 @@ class MnistConvnet(Bench):
         return self.timed(lambda: self.models[side].predict(self.x_test_plain, batch_size=256, verbose=0))
 
 
+def compiled_plain(model):
+    """A plain script's classifier compiled as keras.io examples compile it: Adam 1e-3, cross-entropy, accuracy."""
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
 def plain_mnist_convnet(input_shape, backbone_kwargs, mean, variance, num_classes=10):
     """cnnkit's ``convnet`` classifier written as a keras.io example would write it."""
     import keras
@@ -171,9 +180,7 @@ def plain_mnist_convnet(input_shape, backbone_kwargs, mean, variance, num_classe
     x = layers.Dropout(backbone_kwargs["dense_dropout"])(x)
     outputs = layers.Dense(num_classes, activation="softmax")(x)
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
+    return compiled_plain(model)
 
 
 class KimCnn(Bench):
@@ -219,7 +226,7 @@ class KimCnn(Bench):
         return self.timed(lambda: model.fit(self.ids, self.labels, batch_size=self.batch, epochs=1, verbose=0))
 
     def predict(self, side):  # encoded ids padded to the full length, batches of 256
-        from shared.tasks import predict_in_batches
+        from shared.runtime import predict_in_batches
 
         if side == "cnnkit":  # apps.text_classification.train.evaluate's call
             return self.timed(lambda: predict_in_batches(self.models[side], self.test_ids, 256))
@@ -241,9 +248,7 @@ def plain_kim_cnn(max_length, vocab_size, num_classes, embed_dim=300, filters=10
     x = layers.Dropout(0.5)(x)
     outputs = layers.Dense(num_classes, activation="softmax", kernel_constraint=keras.constraints.MaxNorm(3.0))(x)
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
+    return compiled_plain(model)
 
 
 class DeepDta(Bench):
@@ -347,15 +352,12 @@ class GoPolicy(Bench):
     def setup(self):
         import keras
 
-        from apps.go_policy.model.data import encode_dataset, load_positions, predict_with_symmetries, shard_paths
+        from apps.go_policy.model.data import encode_dataset, load_positions, shard_paths
         from apps.go_policy.model.dataset import PositionDataset
         from apps.go_policy.model.network import build_policy_network, with_dtype_policy
         from apps.go_policy.presets import preset_record
         from shared.data import path
-        from shared.tasks import predict_in_batches
 
-        self.predict_with_symmetries = predict_with_symmetries
-        self.predict_in_batches = predict_in_batches
         record = preset_record("policy_small")
         depth, filters = int(record["depth"]), int(record["filters"])
         manifest = encode_dataset([path("go_pro", "cwi_pro_19x19_part01.tar.gz")], features="small",
@@ -389,10 +391,13 @@ class GoPolicy(Bench):
                                                            verbose=0))
 
     def predict(self, side):
+        from apps.go_policy.model.data import predict_with_symmetries
+        from shared.runtime import predict_in_batches
+
         model = self.models[side]
         if side == "cnnkit":  # evaluate_policy's call, one symmetry, its default batch size
-            return self.timed(lambda: self.predict_with_symmetries(
-                lambda b: self.predict_in_batches(model, b, 1024), self.x_test, 1))
+            return self.timed(lambda: predict_with_symmetries(lambda b: predict_in_batches(model, b, 1024),
+                                                              self.x_test, 1))
         return self.timed(lambda: model.predict(self.x_test, batch_size=256, verbose=0))
 
     def details(self):
@@ -411,9 +416,7 @@ def plain_policy_network(input_shape, depth, filters):
     x = layers.Flatten()(layers.Conv2D(1, 1, padding="same")(x))
     outputs = layers.Softmax()(x)
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
+    return compiled_plain(model)
 
 
 BENCHES = {"mnist_convnet": MnistConvnet, "kim_cnn": KimCnn, "deepdta": DeepDta, "go_policy": GoPolicy}
@@ -482,16 +485,16 @@ REASONS = {
                             "against {unpacked_float32_mb} MB of float32 arrays) and each batch is unpacked when it "
                             "is drawn",
     ("go_policy", "predict"): "the compiled predict function runs on slices of 1,024 positions "
-                              "(shared.tasks.predict_in_batches) without model.predict's per-call data pipeline, "
+                              "(shared.runtime.predict_in_batches) without model.predict's per-call data pipeline, "
                               "progress bar and callbacks",
     ("mnist_convnet", "train"): "the same graph on both sides; cnnkit gathers each batch of raw uint8 pixels (a "
                                 "quarter of the bytes, normalised in the model) inside tf.data, the plain script "
                                 "feeds float32 arrays through Keras' array adapter",
     ("mnist_convnet", "predict"): "the same graph and inputs on both sides; cnnkit runs the compiled predict "
-                                  "function on slices (shared.tasks.predict_in_batches) without model.predict's "
+                                  "function on slices (shared.runtime.predict_in_batches) without model.predict's "
                                   "per-call data pipeline, progress bar and callbacks",
     ("kim_cnn", "predict"): "the same graph and inputs on both sides; cnnkit runs the compiled predict function on "
-                            "slices (shared.tasks.predict_in_batches) without model.predict's per-call set-up",
+                            "slices (shared.runtime.predict_in_batches) without model.predict's per-call set-up",
 }
 
 
@@ -558,13 +561,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in models if m not in BENCHES]
-    if unknown or not models:
-        raise SystemExit(f"--models: unknown {unknown}; choose from {', '.join(MODELS)}")
-    rounds = args.rounds or (2 if args.quick else 5)
-    if rounds < 1:
-        raise SystemExit("--rounds must be at least 1")
+    models = chosen("--models", args.models, MODELS)
+    rounds = counted_rounds(args.rounds, args.quick)
     import keras
 
     from shared.benchmarking import cpu_model, script_command, write_result

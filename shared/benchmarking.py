@@ -24,6 +24,23 @@ def spread(values) -> dict:
     return {"median": float(statistics.median(values)), "min": min(values), "max": max(values)}
 
 
+def chosen(option: str, text: str, known) -> list:
+    """The comma-separated names in ``text`` (a benchmark's ``option``), each one of ``known``."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise SystemExit(f"{option}: unknown {unknown}; choose from {', '.join(known)}")
+    return names
+
+
+def counted_rounds(rounds: int | None, quick: bool) -> int:
+    """A benchmark's ``--rounds``: 5 by default, 2 with ``--quick``, at least 1."""
+    rounds = rounds or (2 if quick else 5)
+    if rounds < 1:
+        raise SystemExit("--rounds must be at least 1")
+    return rounds
+
+
 def repo_relative(path) -> str:
     """``path`` relative to the repository when it is inside it: records carry no machine paths."""
     path = Path(path).resolve()

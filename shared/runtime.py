@@ -153,6 +153,43 @@ class OnnxModel:
         return outputs[0] if len(outputs) == 1 else outputs
 
 
+def predict_in_batches(model, x, batch_size: int = 1024):
+    """What ``model.predict(x, batch_size=batch_size)`` returns, without its per-call set-up.
+
+    ``model.predict`` builds a data pipeline, a progress bar and callbacks on every call; on a
+    few thousand small inputs (a Go evaluation, a chunk of positions to label) that set-up
+    costs more than a quarter of the time. This runs the model's compiled predict function
+    (``predict_on_batch``) on consecutive slices of ``batch_size`` rows and joins the outputs.
+    ``model`` is a Keras model or an ``OnnxModel``; ``x`` an array, a list or tuple of arrays,
+    or a dict of arrays, as ``model.predict`` takes. Nothing here imports Keras.
+    """
+    if int(batch_size) < 1:
+        raise ValueError(f"The 'batch_size' parameter of predict_in_batches must be a positive int; "
+                         f"got {batch_size!r}.")
+    leaves = list(x.values()) if isinstance(x, dict) else list(x) if isinstance(x, (list, tuple)) else [x]
+    count = len(leaves[0]) if leaves else 0
+    if count == 0:
+        raise ValueError("The 'x' parameter of predict_in_batches must hold at least one row; got 0 rows.")
+    step = int(batch_size)
+    outputs = [_structure(np.asarray, model.predict_on_batch(_structure(lambda a: a[start:start + step], x)))
+               for start in range(0, count, step)]
+    first = outputs[0]
+    if isinstance(first, dict):
+        return {key: np.concatenate([o[key] for o in outputs]) for key in first}
+    if isinstance(first, (list, tuple)):
+        return [np.concatenate([o[k] for o in outputs]) for k in range(len(first))]
+    return np.concatenate(outputs)
+
+
+def _structure(function, value):
+    """``function`` applied to each array of an array, a list or tuple of arrays, or a dict of arrays."""
+    if isinstance(value, dict):
+        return {key: function(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [function(v) for v in value]
+    return function(value)
+
+
 def _numpy_dtype(onnx_type: str):
     kinds = {"tensor(float)": "float32", "tensor(int32)": "int32", "tensor(int64)": "int64",
              "tensor(double)": "float64", "tensor(uint8)": "uint8", "tensor(bool)": "bool",

@@ -597,7 +597,7 @@ def _truncate_log(path, epochs):
 
 
 DISTRIBUTE_MODES = ("mirrored", "multi_worker", "data_parallel")
-_multi_worker = {}
+_distribution = {}  # this process's strategy, JAX processes joined, default mode, outputs
 
 
 def worker_info():
@@ -647,7 +647,7 @@ def start_processes():
     computes anything (``--distribute data_parallel`` does). On CPUs the processes exchange
     gradients over Gloo. Without the variables it does nothing.
     """
-    if "processes" in _multi_worker or _process_info()[1] == 1:
+    if "processes" in _distribution or _process_info()[1] == 1:
         return
     if keras.backend.backend() != "jax":
         raise ValueError("KERAS_DISTRIBUTION_NUM_PROCESSES is set: training across processes with "
@@ -660,7 +660,7 @@ def start_processes():
 
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     keras.distribution.initialize()
-    _multi_worker["processes"] = True
+    _distribution["processes"] = True
 
 
 def is_chief() -> bool:
@@ -676,8 +676,8 @@ def multi_worker_strategy():
     first (``cnnkit <app> train --distribute multi_worker`` does). Every worker runs the same
     program with its own ``TF_CONFIG`` task; see docs/shared.md, "Training on several machines".
     """
-    if "strategy" in _multi_worker:
-        return _multi_worker["strategy"]
+    if "strategy" in _distribution:
+        return _distribution["strategy"]
     backend = keras.backend.backend()
     if backend != "tensorflow":
         raise ValueError(f"distribute='multi_worker' uses tf.distribute and needs KERAS_BACKEND=tensorflow "
@@ -698,7 +698,7 @@ def multi_worker_strategy():
             "else. Call shared.training.multi_worker_strategy() at the start of the program, before building "
             f"the model ({error})") from error
     _patch_keras_for_multi_worker(tf)
-    _multi_worker["strategy"] = strategy
+    _distribution["strategy"] = strategy
     return strategy
 
 
@@ -718,18 +718,18 @@ def use_distribution(distribute, shared_out=None, own_out=None):
         multi_worker_strategy()
     elif distribute == "data_parallel":
         start_processes()
-    _multi_worker["default"] = distribute
-    _multi_worker["outs"] = (Path(own_out), Path(shared_out)) if own_out and shared_out else None
+    _distribution["default"] = distribute
+    _distribution["outs"] = (Path(own_out), Path(shared_out)) if own_out and shared_out else None
 
 
 def distribution_outputs():
     """``(scratch folder, shared folder)`` of a non-chief worker's command (``use_distribution``), else None."""
-    return _multi_worker.get("outs")
+    return _distribution.get("outs")
 
 
 def _shared_checkpoint_dir(checkpoint_dir):
     """Where a non-chief worker reads the checkpoint: its scratch output folder mapped to the chief's."""
-    outs = _multi_worker.get("outs")
+    outs = _distribution.get("outs")
     if checkpoint_dir is None or outs is None:
         return checkpoint_dir
     own, shared = outs
@@ -786,7 +786,31 @@ def _patch_keras_for_multi_worker(tf):
     tf_trainer._cnnkit_multi_worker = True
 
 
-class _WorkerShares:
+class _Shares:
+    """What ``_WorkerShares`` and ``_ProcessShares`` have in common: the source dataset, this process's
+    ``rank`` of ``ranks`` (not ``workers``: that is a ``PyDataset``'s count of loading threads), and
+    the source's epoch, which Keras no longer drives once the source is wrapped."""
+
+    def _wrap(self, dataset):
+        self.source = dataset
+        self._epoch = 0
+        self.rank, self.ranks = worker_info()
+
+    @property
+    def epoch(self):
+        return getattr(self.source, "epoch", self._epoch)
+
+    def set_epoch(self, epoch):
+        """Bring the source to ``epoch``: its ``set_epoch``, or its ``on_epoch_end`` once per epoch passed."""
+        if callable(getattr(self.source, "set_epoch", None)):
+            self.source.set_epoch(epoch)
+        else:
+            for _ in range(self._epoch, int(epoch)):
+                self.source.on_epoch_end()
+        self._epoch = int(epoch)
+
+
+class _WorkerShares(_Shares):
     """An epoch-seeded dataset as each worker's share of every batch, for ``multi_worker`` training.
 
     All workers plan the same epoch from ``(seed, epoch)``; worker ``i`` of ``n`` trains on rows
@@ -799,9 +823,7 @@ class _WorkerShares:
     def __init__(self, dataset, strategy):
         import tensorflow as tf
 
-        self.source = dataset
-        self._epoch = 0
-        self.worker, self.workers = worker_info()
+        self._wrap(dataset)
         first = self._share(0)
         signature = tf.nest.map_structure(
             lambda a: tf.TensorSpec((None,) + np.asarray(a).shape[1:], tf.as_dtype(np.asarray(a).dtype)), first)
@@ -813,9 +835,9 @@ class _WorkerShares:
 
     def _share(self, index):
         if callable(getattr(self.source, "worker_batch", None)):
-            batch = self.source.worker_batch(index, self.worker, self.workers)
+            batch = self.source.worker_batch(index, self.rank, self.ranks)
         else:
-            batch = keras.tree.map_structure(lambda a: np.asarray(a)[self.worker::self.workers],
+            batch = keras.tree.map_structure(lambda a: np.asarray(a)[self.rank::self.ranks],
                                              tuple(self.source[index]))
         return _as_nest(tuple(batch))
 
@@ -826,22 +848,8 @@ class _WorkerShares:
                 continue
             yield share
 
-    @property
-    def epoch(self):
-        return getattr(self.source, "epoch", self._epoch)
 
-    def set_epoch(self, epoch):
-        """Bring the source to ``epoch``: its ``set_epoch``, or its ``on_epoch_end`` once per epoch passed
-        (Keras, which sees a distributed dataset here, does not call the source's hooks itself)."""
-        if callable(getattr(self.source, "set_epoch", None)):
-            self.source.set_epoch(epoch)
-        else:
-            for _ in range(self._epoch, int(epoch)):
-                self.source.on_epoch_end()
-        self._epoch = int(epoch)
-
-
-class _ProcessShares(keras.utils.PyDataset):
+class _ProcessShares(_Shares, keras.utils.PyDataset):
     """A dataset as this JAX process's share of every batch, for ``data_parallel`` across processes.
 
     As ``_WorkerShares``, but Keras assembles the global batch from equal shares: a batch's last
@@ -851,17 +859,14 @@ class _ProcessShares(keras.utils.PyDataset):
 
     def __init__(self, dataset):
         super().__init__()
-        self.source = dataset
-        self._epoch = 0
-        # (PyDataset's 'workers' is its count of loading threads)
-        self.process, self.processes = worker_info()
+        self._wrap(dataset)
 
     def __len__(self):
         return len(self.source)
 
     def __getitem__(self, index):
         if isinstance(self.source, ArrayDataset):
-            return self.source.worker_batch(index, self.process, self.processes, equal=True)
+            return self.source.worker_batch(index, self.rank, self.ranks, equal=True)
         batch = tuple(self.source[index])
         lengths = {len(a) for a in keras.tree.flatten(batch)}
         if len(lengths) != 1:
@@ -870,15 +875,8 @@ class _ProcessShares(keras.utils.PyDataset):
                 f"{type(self.source).__name__} holds arrays of {sorted(lengths)} rows; give it per-row batches "
                 "(DeepDTA: --per-pair).")
         rows = lengths.pop()
-        keep = rows - rows % self.processes
-        return keras.tree.map_structure(lambda a: np.asarray(a)[:keep][self.process::self.processes], batch)
-
-    @property
-    def epoch(self):
-        return getattr(self.source, "epoch", self._epoch)
-
-    def set_epoch(self, epoch):
-        _WorkerShares.set_epoch(self, epoch)
+        keep = rows - rows % self.ranks
+        return keras.tree.map_structure(lambda a: np.asarray(a)[:keep][self.rank::self.ranks], batch)
 
 
 def _distributed_copy(model, distribute):
@@ -981,7 +979,7 @@ def fit(
         )
     _set_global_seed(int(seed))
     if distribute is None:
-        distribute = _multi_worker.get("default")
+        distribute = _distribution.get("default")
 
     dataset = train
     if isinstance(train, tuple):

@@ -10,16 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from apps.image_recognition.presets import TTA_MODES
+from shared.runtime import predict_in_batches
 
 
 def predict_arrays(model, x, batch_size=256):
     """Class probabilities of an image array, as float32 input (a Keras model or an ONNX export)."""
-    x = np.asarray(x, dtype="float32")
-    if getattr(model, "runtime", None) == "onnx":  # shared.runtime.OnnxModel: no Keras import
-        return model.predict(x, batch_size=batch_size)
-    from shared.tasks import predict_in_batches
-
-    return predict_in_batches(model, x, batch_size)
+    return predict_in_batches(model, np.asarray(x, dtype="float32"), batch_size)
 
 
 def _flip_average(model, x, batch_size, plain=None):

@@ -13,7 +13,7 @@ from apps.text_classification.models import build_model, make_encoder
 from apps.text_classification.presets import model_settings
 from apps.text_classification.vectors import load_word_vectors
 from shared.callbacks import ResumableEarlyStopping
-from shared.tasks import predict_in_batches
+from shared.runtime import predict_in_batches
 from shared.training import fit as shared_fit
 
 

@@ -162,27 +162,3 @@ def _saved_optimizer_variables(filepath) -> int:
     except (OSError, ImportError):  # unreadable here: keras.Model.load_weights reports it
         return 0
 
-
-def predict_in_batches(model, x, batch_size: int = 1024):
-    """What ``model.predict(x, batch_size=batch_size)`` returns, without its per-call set-up.
-
-    ``model.predict`` builds a data pipeline, a progress bar and callbacks on every call; on a
-    few thousand small inputs (a Go evaluation, a chunk of positions to label) that set-up
-    costs more than a quarter of the time. This runs the model's compiled predict function
-    (``predict_on_batch``) on consecutive slices of ``batch_size`` rows and joins the outputs.
-    ``x`` is an array, a list or tuple of arrays, or a dict of arrays, as ``model.predict`` takes.
-    """
-    import numpy as np
-
-    if int(batch_size) < 1:
-        raise ValueError(f"The 'batch_size' parameter of predict_in_batches must be a positive int; "
-                         f"got {batch_size!r}.")
-    leaves = list(x.values()) if isinstance(x, dict) else list(x) if isinstance(x, (list, tuple)) else [x]
-    count = len(leaves[0]) if leaves else 0
-    if count == 0:
-        raise ValueError("The 'x' parameter of predict_in_batches must hold at least one row; got 0 rows.")
-    outputs = []
-    for start in range(0, count, int(batch_size)):
-        part = keras.tree.map_structure(lambda a, start=start: a[start:start + int(batch_size)], x)
-        outputs.append(keras.tree.map_structure(np.asarray, model.predict_on_batch(part)))
-    return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *outputs)

@@ -57,7 +57,7 @@ def test_worker_info_reads_tf_config(monkeypatch):
 @tensorflow_only
 def test_multi_worker_needs_tf_config(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
-    monkeypatch.setattr(training, "_multi_worker", {})
+    monkeypatch.setattr(training, "_distribution", {})
     with pytest.raises(ValueError, match="needs the TF_CONFIG environment variable"):
         training.multi_worker_strategy()
 
@@ -131,7 +131,7 @@ def test_a_non_chief_command_writes_to_scratch_and_reads_the_chiefs_checkpoint(t
     cluster = {"worker": ["a:1", "b:1"]}
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
     monkeypatch.setattr(training, "multi_worker_strategy", lambda: None)  # no collective set-up in this process
-    monkeypatch.setattr(training, "_multi_worker", {})
+    monkeypatch.setattr(training, "_distribution", {})
     args = argparse.Namespace(distribute="multi_worker", out=str(tmp_path / "run"))
     cli.start_distribution(args)
     try:
@@ -139,10 +139,10 @@ def test_a_non_chief_command_writes_to_scratch_and_reads_the_chiefs_checkpoint(t
         assert training.distribution_outputs() == (Path(args.out), tmp_path / "run")
         assert training._shared_checkpoint_dir(str(Path(args.out) / "checkpoint")) == str(tmp_path / "run" /
                                                                                            "checkpoint")
-        assert training._multi_worker["default"] == "multi_worker"
+        assert training._distribution["default"] == "multi_worker"
     finally:
         cli._end_distribution()
-    assert not Path(args.out).exists() and training._multi_worker["default"] is None
+    assert not Path(args.out).exists() and training._distribution["default"] is None
     with pytest.raises(ValueError, match="The 'distribute' parameter of use_distribution must be one of"):
         training.use_distribution("ring")
 

@@ -27,7 +27,7 @@ from apps.go_policy.model.network import (
     with_dtype_policy,
 )
 from shared.callbacks import TimeBudget
-from shared.tasks import predict_in_batches
+from shared.runtime import predict_in_batches
 
 
 class Throughput(keras.callbacks.Callback):
