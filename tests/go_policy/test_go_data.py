@@ -127,3 +127,21 @@ def test_encoding_workers_exit_when_the_process_that_started_them_is_killed(tmp_
     while alive(worker) and time.time() < deadline:
         time.sleep(0.2)
     assert not alive(worker), f"encoding worker {worker} outlived its parent"
+
+
+def test_processes_encoding_the_same_games_at_once_encode_them_once(small_sgf_folder, tmp_path, monkeypatch):
+    """The workers of a distributed run all ask for the shards: one encodes, the others wait and reuse."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
+
+    def encode(_):
+        return encode_dataset([small_sgf_folder], features="minimal", workers=1, shard_size=300,
+                              validation=0.3, test=0.3, min_moves=1, progress=False)
+
+    with ThreadPoolExecutor(3) as pool:
+        manifests = list(pool.map(encode, range(3)))
+    assert sorted(m["cached"] for m in manifests) == [False, True, True]
+    assert all(m["shards"] == manifests[0]["shards"] for m in manifests)
+    x, y, _ = load_positions(shard_paths(manifests[0], "train"))
+    assert len(y) == manifests[0]["positions"]["train"]

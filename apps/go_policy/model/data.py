@@ -148,7 +148,7 @@ def encode_dataset(sources, features="small", workers: int = 2, max_games: int |
     ``skip_games`` passes over the first games of each source (e.g. those an earlier
     run trained on), so that a continued training sees fresh games.
     """
-    from shared.data import cache_dir
+    from shared.data import cache_dir, cache_lock
 
     if skip_games < 0:
         raise ValueError(f"--skip-games must be >= 0, got {skip_games}")
@@ -164,63 +164,64 @@ def encode_dataset(sources, features="small", workers: int = 2, max_games: int |
     key = hashlib.sha1(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
     folder = Path(cache) if cache else cache_dir("go_policy", "positions", key)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest_file = folder / "manifest.json"
-    if manifest_file.exists() and not force:
-        manifest = json.loads(manifest_file.read_text())
-        manifest["folder"] = str(folder)
-        manifest["cached"] = True
-        _warn_about_damage(SkipReport.from_dict(manifest["report"]))
-        return manifest
-    for old in folder.glob("*.npz"):
-        old.unlink()
-    parts = parts_per_source or (max(1, workers) if len(sources) < max(1, workers) else 1)
-    tasks = []
-    for source_index, source in enumerate(sources):
-        for part in range(parts):
-            tasks.append({
-                "unit": len(tasks), "source": source, "part": part, "parts": parts, "max_games": max_games,
-                "skip_games": int(skip_games),
-                "features": groups, "folder": str(folder), "shard_size": shard_size,
-                "validation": validation, "test": test, "sizes": list(sizes), "min_moves": min_moves,
-            })
-    start = time.perf_counter()
-    results = []
-    bar = _progress(len(tasks), progress, "encoding SGF sources")
-    if workers <= 1 or len(tasks) == 1:
-        for task in tasks:
-            results.append(_encode_unit(task))
-            bar.update(1)
-    else:
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(min(workers, len(tasks)), initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
-            for result in pool.imap_unordered(_encode_unit, tasks):
-                results.append(result)
-                bar.update(1)
-    bar.close()
-    seconds = time.perf_counter() - start
-    report = SkipReport()
-    for result in sorted(results, key=lambda result: result["unit"]):
-        report.merge(SkipReport.from_dict(result["report"]))
-    if report.damaged and not report.used:  # nothing to train or score on: an error, and no cache entry
+    with cache_lock(folder):  # the workers of a distributed run encode once, not over each other
+        manifest_file = folder / "manifest.json"
+        if manifest_file.exists() and not force:
+            manifest = json.loads(manifest_file.read_text())
+            manifest["folder"] = str(folder)
+            manifest["cached"] = True
+            _warn_about_damage(SkipReport.from_dict(manifest["report"]))
+            return manifest
         for old in folder.glob("*.npz"):
             old.unlink()
-        skipped = "".join(f"; {count} skipped: {reason}" for reason, count in sorted(report.skipped.items()))
-        raise ValueError(f"no usable game in {', '.join(sources)}: {'; '.join(report.damage_messages())}{skipped}")
-    _warn_about_damage(report)
-    shards = sorted((item for result in results for item in result["shards"]), key=lambda item: item["file"])
-    positions = {split: sum(s["positions"] for s in shards if s["split"] == split) for split in SPLITS}
-    games = {split: sum(r["games"][split] for r in results) for split in SPLITS}
-    total = sum(positions.values())
-    manifest = {
-        "key": key, "inputs": key_data, "features": groups, "planes": FeatureEncoder(groups).num_planes,
-        "shards": shards, "positions": positions, "games": games, "report": report.as_dict(),
-        "encode_seconds": round(seconds, 2), "positions_per_s": round(total / max(seconds, 1e-9), 1),
-        "workers": workers,
-    }
-    manifest_file.write_text(json.dumps(manifest, indent=1))
-    manifest["folder"] = str(folder)
-    manifest["cached"] = False
-    return manifest
+        parts = parts_per_source or (max(1, workers) if len(sources) < max(1, workers) else 1)
+        tasks = []
+        for source_index, source in enumerate(sources):
+            for part in range(parts):
+                tasks.append({
+                    "unit": len(tasks), "source": source, "part": part, "parts": parts, "max_games": max_games,
+                    "skip_games": int(skip_games),
+                    "features": groups, "folder": str(folder), "shard_size": shard_size,
+                    "validation": validation, "test": test, "sizes": list(sizes), "min_moves": min_moves,
+                })
+        start = time.perf_counter()
+        results = []
+        bar = _progress(len(tasks), progress, "encoding SGF sources")
+        if workers <= 1 or len(tasks) == 1:
+            for task in tasks:
+                results.append(_encode_unit(task))
+                bar.update(1)
+        else:
+            context = multiprocessing.get_context("spawn")
+            with context.Pool(min(workers, len(tasks)), initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
+                for result in pool.imap_unordered(_encode_unit, tasks):
+                    results.append(result)
+                    bar.update(1)
+        bar.close()
+        seconds = time.perf_counter() - start
+        report = SkipReport()
+        for result in sorted(results, key=lambda result: result["unit"]):
+            report.merge(SkipReport.from_dict(result["report"]))
+        if report.damaged and not report.used:  # nothing to train or score on: an error, and no cache entry
+            for old in folder.glob("*.npz"):
+                old.unlink()
+            skipped = "".join(f"; {count} skipped: {reason}" for reason, count in sorted(report.skipped.items()))
+            raise ValueError(f"no usable game in {', '.join(sources)}: {'; '.join(report.damage_messages())}{skipped}")
+        _warn_about_damage(report)
+        shards = sorted((item for result in results for item in result["shards"]), key=lambda item: item["file"])
+        positions = {split: sum(s["positions"] for s in shards if s["split"] == split) for split in SPLITS}
+        games = {split: sum(r["games"][split] for r in results) for split in SPLITS}
+        total = sum(positions.values())
+        manifest = {
+            "key": key, "inputs": key_data, "features": groups, "planes": FeatureEncoder(groups).num_planes,
+            "shards": shards, "positions": positions, "games": games, "report": report.as_dict(),
+            "encode_seconds": round(seconds, 2), "positions_per_s": round(total / max(seconds, 1e-9), 1),
+            "workers": workers,
+        }
+        manifest_file.write_text(json.dumps(manifest, indent=1))
+        manifest["folder"] = str(folder)
+        manifest["cached"] = False
+        return manifest
 
 
 def _warn_about_damage(report: SkipReport) -> None:
