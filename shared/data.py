@@ -21,6 +21,7 @@ the cache folder (whoever can write one can write the other).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -41,6 +42,7 @@ __all__ = [
     "folder",
     "files",
     "cache_dir",
+    "cache_lock",
     "data_root",
     "register",
     "sha256_of",
@@ -73,6 +75,29 @@ def cache_dir(*parts: str) -> Path:
     target = base.joinpath(*parts)
     target.mkdir(parents=True, exist_ok=True)
     return target
+
+
+@contextlib.contextmanager
+def cache_lock(folder: str | os.PathLike):
+    """Hold ``folder``'s lock file while building a cache entry there.
+
+    Several processes that need the same entry (the workers of one distributed training run, two
+    runs started together) then build it once: the first builds it, the others wait and find it
+    built. The lock is an advisory ``flock`` on ``folder/.lock``, released when the holder exits,
+    even when killed; where ``fcntl`` is missing (Windows) the entry is built without a lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - POSIX everywhere the project runs
+        yield
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with open(Path(folder) / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def register(name: str, folder: str, files: dict[str, tuple[str, str | None]]) -> None:

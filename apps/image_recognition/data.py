@@ -265,12 +265,14 @@ def load_cifar10(limit=None, test_limit=None, seed=0) -> ArrayData:
     arrays = {}
     for split in ("train", "test"):
         x_file, y_file = cache / f"{split}_x.npy", cache / f"{split}_y.npy"
-        if not (x_file.is_file() and y_file.is_file()):
-            skipped = SkipLog()
-            x, y = _decode_cifar_split(split, skipped)
-            _save_atomic(x_file, x)
-            _save_atomic(y_file, y)
-            skipped_all += skipped.files
+        with shared_data.cache_lock(cache):  # several training processes decode it once
+            if not (x_file.is_file() and y_file.is_file()):
+                skipped = SkipLog()
+                x, y = _decode_cifar_split(split, skipped)
+                _save_atomic(x_file, x)
+                _save_atomic(y_file, y)
+                skipped_all += skipped.files
+        # Memory-mapped: a training process reads only the rows it trains on (its share, under distribution).
         arrays[split] = (np.load(x_file, mmap_mode="r"), np.load(y_file))
     x_train, y_train = stratified_limit(*arrays["train"], limit, seed)
     x_test, y_test = stratified_limit(*arrays["test"], test_limit, seed)

@@ -172,3 +172,26 @@ def test_an_unwritable_cache_only_costs_a_new_hash(toy_pickle, tmp_path, monkeyp
     blocker.write_text("")
     monkeypatch.setenv("CNNKIT_CACHE", str(blocker))
     assert data.load_pickle("toy", "Y") == [[1.0, 2.0]]
+
+
+def test_cache_lock_lets_one_process_build_an_entry_while_the_others_wait(tmp_path):
+    import threading
+    import time
+
+    from shared.data import cache_lock
+
+    events = []
+
+    def build(name, hold):
+        with cache_lock(tmp_path / "entry"):
+            events.append(f"{name} in")
+            time.sleep(hold)
+            events.append(f"{name} out")
+
+    first = threading.Thread(target=build, args=("first", 0.5))
+    first.start()
+    time.sleep(0.1)
+    build("second", 0)
+    first.join()
+    assert events == ["first in", "first out", "second in", "second out"]
+    assert (tmp_path / "entry" / ".lock").is_file()
