@@ -795,6 +795,10 @@ class _Shares:
         self.source = dataset
         self._epoch = 0
         self.rank, self.ranks = worker_info()
+        # A dataset made of files that can be dealt out (Go position shards) gives each process its own.
+        self.own_files = self.ranks > 1 and callable(getattr(dataset, "share_files", None))
+        if self.own_files:
+            dataset.share_files(self.rank, self.ranks)
 
     @property
     def epoch(self):
@@ -818,12 +822,15 @@ class _WorkerShares(_Shares):
     batch is the single-process one. A dataset with ``worker_batch(index, worker, workers)``
     (``ArrayDataset``) reads only the share; any other is read whole and sliced. A batch with
     fewer rows than workers is skipped by all of them (every worker must run the same steps).
+    A dataset with ``share_files(worker, workers)`` (Go position shards) is instead given its own
+    files: each worker draws its part of every global batch from its own shards.
     """
 
-    def __init__(self, dataset, strategy):
+    def __init__(self, dataset, strategy, class_weight=None):
         import tensorflow as tf
 
         self._wrap(dataset)
+        self.class_weight = class_weight
         first = self._share(0)
         signature = tf.nest.map_structure(
             lambda a: tf.TensorSpec((None,) + np.asarray(a).shape[1:], tf.as_dtype(np.asarray(a).dtype)), first)
@@ -839,6 +846,8 @@ class _WorkerShares(_Shares):
         else:
             batch = keras.tree.map_structure(lambda a: np.asarray(a)[self.rank::self.ranks],
                                              tuple(self.source[index]))
+        if self.class_weight is not None:
+            batch = _weigh_classes(tuple(batch), self.class_weight)
         return _as_nest(tuple(batch))
 
     def _shares(self):
@@ -847,6 +856,19 @@ class _WorkerShares(_Shares):
             if min(len(a) for a in keras.tree.flatten(share)) == 0:
                 continue
             yield share
+
+
+def _weigh_classes(batch, class_weight):
+    """``(x, y[, sample_weight])`` with each row weighed by its class, as Keras' ``class_weight`` does
+    (one-hot targets by their largest entry; a class missing from ``class_weight`` weighs 1)."""
+    if len(batch) < 2:
+        raise ValueError("class_weight needs targets: the batches hold inputs only.")
+    y = np.asarray(batch[1])
+    classes = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else np.round(y.reshape(len(y))).astype(int)
+    weights = np.array([class_weight.get(int(c), 1.0) for c in classes], dtype="float32")
+    if len(batch) > 2:
+        weights = weights * np.asarray(batch[2], dtype="float32")
+    return (batch[0], batch[1], weights)
 
 
 class _ProcessShares(_Shares, keras.utils.PyDataset):
@@ -865,6 +887,8 @@ class _ProcessShares(_Shares, keras.utils.PyDataset):
         return len(self.source)
 
     def __getitem__(self, index):
+        if self.own_files:
+            return self.source.worker_batch(index, self.rank, self.ranks)
         if isinstance(self.source, ArrayDataset):
             return self.source.worker_batch(index, self.rank, self.ranks, equal=True)
         batch = tuple(self.source[index])
@@ -991,11 +1015,13 @@ def fit(
     if distribute == "data_parallel" and _process_info()[1] > 1 and isinstance(dataset, keras.utils.PyDataset):
         dataset = _ProcessShares(dataset)
     if distribute == "multi_worker":
-        if class_weight is not None:
-            raise ValueError("class_weight is not supported with distribute='multi_worker'; weigh the samples "
-                             "instead (train=(x, y, sample_weight)).")
         if isinstance(dataset, keras.utils.PyDataset):
-            dataset = _WorkerShares(dataset, multi_worker_strategy())
+            # Keras cannot weigh classes in a distributed dataset: each share carries them as sample weights.
+            dataset = _WorkerShares(dataset, multi_worker_strategy(), class_weight)
+            class_weight = None
+        elif class_weight is not None:
+            raise ValueError("class_weight with distribute='multi_worker' needs arrays or a keras.utils.PyDataset; "
+                             "weigh the samples of a tf.data.Dataset instead.")
     validation_data = validation
     if isinstance(validation, tuple) and len(validation) not in (2, 3):
         raise ValueError("validation must be (x, y) or (x, y, sample_weight).")

@@ -17,3 +17,7 @@ def data():
     rng = np.random.default_rng(0)
     x = rng.random((64, 8, 8, 1)).astype("float32")
     return x, (x.mean(axis=(1, 2, 3)) * 30).astype("int64") % 3
+
+
+# Weighs the classes unevenly, so that a worker leaving them out would change the curve.
+CLASS_WEIGHT = {0: 0.5, 1: 2.0, 2: 1.0}

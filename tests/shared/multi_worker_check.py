@@ -5,9 +5,9 @@ Usage: python multi_worker_check.py MODE INDEX PORT0 PORT1 CHECKPOINT_DIR RESULT
 MODE ``tf``: ``fit(distribute="multi_worker")`` with the two workers on 127.0.0.1 (TF_CONFIG);
 ``jax``: ``fit(distribute="data_parallel")`` across two JAX processes (KERAS_DISTRIBUTION_*);
 ``jax-single``: one JAX process, no distribution (the reference curve). Trains a small classifier
-on fixed data through ``shared.training.fit`` and writes RESULT_JSON with its loss curve and the
-checkpoint writes it made. With KILL_EPOCH the process kills itself (SIGKILL, no clean-up) in
-the middle of that epoch.
+on fixed data through ``shared.training.fit`` (TensorFlow: weighing the classes) and writes
+RESULT_JSON with its loss curve and the checkpoint writes it made. With KILL_EPOCH the process
+kills itself (SIGKILL, no clean-up) in the middle of that epoch.
 """
 
 import json
@@ -35,7 +35,7 @@ elif mode == "jax":
 
 import keras  # noqa: E402
 
-from tests.shared.distribution_data import build, data  # noqa: E402
+from tests.shared.distribution_data import CLASS_WEIGHT, build, data  # noqa: E402
 
 writes = []
 original_write = training._Checkpoint.write
@@ -60,9 +60,10 @@ class KillDuring(keras.callbacks.Callback):
 
 
 x, y = data()
+class_weight = CLASS_WEIGHT if mode == "tf" else None
 distribute = {"tf": "multi_worker", "jax": "data_parallel"}.get(mode)
 history = training.fit(build(), (x, y), epochs=4, batch_size=16, seed=1, verbose=0, distribute=distribute,
-                       checkpoint_dir=checkpoint_dir, callbacks=[KillDuring()])
+                       checkpoint_dir=checkpoint_dir, callbacks=[KillDuring()], class_weight=class_weight)
 with open(result_path, "w") as handle:
     json.dump({"loss": history.history["loss"], "writes": writes, "chief": training.is_chief(),
                "workers": training.worker_info()[1]}, handle)

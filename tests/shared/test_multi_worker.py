@@ -81,10 +81,13 @@ def test_each_worker_gets_its_share_and_no_row_twice():
 @pytest.mark.parametrize("mode", [pytest.param("tf", marks=tensorflow_only), "jax"])
 def test_two_processes_train_like_one_write_only_on_the_chief_and_resume_after_a_kill(tmp_path, mode):
     if mode == "tf":
-        from tests.shared.distribution_data import build, data
+        from tests.shared.distribution_data import CLASS_WEIGHT, build, data
 
         x, y = data()
-        single = training.fit(build(), (x, y), epochs=4, batch_size=16, seed=1, verbose=0).history["loss"]
+        single = training.fit(build(), (x, y), epochs=4, batch_size=16, seed=1, verbose=0,
+                              class_weight=CLASS_WEIGHT).history["loss"]
+        unweighted = training.fit(build(), (x, y), epochs=4, batch_size=16, seed=1, verbose=0).history["loss"]
+        assert not np.allclose(single, unweighted, rtol=1e-2)  # the weights matter to the curve
     else:  # the reference, one JAX process, runs beside the killed pair
         reference = start_workers(tmp_path / "single", "single", mode="jax-single", count=1)
 
@@ -158,6 +161,16 @@ def test_cluster_env_names_every_process():
     assert jax_env["KERAS_DISTRIBUTION_NUM_PROCESSES"] == "2" and jax_env["KERAS_BACKEND"] == "jax"
     with pytest.raises(ValueError, match="The 'mode' parameter of cluster_env must be one of tf, jax"):
         cluster_env("torch", 0, ["1"])
+
+
+def test_worker_shares_weigh_classes_as_keras_does():
+    x = np.zeros((4, 2))
+    sparse = training._weigh_classes((x, np.array([0, 1, 2, 1])), {0: 0.5, 1: 2.0})
+    np.testing.assert_allclose(sparse[2], [0.5, 2.0, 1.0, 2.0])  # class 2 is not named: weight 1
+    one_hot = training._weigh_classes((x, np.eye(3)[[2, 0, 1, 1]], np.array([1, 1, 3, 1])), {0: 0.5, 1: 2.0, 2: 4})
+    np.testing.assert_allclose(one_hot[2], [4.0, 0.5, 6.0, 2.0])  # times the samples' own weights
+    with pytest.raises(ValueError, match="class_weight needs targets"):
+        training._weigh_classes((x,), {0: 1.0})
 
 
 def test_process_shares_are_equal_and_refuse_batches_that_are_not_per_row(monkeypatch):
