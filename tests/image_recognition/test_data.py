@@ -133,3 +133,11 @@ def test_folder_image_size_falls_back_to_the_default_for_far_apart_sizes(tmp_pat
     (tmp_path / "junk.png").write_bytes(b"not an image")
     size, reason = data.folder_image_size([str(tmp_path / "junk.png")])
     assert size == data.DEFAULT_FOLDER_SIZE and reason.startswith("no readable image")
+
+
+def test_array_statistics_read_in_chunks_equal_numpys():
+    x = np.random.default_rng(0).integers(0, 256, (9000, 4, 4, 3)).astype(np.uint8)  # three chunks
+    mean, variance = data.sample_statistics(x)
+    pixels = x.astype(np.float64).reshape(-1, 3)
+    np.testing.assert_allclose(mean, pixels.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(variance, pixels.var(axis=0), rtol=1e-10)
