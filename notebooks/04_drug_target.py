@@ -29,6 +29,7 @@ print(f'{davis.drug_ids[drug]} on {davis.protein_ids[protein]}: predicted pKd {p
 import json
 from pathlib import Path
 
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -36,9 +37,9 @@ from IPython.display import Image, display
 
 from apps.drug_target.chemistry import canonicalize_many, draw_grid
 from apps.drug_target.data import load_dataset
-from apps.drug_target.metrics import concordance_index, concordance_index_bruteforce
+from apps.drug_target.metrics import concordance_index, concordance_index_bruteforce, spread_calibration
 from apps.drug_target.model import build_deepdta
-from apps.drug_target.predict import evaluate, predict_frame
+from apps.drug_target.predict import Ensemble, evaluate, predict_frame
 from apps.drug_target.presets import max_lengths_for
 from apps.drug_target.train import train
 from shared.cli import fast_mode, seed_everything
@@ -151,6 +152,50 @@ display(top[['name', 'canonical_smiles', 'prediction']])
 png = draw_grid(list(top['canonical_smiles']), [f'{n}: {p:.2f}' for n, p in zip(top['name'], top['prediction'])],
                 cache_dir('drug_target') / 'screen_top.png', mols_per_row=4)
 display(Image(filename=str(png)))
+
+# %% [markdown]
+# ## How sure is the model? An ensemble's spread
+#
+# Models trained from different seeds agree where the data pin the answer down and disagree
+# elsewhere. `Ensemble` predicts their mean and reports their standard deviation as `spread`
+# (`cnnkit dta predict` and `screen` do the same when `--model` names several models). The spread
+# is useful if it rises with the error: below, the test pairs are grouped by rising spread, and the
+# share of pairs whose measured affinity lies within one and two spreads of the mean is counted.
+
+# %%
+members = [model]
+for member_seed in (1, 2):
+    keras.utils.set_random_seed(member_seed)
+    if FAST:
+        member = build_deepdta('affinity', smiles_length, protein_length, embed_dim=8, filters=(4, 8, 12),
+                               hidden_units=(32,))
+    else:
+        member = build_deepdta('affinity', smiles_length, protein_length)
+    train(member, pair_data, train_idx, None, epochs=epochs, batch_pairs=512, seed=member_seed, verbose=0)
+    members.append(member)
+test_pairs = pd.DataFrame({'smiles': [pair_data.drugs[i] for i in pair_data.drug_index[test_idx]],
+                           'sequence': [pair_data.proteins[i] for i in pair_data.protein_index[test_idx]]})
+together, _ = predict_frame(Ensemble(members), test_pairs)
+calibration = spread_calibration(pair_data.y[test_idx], together['prediction'], together['spread'])
+print({k: round(v, 3) for k, v in calibration.items() if k != 'bins'})
+plt.figure(figsize=(4.5, 4))
+plt.plot([b['mean_spread'] for b in calibration['bins']], [b['rmse'] for b in calibration['bins']], 'o-')
+plt.xlabel('mean spread of the group')
+plt.ylabel('RMSE of the group')
+plt.title('test pairs grouped by spread')
+plt.show()
+
+# %% [markdown]
+# The same measurement for three full DeepDTA seeds on all of Davis' training folds
+# (`python -m benchmarks.dta_ensemble --data davis --seeds 0 1 2`):
+
+# %%
+path = Path('benchmarks/results/dta_ensemble_davis.json')
+if path.is_file():
+    record = json.loads(path.read_text())
+    print({k: round(v, 4) for k, v in record['metrics'].items()})
+    for group in record['calibration']['bins']:
+        print(f"  spread {group['mean_spread']:.3f}: RMSE {group['rmse']:.3f} over {group['pairs']} pairs")
 
 # %% [markdown]
 # ## Benchmark results (committed under `benchmarks/results/`)

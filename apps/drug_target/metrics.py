@@ -130,3 +130,27 @@ def score(task: str, y_true, y_pred) -> dict:
     if task == "affinity":
         return regression_metrics(y_true, y_pred)
     return classification_metrics(y_true, y_pred)
+
+
+def spread_calibration(y_true, y_pred, spread, bins: int = 5) -> dict:
+    """How well an ensemble's ``spread`` (the members' standard deviation) tells its errors.
+
+    Returns the Spearman correlation of the spread with the absolute error; for ``bins`` groups of
+    pairs by rising spread, their mean spread and root-mean-square error (a calibrated spread rises
+    with the error, and equals it when the members' disagreement is the whole uncertainty); and the
+    share of pairs whose target lies within one and two spreads of the prediction (0.68 and 0.95
+    for normal errors of exactly that size).
+    """
+    y_true, y_pred = _as_1d(y_true, y_pred)
+    _, spread = _as_1d(y_true, spread)
+    if bins < 1 or bins > len(y_true):
+        raise ValueError(f"The 'bins' parameter of spread_calibration must be in [1, {len(y_true)}]; got {bins}.")
+    error = np.abs(y_true - y_pred)
+    groups = np.array_split(np.argsort(spread, kind="stable"), bins)
+    return {
+        "spearman_spread_error": float(stats.spearmanr(spread, error).statistic),
+        "bins": [{"mean_spread": float(spread[g].mean()), "rmse": float(np.sqrt((error[g] ** 2).mean())),
+                  "pairs": int(len(g))} for g in groups],
+        "within_1_spread": float((error <= spread).mean()),
+        "within_2_spreads": float((error <= 2 * spread).mean()),
+    }

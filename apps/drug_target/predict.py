@@ -4,6 +4,9 @@ Each unique drug and protein is encoded once and its features gathered per pair 
 same predictions as the per-pair model). User input keeps every row in input order, with
 an ``error`` column for the rows that could not be scored and a ``note`` column for the rows
 whose SMILES or sequence is longer than the model reads (the model sees only its start).
+
+An :class:`Ensemble` of models (several seeds of one recipe) predicts their mean, with a
+``spread`` column: the members' standard deviation, a measure of how sure they are together.
 """
 
 from __future__ import annotations
@@ -23,8 +26,32 @@ from apps.drug_target.proteins import read_fasta_or_sequence
 # used: predicting with an ONNX export (shared.runtime) needs neither.
 
 
+class Ensemble:
+    """Models of one task whose mean is the prediction and whose standard deviation is the ``spread``.
+
+    ``members``: Keras models or exported entity views (``shared.runtime``), each reading its own
+    input lengths; ``names`` say which is which in messages. A ligand that any member reads only in
+    part gets a note, so the lengths reported are the shortest a member reads.
+    """
+
+    def __init__(self, members, names=None):
+        self.members = list(members)
+        if len(self.members) < 2:
+            raise ValueError(f"An ensemble needs at least 2 models; got {len(self.members)}.")
+        self.names = list(names) if names is not None else [f"model {i + 1}" for i in range(len(self.members))]
+        runtimes = {getattr(m, "runtime", "keras") for m in self.members}
+        self.runtime = runtimes.pop() if len(runtimes) == 1 else "mixed"
+
+    def __len__(self):
+        return len(self.members)
+
+
 def input_lengths(model) -> tuple[int, int]:
-    """(SMILES, protein) lengths that ``model`` reads: a Keras model or its exported entity view."""
+    """(SMILES, protein) lengths that ``model`` reads: a Keras model, its exported entity view, or the
+    shortest of an :class:`Ensemble`'s members."""
+    if isinstance(model, Ensemble):
+        lengths = [input_lengths(member) for member in model.members]
+        return min(length[0] for length in lengths), min(length[1] for length in lengths)
     if getattr(model, "runtime", None) == "onnx":
         return int(model.input_shapes[0][1]), int(model.input_shapes[1][1])
     from apps.drug_target.model import input_lengths as keras_input_lengths
@@ -95,10 +122,10 @@ def _truncation_notes(pair_data, smiles_length: int, protein_length: int) -> dic
 def predict_frame(model, frame, name="pairs"):
     """Predictions for pairs (a DataFrame or :class:`data.InputRecords`) in input order.
 
-    Returns ``(frame: row, the input columns, canonical_smiles, prediction, error, note; the
-    PairData that was scored)``. ``error`` says why a row was not scored; ``note`` names the
-    SMILES and sequences the model cut to its input lengths (counted in the PairData's
-    ``truncated``).
+    Returns ``(frame: row, the input columns, canonical_smiles, prediction (and spread, for an
+    :class:`Ensemble`), error, note; the PairData that was scored)``. ``error`` says why a row was
+    not scored; ``note`` names the SMILES and sequences the model cut to its input lengths (counted
+    in the PairData's ``truncated``).
     """
     pair_data, parts = scored_parts(model, frame, name=name)
     return pd.concat(list(parts), ignore_index=True), pair_data
@@ -126,10 +153,7 @@ def scored_parts(model, frame, name="pairs", batch_size=None, progress=None, che
     step = batch_size or max(len(frame), 1)
 
     def parts():
-        scorer = None
-        if len(pair_data):
-            exported = getattr(model, "runtime", None) == "onnx"
-            scorer = (_ExportedPairScorer if exported else _PairScorer)(model, lengths)
+        scorer = _scorer(model) if len(pair_data) else None
         for start in range(0, max(len(frame), 1), step):
             stop = min(start + step, len(frame))
             yield _scored_rows(scorer, frame, pair_data, start, stop)
@@ -137,6 +161,23 @@ def scored_parts(model, frame, name="pairs", batch_size=None, progress=None, che
                 progress(stop - start)
 
     return pair_data, parts()
+
+
+def _scorer(model):
+    """A callable ``(pair_data, drug_index, protein_index) -> predictions`` (``(mean, spread)`` for an ensemble)."""
+    if isinstance(model, Ensemble):
+        return _EnsembleScorer([_scorer(member) for member in model.members])
+    exported = getattr(model, "runtime", None) == "onnx"
+    return (_ExportedPairScorer if exported else _PairScorer)(model, input_lengths(model))
+
+
+class _EnsembleScorer:
+    def __init__(self, scorers):
+        self.scorers = scorers
+
+    def __call__(self, pair_data, drug_index, protein_index):
+        predictions = np.stack([scorer(pair_data, drug_index, protein_index) for scorer in self.scorers])
+        return predictions.mean(axis=0), predictions.std(axis=0)
 
 
 class _PairScorer:
@@ -187,10 +228,14 @@ def _scored_rows(scorer, frame, pair_data, start, stop):
     first, last = np.searchsorted(pair_data.source_rows, [start, stop])
     rows = pair_data.source_rows[first:last] - start
     predictions = np.full(stop - start, np.nan)
+    spread = np.full(stop - start, np.nan) if isinstance(scorer, _EnsembleScorer) else None
     canonical = [""] * (stop - start)
     if last > first:
         drug_index = pair_data.drug_index[first:last]
-        predictions[rows] = scorer(pair_data, drug_index, pair_data.protein_index[first:last])
+        scored = scorer(pair_data, drug_index, pair_data.protein_index[first:last])
+        if spread is not None:
+            scored, spread[rows] = scored
+        predictions[rows] = scored
         for row, drug in zip(rows, drug_index):
             canonical[row] = pair_data.drugs[drug]
     out = pd.DataFrame({"row": np.arange(start + 1, stop + 1)})
@@ -198,6 +243,8 @@ def _scored_rows(scorer, frame, pair_data, start, stop):
         out[column] = frame[column].values[start:stop]
     out["canonical_smiles"] = canonical
     out["prediction"] = predictions
+    if spread is not None:
+        out["spread"] = spread
     out["error"] = [pair_data.errors.get(row, "") for row in range(start, stop)]
     out["note"] = [pair_data.notes.get(row, "") for row in range(start, stop)]
     return out
@@ -301,7 +348,8 @@ def read_target(target):
 def screen(model, target, ligands, out, top=20):
     """Rank the ligand library ``ligands`` (a ``.smi`` file) against ``target`` by prediction.
 
-    Writes ``out/ranked.csv`` (every ligand: rank, name, target, SMILES, prediction, error, note;
+    Writes ``out/ranked.csv`` (every ligand: rank, name, target, SMILES, prediction, the spread of
+    an :class:`Ensemble`, error, note;
     unparsable ligands last, unranked) and ``out/top_molecules.png`` (the ``top`` best, drawn
     by RDKit). Returns the summary (paths, counts, the top ligands) and the PairData scored.
     """
@@ -326,10 +374,15 @@ def screen(model, target, ligands, out, top=20):
     best = valid.head(top)
     png = None
     if len(best):
-        legends = [f"{r}. {n}: {p:.2f}" for r, n, p in zip(best["rank"], best["name"], best["prediction"])]
+        spreads = [f" ± {v:.2f}" for v in best["spread"]] if "spread" in best else [""] * len(best)
+        legends = [f"{r}. {n}: {p:.2f}{v}" for r, n, p, v in zip(best["rank"], best["name"], best["prediction"],
+                                                                 spreads)]
         png = draw_grid(list(best["canonical_smiles"]), legends, out / "top_molecules.png")
     summary = {"ranked": str(out / "ranked.csv"), "image": str(png) if png else None, "target": target_name,
                "ligands": len(scored), "scored": len(valid), "errors": len(invalid), **pair_data.truncated,
                "top": [{"name": n, "smiles": s, "prediction": float(p)}
                        for n, s, p in zip(best["name"], best["canonical_smiles"], best["prediction"])]}
+    if "spread" in best:
+        for entry, spread in zip(summary["top"], best["spread"]):
+            entry["spread"] = float(spread)
     return summary, pair_data

@@ -70,3 +70,23 @@ def test_classification_metrics_from_sklearn():
     assert metrics["accuracy"] == pytest.approx(0.75)
     with pytest.raises(ValueError, match="0 or 1"):
         classification_metrics([0, 2], [0.1, 0.2])
+
+
+def test_spread_calibration_on_known_errors():
+    from apps.drug_target.metrics import spread_calibration
+
+    rng = np.random.default_rng(0)
+    spread = rng.uniform(0.1, 2.0, 20000)
+    y_pred = rng.normal(size=spread.size)
+    calibrated = spread_calibration(y_pred + rng.normal(size=spread.size) * spread, y_pred, spread, bins=4)
+    assert calibrated["within_1_spread"] == pytest.approx(0.683, abs=0.01)   # normal errors of the spread's size
+    assert calibrated["within_2_spreads"] == pytest.approx(0.954, abs=0.01)
+    assert calibrated["spearman_spread_error"] > 0.3
+    rmse = [b["rmse"] for b in calibrated["bins"]]
+    assert rmse == sorted(rmse) and [b["pairs"] for b in calibrated["bins"]] == [5000] * 4
+    for b in calibrated["bins"]:
+        assert b["rmse"] == pytest.approx(b["mean_spread"], rel=0.1)
+    blind = spread_calibration(y_pred + rng.normal(size=spread.size), y_pred, spread, bins=4)  # spread says nothing
+    assert abs(blind["spearman_spread_error"]) < 0.03
+    with pytest.raises(ValueError, match="The 'bins' parameter of spread_calibration must be in"):
+        spread_calibration([1.0, 2.0], [1.0, 2.0], [0.1, 0.1], bins=3)
