@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from apps.drug_target.options import DEFAULT_PATIENCE, DEFAULT_VALID_FRACTION, check_training_options
 from shared.cli import (
     add_common_arguments,
     add_distribute_argument,
@@ -19,6 +20,8 @@ from shared.runtime import add_export_command, add_runtime_argument
 
 EPILOG = """examples:
   cnnkit dta train --data davis --out runs/davis
+  cnnkit dta train --data pairs.csv --valid held_out.csv --patience 20 --out runs/mine
+  cnnkit dta baseline --data pairs.csv --out runs/mine_baselines   # fingerprint forests on the same split
   cnnkit dta evaluate --model runs/davis/model.keras --data davis --json
   cnnkit dta evaluate --model deepdta_davis --data davis                # a shipped preset (`cnnkit presets`)
   cnnkit dta predict --model runs/davis/model.keras --pairs pairs.csv --out predictions.csv
@@ -28,6 +31,7 @@ EPILOG = """examples:
 
 
 MODEL_HELP = "a .keras file or a preset name (`cnnkit presets`)"
+SPLIT_CHOICES = ("setting1", "random", "cold-drug", "cold-target", "cold")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,11 +47,26 @@ def build_parser() -> argparse.ArgumentParser:
                        "(columns smiles, sequence and affinity or label)")
     train.add_argument("--task", choices=("affinity", "interaction"), default=None,
                        help="default: from the data (affinity column -> affinity, 0/1 label -> interaction)")
-    train.add_argument("--split", choices=("setting1", "random", "cold-drug", "cold-target", "cold"), default=None,
+    train.add_argument("--split", choices=SPLIT_CHOICES, default=None,
                        help="default: setting1 for davis/kiba, random otherwise")
     train.add_argument("--epochs", type=int, default=None, help="default 100 (2 with CNNKIT_FAST=1)")
     train.add_argument("--batch-pairs", type=int, default=256, help="pairs per training batch (default 256)")
     train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--weight-decay", type=float, default=0.0,
+                       help="AdamW's decoupled weight decay; each step shrinks the weights by learning rate x "
+                            "this (default 0: Adam)")
+    train.add_argument("--patience", type=int, default=None,
+                       help=f"stop after N epochs without a better validation score (MSE for affinity, AUROC "
+                            f"for interaction) and keep the best epoch's weights (default {DEFAULT_PATIENCE}; "
+                            "0: train all --epochs)")
+    train.add_argument("--valid", default=None, metavar="FILE.csv",
+                       help="validation pairs (the columns of --data); --data then splits into training and "
+                            "test pairs only (default: drawn from --data, or the dataset's own)")
+    train.add_argument("--valid-fraction", type=float, default=None, metavar="F",
+                       help=f"the share drawn from --data for validation: of the pairs (random), of the drugs or "
+                            f"proteins (cold-drug, cold-target), of the non-test pairs (cold on a CSV) (default "
+                            f"{DEFAULT_VALID_FRACTION:g}; not for splits with their own validation part: davis/kiba "
+                            "setting1, human, bindingdb)")
     train.add_argument("--max-smiles-length", type=int, default=None, help="default: 85 davis, 100 otherwise")
     train.add_argument("--max-protein-length", type=int, default=None, help="default: 1200 davis, 1000 otherwise")
     train.add_argument("--embed-dim", type=int, default=None, help="default: the preset's (128)")
@@ -64,6 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_distribute_argument(train)
     add_fresh_argument(train)
     add_common_arguments(train)
+
+    baseline = commands.add_parser(
+        "baseline", help="fit the fingerprint baselines (random forest, gradient boosting) on the split train uses",
+        description="ECFP4 (Morgan radius 2, 1024 bits) + protein amino-acid/dipeptide composition features; "
+                    "scikit-learn random forest and histogram gradient boosting fitted on the training pairs of "
+                    "the split `cnnkit dta train` uses with the same options, scored on its test pairs. "
+                    "Writes OUT/baselines.json when --out is given.")
+    baseline.add_argument("--data", required=True, help="davis, kiba, human, bindingdb or FILE.csv (as for train)")
+    baseline.add_argument("--task", choices=("affinity", "interaction"), default=None,
+                          help="default: from the data (as for train)")
+    baseline.add_argument("--split", choices=SPLIT_CHOICES, default=None,
+                          help="default: setting1 for davis/kiba, random otherwise")
+    baseline.add_argument("--valid", default=None, metavar="FILE.csv",
+                          help="as for train: --data then splits into training and test pairs only")
+    baseline.add_argument("--valid-fraction", type=float, default=None, metavar="F", help="as for train")
+    baseline.add_argument("--limit", type=int, default=None, help="use only the first N pairs of each split")
+    add_common_arguments(baseline)
+    baseline.set_defaults(light=True)  # scikit-learn only: --seed seeds Python and NumPy, Keras is not loaded
 
     evaluate = commands.add_parser("evaluate", help="score a saved model on a dataset's test split or a CSV",
                                    description="Metrics: ci, mse, pearson, spearman, rm2 (affinity); auroc, auprc "
@@ -122,15 +159,24 @@ def _print_truncation(counts, lengths, pairs):
               file=sys.stderr)
 
 
-def cmd_train(args) -> dict:
-    from apps.drug_target.train import train_and_save
+def _check_options(command, **values):
+    """Bad option values get the project's error, naming the option as typed (``--valid-fraction``)."""
+    check_training_options(f"cnnkit dta {command}", lambda name: "--" + name.replace("_", "-"), **values)
 
+
+def cmd_train(args) -> dict:
     if not args.out:
         raise ValueError("train needs --out DIR (the model is saved as DIR/model.keras).")
+    patience = DEFAULT_PATIENCE if args.patience is None else args.patience
+    _check_options("train", patience=patience, weight_decay=args.weight_decay,
+                   valid_fraction=args.valid_fraction)
+    from apps.drug_target.train import train_and_save
+
     return train_and_save(
         args.data, args.out, task=args.task, split=args.split, seed=args.seed,
         epochs=args.epochs or (2 if fast_mode() else 100), batch_pairs=args.batch_pairs,
-        learning_rate=args.learning_rate, limit=args.limit, entity_batched=not args.per_pair,
+        learning_rate=args.learning_rate, weight_decay=args.weight_decay, patience=patience, valid=args.valid,
+        valid_fraction=args.valid_fraction, limit=args.limit, entity_batched=not args.per_pair,
         time_budget_s=args.time_budget_min * 60 if args.time_budget_min else None,
         verbose=0 if args.json else "auto", resume=not args.fresh,
         smiles_length=args.max_smiles_length, protein_length=args.max_protein_length, embed_dim=args.embed_dim,
@@ -139,11 +185,18 @@ def cmd_train(args) -> dict:
     )
 
 
+def cmd_baseline(args) -> dict:
+    _check_options("baseline", valid_fraction=args.valid_fraction)
+    from apps.drug_target.baselines import baselines_and_save
+
+    return baselines_and_save(args.data, args.out, task=args.task, split=args.split, seed=args.seed,
+                              valid=args.valid, valid_fraction=args.valid_fraction, limit=args.limit)
+
+
 def cmd_evaluate(args) -> dict:
-    from apps.drug_target.data import load_evaluation_pairs
+    from apps.drug_target.data import load_evaluation_pairs, report_skipped
     from apps.drug_target.model import input_lengths, load_model
     from apps.drug_target.predict import evaluate, truncation_counts
-    from apps.drug_target.train import report_skipped
     from shared.presets import resolve_model
 
     model, task = load_model(resolve_model(args.model, app="dta"))

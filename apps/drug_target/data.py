@@ -17,15 +17,18 @@ import csv
 import dataclasses
 import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from apps.drug_target.chemistry import canonicalize_smiles, short_repr
+from apps.drug_target.options import DEFAULT_VALID_FRACTION
 from apps.drug_target.proteins import clean_sequence
 from shared import data as shared_data
 from shared.csv_records import CsvRecords
+from shared.validation import Interval, invalid_parameter
 
 MATRIX_DATASETS = ("davis", "kiba")
 CSV_DATASETS = ("human", "bindingdb_sample")
@@ -456,18 +459,54 @@ def load_csv_dataset(name: str, split_folder: str = "random") -> PairData:
     return combined
 
 
+def _checked_valid_fraction(valid_fraction, split, available):
+    """``valid_fraction`` when it leaves pairs to train on: below ``available``, the share the
+    training and validation parts have together (``cold`` draws it from the non-test pairs)."""
+    if not Interval(0, 1, "neither").is_satisfied_by(valid_fraction):
+        raise invalid_parameter("make_split", "valid_fraction", "a float in (0, 1)", valid_fraction)
+    if split != "cold" and valid_fraction >= available:
+        raise invalid_parameter("make_split", "valid_fraction", f"a float in (0, {available:g}) with split {split!r} "
+                                f"(the test part takes {round(1 - available, 10):g})", valid_fraction)
+    return float(valid_fraction)
+
+
 def make_split(pair_data: PairData, split: str, seed: int = 0, fractions=(0.8, 0.1, 0.1),
-               full_train: bool = False) -> dict:
+               full_train: bool = False, valid_fraction: float | None = None) -> dict:
     """Pair indices for ``train``/``valid``/``test``.
 
-    ``setting1``: DeepDTA folds (train folds 1-4, valid fold 5, test = the test fold; with
-    ``full_train`` all five train folds train and valid is empty). ``random``: the given
-    split where the dataset has one (Human), else a random 80/10/10 split of the pairs.
-    ``cold-drug`` / ``cold-target``: the drugs (proteins) are split 80/10/10, so test
-    entities are never seen in training. ``cold``: Human's cold split (both unseen).
+    ``setting1``: DeepDTA folds (train folds 1-4, valid fold 5, test = the test fold).
+    ``random``: the given split where the dataset has one (Human, the BindingDB sample), else
+    a random 80/10/10 split of the pairs. ``cold-drug`` / ``cold-target``: the drugs (proteins)
+    are split 80/10/10, so test entities are never seen in training. ``cold``: Human's cold
+    split (both unseen); on other data the pairs whose drug and protein are both among a fifth
+    drawn for testing are the test part, and 10% of the pairs with neither are validation.
+
+    ``valid_fraction`` replaces the drawn validation share (0.1: of the pairs for ``random``, of
+    the drugs or proteins for ``cold-drug``/``cold-target``, of the non-test pairs for ``cold``);
+    a split that comes with its own validation part refuses it. With ``full_train`` no
+    validation part is kept: the pairs it would hold train too (the test part is unchanged),
+    as when the validation pairs come from elsewhere (``cnnkit dta train --valid``).
     """
     if split not in SPLITS:
         raise ValueError(f"Unknown split {split!r}; expected one of {', '.join(SPLITS)}.")
+    if valid_fraction is not None:
+        valid_fraction = _checked_valid_fraction(valid_fraction, split, round(fractions[0] + fractions[1], 10))
+    parts = _split_parts(pair_data, split, seed, fractions, valid_fraction)
+    if full_train:
+        parts = {"train": np.concatenate([parts["train"], parts["valid"]]).astype(np.int64),
+                 "valid": np.zeros(0, np.int64), "test": parts["test"]}
+    return parts
+
+
+def _given_validation_error(pair_data, split):
+    return ValueError(
+        f"{pair_data.name}'s {split!r} split comes with its own validation part, so the 'valid_fraction' "
+        "parameter (--valid-fraction) does not apply; it sets the share drawn from a CSV's pairs or by "
+        "--split cold-drug/cold-target. Give other validation pairs with --valid FILE.csv instead."
+    )
+
+
+def _split_parts(pair_data, split, seed, fractions, valid_fraction):
     splits = pair_data.splits
     rng = np.random.default_rng(seed)
     if split == "setting1":
@@ -476,23 +515,27 @@ def make_split(pair_data: PairData, split: str, seed: int = 0, fractions=(0.8, 0
                 f"split 'setting1' needs DeepDTA folds (davis or kiba); {pair_data.name} has none. "
                 "Use --split random, cold-drug or cold-target."
             )
+        if valid_fraction is not None:
+            raise _given_validation_error(pair_data, split)
         folds = [splits[f"fold{i}"] for i in range(1, 6)]
-        if full_train:
-            return {"train": np.concatenate(folds), "valid": np.zeros(0, np.int64), "test": splits["test"]}
         return {"train": np.concatenate(folds[:4]), "valid": folds[4], "test": splits["test"]}
     given = {"train", "valid", "test"} <= set(splits)
     # Human ships its own random and cold splits (load_dataset reads the matching folder).
     if given and (split == "random" or (split == "cold" and pair_data.name == "human")):
+        if valid_fraction is not None:
+            raise _given_validation_error(pair_data, split)
         return {k: splits[k] for k in ("train", "valid", "test")}
+    # The training share ends where the validation share starts; the test share stays as it is.
+    train_share = fractions[0] if valid_fraction is None else round(fractions[0] + fractions[1] - valid_fraction, 10)
     n = len(pair_data)
     if split == "random":
         order = rng.permutation(n)
-        a, b = int(fractions[0] * n), int((fractions[0] + fractions[1]) * n)
+        a, b = int(train_share * n), int((fractions[0] + fractions[1]) * n)
         return {"train": order[:a], "valid": order[a:b], "test": order[b:]}
     if split in ("cold-drug", "cold-target"):
         keys = pair_data.drug_index if split == "cold-drug" else pair_data.protein_index
         entities = rng.permutation(np.unique(keys))
-        a = int(round(fractions[0] * entities.size))
+        a = int(round(train_share * entities.size))
         b = int(round((fractions[0] + fractions[1]) * entities.size))
         groups = {"train": entities[:a], "valid": entities[a:b], "test": entities[b:]}
         return {k: np.flatnonzero(np.isin(keys, v)) for k, v in groups.items()}
@@ -504,13 +547,13 @@ def make_split(pair_data: PairData, split: str, seed: int = 0, fractions=(0.8, 0
     test = np.flatnonzero(d_test & p_test)
     train_all = np.flatnonzero(~d_test & ~p_test)
     train_all = rng.permutation(train_all)
-    cut = int(0.9 * train_all.size)
+    cut = int(round(1 - (DEFAULT_VALID_FRACTION if valid_fraction is None else valid_fraction), 10) * train_all.size)
     return {"train": np.sort(train_all[:cut]), "valid": np.sort(train_all[cut:]), "test": test}
 
 
 def load_dataset(source: str, split: str | None = None, seed: int = 0, task: str | None = None,
-                 full_train: bool = False):
-    """Load a named dataset or a CSV and split it. Returns (PairData, split dict)."""
+                 full_train: bool = False, valid_fraction: float | None = None):
+    """Load a named dataset or a CSV and split it (:func:`make_split`). Returns (PairData, split dict)."""
     if source in MATRIX_DATASETS:
         pair_data = load_matrix_dataset(source)
         split = split or "setting1"
@@ -531,7 +574,77 @@ def load_dataset(source: str, split: str | None = None, seed: int = 0, task: str
         if source in MATRIX_DATASETS and task == "interaction":
             raise ValueError(f"{source} holds affinities; use --task affinity.")
         pair_data.task = task
-    return pair_data, make_split(pair_data, split, seed=seed, full_train=full_train)
+    return pair_data, make_split(pair_data, split, seed=seed, full_train=full_train, valid_fraction=valid_fraction)
+
+
+def read_validation_pairs(path, task: str) -> PairData:
+    """The validation pairs a user gives (``--valid FILE.csv``): read as the training CSV is
+    (bad rows reported in ``errors`` and skipped), with ``task``'s targets. A missing or
+    unreadable file, missing columns or a file without one usable pair raise, naming the file
+    as ``--valid``'s."""
+    try:
+        valid_data = read_pairs(path, task=task)
+    except (ValueError, FileNotFoundError) as error:
+        raise type(error)(f"--valid: {error}") from None
+    if len(valid_data) == 0:
+        raise ValueError(f"--valid: {path}: no usable validation pair ({len(valid_data.errors)} bad row(s) "
+                         f"skipped); expected {CSV_EXPECTED}.")
+    return valid_data
+
+
+def with_validation_pairs(pair_data: PairData, splits: dict, valid_data: PairData):
+    """``pair_data`` with ``valid_data``'s pairs appended; ``splits``' validation part is them.
+
+    The pairs of ``pair_data`` keep their indices (its train and test parts stay valid) and
+    its ``errors`` and ``name``; returns ``(PairData, splits)``.
+    """
+    joined = concatenate({"data": pair_data, "valid": valid_data})
+    joined.name, joined.errors = pair_data.name, pair_data.errors
+    joined.drug_ids = joined.protein_ids = None
+    valid = np.arange(len(pair_data), len(joined), dtype=np.int64)
+    return joined, {"train": splits["train"], "valid": valid, "test": splits["test"]}
+
+
+def load_training_data(source: str, split: str | None = None, seed: int = 0, task: str | None = None,
+                       valid=None, valid_fraction: float | None = None):
+    """The data and split ``cnnkit dta train`` and ``cnnkit dta baseline`` use.
+
+    Without ``valid`` the validation part is drawn from ``source`` (or given by it:
+    :func:`make_split`, ``valid_fraction``). With ``valid`` (a CSV) those pairs are the
+    validation part and ``source`` splits into training and test pairs only. Returns
+    ``(PairData, splits, valid_data)``; ``valid_data`` is the PairData read from ``valid``
+    (its skipped rows in ``errors``) or None.
+    """
+    if valid is not None and valid_fraction is not None:
+        raise ValueError("--valid gives the validation pairs and --valid-fraction draws them from --data; "
+                         "use one of them.")
+    pair_data, splits = load_dataset(source, split, seed=seed, task=task, full_train=valid is not None,
+                                     valid_fraction=valid_fraction)
+    if valid is None:
+        return pair_data, splits, None
+    valid_data = read_validation_pairs(valid, pair_data.task)
+    pair_data, splits = with_validation_pairs(pair_data, splits, valid_data)
+    return pair_data, splits, valid_data
+
+
+def shared_pairs(pair_data: PairData, indices, others) -> int:
+    """How many pairs of ``indices`` have the same drug and protein as a pair of ``others``."""
+    def keys(part):
+        part = np.asarray(part, dtype=np.int64)
+        return set(zip(pair_data.drug_index[part].tolist(), pair_data.protein_index[part].tolist()))
+
+    other = keys(others)
+    indices = np.asarray(indices, dtype=np.int64)
+    return sum((d, p) in other for d, p in zip(pair_data.drug_index[indices].tolist(),
+                                               pair_data.protein_index[indices].tolist()))
+
+
+def report_skipped(pair_data: PairData, source, limit: int = 20) -> None:
+    """Name the first ``limit`` bad input rows, and how many there were, on standard error."""
+    for message in list(pair_data.errors.values())[:limit]:
+        print(f"skipped: {message}", file=sys.stderr)
+    if pair_data.errors:
+        print(f"skipped {len(pair_data.errors)} bad row(s) of {source}", file=sys.stderr)
 
 
 def is_csv_source(source: str) -> bool:

@@ -5,13 +5,21 @@ Training runs the entity view of the model on :class:`batching.EntityBatches` th
 variables and is the one that is saved. ``entity_batched=False`` trains the plain
 per-pair model instead (the reference implementation). The model trains as it is
 compiled: a new task uses Adam at 1e-3 and the task's loss; call
-``model.compile(optimizer=keras.optimizers.Adam(rate))`` first for another rate.
+``model.compile(optimizer=keras.optimizers.Adam(rate))`` first for another rate
+(:func:`optimizer` gives AdamW with a weight decay).
+
+Model selection and early stopping both read the validation split: the epoch with the lowest
+validation MSE (affinity) or highest AUROC (interaction) is kept, and with ``patience`` training
+stops once that many epochs in a row have not beaten it. A deep network overfits a few thousand
+pairs within tens of epochs (training loss near 0 while the validation score falls), so
+``cnnkit dta train`` stops early by default and suggests the fingerprint baselines on small data.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -20,14 +28,15 @@ import keras
 import numpy as np
 
 from apps.drug_target.batching import EntityBatches, PairBatches
-from apps.drug_target.data import load_dataset
+from apps.drug_target.data import load_training_data, report_skipped, shared_pairs
 from apps.drug_target.encoders import encode_entities
 from apps.drug_target.metrics import score
 from apps.drug_target.model import build_deepdta, entity_view, input_lengths
+from apps.drug_target.options import DEFAULT_PATIENCE, SMALL_DATA_PAIRS, check_training_options
 from apps.drug_target.predict import evaluate, predict_entities
 from apps.drug_target.presets import preset_record
 from shared import training as shared_training
-from shared.callbacks import TimeBudget
+from shared.callbacks import ResumableEarlyStopping, TimeBudget
 
 CONFIG_FILE = "dta_config.json"
 
@@ -38,7 +47,8 @@ class PairMetricsLogger(keras.callbacks.Callback):
     With ``restore_best`` the weights of the best validation epoch (lowest MSE, or highest
     AUROC) are put back into ``pair_model`` when training ends. The records and the best epoch
     (its weights too) go into ``shared.training.fit``'s checkpoints, so a resumed run logs and
-    restores as an uninterrupted one.
+    restores as an uninterrupted one. The validation metrics also go into the epoch's ``logs``,
+    where the callbacks after this one (early stopping on :attr:`monitor`) read them.
     """
 
     def __init__(self, pair_model, task, validation, log_path=None, restore_best=False):
@@ -66,6 +76,8 @@ class PairMetricsLogger(keras.callbacks.Callback):
             for key, value in score(self.task, y, predictions).items():
                 if key != "n":
                     record[f"val_{key}"] = value
+                    if logs is not None:
+                        logs[f"val_{key}"] = value
         self.records.append(record)
         value = record.get(self.monitor)
         if self.restore_best and value is not None and np.isfinite(value):
@@ -111,18 +123,36 @@ def _trainee(model, smiles_tokens, protein_tokens, drug_index, protein_index, y,
                               batch_size=batch_pairs, seed=seed)
 
 
+def optimizer(learning_rate=1e-3, weight_decay=0.0):
+    """Adam at ``learning_rate``, or AdamW with decoupled ``weight_decay`` when it is > 0.
+
+    Keras' AdamW shrinks each weight by ``learning_rate * weight_decay`` of itself per step, so
+    at a rate of 1e-3 a decay well below 1 changes the weights little over a few hundred steps.
+    """
+    check_training_options("optimizer", weight_decay=weight_decay)
+    if weight_decay:
+        return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+    return keras.optimizers.Adam(learning_rate)
+
+
 def train(model, pair_data, train_indices, valid_indices=None, epochs=10, batch_pairs=512,
           entity_batched=True, seed=0, checkpoint_dir=None, log_path=None,
-          time_budget_s=None, verbose="auto", restore_best=True, resume=True):
+          time_budget_s=None, verbose="auto", restore_best=True, resume=True, patience=None, callbacks=None):
     """Train ``model`` (a :func:`model.build_deepdta` task, as compiled) on pairs; returns the records.
 
-    ``time_budget_s`` stops training after the epoch that crosses it. With ``checkpoint_dir``
-    a rerun resumes (after a time budget's stop too) and ends as an uninterrupted run would
-    (``resume=False`` starts over). Returns
-    ``{"records": per-epoch dicts, "seconds": wall time, "pairs_per_second": ...,
-    "encoding": truncation counts, ...}``; after a resume ``records`` and ``epochs_run`` include
-    the epochs run before it, ``epochs_this_run`` counts only this call's.
+    ``patience`` (with validation pairs): stop once that many epochs in a row have not beaten the
+    best validation score (None or 0: train all ``epochs``). ``time_budget_s`` stops training after
+    the epoch that crosses it. With ``checkpoint_dir`` a rerun resumes (after a time budget's stop
+    too; a run that stopped early is finished and not trained again) and ends as an uninterrupted
+    run would (``resume=False`` starts over). ``callbacks``: more Keras callbacks, called after the
+    validation logger (their epoch ``logs`` hold its ``val_*`` metrics).
+
+    Returns ``{"records": per-epoch dicts, "seconds": wall time, "pairs_per_second": ...,
+    "encoding": truncation counts, "best_epoch": ..., "stopped_early": ..., "stopped_epoch": ...}``;
+    after a resume ``records`` and ``epochs_run`` include the epochs run before it,
+    ``epochs_this_run`` counts only this call's.
     """
+    check_training_options("train", patience=patience)
     if len(train_indices) == 0:
         raise ValueError("The training split is empty.")
     smiles_tokens, protein_tokens, info = encode_entities(pair_data, *input_lengths(model))
@@ -135,13 +165,27 @@ def train(model, pair_data, train_indices, valid_indices=None, epochs=10, batch_
     trainee, dataset = _trainee(model, smiles_tokens, protein_tokens, d[train_indices], p[train_indices],
                                 y[train_indices], entity_batched, batch_pairs, seed)
     logger = PairMetricsLogger(model, pair_data.task, validation, log_path, restore_best)
-    callbacks = [logger]
+    extra, callbacks = list(callbacks or []), [logger]
+    early = None
+    if patience and validation is not None:
+        # After the logger, which puts the validation metric into the epoch's logs.
+        early = ResumableEarlyStopping(monitor=logger.monitor, mode="min" if logger.monitor == "val_mse" else "max",
+                                       patience=int(patience), restore_best_weights=False, verbose=0)
+        callbacks.append(early)
+    elif patience:
+        print("note: no validation pairs, so no early stopping", file=sys.stderr, flush=True)
     if time_budget_s is not None:
         callbacks.append(TimeBudget(seconds=time_budget_s, per="epoch", verbose=True))
+    callbacks += extra
     start = time.perf_counter()
     shared_training.fit(trainee, dataset, epochs=epochs, seed=seed, checkpoint_dir=checkpoint_dir,
                         callbacks=callbacks, verbose=verbose, save_model=False, resume=resume)
     seconds = time.perf_counter() - start
+    stopped_epoch = early.stopped_epoch + 1 if early is not None and early.stopped_epoch > 0 else None
+    best_epoch = logger.best_epoch if logger.best_epoch is not None or early is None else early.best_epoch + 1
+    if stopped_epoch is not None:
+        print(f"stopped early after epoch {stopped_epoch} of {epochs}: {logger.monitor} has not improved for "
+              f"{patience} epochs since its best, epoch {best_epoch}", flush=True)
     epoch_seconds = [r["seconds"] for r in logger.records]
     # Steady-state throughput: skip the first epoch (tracing/compilation) when possible.
     steady = epoch_seconds[1:] or epoch_seconds
@@ -153,7 +197,9 @@ def train(model, pair_data, train_indices, valid_indices=None, epochs=10, batch_
         "seconds_per_epoch": float(np.median(steady)) if steady else None,
         "pairs_per_second": float(len(train_indices) / np.median(steady)) if steady else None,
         "encoding": info,
-        "best_epoch": logger.best_epoch,
+        "best_epoch": best_epoch,
+        "stopped_early": stopped_epoch is not None,
+        "stopped_epoch": stopped_epoch,
     }
 
 
@@ -178,40 +224,74 @@ def measure_pairs_per_second(model, pair_data, indices, entity_batched, batch_pa
     return pairs / (time.perf_counter() - start)
 
 
-def report_skipped(pair_data, source, limit=20):
-    """Name the first ``limit`` bad input rows, and how many there were, on standard error."""
-    for message in list(pair_data.errors.values())[:limit]:
-        print(f"skipped: {message}", file=sys.stderr)
-    if pair_data.errors:
-        print(f"skipped {len(pair_data.errors)} bad row(s) of {source}", file=sys.stderr)
+def small_data_note(train_pairs, data, *, task=None, split=None, seed=0, valid=None, valid_fraction=None,
+                    limit=None):
+    """The note ``cnnkit dta train`` prints when it trains on fewer than :data:`SMALL_DATA_PAIRS`
+    pairs: the ``cnnkit dta baseline`` command that fits the fingerprint models on the same split;
+    None on more pairs."""
+    if train_pairs >= SMALL_DATA_PAIRS:
+        return None
+    command = ["cnnkit", "dta", "baseline", "--data", str(data)]
+    for option, value in (("--task", task), ("--split", split), ("--valid", valid),
+                          ("--valid-fraction", valid_fraction), ("--limit", limit)):
+        if value is not None:
+            command += [option, str(value)]
+    if seed:
+        command += ["--seed", str(seed)]
+    return (f"note: {train_pairs:,} training pairs (under {SMALL_DATA_PAIRS:,}): on this little data a fingerprint "
+            "model often matches or beats the CNN. Compare with the ECFP4 + protein-composition random forest "
+            f"and gradient boosting on the same split: {shlex.join(command)}")
 
 
 def train_and_save(data, out, *, task=None, split=None, seed=0, epochs=100, batch_pairs=256, learning_rate=1e-3,
-                   limit=None, entity_batched=True, time_budget_s=None, verbose="auto", resume=True, **network):
+                   weight_decay=0.0, patience=DEFAULT_PATIENCE, valid=None, valid_fraction=None, limit=None,
+                   entity_batched=True, time_budget_s=None, verbose="auto", resume=True, **network):
     """``cnnkit dta train``: DeepDTA on a named dataset or a CSV, saved with its metrics.
 
     The network is the dataset's preset (:mod:`presets`) with ``network`` overrides
-    (``smiles_length``, ``filters``, ...). Writes ``out/model.keras`` (the weights of the best
-    validation epoch), ``out/dta_config.json``, ``out/metrics.json``, ``out/training_log.csv``
-    and a resumable checkpoint in ``out/checkpoint`` (a rerun resumes from it; ``resume=False``
-    starts over); returns the summary in metrics.json.
+    (``smiles_length``, ``filters``, ...); it trains with Adam, or AdamW when ``weight_decay`` > 0.
+    The validation pairs are drawn from ``data`` (``valid_fraction``, default 0.1, where the split
+    does not come with its own) or read from the CSV ``valid`` (then ``data`` splits into training
+    and test pairs only); training stops after ``patience`` epochs without a better validation
+    score (0: never). Writes ``out/model.keras`` (the weights of the best validation epoch),
+    ``out/dta_config.json``, ``out/metrics.json`` (with ``best_epoch`` and ``stopped_early``),
+    ``out/training_log.csv`` and a resumable checkpoint in ``out/checkpoint`` (a rerun resumes
+    from it; ``resume=False`` starts over); returns the summary in metrics.json.
     """
+    check_training_options("train_and_save", patience=patience, weight_decay=weight_decay,
+                           valid_fraction=valid_fraction)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    pair_data, splits = load_dataset(data, split, seed=seed, task=task)
+    pair_data, splits, valid_data = load_training_data(data, split, seed=seed, task=task, valid=valid,
+                                                       valid_fraction=valid_fraction)
     report_skipped(pair_data, data)
+    if valid_data is not None:
+        report_skipped(valid_data, valid)
     train_idx, valid_idx, test_idx = (splits[k] if limit is None else splits[k][:limit]
                                       for k in ("train", "valid", "test"))
     preset = preset_record(data)
     config = {**preset["config"], **{k: v for k, v in network.items() if v is not None}}
     model = build_deepdta(pair_data.task, **config)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    model.compile(optimizer=optimizer(learning_rate, weight_decay))
+    valid_source = str(valid) if valid is not None else "from --data"
     print(f"{data}: {len(pair_data.drugs)} drugs, {len(pair_data.proteins)} proteins; train "
-          f"{len(train_idx)}, valid {len(valid_idx)}, test {len(test_idx)} pairs; task {pair_data.task}")
+          f"{len(train_idx)}, valid {len(valid_idx)} ({valid_source}), test {len(test_idx)} pairs; "
+          f"task {pair_data.task}")
+    if valid_data is not None:
+        for part, indices in (("training", train_idx), ("test", test_idx)):
+            repeated = shared_pairs(pair_data, valid_idx, indices)
+            if repeated:
+                print(f"note: {repeated} of the {len(valid_idx)} validation pairs of {valid} are also {part} pairs "
+                      f"of {data} (same drug and protein)", file=sys.stderr)
+    note = small_data_note(len(train_idx), data, task=task, split=split, seed=seed, valid=valid,
+                           valid_fraction=valid_fraction, limit=limit)
+    if note:
+        print(note, file=sys.stderr, flush=True)
+    out.mkdir(parents=True, exist_ok=True)
     result = train(
         model, pair_data, train_idx, valid_idx, epochs=epochs, batch_pairs=batch_pairs,
         entity_batched=entity_batched, seed=seed, checkpoint_dir=str(out / "checkpoint"),
         log_path=out / "training_log.csv", time_budget_s=time_budget_s, verbose=verbose, resume=resume,
+        patience=patience,
     )
     shared_training.save_float32(model, out / "model.keras")  # predicts in float32 wherever it is loaded
     run_config = {"data": data, "task": pair_data.task, "split": split, "seed": seed,
@@ -223,8 +303,13 @@ def train_and_save(data, out, *, task=None, split=None, seed=0, epochs=100, batc
         with shared_training.float32_policies(model):  # scored as saved
             metrics, _ = evaluate(model, pair_data, test_idx)
     summary = {"model": str(out / "model.keras"), "task": pair_data.task, "epochs": result["epochs_run"],
-               "seconds": round(result["seconds"], 2), "seconds_per_epoch": result["seconds_per_epoch"],
-               "pairs_per_second": result["pairs_per_second"], "skipped_rows": len(pair_data.errors),
+               "best_epoch": result["best_epoch"], "stopped_early": result["stopped_early"],
+               "patience": patience, "seconds": round(result["seconds"], 2),
+               "seconds_per_epoch": result["seconds_per_epoch"], "pairs_per_second": result["pairs_per_second"],
+               "train_pairs": len(train_idx), "valid_pairs": len(valid_idx), "test_pairs": len(test_idx),
+               "valid": valid_source, "skipped_rows": len(pair_data.errors),
+               "valid_skipped_rows": len(valid_data.errors) if valid_data is not None else 0,
+               "learning_rate": learning_rate, "weight_decay": weight_decay,
                "smiles_truncated": result["encoding"]["smiles_truncated"],
                "proteins_truncated": result["encoding"]["proteins_truncated"],
                "precision": model.dtype_policy.name, **{f"test_{k}": v for k, v in metrics.items()}}
