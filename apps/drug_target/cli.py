@@ -31,6 +31,8 @@ EPILOG = """examples:
 
 
 MODEL_HELP = "a .keras file or a preset name (`cnnkit presets`)"
+ENSEMBLE_HELP = (MODEL_HELP + "; several (models of one task, e.g. seeds of one recipe) predict their mean, "
+                 "with their standard deviation in a spread column")
 SPLIT_CHOICES = ("setting1", "random", "cold-drug", "cold-target", "cold")
 
 
@@ -113,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="predict pairs from a CSV (columns smiles, sequence)",
                                   description="Writes a CSV in input order with a prediction and an error column.")
-    predict.add_argument("--model", required=True, help=MODEL_HELP)
+    predict.add_argument("--model", required=True, nargs="+", help=ENSEMBLE_HELP)
     predict.add_argument("--pairs", required=True, help="CSV with columns smiles and sequence")
     predict.add_argument("--batch-size", type=positive_int, default=4096,
                          help="rows scored and written at a time; memory follows it, not the file (default 4096)")
@@ -122,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     screen = commands.add_parser("screen", help="rank a ligand library against one target",
                                  description="Writes OUT/ranked.csv and OUT/top_molecules.png (RDKit drawings).")
-    screen.add_argument("--model", required=True, help=MODEL_HELP)
+    screen.add_argument("--model", required=True, nargs="+", help=ENSEMBLE_HELP)
     screen.add_argument("--target", required=True, help="a protein sequence, or a FASTA file (first record)")
     screen.add_argument("--ligands", required=True, help=".smi file: one SMILES per line, optional name after it")
     screen.add_argument("--top", type=int, default=20)
@@ -215,8 +217,22 @@ def cmd_evaluate(args) -> dict:
     return {**metrics, **counts}
 
 
-def _predictor(spec, runtime="auto"):
-    """``(model, task)`` for ``--model``: its exported entity view when ``--runtime`` allows (no
+def _predictor(specs, runtime="auto"):
+    """``(model, task)`` for ``--model``: one model, or an ``Ensemble`` of several of one task."""
+    if isinstance(specs, str) or len(specs) == 1:
+        return _one_predictor(specs if isinstance(specs, str) else specs[0], runtime)
+    from apps.drug_target.predict import Ensemble
+
+    loaded = [_one_predictor(spec, runtime) for spec in specs]
+    tasks = {task for _, task in loaded}
+    if len(tasks) > 1:
+        named = ", ".join(f"{spec} ({task})" for spec, (_, task) in zip(specs, loaded))
+        raise ValueError(f"--model: an ensemble's models must predict one task; got {named}")
+    return Ensemble([model for model, _ in loaded], names=specs), tasks.pop()
+
+
+def _one_predictor(spec, runtime="auto"):
+    """``(model, task)`` for one ``--model``: its exported entity view when ``--runtime`` allows (no
     Keras import: ``shared.runtime``), else the Keras model."""
     from shared.presets import resolve_model
     from shared.runtime import open_exported
@@ -251,7 +267,8 @@ def cmd_predict(args) -> dict:
     _print_notes(pair_data)
     print(f"wrote {rows} rows ({len(pair_data)} predicted, {len(pair_data.errors)} with errors) to {out_path}")
     return {"output": str(out_path), "task": task, "rows": rows, "predicted": len(pair_data),
-            "errors": len(pair_data.errors), **pair_data.truncated, "runtime": getattr(model, "runtime", "keras")}
+            "errors": len(pair_data.errors), **pair_data.truncated, "runtime": getattr(model, "runtime", "keras"),
+            "models": len(getattr(model, "members", [model]))}
 
 
 def cmd_screen(args) -> dict:

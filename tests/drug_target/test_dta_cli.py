@@ -103,6 +103,46 @@ def test_predict_in_batches_writes_what_one_batch_writes(trained_affinity, affin
     assert np.isnan(got).sum() == 1
 
 
+def test_predict_and_screen_with_several_models_report_their_spread(trained_affinity, affinity_csv, tmp_path,
+                                                                     capsys):
+    second = tmp_path / "seed1"
+    assert main(["train", "--data", str(affinity_csv), "--out", str(second), "--seed", "1", "--json"] + TINY) == 0
+    capsys.readouterr()
+    models = [trained_affinity / "model.keras", second / "model.keras"]
+    result = cli_json(main, ["predict", "--model", *models, "--pairs", affinity_csv, "--out", tmp_path / "both.csv"],
+                      capsys)
+    assert result["models"] == 2 and result["predicted"] == 59  # all but the invalid SMILES
+    both = pd.read_csv(tmp_path / "both.csv")
+    alone = []
+    for number, model in enumerate(models):
+        cli_json(main, ["predict", "--model", model, "--pairs", affinity_csv, "--out", tmp_path / f"{number}.csv"],
+                 capsys)
+        alone.append(pd.read_csv(tmp_path / f"{number}.csv")["prediction"].to_numpy())
+    np.testing.assert_allclose(both["prediction"], np.mean(alone, axis=0), rtol=1e-5)
+    np.testing.assert_allclose(both["spread"], np.abs(alone[0] - alone[1]) / 2, rtol=1e-4, atol=1e-6)
+    assert both["spread"].max() > 0  # two seeds disagree
+    ligands = tmp_path / "ligands.smi"
+    ligands.write_text("CCO ethanol\nc1ccccc1 benzene\nCC(=O)Oc1ccccc1C(=O)O aspirin\n")
+    summary = cli_json(main, ["screen", "--model", *models, "--target", "MKVLLEAGHKWYRSTPQNDCFI", "--ligands",
+                              ligands, "--out", tmp_path / "screen", "--top", "2"], capsys)
+    assert all(entry["spread"] >= 0 for entry in summary["top"]) and len(summary["top"]) == 2
+    assert "spread" in pd.read_csv(tmp_path / "screen" / "ranked.csv").columns
+
+
+def test_an_ensemble_of_affinity_and_interaction_models_is_refused(trained_affinity, tmp_path, capsys):
+    from apps.drug_target.model import build_deepdta
+
+    interaction = tmp_path / "interaction.keras"
+    build_deepdta("interaction", smiles_length=40, protein_length=64, embed_dim=8, filters=(4, 6, 8),
+                  hidden_units=(16,)).save(interaction)
+    pairs = tmp_path / "pairs.csv"
+    pd.DataFrame({"smiles": ["CCO"], "sequence": ["MKVLLEAGHK"]}).to_csv(pairs, index=False)
+    code, _, err = run_cli(main, ["predict", "--model", trained_affinity / "model.keras", interaction,
+                                  "--pairs", pairs], capsys)
+    assert code != 0 and "an ensemble's models must predict one task" in err
+    assert "model.keras (affinity)" in err and "interaction.keras (interaction)" in err
+
+
 def test_screen_ranks_and_draws(trained_affinity, tmp_path, capsys):
     ligands = tmp_path / "ligands.smi"
     ligands.write_text("CCO ethanol\nc1ccccc1 benzene\nnot_smiles broken\nCC(=O)Oc1ccccc1C(=O)O aspirin\n")
