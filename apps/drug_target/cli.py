@@ -36,6 +36,27 @@ ENSEMBLE_HELP = (MODEL_HELP + "; several (models of one task, e.g. seeds of one 
 SPLIT_CHOICES = ("setting1", "random", "cold-drug", "cold-target", "cold")
 
 
+def add_split_arguments(parser) -> None:
+    """The options that choose the data and its training, validation and test pairs (train and baseline
+    take the same, so that a baseline is fitted on the pairs the network trains on)."""
+    parser.add_argument("--data", required=True, help="davis, kiba, human, bindingdb or FILE.csv "
+                        "(columns smiles, sequence and affinity or label)")
+    parser.add_argument("--task", choices=("affinity", "interaction"), default=None,
+                        help="default: from the data (affinity column -> affinity, 0/1 label -> interaction)")
+    parser.add_argument("--split", choices=SPLIT_CHOICES, default=None,
+                        help="default: setting1 for davis/kiba, random otherwise")
+    parser.add_argument("--valid", default=None, metavar="FILE.csv",
+                        help="validation pairs (the columns of --data); --data then splits into training and "
+                             "test pairs only (default: drawn from --data, or the dataset's own)")
+    parser.add_argument("--valid-fraction", type=float, default=None, metavar="F",
+                        help=f"the share drawn from --data for validation: of the pairs (random), of the drugs or "
+                             f"proteins (cold-drug, cold-target), of the non-test pairs (cold on a CSV) (default "
+                             f"{DEFAULT_VALID_FRACTION:g}; not for splits with their own validation part: davis/kiba "
+                             "setting1, human, bindingdb)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="use only the first N pairs of each split (smoke runs)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cnnkit dta", description="Drug-target affinity (DeepDTA) and interaction prediction with RDKit.",
@@ -45,12 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train DeepDTA on davis, kiba, human or a CSV",
                                 description="Train DeepDTA; saves OUT/model.keras and OUT/metrics.json.")
-    train.add_argument("--data", required=True, help="davis, kiba, human, bindingdb or FILE.csv "
-                       "(columns smiles, sequence and affinity or label)")
-    train.add_argument("--task", choices=("affinity", "interaction"), default=None,
-                       help="default: from the data (affinity column -> affinity, 0/1 label -> interaction)")
-    train.add_argument("--split", choices=SPLIT_CHOICES, default=None,
-                       help="default: setting1 for davis/kiba, random otherwise")
+    add_split_arguments(train)
     train.add_argument("--epochs", type=int, default=None, help="default 100 (2 with CNNKIT_FAST=1)")
     train.add_argument("--batch-pairs", type=int, default=256, help="pairs per training batch (default 256)")
     train.add_argument("--learning-rate", type=float, default=1e-3)
@@ -61,14 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"stop after N epochs without a better validation score (MSE for affinity, AUROC "
                             f"for interaction) and keep the best epoch's weights (default {DEFAULT_PATIENCE}; "
                             "0: train all --epochs)")
-    train.add_argument("--valid", default=None, metavar="FILE.csv",
-                       help="validation pairs (the columns of --data); --data then splits into training and "
-                            "test pairs only (default: drawn from --data, or the dataset's own)")
-    train.add_argument("--valid-fraction", type=float, default=None, metavar="F",
-                       help=f"the share drawn from --data for validation: of the pairs (random), of the drugs or "
-                            f"proteins (cold-drug, cold-target), of the non-test pairs (cold on a CSV) (default "
-                            f"{DEFAULT_VALID_FRACTION:g}; not for splits with their own validation part: davis/kiba "
-                            "setting1, human, bindingdb)")
     train.add_argument("--max-smiles-length", type=int, default=None, help="default: 85 davis, 100 otherwise")
     train.add_argument("--max-protein-length", type=int, default=None, help="default: 1200 davis, 1000 otherwise")
     train.add_argument("--embed-dim", type=int, default=None, help="default: the preset's (128)")
@@ -77,7 +85,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--hidden-units", type=int, nargs="+", default=None, metavar="N",
                        help="default: the preset's (1024 1024 512)")
     train.add_argument("--dropout", type=float, default=None, help="default: the preset's (0.1)")
-    train.add_argument("--limit", type=int, default=None, help="use only the first N pairs of each split (smoke runs)")
     train.add_argument("--per-pair", action="store_true",
                        help="train the plain per-pair model instead of the entity-batched view (slower, same model)")
     train.add_argument("--time-budget-min", type=float, default=None, help="stop after the epoch that crosses this")
@@ -92,15 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "scikit-learn random forest and histogram gradient boosting fitted on the training pairs of "
                     "the split `cnnkit dta train` uses with the same options, scored on its test pairs. "
                     "Writes OUT/baselines.json when --out is given.")
-    baseline.add_argument("--data", required=True, help="davis, kiba, human, bindingdb or FILE.csv (as for train)")
-    baseline.add_argument("--task", choices=("affinity", "interaction"), default=None,
-                          help="default: from the data (as for train)")
-    baseline.add_argument("--split", choices=SPLIT_CHOICES, default=None,
-                          help="default: setting1 for davis/kiba, random otherwise")
-    baseline.add_argument("--valid", default=None, metavar="FILE.csv",
-                          help="as for train: --data then splits into training and test pairs only")
-    baseline.add_argument("--valid-fraction", type=float, default=None, metavar="F", help="as for train")
-    baseline.add_argument("--limit", type=int, default=None, help="use only the first N pairs of each split")
+    add_split_arguments(baseline)
     add_common_arguments(baseline)
     baseline.set_defaults(light=True)  # scikit-learn only: --seed seeds Python and NumPy, Keras is not loaded
 
