@@ -79,3 +79,27 @@ def training() -> str:
     headers = ["data", "epochs", "best epoch (validation)", "s/epoch (last invocation)",
                "entity-batched pairs/s", "per-pair pairs/s", "speed-up", "throughput measured in"]
     return "\n".join([markdown_table(headers, rows), "", provenance(*records)])
+
+
+@table("drug_target_ensemble")
+def ensemble() -> str:
+    """Each DeepDTA seed, their mean as an ensemble, and how the ensemble's spread tells its error."""
+    record = result("dta_ensemble_davis")
+    rows = [[f"DeepDTA seed {seed} (cnnkit)", number(values["ci"], 3), number(values["mse"], 3)]
+            for seed, values in record["seeds"].items()]
+    over = record["over_seeds"]
+    rows.append(["seeds: mean ± std", f"{number(over['ci']['mean'], 3)} ± {number(over['ci']['std'], 3)}",
+                 f"{number(over['mse']['mean'], 3)} ± {number(over['mse']['std'], 3)}"])
+    rows.append([f"ensemble of the {len(record['seeds'])} seeds (cnnkit)", number(record["ensemble"]["ci"], 3),
+                 number(record["ensemble"]["mse"], 3)])
+    rows.append(["target: GraphDTA GIN (published)", number(lookup(record, "references.ensemble_ci"), 3),
+                 number(lookup(record, "references.ensemble_mse"), 3)])
+    calibration = record["calibration"]
+    bins = [[number(b["mean_spread"], 3), number(b["rmse"], 3), number(b["pairs"])] for b in calibration["bins"]]
+    lines = [markdown_table(["model", "CI", "MSE"], rows), "",
+             f"The spread (the seeds' standard deviation) against the error, test pairs grouped by rising spread "
+             f"(Spearman correlation of spread and absolute error {number(calibration['spearman_spread_error'], 2)}; "
+             f"{number(100 * calibration['within_1_spread'], 0)}% of the pairs within one spread of the mean, "
+             f"{number(100 * calibration['within_2_spreads'], 0)}% within two):", "",
+             markdown_table(["mean spread", "RMSE", "pairs"], bins), "", provenance(record), "", rerun(record)]
+    return "\n".join(lines)
