@@ -18,7 +18,13 @@ import time
 
 import numpy as np
 
-from benchmarks.dta_common import add_training_arguments, apply_preset, comparison_lines, compiled_model
+from benchmarks.dta_common import (
+    add_training_arguments,
+    apply_preset,
+    arch_suffix,
+    comparison_lines,
+    compiled_model,
+)
 
 PUBLISHED = {  # (CI, MSE) on the test fold of setting 1 (Öztürk et al. 2018, Nguyen et al. 2021)
     "davis": {"KronRLS": (0.871, 0.379), "SimBoost": (0.872, 0.282), "DeepDTA": (0.878, 0.261),
@@ -29,6 +35,8 @@ PUBLISHED = {  # (CI, MSE) on the test fold of setting 1 (Öztürk et al. 2018, 
              "GraphDTA GIN": (0.882, 0.147), "GraphDTA GAT_GCN": (0.891, 0.139)},
 }
 DEEPDTA_RM2 = {"davis": 0.630, "kiba": 0.673}
+ARCH_LABELS = {"deepdta": "DeepDTA", "attention": "DeepDTA with attention pooling",
+               "multiscale": "DeepDTA with multi-scale kernels"}
 
 
 def main(argv=None):
@@ -54,7 +62,7 @@ def main(argv=None):
     from shared.cli import seed_everything
 
     seed_everything(args.seed)
-    name = args.name or args.data
+    name = args.name or args.data + arch_suffix(args.arch)
     pair_data, split = load_dataset(args.data, "setting1", seed=args.seed, full_train=True)
     train_idx, test_idx = split["train"][: args.limit_train], split["test"]
     print(f"{args.data}: {len(pair_data.drugs)} drugs, {len(pair_data.proteins)} proteins, "
@@ -69,7 +77,7 @@ def main(argv=None):
                    seed=args.seed, checkpoint_dir=str(checkpoint), log_path=log_path,
                    time_budget_s=args.time_budget_min * 60, verbose=2)
     metrics, predictions = evaluate(model, pair_data, test_idx)
-    print("DeepDTA test: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()), flush=True)
+    print(f"{args.arch} test: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()), flush=True)
     model.save(checkpoint / "model.keras")
     np.save(checkpoint / "test_predictions.npy", predictions)
     entity_pps = result["pairs_per_second"]
@@ -81,13 +89,14 @@ def main(argv=None):
     published = {label: {"ci": ci, "mse": mse} for label, (ci, mse) in PUBLISHED[args.data].items()}
 
     def finish(baselines, stage):
-        lines = comparison_lines("affinity", published, baselines, metrics)
+        lines = comparison_lines("affinity", published, baselines, metrics, label=args.arch)
         print("\n".join(lines), flush=True)
         target_ci, target_mse = PUBLISHED[args.data]["DeepDTA"]
         met = metrics["ci"] >= target_ci and metrics["mse"] <= target_mse
         speed = metrics.get("entity_batching_speedup")
         notes = (
-            f"DeepDTA setting 1 on {args.data}: trained on all 5 train folds ({len(train_idx)} pairs), "
+            f"{ARCH_LABELS[args.arch]}, setting 1 on {args.data}: trained on all 5 train folds "
+            f"({len(train_idx)} pairs), "
             f"scored once on the test fold ({len(test_idx)} pairs); no early stopping and no model "
             f"selection on the test fold. Max lengths SMILES {smiles_length} / protein {protein_length} "
             f"({result['encoding']['proteins_truncated']} proteins and "

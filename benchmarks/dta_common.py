@@ -11,13 +11,28 @@ def add_training_arguments(parser, time_budget_min: float) -> None:
     parser.add_argument("--batch-pairs", type=int, default=None, help="default: the preset's")
     parser.add_argument("--learning-rate", type=float, default=None, help="default: the preset's (Adam 1e-3)")
     parser.add_argument("--seed", type=int, default=0)
+    add_arch_argument(parser)
+
+
+def add_arch_argument(parser) -> None:
+    """``--arch``: which network of ``apps.drug_target.presets.ARCHITECTURES`` to train."""
+    from apps.drug_target.presets import ARCHITECTURES
+
+    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="deepdta",
+                        help="the network: DeepDTA or one of its variants (default deepdta)")
+
+
+def arch_suffix(arch: str) -> str:
+    """What a run's name gains for ``arch``: nothing for DeepDTA itself (its earlier runs keep their names)."""
+    return "" if arch == "deepdta" else f"_{arch}"
 
 
 def apply_preset(args, data: str) -> dict:
-    """Fill the training settings left unset with those of ``data``'s preset; return the preset."""
+    """Fill the training settings left unset with those of ``data``'s preset; return the preset
+    (its ``config`` changed to ``args.arch``)."""
     from apps.drug_target.presets import preset_record
 
-    preset = preset_record(data)
+    preset = preset_record(data, getattr(args, "arch", "deepdta"))
     for key, value in preset["benchmark"].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -35,7 +50,7 @@ def compiled_model(task: str, preset: dict, learning_rate: float):
     return model
 
 
-def comparison_lines(task, published, baselines, ours):
+def comparison_lines(task, published, baselines, ours, label="deepdta"):
     """Published rows, our baselines, then our DeepDTA: CI/MSE for affinity, AUROC/AUPRC for interaction.
 
     ``published`` maps a label to ``{"ci", "mse"}`` (affinity) or to an AUROC (interaction).
@@ -44,7 +59,8 @@ def comparison_lines(task, published, baselines, ours):
         lines = [f"{'model':<26} {'CI':>6} {'MSE':>7}"]
         lines += [f"{label + ' (published)':<26} {v['ci']:>6.3f} {v['mse']:>7.3f}" for label, v in published.items()]
         lines += [f"{label + ' (ours)':<26} {v['ci']:>6.3f} {v['mse']:>7.3f}" for label, v in baselines.items()]
-        return lines + [f"{'DeepDTA (ours)':<26} {ours['ci']:>6.3f} {ours['mse']:>7.3f}"]
+        ours_label = "DeepDTA (ours)" if label == "deepdta" else f"{label} (ours)"
+    return lines + [f"{ours_label:<26} {ours['ci']:>6.3f} {ours['mse']:>7.3f}"]
     lines = [f"{'model':<34} {'AUROC':>6} {'AUPRC':>6}"]
     lines += [f"{label + ' (published)':<34} {value:>6.3f} {'-':>6}" for label, value in published.items()]
     lines += [f"{label + ' (ours)':<34} {v['auroc']:>6.3f} {v['auprc']:>6.3f}" for label, v in baselines.items()]

@@ -6,6 +6,7 @@ name ``<data>_seed<seed>``; an interrupted run resumes. The ensemble predicts th
 its spread (their standard deviation) is scored by ``apps.drug_target.metrics.spread_calibration``.
 
     python -m benchmarks.dta_ensemble --data davis --seeds 0 1 2
+    python -m benchmarks.dta_ensemble --data davis --arch attention     # a variant's seeds and ensemble
 """
 
 from __future__ import annotations
@@ -16,17 +17,19 @@ import time
 
 import numpy as np
 
-from benchmarks.dta_affinity import PUBLISHED
+from benchmarks.dta_affinity import ARCH_LABELS, PUBLISHED
+from benchmarks.dta_common import add_arch_argument, arch_suffix
 
 
-def run_name(data: str, seed: int) -> str:
-    return f"{data}_seed{seed}"
+def run_name(data: str, seed: int, arch: str = "deepdta") -> str:
+    return f"{data}{arch_suffix(arch)}_seed{seed}"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.dta_ensemble", description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=("davis", "kiba"), default="davis")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    add_arch_argument(parser)
     parser.add_argument("--time-budget-min", type=float, default=90.0, help="per seed and invocation")
     parser.add_argument("--limit-train", type=int, default=None, help="smoke runs: first N train pairs")
     args = parser.parse_args(argv)
@@ -42,12 +45,13 @@ def main(argv=None):
 
     predictions = []
     for seed in args.seeds:
-        name = run_name(args.data, seed)
+        name = run_name(args.data, seed, args.arch)
         saved = shared_data.cache_dir("drug_target", "bench", name) / "test_predictions.npy"
         if not saved.is_file():
             print(f"training seed {seed} ({name})", flush=True)
             extra = ["--limit-train", str(args.limit_train)] if args.limit_train else []
-            dta_affinity.main(["--data", args.data, "--seed", str(seed), "--name", name, "--skip-baselines",
+            dta_affinity.main(["--data", args.data, "--arch", args.arch, "--seed", str(seed), "--name", name,
+                               "--skip-baselines",
                                "--time-budget-min", str(args.time_budget_min), *extra])
         predictions.append(np.load(saved))
     pair_data, split = load_dataset(args.data, "setting1", full_train=True)
@@ -67,7 +71,8 @@ def main(argv=None):
                "within_1_spread": calibration["within_1_spread"], "within_2_spreads": calibration["within_2_spreads"]}
     met = ensemble["ci"] >= graphdta_ci and ensemble["mse"] <= graphdta_mse
     notes = (
-        f"{len(args.seeds)} DeepDTA seeds ({', '.join(map(str, args.seeds))}) on {args.data} setting 1, each trained "
+        f"{len(args.seeds)} seeds of {ARCH_LABELS[args.arch]} ({', '.join(map(str, args.seeds))}) on {args.data} "
+        f"setting 1, each trained "
         f"on all five train folds and scored once on the test fold ({len(y)} pairs); the ensemble predicts their "
         f"mean. Target (issue 41, GraphDTA's level): CI >= {graphdta_ci}, MSE <= {graphdta_mse}: "
         f"{'met' if met else 'NOT met'}. The spread is the seeds' standard deviation; within_1_spread is the share "
@@ -75,16 +80,18 @@ def main(argv=None):
         "error); bins group the pairs by rising spread."
     )
     print(notes, flush=True)
+    result_name = f"dta_ensemble_{args.data}{arch_suffix(args.arch)}"
     write_result(
-        f"dta_ensemble_{args.data}", metrics=metrics,
+        result_name, metrics=metrics,
         references={"ensemble_ci": graphdta_ci, "ensemble_mse": graphdta_mse,
                     "seed_ci_median": deepdta_ci, "seed_mse_median": deepdta_mse,
                     "within_1_spread": 0.683, "within_2_spreads": 0.954},
         wall_time_s=time.perf_counter() - wall, notes=notes,
         extra={"seeds": {str(k): v for k, v in seeds.items()}, "over_seeds": over_seeds, "ensemble": ensemble,
-               "calibration": calibration, "runs": [run_name(args.data, s) for s in args.seeds]},
+               "calibration": calibration, "arch": args.arch,
+               "runs": [run_name(args.data, s, args.arch) for s in args.seeds]},
     )
-    print(f"wrote {RESULTS / f'dta_ensemble_{args.data}.json'}", flush=True)
+    print(f"wrote {RESULTS / (result_name + '.json')}", flush=True)
     return 0
 
 

@@ -15,7 +15,13 @@ import argparse
 import sys
 import time
 
-from benchmarks.dta_common import add_training_arguments, apply_preset, comparison_lines, compiled_model
+from benchmarks.dta_common import (
+    add_training_arguments,
+    apply_preset,
+    arch_suffix,
+    comparison_lines,
+    compiled_model,
+)
 
 # Test AUROC on Human's random split: DrugBAN (Bai et al. 2023), and the level CNN/GNN models reach there.
 PUBLISHED_AUROC = {"DrugBAN": 0.982, "target (CNN/GNN models)": 0.97}
@@ -40,7 +46,7 @@ def main(argv=None):
     from shared.cli import seed_everything
 
     seed_everything(args.seed)
-    name = args.name or (args.data if args.split == "random" else f"{args.data}_{args.split}")
+    name = args.name or (args.data if args.split == "random" else f"{args.data}_{args.split}") + arch_suffix(args.arch)
     pair_data, split = load_dataset(args.data, args.split, seed=args.seed, task="interaction")
     print(f"{args.data}/{args.split}: {len(pair_data.drugs)} drugs, {len(pair_data.proteins)} proteins, "
           + ", ".join(f"{k} {len(v)}" for k, v in split.items()) + f"; skipped rows {len(pair_data.errors)}",

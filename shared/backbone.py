@@ -14,7 +14,7 @@ from numbers import Integral
 import keras
 from keras import layers
 
-from shared.layers import FractionalMaxPooling2D, L2Pooling1D, L2Pooling2D, abs_tanh
+from shared.layers import FractionalMaxPooling2D, GlobalAttentionPooling, L2Pooling1D, L2Pooling2D, abs_tanh
 from shared.layers.fractional_max_pooling import SQRT2
 from shared.validation import (
     Boolean,
@@ -38,9 +38,10 @@ POOLING_LAYERS = {
 GLOBAL_POOLING_LAYERS = {
     "avg": {1: layers.GlobalAveragePooling1D, 2: layers.GlobalAveragePooling2D, 3: layers.GlobalAveragePooling3D},
     "max": {1: layers.GlobalMaxPooling1D, 2: layers.GlobalMaxPooling2D, 3: layers.GlobalMaxPooling3D},
+    "attention": {1: GlobalAttentionPooling, 2: GlobalAttentionPooling, 3: GlobalAttentionPooling},
 }
 POOLINGS = ("max", "avg", "l2", "fractional", None)
-GLOBAL_POOLINGS = ("avg", "max", "flatten", None)
+GLOBAL_POOLINGS = ("avg", "max", "attention", "flatten", None)
 BLOCKS = ("plain", "residual", "bottleneck")
 NAMED_ACTIVATIONS = ("relu", "tanh", "abs_tanh", "sigmoid")
 
@@ -180,8 +181,8 @@ def _resolve_parameters(params):
                                     f"'same' for block={config['block']!r} with kernels wider than 1 "
                                     "(the shortcut must line up with the convolutions)", "valid")
     if config["dense_units"] and config["global_pooling"] is None:
-        raise invalid_parameter("Backbone", "global_pooling", "one of ['avg', 'flatten', 'max'] when dense_units "
-                                "are given", None)
+        raise invalid_parameter("Backbone", "global_pooling",
+                                "one of ['attention', 'avg', 'flatten', 'max'] when dense_units are given", None)
     return config
 
 
@@ -315,7 +316,7 @@ def apply_stage(x, filters, *, kernel_size=3, strides=1, blocks=1, block="plain"
 
 
 def apply_head(x, global_pooling=None, dense_units=(), dense_dropout=0.0, *, conv_dims=2, activation="relu"):
-    """Global pooling (``avg``, ``max``) or ``flatten``, then fully-connected layers (LeNet, AlexNet, VGG)."""
+    """Global pooling (``avg``, ``max``, ``attention``) or ``flatten``, then dense layers (LeNet, AlexNet, VGG)."""
     if global_pooling == "flatten":
         x = layers.Flatten(name="flatten")(x)
     elif global_pooling is not None:
@@ -371,7 +372,8 @@ class Backbone(keras.Model):
         branch_reduction: 1x1 reduction width before branches wider than 1 (Inception).
         stem_filters, stem_kernel_size, stem_strides, stem_pooling: a first wide strided
             convolution (and 3x3 stride-2 pooling) before the stages; no stem when None.
-        global_pooling: ``"avg"``, ``"max"``, ``"flatten"`` or None (feature maps out).
+        global_pooling: ``"avg"``, ``"max"``, ``"attention"`` (a learned softmax-weighted mean over
+            positions, :class:`shared.layers.GlobalAttentionPooling`), ``"flatten"`` or None (feature maps out).
         dense_units: fully-connected layers after global pooling (LeNet, AlexNet, VGG).
         dense_dropout: dropout rate after every fully-connected layer.
     """

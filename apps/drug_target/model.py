@@ -45,22 +45,37 @@ def build_deepdta(
     protein_kernels=(4, 8, 12),
     hidden_units=(1024, 1024, 512),
     dropout: float = 0.1,
+    global_pooling: str = "max",
+    padding: str = "valid",
 ):
     """DeepDTA as a ``shared`` task model, compiled with the task's defaults.
 
-    The defaults are the Davis preset (``presets.PRESETS["davis"]["config"]``). Train at another
-    rate with ``model.compile(optimizer=keras.optimizers.Adam(rate))``: the loss stays the
-    task's (mean squared error, or binary cross-entropy for interaction).
+    The defaults are the Davis preset (``presets.PRESETS["davis"]["config"]``); the other
+    architectures of ``presets.ARCHITECTURES`` change only these arguments:
+
+    - ``global_pooling="attention"`` pools each branch's feature map by learned attention
+      (:class:`shared.layers.GlobalAttentionPooling`) instead of DeepDTA's max;
+    - a kernel entry that is a tuple, such as ``smiles_kernels=[(4, 6, 8)] * 3``, makes that
+      stage multi-scale: parallel convolutions of those widths, concatenated. Branches of
+      different widths line up only with ``padding="same"``.
+
+    Train at another rate with ``model.compile(optimizer=keras.optimizers.Adam(rate))``: the
+    loss stays the task's (mean squared error, or binary cross-entropy for interaction).
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
+    multiscale = any(isinstance(k, (tuple, list)) and len(k) > 1
+                     for k in (*smiles_kernels, *protein_kernels))
+    if multiscale and padding != "same":
+        raise ValueError(f"The 'padding' parameter of build_deepdta must be 'same' when a stage has parallel "
+                         f"kernels (multi-scale branches of different widths must line up); got {padding!r}.")
     smiles_vocab = SmilesEncoder(smiles_length).vocab_size
     protein_vocab = ProteinEncoder(protein_length).vocab_size
     branch = dict(filters=list(filters), conv_dims=1, embed_dim=embed_dim, pooling=None,
-                  padding="valid", global_pooling="max")
-    drug_branch = Backbone((smiles_length,), kernel_size=list(smiles_kernels),
+                  padding=padding, global_pooling=global_pooling)
+    drug_branch = Backbone((smiles_length,), kernel_size=_per_stage_kernels(smiles_kernels),
                            vocab_size=smiles_vocab, name="drug_branch", **branch)
-    protein_branch = Backbone((protein_length,), kernel_size=list(protein_kernels),
+    protein_branch = Backbone((protein_length,), kernel_size=_per_stage_kernels(protein_kernels),
                               vocab_size=protein_vocab, name="protein_branch", **branch)
     smiles_tokens = keras.Input((smiles_length,), dtype="int32", name="smiles_tokens")
     protein_tokens = keras.Input((protein_length,), dtype="int32", name="protein_tokens")
@@ -72,6 +87,11 @@ def build_deepdta(
     if task == "affinity":
         return Regressor(pair_backbone, outputs=1, name="deepdta_affinity", **head)
     return MultiLabelClassifier(pair_backbone, 1, name="deepdta_interaction", **head)
+
+
+def _per_stage_kernels(kernels):
+    """One entry per stage for ``Backbone``: an int, or a tuple of parallel widths (JSON gives lists)."""
+    return [tuple(k) if isinstance(k, (tuple, list)) else k for k in kernels]
 
 
 def load_model(path):

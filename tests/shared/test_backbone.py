@@ -22,6 +22,15 @@ def test_pooling_options_shrink_the_map(pooling):
     assert backbone.output_spatial_shape == expected
 
 
+@pytest.mark.parametrize("global_pooling", ["max", "avg", "attention"])
+def test_global_poolings_give_one_vector_per_sample(global_pooling):
+    backbone = Backbone((12,), filters=(4, 6), conv_dims=1, vocab_size=9, embed_dim=3, pooling=None,
+                        global_pooling=global_pooling)
+    tokens = np.random.default_rng(0).integers(0, 9, size=(2, 12))
+    assert backbone.predict(tokens, verbose=0).shape == (2, 6)
+    assert any(layer.name == f"global_{global_pooling}_pool" for layer in backbone.layers)
+
+
 def test_all_convolutional_net_downsamples_by_stride():
     backbone = Backbone((16, 16, 3), filters=(4, 8), strides=2, pooling=None)
     assert backbone.output_shape == (None, 4, 4, 8)
@@ -140,12 +149,13 @@ BAD_PARAMETERS = [
     (dict(stem_filters=8, stem_pooling="l2"),
      "The 'stem_pooling' parameter of Backbone must be one of ['avg', 'max', None]; got 'l2'."),
     (dict(global_pooling="sum"),
-     "The 'global_pooling' parameter of Backbone must be one of ['avg', 'flatten', 'max', None]; got 'sum'."),
+     "The 'global_pooling' parameter of Backbone must be one of ['attention', 'avg', 'flatten', 'max', None]; "
+     "got 'sum'."),
     (dict(vocab_size=0, embed_dim=4),
      "The 'vocab_size' parameter of Backbone must be a positive int or None; got 0."),
     (dict(dense_units=(5,)),
-     "The 'global_pooling' parameter of Backbone must be one of ['avg', 'flatten', 'max'] when dense_units are "
-     "given; got None."),
+     "The 'global_pooling' parameter of Backbone must be one of ['attention', 'avg', 'flatten', 'max'] when "
+     "dense_units are given; got None."),
     (dict(block="residual", kernel_size=(1, 3)),
      "The 'kernel_size' parameter of Backbone must be a positive int per stage for block='residual' "
      "(parallel branches need block='plain'); got (1, 3)."),

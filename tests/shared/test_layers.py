@@ -2,7 +2,14 @@ import keras
 import numpy as np
 import pytest
 
-from shared.layers import FractionalMaxPooling2D, KMaxPooling1D, L2Pooling1D, L2Pooling2D, abs_tanh
+from shared.layers import (
+    FractionalMaxPooling2D,
+    GlobalAttentionPooling,
+    KMaxPooling1D,
+    L2Pooling1D,
+    L2Pooling2D,
+    abs_tanh,
+)
 from tests.testing import run_model_saving_test
 
 
@@ -74,10 +81,42 @@ def test_abs_tanh_values():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(abs_tanh(x)), np.abs(np.tanh(x)), rtol=1e-6)
 
 
+def _attention_pool(layer, x, kernel, bias=0.0):
+    layer.build(x.shape)
+    layer.score_kernel.assign(np.asarray(kernel, "float32").reshape(-1, 1))
+    layer.score_bias.assign(np.array([bias], "float32"))
+    pooled, weights = layer(x, return_weights=True)
+    return keras.ops.convert_to_numpy(pooled), keras.ops.convert_to_numpy(weights)
+
+
+def test_attention_pooling_is_softmax_weighted_mean():
+    x = np.array([[[1.0, 0.0], [0.0, 2.0], [3.0, 1.0]]], "float32")  # 3 positions, 2 channels
+    pooled, weights = _attention_pool(GlobalAttentionPooling(), x, kernel=[1.0, 0.0])
+    expected = np.exp([1.0, 0.0, 3.0]) / np.exp([1.0, 0.0, 3.0]).sum()
+    np.testing.assert_allclose(weights[0], expected, rtol=1e-5)
+    np.testing.assert_allclose(pooled[0], expected @ x[0], rtol=1e-5)
+
+
+def test_attention_pooling_with_equal_scores_is_the_mean_and_keeps_2d_weights():
+    x = np.random.default_rng(0).random((2, 3, 4, 5)).astype("float32")
+    pooled, weights = _attention_pool(GlobalAttentionPooling(), x, kernel=np.zeros(5))
+    np.testing.assert_allclose(pooled, x.mean(axis=(1, 2)), rtol=1e-5)
+    assert weights.shape == (2, 3, 4)
+    np.testing.assert_allclose(weights.sum(axis=(1, 2)), 1.0, rtol=1e-5)
+
+
+def test_attention_pooling_rejects_bad_units_and_inputs_without_positions():
+    with pytest.raises(ValueError, match="The 'units' parameter of GlobalAttentionPooling must be a positive int"):
+        GlobalAttentionPooling(units=0)
+    with pytest.raises(ValueError, match="at least one position axis; got input shape"):
+        GlobalAttentionPooling()(np.zeros((2, 3), "float32"))
+
+
 @pytest.mark.parametrize(
     "layer, shape",
     [(L2Pooling2D(2), (8, 8, 2)), (L2Pooling1D(2), (8, 2)), (KMaxPooling1D(3), (8, 2)),
-     (FractionalMaxPooling2D(1.5), (9, 9, 2))],
+     (FractionalMaxPooling2D(1.5), (9, 9, 2)), (GlobalAttentionPooling(), (7, 3)),
+     (GlobalAttentionPooling(units=4), (5, 6, 3))],
 )
 def test_layers_round_trip_through_keras_file(tmp_path, layer, shape):
     inputs = keras.Input(shape)

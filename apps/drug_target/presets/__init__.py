@@ -37,6 +37,17 @@ DEEPDTA = {
     "dropout": 0.1,
 }
 
+# Variants of the network, as changes to DEEPDTA (``dta train --arch``, the benchmarks' ``--arch``).
+# "attention" pools each branch's map by learned attention instead of the maximum. "multiscale"
+# gives every stage three parallel kernel widths (DeepDTA's three, per branch) with fewer filters
+# each, so the pooled vectors keep DeepDTA's width (96) at about 1.5 times its convolution work.
+ARCHITECTURES = {
+    "deepdta": {},
+    "attention": {"global_pooling": "attention"},
+    "multiscale": {"filters": (16, 32, 32), "smiles_kernels": ((4, 6, 8),) * 3,
+                   "protein_kernels": ((4, 8, 12),) * 3, "padding": "same"},
+}
+
 PRESETS = {
     "davis": {
         "description": "DeepDTA on Davis kinase affinities (pKd), setting 1",
@@ -70,14 +81,20 @@ DEFAULT_PRESET = {
 }
 
 
-def preset_record(name: str) -> dict:
-    """The preset of dataset ``name`` (a copy), or the default one for any other data."""
-    return copy.deepcopy(PRESETS.get(name, DEFAULT_PRESET))
+def preset_record(name: str, arch: str = "deepdta") -> dict:
+    """The preset of dataset ``name`` (a copy), or the default one for any other data, with the
+    network changed to architecture ``arch`` (a key of :data:`ARCHITECTURES`)."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"The 'arch' parameter of preset_record must be one of {sorted(ARCHITECTURES)}; "
+                         f"got {arch!r}.")
+    record = copy.deepcopy(PRESETS.get(name, DEFAULT_PRESET))
+    record["config"].update(copy.deepcopy(ARCHITECTURES[arch]))
+    return record
 
 
-def preset_config(name: str) -> dict:
-    """``build_deepdta`` keyword arguments (without the task) for dataset ``name``."""
-    return preset_record(name)["config"]
+def preset_config(name: str, arch: str = "deepdta") -> dict:
+    """``build_deepdta`` keyword arguments (without the task) for dataset ``name`` and ``arch``."""
+    return preset_record(name, arch)["config"]
 
 
 def max_lengths_for(name: str) -> tuple[int, int]:
