@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from apps.drug_target.options import DEFAULT_PATIENCE, DEFAULT_VALID_FRACTION, check_training_options
+from apps.drug_target.presets import ARCHITECTURES
 from shared.cli import (
     add_common_arguments,
     add_distribute_argument,
@@ -34,6 +35,7 @@ MODEL_HELP = "a .keras file or a preset name (`cnnkit presets`)"
 ENSEMBLE_HELP = (MODEL_HELP + "; several (models of one task, e.g. seeds of one recipe) predict their mean, "
                  "with their standard deviation in a spread column")
 SPLIT_CHOICES = ("setting1", "random", "cold-drug", "cold-target", "cold")
+ARCH_CHOICES = tuple(ARCHITECTURES)
 
 
 def add_split_arguments(parser) -> None:
@@ -77,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"stop after N epochs without a better validation score (MSE for affinity, AUROC "
                             f"for interaction) and keep the best epoch's weights (default {DEFAULT_PATIENCE}; "
                             "0: train all --epochs)")
+    train.add_argument("--arch", choices=ARCH_CHOICES, default="deepdta",
+                       help="the network: deepdta (Öztürk et al. 2018), attention (attention pooling instead of "
+                            "the maximum) or multiscale (three parallel kernel widths in every convolution stage); "
+                            "default deepdta")
     train.add_argument("--max-smiles-length", type=int, default=None, help="default: 85 davis, 100 otherwise")
     train.add_argument("--max-protein-length", type=int, default=None, help="default: 1200 davis, 1000 otherwise")
     train.add_argument("--embed-dim", type=int, default=None, help="default: the preset's (128)")
@@ -179,7 +185,7 @@ def cmd_train(args) -> dict:
         learning_rate=args.learning_rate, weight_decay=args.weight_decay, patience=patience, valid=args.valid,
         valid_fraction=args.valid_fraction, limit=args.limit, entity_batched=not args.per_pair,
         time_budget_s=args.time_budget_min * 60 if args.time_budget_min else None,
-        verbose=0 if args.json else "auto", resume=not args.fresh,
+        verbose=0 if args.json else "auto", resume=not args.fresh, arch=args.arch,
         smiles_length=args.max_smiles_length, protein_length=args.max_protein_length, embed_dim=args.embed_dim,
         filters=tuple(args.filters) if args.filters else None,
         hidden_units=tuple(args.hidden_units) if args.hidden_units else None, dropout=args.dropout,

@@ -245,11 +245,13 @@ def small_data_note(train_pairs, data, *, task=None, split=None, seed=0, valid=N
 
 def train_and_save(data, out, *, task=None, split=None, seed=0, epochs=100, batch_pairs=256, learning_rate=1e-3,
                    weight_decay=0.0, patience=DEFAULT_PATIENCE, valid=None, valid_fraction=None, limit=None,
-                   entity_batched=True, time_budget_s=None, verbose="auto", resume=True, **network):
+                   entity_batched=True, time_budget_s=None, verbose="auto", resume=True, arch="deepdta",
+                   **network):
     """``cnnkit dta train``: DeepDTA on a named dataset or a CSV, saved with its metrics.
 
-    The network is the dataset's preset (:mod:`presets`) with ``network`` overrides
-    (``smiles_length``, ``filters``, ...); it trains with Adam, or AdamW when ``weight_decay`` > 0.
+    The network is the dataset's preset (:mod:`presets`) changed to architecture ``arch``
+    (``presets.ARCHITECTURES``: ``deepdta``, ``attention``, ``multiscale``), with ``network``
+    overrides (``smiles_length``, ``filters``, ...); it trains with Adam, or AdamW when ``weight_decay`` > 0.
     The validation pairs are drawn from ``data`` (``valid_fraction``, default 0.1, where the split
     does not come with its own) or read from the CSV ``valid`` (then ``data`` splits into training
     and test pairs only); training stops after ``patience`` epochs without a better validation
@@ -268,7 +270,7 @@ def train_and_save(data, out, *, task=None, split=None, seed=0, epochs=100, batc
         report_skipped(valid_data, valid)
     train_idx, valid_idx, test_idx = (splits[k] if limit is None else splits[k][:limit]
                                       for k in ("train", "valid", "test"))
-    preset = preset_record(data)
+    preset = preset_record(data, arch)
     config = {**preset["config"], **{k: v for k, v in network.items() if v is not None}}
     model = build_deepdta(pair_data.task, **config)
     model.compile(optimizer=optimizer(learning_rate, weight_decay))
@@ -294,7 +296,7 @@ def train_and_save(data, out, *, task=None, split=None, seed=0, epochs=100, batc
         patience=patience,
     )
     shared_training.save_float32(model, out / "model.keras")  # predicts in float32 wherever it is loaded
-    run_config = {"data": data, "task": pair_data.task, "split": split, "seed": seed,
+    run_config = {"data": data, "task": pair_data.task, "arch": arch, "split": split, "seed": seed,
                   "smiles_length": config["smiles_length"], "protein_length": config["protein_length"],
                   "target_unit": preset["target_unit"]}
     (out / CONFIG_FILE).write_text(json.dumps(run_config, indent=2) + "\n")
@@ -302,7 +304,8 @@ def train_and_save(data, out, *, task=None, split=None, seed=0, epochs=100, batc
     if len(test_idx):
         with shared_training.float32_policies(model):  # scored as saved
             metrics, _ = evaluate(model, pair_data, test_idx)
-    summary = {"model": str(out / "model.keras"), "task": pair_data.task, "epochs": result["epochs_run"],
+    summary = {"model": str(out / "model.keras"), "task": pair_data.task, "arch": arch,
+               "epochs": result["epochs_run"],
                "best_epoch": result["best_epoch"], "stopped_early": result["stopped_early"],
                "patience": patience, "seconds": round(result["seconds"], 2),
                "seconds_per_epoch": result["seconds_per_epoch"], "pairs_per_second": result["pairs_per_second"],

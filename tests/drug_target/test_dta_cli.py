@@ -167,6 +167,21 @@ def test_train_interaction_on_bindingdb_sample(tmp_path, capsys, data_available)
     assert {"auroc", "auprc"} <= set(metrics)
 
 
+def test_train_arch_attention_saves_the_variant_and_predicts(tmp_path, affinity_csv, capsys):
+    result = cli_json(main, ["train", "--data", affinity_csv, "--out", tmp_path, "--arch", "attention"] + TINY, capsys)
+    assert result["arch"] == "attention"
+    assert json.loads((tmp_path / "dta_config.json").read_text())["arch"] == "attention"
+    from apps.drug_target.model import branches, load_model
+
+    model, task = load_model(tmp_path / "model.keras")
+    assert task == "affinity"
+    assert all(any(layer.name == "global_attention_pool" for layer in branch.layers) for branch in branches(model))
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--data", str(affinity_csv), "--out", str(tmp_path / "x"), "--arch", "graph"])
+    assert stop.value.code == 2
+    assert "argument --arch: invalid choice: 'graph'" in capsys.readouterr().err
+
+
 def test_bad_inputs_give_clear_messages(tmp_path, capsys, trained_affinity):
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"smiles": ["CCO"], "affinity": [5.0]}).to_csv(bad, index=False)

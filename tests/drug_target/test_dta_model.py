@@ -40,6 +40,36 @@ def test_entity_view_gives_the_same_predictions_and_round_trip(tmp_path):
     np.testing.assert_allclose(head_model(model).predict(features, verbose=0), per_pair, atol=1e-5)
 
 
+@pytest.mark.parametrize("arch", ["attention", "multiscale"])
+def test_variants_keep_the_entity_view_and_round_trip(tmp_path, arch):
+    from apps.drug_target.presets import ARCHITECTURES
+
+    config = {**TINY, **ARCHITECTURES[arch]}
+    if arch == "multiscale":
+        config["filters"] = (2, 3, 4)
+    rng = np.random.default_rng(3)
+    model = build_deepdta("affinity", **config)
+    smiles, proteins = _tokens(rng, 6, 20, 60), _tokens(rng, 4, 40, 25)
+    d, p = rng.integers(0, 6, 24), rng.integers(0, 4, 24)
+    per_pair = model.predict([smiles[d], proteins[p]], verbose=0)
+    entity = np.asarray(entity_view(model)([smiles, proteins, d, p], training=False))
+    np.testing.assert_allclose(per_pair, entity, atol=1e-5)
+    run_model_saving_test(model, [smiles[d], proteins[p]], tmp_path)
+    protein = model.backbone.get_layer("protein_branch")
+    if arch == "attention":
+        assert any(layer.name == "global_attention_pool" for layer in protein.layers)
+    else:  # three parallel widths per stage, concatenated: 3 x 4 channels out
+        widths = sorted(layer.kernel_size[0] for layer in protein.layers if isinstance(layer, keras.layers.Conv1D))
+        assert widths == [4, 4, 4, 8, 8, 8, 12, 12, 12]
+        assert protein.output_shape == (None, 12)
+
+
+def test_multiscale_kernels_need_same_padding():
+    with pytest.raises(ValueError, match="The 'padding' parameter of build_deepdta must be 'same' when a stage "
+                                         "has parallel kernels"):
+        build_deepdta("affinity", **{**TINY, "smiles_kernels": [(3, 5)] * 3})
+
+
 def test_training_the_entity_view_trains_the_pair_model():
     rng = np.random.default_rng(1)
     model = build_deepdta("interaction", **TINY)
