@@ -6,7 +6,7 @@ The records are ``benchmarks/results/{davis,kiba,human}.json``, written by ``ben
 
 from __future__ import annotations
 
-from benchmarks.report import lookup, markdown_table, number, provenance, rerun, result, table
+from benchmarks.report import RESULTS, lookup, markdown_table, module_command, number, provenance, rerun, result, table
 
 BASELINES = (("random_forest", "ECFP + composition random forest (cnnkit)"),
              ("gradient_boosting", "ECFP + composition gradient boosting (cnnkit)"))
@@ -102,6 +102,36 @@ def ensemble() -> str:
              f"{number(100 * calibration['within_1_spread'], 0)}% of the pairs within one spread of the mean, "
              f"{number(100 * calibration['within_2_spreads'], 0)}% within two):", "",
              markdown_table(["mean spread", "RMSE", "pairs"], bins), "", provenance(record), "", rerun(record)]
+    return "\n".join(lines)
+
+
+ARCH_ROWS = (("deepdta", "DeepDTA", "dta_ensemble_davis"),
+             ("attention", "attention pooling", "dta_ensemble_davis_attention"),
+             ("multiscale", "multi-scale kernels", "dta_ensemble_davis_multiscale"))
+
+
+@table("drug_target_architectures")
+def architectures() -> str:
+    """DeepDTA and its variants on Davis setting 1: each seed, mean ± std over seeds, the seeds' ensemble."""
+    rows, records = [], []
+    for _, label, name in ARCH_ROWS:
+        if not (RESULTS / f"{name}.json").is_file():
+            rows.append([label, "not run", "", "", "", ""])
+            continue
+        record = result(name)
+        records.append(record)
+        over, ensemble_scores = record["over_seeds"], record["ensemble"]
+        seeds = ", ".join(number(values["ci"], 3) for values in record["seeds"].values())
+        rows.append([label, seeds, f"{number(over['ci']['mean'], 3)} ± {number(over['ci']['std'], 3)}",
+                     f"{number(over['mse']['mean'], 3)} ± {number(over['mse']['std'], 3)}",
+                     number(ensemble_scores["ci"], 3), number(ensemble_scores["mse"], 3)])
+    reference = records[0]["references"] if records else {}
+    rows.append(["target: GraphDTA GIN (published)", "", number(reference.get("ensemble_ci"), 3),
+                 number(reference.get("ensemble_mse"), 3), number(reference.get("ensemble_ci"), 3),
+                 number(reference.get("ensemble_mse"), 3)])
+    lines = [markdown_table(["network", "CI of each seed", "CI mean ± std", "MSE mean ± std", "ensemble CI",
+                             "ensemble MSE"], rows), "", provenance(*records), "",
+             "Re-run: " + "; ".join(f"`{module_command(record['command'])}`" for record in records) + "."]
     return "\n".join(lines)
 
 
