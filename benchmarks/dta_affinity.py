@@ -36,7 +36,7 @@ PUBLISHED = {  # (CI, MSE) on the test fold of setting 1 (Öztürk et al. 2018, 
 }
 DEEPDTA_RM2 = {"davis": 0.630, "kiba": 0.673}
 ARCH_LABELS = {"deepdta": "DeepDTA", "attention": "DeepDTA with attention pooling",
-               "multiscale": "DeepDTA with multi-scale kernels"}
+               "multiscale": "DeepDTA with multi-scale kernels", "ecfp": "DeepDTA with ECFP4 bits"}
 
 
 def main(argv=None):

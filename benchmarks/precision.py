@@ -218,8 +218,7 @@ class DtaApp(App):
         import keras
 
         from apps.drug_target.batching import EntityBatches
-        from apps.drug_target.encoders import encode_entities
-        from apps.drug_target.model import build_deepdta, entity_view, input_lengths
+        from apps.drug_target.model import build_deepdta, encode_entities_for, entity_view
         from apps.drug_target.predict import evaluate
         from apps.drug_target.presets import preset_config
         from shared.training import fit
@@ -228,7 +227,7 @@ class DtaApp(App):
         model = build_deepdta("affinity", **preset_config("davis"))
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
         # apps.drug_target.train.train with entity_batched=True: the entity view of the model on EntityBatches
-        smiles, proteins, _ = encode_entities(self.pair_data, *input_lengths(model))
+        smiles, proteins, _ = encode_entities_for(model, self.pair_data)
         d, p, y = self.pair_data.drug_index, self.pair_data.protein_index, self.pair_data.y
         batches = EntityBatches(smiles, proteins, d[self.train_idx], p[self.train_idx], y[self.train_idx],
                                 batch_pairs=self.sizes["batch"], seed=seed)

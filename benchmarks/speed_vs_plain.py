@@ -261,8 +261,7 @@ class DeepDta(Bench):
 
         from apps.drug_target.batching import EntityBatches
         from apps.drug_target.data import load_dataset
-        from apps.drug_target.encoders import encode_entities
-        from apps.drug_target.model import build_deepdta, entity_view, input_lengths
+        from apps.drug_target.model import build_deepdta, encode_entities_for, entity_view
         from apps.drug_target.presets import preset_config
 
         pair_data, splits = load_dataset("davis", seed=self.seed)
@@ -273,7 +272,7 @@ class DeepDta(Bench):
         keras.utils.set_random_seed(self.seed)
         ours = build_deepdta("affinity", **preset_config("davis"))
         ours.compile(optimizer=keras.optimizers.Adam(1e-3))    # train_and_save's compile
-        smiles, proteins, _ = encode_entities(pair_data, *input_lengths(ours))
+        smiles, proteins, _ = encode_entities_for(ours, pair_data)
         self.smiles, self.proteins = smiles, proteins
         d, p, y = pair_data.drug_index, pair_data.protein_index, pair_data.y
         self.test_d, self.test_p = d[test], p[test]

@@ -49,9 +49,48 @@ class _CharacterEncoder:
 
 
 class SmilesEncoder(_CharacterEncoder):
-    """Character-level SMILES label encoding (DeepDTA)."""
+    """Character-level SMILES label encoding (DeepDTA).
+
+    With ``fingerprint_bits`` each row also carries the molecule's ECFP4 bits (RDKit Morgan,
+    radius 2) after its ``max_length`` tokens, as 0/1 ints: the input of a model built with
+    ``build_deepdta(fingerprint_bits=...)``, which splits them off again. SMILES reach the
+    encoder checked by RDKit; an empty one gets all-zero bits.
+    """
 
     alphabet = SMILES_CHARACTERS
+
+    def __init__(self, max_length: int, fingerprint_bits: int = 0):
+        super().__init__(max_length)
+        if int(fingerprint_bits) < 0:
+            raise ValueError(f"fingerprint_bits must be 0 or a positive int, got {fingerprint_bits!r}.")
+        self.fingerprint_bits = int(fingerprint_bits)
+
+    @property
+    def width(self) -> int:
+        """Ints per encoded SMILES: the tokens, then the fingerprint bits."""
+        return self.max_length + self.fingerprint_bits
+
+    def encode(self, text: str) -> np.ndarray:
+        return self.encode_many([text])[0]
+
+    def encode_many(self, texts) -> np.ndarray:
+        texts = list(texts)
+        tokens = np.zeros((len(texts), self.max_length), dtype=np.int32)
+        for row, text in enumerate(texts):
+            tokens[row] = _CharacterEncoder.encode(self, text)
+        if not self.fingerprint_bits:
+            return tokens
+        from apps.drug_target.chemistry import morgan_fingerprints
+
+        bits = np.zeros((len(texts), self.fingerprint_bits), dtype=np.int32)
+        present = [row for row, text in enumerate(texts) if text]
+        if present:
+            bits[present] = morgan_fingerprints([texts[row] for row in present], radius=2,
+                                                n_bits=self.fingerprint_bits)
+        return np.concatenate([tokens, bits], axis=1)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "fingerprint_bits": self.fingerprint_bits}
 
 
 class ProteinEncoder(_CharacterEncoder):
@@ -60,9 +99,11 @@ class ProteinEncoder(_CharacterEncoder):
     alphabet = EXTENDED_AMINO_ACIDS
 
 
-def encode_entities(pair_data, smiles_length: int, protein_length: int):
-    """Token arrays of the unique drugs and proteins of ``pair_data`` (+ how many were truncated)."""
-    smiles_encoder, protein_encoder = SmilesEncoder(smiles_length), ProteinEncoder(protein_length)
+def encode_entities(pair_data, smiles_length: int, protein_length: int, fingerprint_bits: int = 0):
+    """Token arrays of the unique drugs and proteins of ``pair_data`` (+ how many were truncated);
+    the drugs' rows end with their ECFP bits when ``fingerprint_bits`` (:class:`SmilesEncoder`)."""
+    smiles_encoder = SmilesEncoder(smiles_length, fingerprint_bits)
+    protein_encoder = ProteinEncoder(protein_length)
     drugs = [s or "" for s in pair_data.drugs]
     proteins = [p or "" for p in pair_data.proteins]
     info = {"smiles_truncated": smiles_encoder.truncated(drugs),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import keras
 
-from apps.drug_target.encoders import ProteinEncoder, SmilesEncoder
+from apps.drug_target.encoders import ProteinEncoder, SmilesEncoder, encode_entities
 from shared import Backbone, MultiLabelClassifier, Regressor
 
 TASKS = ("affinity", "interaction")
@@ -35,6 +35,45 @@ class EntityGather(keras.layers.Layer):
         return (index[0],) + tuple(features[1:])
 
 
+@keras.saving.register_keras_serializable(package="cnnkit")
+class SplitFingerprint(keras.layers.Layer):
+    """An encoded drug row -> ``(its SMILES tokens, its ECFP bits as floats)``.
+
+    The row is what ``SmilesEncoder(smiles_length, fingerprint_bits)`` writes: ``smiles_length``
+    tokens, then ``fingerprint_bits`` 0/1 ints. One int input keeps every batching, gathering and
+    export path of the two-input DeepDTA unchanged.
+    """
+
+    def __init__(self, smiles_length, fingerprint_bits, **kwargs):
+        super().__init__(**kwargs)
+        self.smiles_length, self.fingerprint_bits = int(smiles_length), int(fingerprint_bits)
+
+    def call(self, inputs):
+        tokens = inputs[:, : self.smiles_length]
+        bits = keras.ops.cast(inputs[:, self.smiles_length:], self.compute_dtype)
+        return tokens, bits
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.smiles_length), (input_shape[0], self.fingerprint_bits)
+
+    def get_config(self):
+        return {**super().get_config(), "smiles_length": self.smiles_length,
+                "fingerprint_bits": self.fingerprint_bits}
+
+
+def _drug_branch(smiles_length, fingerprint_bits, fingerprint_units, **backbone):
+    """The drug encoder: DeepDTA's SMILES CNN, or that CNN's pooled vector concatenated with a
+    dense projection of the drug's ECFP bits (one model either way, named ``drug_branch``)."""
+    if not fingerprint_bits:
+        return Backbone((smiles_length,), name="drug_branch", **backbone)
+    cnn = Backbone((smiles_length,), name="drug_cnn", **backbone)
+    row = keras.Input((smiles_length + fingerprint_bits,), dtype="int32", name="drug_row")
+    tokens, bits = SplitFingerprint(smiles_length, fingerprint_bits, name="split_fingerprint")(row)
+    fingerprint = keras.layers.Dense(fingerprint_units, activation="relu", name="fingerprint_dense")(bits)
+    features = keras.layers.Concatenate(name="drug_features")([cnn(tokens), fingerprint])
+    return keras.Model(row, features, name="drug_branch")
+
+
 def build_deepdta(
     task: str = "affinity",
     smiles_length: int = 85,
@@ -47,6 +86,8 @@ def build_deepdta(
     dropout: float = 0.1,
     global_pooling: str = "max",
     padding: str = "valid",
+    fingerprint_bits: int = 0,
+    fingerprint_units: int = 128,
 ):
     """DeepDTA as a ``shared`` task model, compiled with the task's defaults.
 
@@ -57,7 +98,11 @@ def build_deepdta(
       (:class:`shared.layers.GlobalAttentionPooling`) instead of DeepDTA's max;
     - a kernel entry that is a tuple, such as ``smiles_kernels=[(4, 6, 8)] * 3``, makes that
       stage multi-scale: parallel convolutions of those widths, concatenated. Branches of
-      different widths line up only with ``padding="same"``.
+      different widths line up only with ``padding="same"``;
+    - ``fingerprint_bits`` > 0 concatenates a ``fingerprint_units``-wide dense projection of the
+      drug's ECFP4 bits to the learned drug vector. The drug input then holds the SMILES tokens
+      followed by the bits (``SmilesEncoder(smiles_length, fingerprint_bits)``; the commands
+      encode for each model as it needs, see :func:`drug_encoder`).
 
     Train at another rate with ``model.compile(optimizer=keras.optimizers.Adam(rate))``: the
     loss stays the task's (mean squared error, or binary cross-entropy for interaction).
@@ -73,11 +118,11 @@ def build_deepdta(
     protein_vocab = ProteinEncoder(protein_length).vocab_size
     branch = dict(filters=list(filters), conv_dims=1, embed_dim=embed_dim, pooling=None,
                   padding=padding, global_pooling=global_pooling)
-    drug_branch = Backbone((smiles_length,), kernel_size=_per_stage_kernels(smiles_kernels),
-                           vocab_size=smiles_vocab, name="drug_branch", **branch)
+    drug_branch = _drug_branch(smiles_length, fingerprint_bits, fingerprint_units,
+                               kernel_size=_per_stage_kernels(smiles_kernels), vocab_size=smiles_vocab, **branch)
     protein_branch = Backbone((protein_length,), kernel_size=_per_stage_kernels(protein_kernels),
                               vocab_size=protein_vocab, name="protein_branch", **branch)
-    smiles_tokens = keras.Input((smiles_length,), dtype="int32", name="smiles_tokens")
+    smiles_tokens = keras.Input((smiles_length + fingerprint_bits,), dtype="int32", name="smiles_tokens")
     protein_tokens = keras.Input((protein_length,), dtype="int32", name="protein_tokens")
     joined = keras.layers.Concatenate(name="pair_features")(
         [drug_branch(smiles_tokens), protein_branch(protein_tokens)]
@@ -128,10 +173,27 @@ def head_layers(model):
     return layers
 
 
+def fingerprint_bits(model) -> int:
+    """How many ECFP bits follow the SMILES tokens in ``model``'s drug input (0: none)."""
+    drug, _ = branches(model)
+    split = [layer for layer in drug.layers if isinstance(layer, SplitFingerprint)]
+    return split[0].fingerprint_bits if split else 0
+
+
 def input_lengths(model) -> tuple[int, int]:
     """(SMILES, protein) maximum lengths read from a model's input shapes."""
     drug, protein = branches(model)
-    return int(drug.input_shape[1]), int(protein.input_shape[1])
+    return int(drug.input_shape[1]) - fingerprint_bits(model), int(protein.input_shape[1])
+
+
+def drug_encoder(model) -> SmilesEncoder:
+    """The encoder of the drug input ``model`` reads: its SMILES length, and its ECFP bits if any."""
+    return SmilesEncoder(input_lengths(model)[0], fingerprint_bits(model))
+
+
+def encode_entities_for(model, pair_data):
+    """``encoders.encode_entities`` as ``model`` reads its inputs (lengths, ECFP bits)."""
+    return encode_entities(pair_data, *input_lengths(model), fingerprint_bits=fingerprint_bits(model))
 
 
 def entity_view(model):
@@ -145,7 +207,7 @@ def entity_view(model):
     """
     drug_branch, protein_branch = branches(model)
     ls, lp = input_lengths(model)
-    unique_smiles = keras.Input((ls,), dtype="int32", name="unique_smiles_tokens")
+    unique_smiles = keras.Input((ls + fingerprint_bits(model),), dtype="int32", name="unique_smiles_tokens")
     unique_proteins = keras.Input((lp,), dtype="int32", name="unique_protein_tokens")
     drug_index = keras.Input((), dtype="int32", name="drug_index")
     protein_index = keras.Input((), dtype="int32", name="protein_index")

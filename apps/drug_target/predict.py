@@ -53,10 +53,32 @@ def input_lengths(model) -> tuple[int, int]:
         lengths = [input_lengths(member) for member in model.members]
         return min(length[0] for length in lengths), min(length[1] for length in lengths)
     if getattr(model, "runtime", None) == "onnx":
-        return int(model.input_shapes[0][1]), int(model.input_shapes[1][1])
+        return int(model.input_shapes[0][1]) - fingerprint_bits(model), int(model.input_shapes[1][1])
     from apps.drug_target.model import input_lengths as keras_input_lengths
 
     return keras_input_lengths(model)
+
+
+def fingerprint_bits(model) -> int:
+    """How many ECFP bits follow the SMILES tokens in the drug input of a Keras model or its export."""
+    if getattr(model, "runtime", None) == "onnx":
+        return _saved_fingerprint_bits(model.config)
+    from apps.drug_target.model import fingerprint_bits as keras_fingerprint_bits
+
+    return keras_fingerprint_bits(model)
+
+
+def _saved_fingerprint_bits(config) -> int:
+    """``fingerprint_bits`` of the ``SplitFingerprint`` layer in a saved model config, 0 without one."""
+    if isinstance(config, dict):
+        if config.get("class_name") == "SplitFingerprint":
+            return int(config["config"]["fingerprint_bits"])
+        values = config.values()
+    elif isinstance(config, list):
+        values = config
+    else:
+        return 0
+    return max((_saved_fingerprint_bits(value) for value in values), default=0)
 
 
 def _call_in_chunks(layer_model, array, chunk):
@@ -88,7 +110,8 @@ def evaluate(model, pair_data, indices, smiles_tokens=None, protein_tokens=None)
     from apps.drug_target.metrics import score
 
     if smiles_tokens is None:
-        smiles_tokens, protein_tokens, _ = encode_entities(pair_data, *input_lengths(model))
+        smiles_tokens, protein_tokens, _ = encode_entities(pair_data, *input_lengths(model),
+                                                           fingerprint_bits=fingerprint_bits(model))
     predictions = predict_entities(model, smiles_tokens, protein_tokens,
                                    pair_data.drug_index[indices], pair_data.protein_index[indices])
     return score(pair_data.task, pair_data.y[indices], predictions), predictions
@@ -189,7 +212,8 @@ class _PairScorer:
 
         self.drug_branch, self.protein_branch = branches(model)
         self.head = head_model(model)
-        self.smiles_encoder, self.protein_encoder = SmilesEncoder(lengths[0]), ProteinEncoder(lengths[1])
+        self.smiles_encoder = SmilesEncoder(lengths[0], fingerprint_bits(model))
+        self.protein_encoder = ProteinEncoder(lengths[1])
         self.protein_features = {}  # protein index -> its branch's features
 
     def __call__(self, pair_data, drug_index, protein_index):
@@ -211,7 +235,8 @@ class _ExportedPairScorer:
 
     def __init__(self, model, lengths):
         self.model = model
-        self.smiles_encoder, self.protein_encoder = SmilesEncoder(lengths[0]), ProteinEncoder(lengths[1])
+        self.smiles_encoder = SmilesEncoder(lengths[0], fingerprint_bits(model))
+        self.protein_encoder = ProteinEncoder(lengths[1])
 
     def __call__(self, pair_data, drug_index, protein_index):
         used_drugs, drug_position = np.unique(drug_index, return_inverse=True)

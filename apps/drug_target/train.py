@@ -29,9 +29,8 @@ import numpy as np
 
 from apps.drug_target.batching import EntityBatches, PairBatches
 from apps.drug_target.data import load_training_data, report_skipped, shared_pairs
-from apps.drug_target.encoders import encode_entities
 from apps.drug_target.metrics import score
-from apps.drug_target.model import build_deepdta, entity_view, input_lengths
+from apps.drug_target.model import build_deepdta, encode_entities_for, entity_view
 from apps.drug_target.options import DEFAULT_PATIENCE, SMALL_DATA_PAIRS, check_training_options
 from apps.drug_target.predict import evaluate, predict_entities
 from apps.drug_target.presets import preset_record
@@ -155,7 +154,7 @@ def train(model, pair_data, train_indices, valid_indices=None, epochs=10, batch_
     check_training_options("train", patience=patience)
     if len(train_indices) == 0:
         raise ValueError("The training split is empty.")
-    smiles_tokens, protein_tokens, info = encode_entities(pair_data, *input_lengths(model))
+    smiles_tokens, protein_tokens, info = encode_entities_for(model, pair_data)
     d, p, y = pair_data.drug_index, pair_data.protein_index, pair_data.y
     train_indices = np.asarray(train_indices)
     validation = None
@@ -210,7 +209,7 @@ def measure_pairs_per_second(model, pair_data, indices, entity_batched, batch_pa
     """
     clone = model.__class__.from_config(model.get_config())
     clone.compile_from_config(model.get_compile_config())
-    smiles_tokens, protein_tokens, _ = encode_entities(pair_data, *input_lengths(clone))
+    smiles_tokens, protein_tokens, _ = encode_entities_for(clone, pair_data)
     d, p, y = pair_data.drug_index[indices], pair_data.protein_index[indices], pair_data.y[indices]
     trainee, dataset = _trainee(clone, smiles_tokens, protein_tokens, d, p, y, entity_batched, batch_pairs, seed)
     steps = min(steps, len(dataset) - 1)

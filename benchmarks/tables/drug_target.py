@@ -107,7 +107,8 @@ def ensemble() -> str:
 
 ARCH_ROWS = (("deepdta", "DeepDTA", "dta_ensemble_davis"),
              ("attention", "attention pooling", "dta_ensemble_davis_attention"),
-             ("multiscale", "multi-scale kernels", "dta_ensemble_davis_multiscale"))
+             ("multiscale", "multi-scale kernels", "dta_ensemble_davis_multiscale"),
+             ("ecfp", "ECFP4 bits joined to the drug vector", "dta_ensemble_davis_ecfp"))
 
 
 @table("drug_target_architectures")

@@ -60,6 +60,19 @@ def test_encoders_pad_truncate_unknown():
     assert protein.vocab_size == 27
 
 
+def test_smiles_encoder_appends_the_ecfp_bits():
+    encoder = SmilesEncoder(6, fingerprint_bits=64)
+    rows = encoder.encode_many(["CC(=O)O", "", "c1ccccc1"])
+    assert rows.shape == (3, 70) and encoder.width == 70 and rows.dtype == np.int32
+    np.testing.assert_array_equal(rows[:, :6], SmilesEncoder(6).encode_many(["CC(=O)O", "", "c1ccccc1"]))
+    np.testing.assert_array_equal(rows[[0, 2], 6:], morgan_fingerprints(["CC(=O)O", "c1ccccc1"], n_bits=64))
+    assert rows[1, 6:].sum() == 0 and rows[0, 6:].sum() > 0
+    np.testing.assert_array_equal(encoder.encode("CC(=O)O"), rows[0])
+    assert encoder.get_config() == {"max_length": 6, "fingerprint_bits": 64}
+    with pytest.raises(ValueError, match="fingerprint_bits must be 0 or a positive int"):
+        SmilesEncoder(6, fingerprint_bits=-1)
+
+
 def test_composition_features():
     features = composition_features(["AAAC", "MKV"])
     assert features.shape == (2, 420)

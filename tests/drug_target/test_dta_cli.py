@@ -182,6 +182,28 @@ def test_train_arch_attention_saves_the_variant_and_predicts(tmp_path, affinity_
     assert "argument --arch: invalid choice: 'graph'" in capsys.readouterr().err
 
 
+def test_train_arch_ecfp_predicts_alike_with_keras_and_its_onnx_export(tmp_path, affinity_csv, capsys,
+                                                                       monkeypatch):
+    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
+    run = tmp_path / "run"
+    result = cli_json(main, ["train", "--data", affinity_csv, "--out", run, "--arch", "ecfp"] + TINY, capsys)
+    assert result["arch"] == "ecfp" and "test_ci" in result
+    from apps.drug_target.model import fingerprint_bits, input_lengths, load_model
+
+    model, _ = load_model(run / "model.keras")
+    assert fingerprint_bits(model) == 1024 and input_lengths(model) == (40, 64)
+    outputs = {}
+    for runtime in ("keras", "onnx"):
+        if runtime == "onnx":
+            cli_json(main, ["export", "--model", run / "model.keras"], capsys)
+        out = tmp_path / f"{runtime}.csv"
+        predicted = cli_json(main, ["predict", "--model", run / "model.keras", "--pairs", affinity_csv, "--out", out,
+                                    "--runtime", runtime], capsys)
+        assert predicted["runtime"] == runtime and predicted["predicted"] == 59  # the bad SMILES is not
+        outputs[runtime] = pd.read_csv(out)["prediction"].to_numpy()
+    np.testing.assert_allclose(outputs["onnx"], outputs["keras"], atol=1e-4, equal_nan=True)
+
+
 def test_bad_inputs_give_clear_messages(tmp_path, capsys, trained_affinity):
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"smiles": ["CCO"], "affinity": [5.0]}).to_csv(bad, index=False)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from apps.drug_target.batching import EntityBatches
-from apps.drug_target.model import build_deepdta, entity_view, head_model
+from apps.drug_target.model import build_deepdta, entity_view, fingerprint_bits, head_model, input_lengths
 from tests.testing import run_model_saving_test
 
 TINY = dict(smiles_length=20, protein_length=40, embed_dim=8, filters=(4, 6, 8),
@@ -40,23 +40,33 @@ def test_entity_view_gives_the_same_predictions_and_round_trip(tmp_path):
     np.testing.assert_allclose(head_model(model).predict(features, verbose=0), per_pair, atol=1e-5)
 
 
-@pytest.mark.parametrize("arch", ["attention", "multiscale"])
+@pytest.mark.parametrize("arch", ["attention", "multiscale", "ecfp"])
 def test_variants_keep_the_entity_view_and_round_trip(tmp_path, arch):
     from apps.drug_target.presets import ARCHITECTURES
 
     config = {**TINY, **ARCHITECTURES[arch]}
     if arch == "multiscale":
         config["filters"] = (2, 3, 4)
+    if arch == "ecfp":
+        config.update(fingerprint_bits=16, fingerprint_units=5)
     rng = np.random.default_rng(3)
     model = build_deepdta("affinity", **config)
     smiles, proteins = _tokens(rng, 6, 20, 60), _tokens(rng, 4, 40, 25)
+    if arch == "ecfp":
+        smiles = np.concatenate([smiles, rng.integers(0, 2, (6, 16)).astype("int32")], axis=1)
     d, p = rng.integers(0, 6, 24), rng.integers(0, 4, 24)
     per_pair = model.predict([smiles[d], proteins[p]], verbose=0)
     entity = np.asarray(entity_view(model)([smiles, proteins, d, p], training=False))
     np.testing.assert_allclose(per_pair, entity, atol=1e-5)
     run_model_saving_test(model, [smiles[d], proteins[p]], tmp_path)
     protein = model.backbone.get_layer("protein_branch")
-    if arch == "attention":
+    if arch == "ecfp":  # the bits reach the prediction; the lengths read exclude them
+        assert input_lengths(model) == (20, 40) and fingerprint_bits(model) == 16
+        assert model.backbone.get_layer("drug_branch").output_shape == (None, 8 + 5)
+        flipped = smiles.copy()
+        flipped[:, 20:] = 1 - flipped[:, 20:]
+        assert not np.allclose(model.predict([flipped[d], proteins[p]], verbose=0), per_pair)
+    elif arch == "attention":
         assert any(layer.name == "global_attention_pool" for layer in protein.layers)
     else:  # three parallel widths per stage, concatenated: 3 x 4 channels out
         widths = sorted(layer.kernel_size[0] for layer in protein.layers if isinstance(layer, keras.layers.Conv1D))

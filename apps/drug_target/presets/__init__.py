@@ -41,11 +41,13 @@ DEEPDTA = {
 # "attention" pools each branch's map by learned attention instead of the maximum. "multiscale"
 # gives every stage three parallel kernel widths (DeepDTA's three, per branch) with fewer filters
 # each, so the pooled vectors keep DeepDTA's width (96) at about 1.5 times its convolution work.
+# "ecfp" concatenates a 128-wide projection of the drug's ECFP4 bits (1,024) to its learned vector.
 ARCHITECTURES = {
     "deepdta": {},
     "attention": {"global_pooling": "attention"},
     "multiscale": {"filters": (16, 32, 32), "smiles_kernels": ((4, 6, 8),) * 3,
                    "protein_kernels": ((4, 8, 12),) * 3, "padding": "same"},
+    "ecfp": {"fingerprint_bits": 1024, "fingerprint_units": 128},
 }
 
 PRESETS = {
@@ -179,12 +181,12 @@ def _predict_pairs(model, pair_data, pairs) -> list:
     """The model's predictions for pair indices ``pairs`` of ``pair_data``, rounded to 4 decimals."""
     import numpy as np
 
-    from apps.drug_target.encoders import ProteinEncoder, SmilesEncoder
-    from apps.drug_target.model import input_lengths
+    from apps.drug_target.encoders import ProteinEncoder
+    from apps.drug_target.model import drug_encoder, input_lengths
     from apps.drug_target.predict import predict_entities
 
-    smiles_length, protein_length = input_lengths(model)
-    smiles = SmilesEncoder(smiles_length).encode_many([pair_data.drugs[i] for i in pair_data.drug_index[pairs]])
+    protein_length = input_lengths(model)[1]
+    smiles = drug_encoder(model).encode_many([pair_data.drugs[i] for i in pair_data.drug_index[pairs]])
     proteins = ProteinEncoder(protein_length).encode_many(
         [pair_data.proteins[i] for i in pair_data.protein_index[pairs]])
     order = np.arange(len(pairs))
