@@ -7,6 +7,7 @@ the test part scored once. The ECFP + composition random forest is fitted on the
 pairs. Finished runs are kept in the cnnkit cache, so an interrupted benchmark goes on from there.
 
     python -m benchmarks.dta_cold --seeds 0 1 2
+    python -m benchmarks.dta_cold --arch ecfp --splits cold-drug     # a variant (dta_cold_davis_ecfp)
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import time
 
 import numpy as np
 
+from benchmarks.dta_affinity import ARCH_LABELS
+from benchmarks.dta_common import add_arch_argument, arch_suffix
+
 SPLITS = ("cold-drug", "cold-target")
 
 
@@ -28,7 +32,9 @@ def main(argv=None):
     parser.add_argument("--splits", nargs="+", choices=SPLITS, default=list(SPLITS))
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--limit", type=int, default=None, help="smoke runs: first N pairs of each part")
+    add_arch_argument(parser)
     args = parser.parse_args(argv)
+    suffix = arch_suffix(args.arch)
     wall = time.perf_counter()
 
     from apps.drug_target.baselines import run_baselines
@@ -41,11 +47,11 @@ def main(argv=None):
     runs = {}
     for split in args.splits:
         for seed in args.seeds:
-            out = shared_data.cache_dir("drug_target", "bench", f"{args.data}_{split}_seed{seed}")
+            out = shared_data.cache_dir("drug_target", "bench", f"{args.data}{suffix}_{split}_seed{seed}")
             done = out / "cold_run.json"
             if not done.is_file():
                 summary = train_and_save(args.data, out, split=split, seed=seed, epochs=args.epochs,
-                                         patience=DEFAULT_PATIENCE, limit=args.limit, verbose=2)
+                                         patience=DEFAULT_PATIENCE, limit=args.limit, verbose=2, arch=args.arch)
                 pair_data, splits, _ = load_training_data(args.data, split, seed=seed)
                 train_idx, test_idx = (splits[k][:args.limit] for k in ("train", "test"))
                 forest = run_baselines(pair_data, train_idx, test_idx, seed=seed, which=("random_forest",))
@@ -66,16 +72,17 @@ def main(argv=None):
             metrics[f"{split}_{key}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
             references[f"{split}_{key}_mean"] = float(np.mean([row[f"forest_{key}"] for row in rows]))
     notes = (
-        f"DeepDTA on {args.data}'s cold splits over seeds {args.seeds}: each seed draws the held-out drugs "
-        "(cold-drug) or proteins (cold-target) and trains as `cnnkit dta train` does (validation drawn from the "
-        f"training entities, patience {DEFAULT_PATIENCE}, at most {args.epochs} epochs, the best validation epoch "
-        "kept), scored once on its test part. The references are the ECFP4 + composition random forest fitted on "
-        "the same training pairs of each seed (mean over seeds), not a published figure: the DeepDTA and GraphDTA "
-        "papers report setting 1 only."
+        f"{ARCH_LABELS[args.arch]} on {args.data}'s cold splits over seeds {args.seeds}: each seed draws the "
+        "held-out drugs (cold-drug) or proteins (cold-target) and trains as `cnnkit dta train` does "
+        f"(validation drawn from the training entities, patience {DEFAULT_PATIENCE}, at most {args.epochs} "
+        "epochs, the best validation epoch kept), scored once on its test part. The references are the ECFP4 + "
+        "composition random forest fitted on the same training pairs of each seed (mean over seeds), not a "
+        "published figure: the DeepDTA and GraphDTA papers report setting 1 only."
     )
-    write_result(f"dta_cold_{args.data}", metrics=metrics, references=references,
-                 wall_time_s=time.perf_counter() - wall, notes=notes, extra={"runs": list(runs.values())})
-    print(f"wrote {RESULTS / f'dta_cold_{args.data}.json'}", flush=True)
+    name = f"dta_cold_{args.data}{suffix}"
+    write_result(name, metrics=metrics, references=references, wall_time_s=time.perf_counter() - wall, notes=notes,
+                 extra={"runs": list(runs.values()), "arch": args.arch})
+    print(f"wrote {RESULTS / (name + '.json')}", flush=True)
     return 0
 
 
