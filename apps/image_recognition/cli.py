@@ -184,6 +184,13 @@ def build_parser():
                           help="then this many epochs training everything at a tenth of the rate")
     finetune.add_argument("--batch-size", type=_positive_int, default=64)
     finetune.add_argument("--learning-rate", type=_positive_rate, default=1e-3)
+    finetune.add_argument("--keep", default="none", metavar="STRATEGY",
+                          help="with --add-classes, keep the old classes: 'distill' (learning without forgetting: "
+                               "the original model's old-class outputs on every training image are distillation "
+                               "targets), 'rehearsal' (train on at most --rehearsal-size images of each old class), "
+                               "both ('distill,rehearsal') or 'none' (default)")
+    finetune.add_argument("--rehearsal-size", type=_positive_int, default=100,
+                          help="old-class images kept per class for --keep rehearsal (default 100)")
     finetune.add_argument("--compare-scratch", action=argparse.BooleanOptionalAction, default=True,
                           help="also train the same architecture from scratch for the same epochs and report "
                                "its time and accuracy (default: on)")
@@ -393,7 +400,8 @@ def cmd_finetune(args):
         unfreeze_epochs=args.unfreeze_epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         out_dir=args.out, compare_scratch=args.compare_scratch, classes=classes,
         limit=args.limit, test_limit=args.test_limit, val_split=args.val_split, seed=args.seed,
-        verbose=_verbose(args), arch=model.saved_record(loaded.path).get("arch"))
+        verbose=_verbose(args), arch=model.saved_record(loaded.path).get("arch"), keep=args.keep,
+        rehearsal_size=args.rehearsal_size)
     _report_skipped(metrics)
     if not args.json:
         new = ", ".join(map(str, metrics["new_classes"])) or "none"

@@ -36,6 +36,13 @@ class ImageFolderDataset(keras.utils.PyDataset):
     def __len__(self):
         return -(-len(self.files) // self.batch_size)
 
+    def select(self, rows):
+        """A dataset of the files ``rows`` only, read, batched and shuffled as this one is."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return ImageFolderDataset([self.files[i] for i in rows], None if self.labels is None else self.labels[rows],
+                                  batch_size=self.batch_size, image_size=self.image_size, channels=self.channels,
+                                  shuffle=self.shuffle, seed=int(self._rng.integers(2**31)), skipped=self.skipped)
+
     def on_epoch_end(self):
         if self.shuffle:
             self._rng.shuffle(self._order)

@@ -1,0 +1,92 @@
+"""Fine-tuning that keeps the old classes: distillation (learning without forgetting) and rehearsal."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from apps.image_recognition import finetune as image_finetune
+from apps.image_recognition.cli import main
+
+
+@pytest.fixture(scope="module")
+def two_class_model(data_available):
+    from apps.image_recognition import train as image_train
+
+    keras.utils.set_random_seed(0)
+    model, class_names, _ = image_train.train("mnist", arch="lenet5", epochs=1, batch_size=32, classes=["0", "1"],
+                                              limit=300, test_limit=120, verbose=0)
+    return model, class_names
+
+
+def _finetune(two_class_model, **kwargs):
+    model, class_names = two_class_model
+    copy = model.__class__.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return image_finetune.finetune(copy, class_names, "mnist", add_classes=True, epochs=1, batch_size=32,
+                                   classes=["0", "1", "2"], limit=300, test_limit=120, verbose=0, **kwargs)
+
+
+def test_rehearsal_trains_on_a_small_stored_sample_of_each_old_class(two_class_model):
+    _, names, metrics = _finetune(two_class_model, keep="rehearsal", rehearsal_size=7)
+    assert names == ["0", "1", "2"] and metrics["keep"] == ["rehearsal"]
+    assert metrics["old_images_per_class"] == 7
+    counts = metrics["train_images"]
+    assert counts["old_classes"] == 14 and counts["new_classes"] > 50
+    # the 7 stored images of each old class are repeated to about the new class's size
+    assert abs(counts["per_epoch"] - 3 * counts["new_classes"]) <= 2
+    assert 0.0 <= metrics["old_class_accuracy_after"] <= 1.0
+
+
+def test_old_images_zero_trains_on_new_class_images_only(two_class_model):
+    _, _, metrics = _finetune(two_class_model, old_images=0)
+    assert metrics["train_images"]["old_classes"] == 0 and metrics["keep"] == []
+
+
+def test_distillation_targets_are_the_original_models_soft_old_class_outputs(two_class_model):
+    model, _ = two_class_model
+    x = np.random.default_rng(0).integers(0, 255, (5, 28, 28, 1)).astype("uint8")
+    teacher = image_finetune._frozen_copy(model)
+    _, targets = image_finetune._with_teacher_targets((x, np.zeros(5, "int32")), teacher, 2, 2.0)
+    logits = keras.ops.convert_to_numpy(model.logits_model()([x.astype("float32")], training=False))
+    expected = np.exp(logits / 2.0) / np.exp(logits / 2.0).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(targets["old_classes"], expected, rtol=1e-4, atol=1e-6)
+    assert teacher.trainable is False
+
+
+def test_distillation_keeps_the_old_class_outputs_near_the_original_models(two_class_model, mnist_small):
+    model, _ = two_class_model
+    x = mnist_small.x_test[mnist_small.y_test < 2][:100].astype("float32")
+    soft = image_finetune.OldClassSoftmax(2, 2.0)
+    original = keras.ops.convert_to_numpy(soft(model.logits_model()([x])))
+    gaps = {}
+    for keep in ("none", "distill"):
+        tuned, _, metrics = _finetune(two_class_model, keep=keep, unfreeze_epochs=1, learning_rate=1e-2)
+        gaps[keep] = float(np.abs(keras.ops.convert_to_numpy(soft(tuned.logits_model()([x]))) - original).mean())
+    assert "old_classes_loss" in metrics["history"]["head"] and "old_classes_loss" in metrics["history"]["unfrozen"]
+    assert gaps["distill"] < 0.75 * gaps["none"], gaps
+
+
+def test_bad_keep_settings_are_named():
+    with pytest.raises(ValueError, match=r"The 'keep' parameter of finetune must be 'none' or one or more of "
+                                         r"\['distill', 'rehearsal'\] \(comma-separated\); got 'forget'"):
+        image_finetune.check_keep("forget")
+    assert image_finetune.check_keep("rehearsal,distill,rehearsal") == ("rehearsal", "distill")
+    assert image_finetune.check_keep("none") == ()
+
+
+def test_cli_keep_without_new_classes_is_an_error_and_with_them_works(two_class_model, tmp_path, capsys):
+    model, class_names = two_class_model
+    from apps.image_recognition.model import save_classifier
+
+    save_classifier(model, tmp_path / "two.keras", class_names)
+    common = ["finetune", "--model", str(tmp_path / "two.keras"), "--data", "mnist", "--limit", "200",
+              "--test-limit", "80", "--epochs", "1", "--no-compare-scratch"]
+    code = main(common + ["--classes", "0,1", "--keep", "distill", "--out", str(tmp_path / "a")])
+    assert code == 2 and "keeping the old classes applies when classes are added" in capsys.readouterr().err
+    code = main(common + ["--classes", "0,1,2", "--add-classes", "--keep", "distill,rehearsal",
+                          "--rehearsal-size", "5", "--out", str(tmp_path / "b"), "--json"])
+    assert code == 0
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert metrics["keep"] == ["distill", "rehearsal"] and metrics["train_images"]["old_classes"] == 10
