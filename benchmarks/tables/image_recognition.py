@@ -138,6 +138,35 @@ def finetune() -> str:
                       commands(*records.values())])
 
 
+@table("image_finetune_keep")
+def finetune_keep() -> str:
+    """The strategies that keep the old classes, side by side on one two-class model per dataset."""
+    from benchmarks.report import RESULTS
+
+    if not (RESULTS / "image_finetune_keep.json").is_file():
+        return "Not run yet: `python -m benchmarks.image_finetune_keep --datasets cifar10`."
+    record = result("image_finetune_keep")
+    rows = []
+    for dataset, values in record["datasets"].items():
+        scratch = values["scratch"]
+        for label, row in values["strategies"].items():
+            drop, new = row["old_class_drop_points"], row["new_class_accuracy"]
+            images = row["train_images"]
+            trained_on = ("all" if images is None else
+                          f"{number(images['old_classes'])} old + {number(images['new_classes'])} new")
+            rows.append([f"{dataset}: {label}", trained_on,
+                         f"{percent(row['old_class_accuracy_before'])} -> {percent(row['old_class_accuracy_after'])}",
+                         f"**{number(drop)}** ({'met' if drop <= 1.0 else 'missed'})",
+                         f"{percent(new, 1)} ({'met' if new >= scratch['new_class_accuracy'] else 'missed'})",
+                         percent(row["three_class_accuracy"], 1), seconds(row["finetune_seconds"])])
+        rows.append([f"{dataset}: from scratch, all three classes", "all",
+                     f"- -> {percent(scratch['old_class_accuracy'])}", "-", percent(scratch["new_class_accuracy"], 1),
+                     percent(scratch["accuracy"], 1), seconds(scratch["seconds"])])
+    headers = ["strategy", "training images (distinct)", "old classes before -> after", "points lost (target <= 1)",
+               "new class (target: from scratch's)", "all three", "time"]
+    return "\n".join([markdown_table(headers, rows), "", provenance(record), "", commands(record)])
+
+
 @table("image_throughput")
 def throughput() -> str:
     """Training and predict images/s of the cnnkit classifier and the same net in plain Keras."""
