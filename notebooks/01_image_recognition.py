@@ -23,6 +23,7 @@ print('predicted:', classifier.predict_class_names(digits[:12, ..., None]))
 print('true:     ', [str(label) for label in labels[:12]])
 
 # %%
+import json
 import tempfile
 from pathlib import Path
 
@@ -124,6 +125,37 @@ three_model, three_classes, result = finetune(
 print('classes', three_classes)
 print({k: result[k] for k in ('old_class_accuracy_before', 'old_class_accuracy_after',
                               'new_class_accuracy', 'finetune_seconds')})
+
+# %% [markdown]
+# Adding a class can cost the old ones. `keep='distill'` (learning without forgetting) keeps the
+# new model's old-class outputs near what the original model said for each training image;
+# `keep='rehearsal'` trains on a small stored sample of each old class, as when the old training
+# set is gone. The benchmark compares every strategy on CIFAR-10 (airplane + automobile, then bird):
+
+# %%
+kept_model, _, kept = finetune(
+    two_model, two_classes, 'mnist', add_classes=True, classes=['0', '1', '2'], epochs=1 if FAST else 2,
+    keep='distill,rehearsal', rehearsal_size=20 if FAST else 100,
+    limit=300 if FAST else None, test_limit=150 if FAST else None, verbose=0)
+print({k: kept[k] for k in ('keep', 'train_images', 'old_class_accuracy_after', 'new_class_accuracy')})
+path = Path('benchmarks/results/image_finetune_keep.json')
+if path.is_file():
+    record = json.loads(path.read_text())
+    for dataset, values in record['datasets'].items():
+        labels = list(values['strategies'])
+        drops = [values['strategies'][label]['old_class_drop_points'] for label in labels]
+        new = [100 * values['strategies'][label]['new_class_accuracy'] for label in labels]
+        figure, axes = plt.subplots(1, 2, figsize=(10, 3))
+        axes[0].barh(labels, drops)
+        axes[0].axvline(1.0, color='k', linestyle='--')
+        axes[0].set_xlabel('old classes: points lost (target <= 1)')
+        axes[1].barh(labels, new)
+        axes[1].axvline(100 * values['scratch']['new_class_accuracy'], color='k', linestyle='--')
+        axes[1].set_xlabel('new class accuracy, % (dashed: from scratch)')
+        axes[1].set_yticks([])
+        figure.suptitle(dataset)
+        plt.tight_layout()
+        plt.show()
 
 # %% [markdown]
 # ## 4. Save, reload, predict

@@ -198,6 +198,27 @@ if path.is_file():
         print(f"  spread {group['mean_spread']:.3f}: RMSE {group['rmse']:.3f} over {group['pairs']} pairs")
 
 # %% [markdown]
+# ## Variants of the network
+#
+# `--arch` swaps parts of DeepDTA for options of the same backbone: attention pooling instead of
+# the maximum (`attention`), three kernel widths side by side in every stage (`multiscale`), or the
+# drug's ECFP4 bits joined to its learned vector (`ecfp`). Each builds the same way, and the
+# benchmark trains three seeds of each (`python -m benchmarks.dta_ensemble --data davis --arch ARCH`).
+
+# %%
+from apps.drug_target.presets import ARCHITECTURES, preset_config
+
+for arch in ARCHITECTURES:
+    variant = build_deepdta('affinity', **preset_config('davis', arch))
+    print(f'{arch:<11} {variant.count_params():>10,} parameters')
+    path = Path('benchmarks/results') / ('dta_ensemble_davis' + ('' if arch == 'deepdta' else f'_{arch}') + '.json')
+    if path.is_file():
+        record = json.loads(path.read_text())
+        over = record['over_seeds']
+        print(f"    seeds: CI {over['ci']['mean']:.3f} ± {over['ci']['std']:.3f}, MSE {over['mse']['mean']:.3f}; "
+              f"ensemble: CI {record['ensemble']['ci']:.3f}, MSE {record['ensemble']['mse']:.3f}")
+
+# %% [markdown]
 # ## Benchmark results (committed under `benchmarks/results/`)
 #
 # `docs/drug_target.md` shows them next to the published figures.
