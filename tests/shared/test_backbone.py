@@ -251,6 +251,9 @@ PRESETS = {
     "kim_rand_sst2.keras": ("apps.text_classification.models", _KIM),
     "kim_rand_trec.keras": ("apps.text_classification.models", _KIM),
     "deepdta_davis.keras": ("apps.drug_target.model", _DEEPDTA),
+    "deepdta_ecfp_davis.keras": ("apps.drug_target.model",
+                                 {"drug_cnn": _token_stack("drug_cnn", 3),
+                                  "protein_branch": _token_stack("protein_branch", 3)}),
     "deepdta_kiba.keras": ("apps.drug_target.model", _DEEPDTA),
     "deepdta_human.keras": ("apps.drug_target.model", _DEEPDTA),
 }

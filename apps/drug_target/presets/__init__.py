@@ -122,6 +122,19 @@ RECIPES = {
         trained="drug_target/bench/preset_deepdta_davis/model.keras",
         result="preset_deepdta_davis", benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"},
         references={"ci": "DeepDTA: 0.878", "mse": "DeepDTA: 0.261"}),
+    "deepdta_ecfp_davis": dict(
+        _DTA_PRESET, task="Regressor", output="predicted pKd (-log10 of Kd in mol/L)",
+        description="DeepDTA with the drug's ECFP4 bits joined to its learned vector (--arch ecfp), trained on "
+                    "Davis (setting 1: all five training folds, 100 epochs; seed 0 of the variants benchmark)",
+        dataset={"name": "davis", "description": "Davis kinase affinities (pKd), DeepDTA setting 1: 25,046 "
+                                                 "training / 5,010 test pairs",
+                 "license": "no explicit license (DeepDTA's copy of Davis et al. 2011)",
+                 "citation": "Davis et al. 2011; Öztürk et al. 2018"},
+        steps=["python -m benchmarks.dta_affinity --data davis --arch ecfp --skip-baselines --time-budget-min 90 "
+               "--seed 0 --name davis_ecfp_seed0"],
+        trained="drug_target/bench/davis_ecfp_seed0/model.keras",
+        result="davis_ecfp_seed0", benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"},
+        references={"ci": "GraphDTA GIN: 0.893; DeepDTA: 0.878", "mse": "GraphDTA GIN: 0.229; DeepDTA: 0.261"}),
     "deepdta_kiba": dict(
         _DTA_PRESET, task="Regressor", output="predicted KIBA score",
         description="DeepDTA trained on KIBA (setting 1: all five training folds) within a 22-minute CPU budget",
