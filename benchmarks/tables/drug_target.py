@@ -169,22 +169,30 @@ def small_data() -> str:
     return "\n".join([markdown_table(headers, rows), "", text, "", provenance(record), "", rerun(record)])
 
 
+COLD_RUNS = (("dta_cold_davis", "DeepDTA"), ("dta_cold_davis_ecfp", "ecfp"))
+
+
 @table("drug_target_cold")
 def cold() -> str:
-    """DeepDTA on Davis' cold splits over seeds, next to the fingerprint forest on the same pairs."""
-    record = result("dta_cold_davis")
-    rows = []
-    for run in record["runs"]:
-        rows.append([run["split"], number(run["seed"]), number(run["train_pairs"]), number(run["test_pairs"]),
-                     number(run["best_epoch"]), number(run["ci"], 3), number(run["mse"], 3),
-                     number(run["forest_ci"], 3), number(run["forest_mse"], 3)])
-    for split in dict.fromkeys(run["split"] for run in record["runs"]):
-        metrics = record["metrics"]
-        rows.append([split, "mean ± std", "", "", "",
-                     f"{number(metrics[f'{split}_ci_mean'], 3)} ± {number(metrics[f'{split}_ci_std'], 3)}",
-                     f"{number(metrics[f'{split}_mse_mean'], 3)} ± {number(metrics[f'{split}_mse_std'], 3)}",
-                     number(lookup(record, f"references.{split}_ci_mean"), 3),
-                     number(lookup(record, f"references.{split}_mse_mean"), 3)])
-    headers = ["split", "seed", "training pairs", "test pairs", "epoch kept", "DeepDTA CI", "DeepDTA MSE",
+    """DeepDTA and its variants on Davis' cold splits over seeds, next to the fingerprint forest on the same pairs."""
+    records, rows = [], []
+    for name, network in COLD_RUNS:
+        if not (RESULTS / f"{name}.json").is_file():
+            continue
+        record = result(name)
+        records.append(record)
+        for run in record["runs"]:
+            rows.append([network, run["split"], number(run["seed"]), number(run["train_pairs"]),
+                         number(run["test_pairs"]), number(run["best_epoch"]), number(run["ci"], 3),
+                         number(run["mse"], 3), number(run["forest_ci"], 3), number(run["forest_mse"], 3)])
+        for split in dict.fromkeys(run["split"] for run in record["runs"]):
+            metrics = record["metrics"]
+            rows.append([network, split, "mean ± std", "", "", "",
+                         f"{number(metrics[f'{split}_ci_mean'], 3)} ± {number(metrics[f'{split}_ci_std'], 3)}",
+                         f"{number(metrics[f'{split}_mse_mean'], 3)} ± {number(metrics[f'{split}_mse_std'], 3)}",
+                         number(lookup(record, f"references.{split}_ci_mean"), 3),
+                         number(lookup(record, f"references.{split}_mse_mean"), 3)])
+    headers = ["network", "split", "seed", "training pairs", "test pairs", "epoch kept", "CI", "MSE",
                "forest CI", "forest MSE"]
-    return "\n".join([markdown_table(headers, rows), "", provenance(record), "", rerun(record)])
+    return "\n".join([markdown_table(headers, rows), "", provenance(*records), "",
+                      " ".join(rerun(record) for record in records)])
