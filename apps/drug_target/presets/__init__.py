@@ -109,31 +109,29 @@ def max_lengths_for(name: str) -> tuple[int, int]:
 # build NAME` trains each one, and what its metadata says about it.
 _DTA_PRESET = {"module": "apps.drug_target.model",
                "input": "a SMILES string and a protein amino-acid sequence (encoded by predict_pairs)"}
+# What the Davis presets share: the task, the output, the dataset and the metrics read from the run.
+_DAVIS_PRESET = dict(
+    _DTA_PRESET, task="Regressor", output="predicted pKd (-log10 of Kd in mol/L)",
+    dataset={"name": "davis", "description": "Davis kinase affinities (pKd), DeepDTA setting 1: 25,046 "
+                                             "training / 5,010 test pairs",
+             "license": "no explicit license (DeepDTA's copy of Davis et al. 2011)",
+             "citation": "Davis et al. 2011; Öztürk et al. 2018"},
+    benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"})
 RECIPES = {
     "deepdta_davis": dict(
-        _DTA_PRESET, task="Regressor", output="predicted pKd (-log10 of Kd in mol/L)",
+        _DAVIS_PRESET,
         description="DeepDTA trained on Davis (setting 1: all five training folds, 100 epochs)",
-        dataset={"name": "davis", "description": "Davis kinase affinities (pKd), DeepDTA setting 1: 25,046 "
-                                                 "training / 5,010 test pairs",
-                 "license": "no explicit license (DeepDTA's copy of Davis et al. 2011)",
-                 "citation": "Davis et al. 2011; Öztürk et al. 2018"},
         steps=["python -m benchmarks.dta_affinity --data davis --skip-baselines --time-budget-min 16 "
                "--name preset_deepdta_davis"],
-        trained="drug_target/bench/preset_deepdta_davis/model.keras",
-        result="preset_deepdta_davis", benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"},
+        trained="drug_target/bench/preset_deepdta_davis/model.keras", result="preset_deepdta_davis",
         references={"ci": "DeepDTA: 0.878", "mse": "DeepDTA: 0.261"}),
     "deepdta_ecfp_davis": dict(
-        _DTA_PRESET, task="Regressor", output="predicted pKd (-log10 of Kd in mol/L)",
+        _DAVIS_PRESET,
         description="DeepDTA with the drug's ECFP4 bits joined to its learned vector (--arch ecfp), trained on "
                     "Davis (setting 1: all five training folds, 100 epochs; seed 0 of the variants benchmark)",
-        dataset={"name": "davis", "description": "Davis kinase affinities (pKd), DeepDTA setting 1: 25,046 "
-                                                 "training / 5,010 test pairs",
-                 "license": "no explicit license (DeepDTA's copy of Davis et al. 2011)",
-                 "citation": "Davis et al. 2011; Öztürk et al. 2018"},
         steps=["python -m benchmarks.dta_affinity --data davis --arch ecfp --skip-baselines --time-budget-min 90 "
                "--seed 0 --name davis_ecfp_seed0"],
-        trained="drug_target/bench/davis_ecfp_seed0/model.keras",
-        result="davis_ecfp_seed0", benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"},
+        trained="drug_target/bench/davis_ecfp_seed0/model.keras", result="davis_ecfp_seed0",
         references={"ci": "GraphDTA GIN: 0.893; DeepDTA: 0.878", "mse": "GraphDTA GIN: 0.229; DeepDTA: 0.261"}),
     "deepdta_kiba": dict(
         _DTA_PRESET, task="Regressor", output="predicted KIBA score",
