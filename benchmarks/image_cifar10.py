@@ -10,6 +10,13 @@ with flip TTA and with airbench's flip + 1-pixel translate TTA. The model is sav
 
     CNNKIT_DATA=../shared/data python -m benchmarks.image_cifar10 --arch airbench94 --width 64 \
         --epochs 20 --label-smoothing 0.2 --precision auto
+
+``--recipe airbench`` trains airbench94's own network and procedure instead
+(``apps.image_recognition.airbench``: whitening, SGD-Nesterov, triangular schedule, lookahead,
+alternating flip, 9.9 epochs of batches of 1,024); ``--seed`` picks the run:
+
+    CNNKIT_DATA=../shared/data python -m benchmarks.image_cifar10 --recipe airbench --precision auto \
+        --seed 0 --name image_cifar10_airbench94_recipe_seed0
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", default="resnet_small")
     parser.add_argument("--width", type=int, default=16)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--recipe", choices=("default", "airbench"), default="default")
+    parser.add_argument("--epochs", type=float, default=None, help="default 5; airbench's 9.9 with --recipe airbench")
+    parser.add_argument("--batch-size", type=int, default=None, help="default 128; 1024 with --recipe airbench")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--budget-s", type=float, default=22 * 60)
     parser.add_argument("--limit", type=int, default=None)
@@ -56,11 +65,18 @@ def main(argv=None):
     out = shared_data.cache_dir("image_recognition", "bench", args.name)
     widened = ("resnet_small", "convnet", "airbench", "airbench94")
     backbone_kwargs = {"width": args.width} if args.arch in widened else None
-    model, _, info = image_train.train(
-        "cifar10", arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, out_dir=out,
-        augment="flip,crop", learning_rate=args.learning_rate, weight_decay=args.weight_decay, limit=args.limit,
-        seed=0, verbose=2, callbacks=callbacks, resume=args.resume, backbone_kwargs=backbone_kwargs,
-        label_smoothing=args.label_smoothing)
+    common = dict(out_dir=out, limit=args.limit, seed=args.seed, verbose=2, callbacks=callbacks, resume=args.resume,
+                  backbone_kwargs=backbone_kwargs)
+    if args.recipe == "airbench":
+        if args.arch != "airbench94" or args.width != 64:
+            backbone_kwargs = common["backbone_kwargs"] = {"width": args.width}
+        model, _, info = image_train.train("cifar10", arch="airbench94", recipe="airbench", epochs=args.epochs,
+                                           batch_size=args.batch_size, **common)
+    else:
+        model, _, info = image_train.train(
+            "cifar10", arch=args.arch, epochs=int(args.epochs or 5), batch_size=args.batch_size or 128,
+            augment="flip,crop", learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+            label_smoothing=args.label_smoothing, **common)
     scores = score_cifar10_test_set(model)
     accuracy, accuracy_tta = scores["test_accuracy"], scores["test_accuracy_flip_translate_tta"]
     wall = time.time() - start
@@ -73,6 +89,7 @@ def main(argv=None):
         "seconds_to_70": timer.first_reaching(0.70),
         "seconds_to_80": timer.first_reaching(0.80),
         "seconds_to_90": timer.first_reaching(0.90),
+        "seconds_to_93": timer.first_reaching(0.93),
         "seconds_to_94": timer.first_reaching(0.94),
         "train_images_per_s": images_per_s,
         "parameters": int(model.count_params()),
@@ -84,14 +101,33 @@ def main(argv=None):
         "seconds_to_94": "3.29 s on one A100 (airbench94, '94% on CIFAR-10 in 3.29 seconds on a single GPU', 2024)",
         "seconds_to_90": "target: reach >= 0.90 (no published CPU time)",
     }
+    if args.recipe == "airbench":
+        references.update({
+            "test_accuracy": "issue target >= 0.93 without TTA within 60 min on this CPU (airbench94 publishes "
+                             "its figure with TTA only)",
+            "test_accuracy_flip_translate_tta": "issue target >= 0.94 within 60 min on this CPU; airbench94 (Jordan "
+                                                "2024, n=1000 runs on an A100): 0.9401",
+            "train_seconds_cpu_machine": "issue target <= 3600 s on this 2-core CPU; 3.83 s on one A100 "
+                                         "(airbench94.py)",
+            "seconds_to_93": "issue: report (no published CPU time)",
+        })
+        training = (f"airbench94's own network and recipe (--recipe airbench, width {args.width}): patch whitening, "
+                    f"SGD-Nesterov with a triangular schedule, lookahead, label smoothing 0.2, alternating flip and "
+                    f"2-pixel translation, {info['epochs']} epochs of batches of {args.batch_size or 1024}, seed "
+                    f"{args.seed}, {'mixed bfloat16' if bf16 else 'float32'}")
+    else:
+        training = (f"{args.arch} width {args.width}, flip + whole-pixel crop (up to 4 px, nearest) augmentation, "
+                    f"AdamW lr {args.learning_rate} wd {args.weight_decay} cosine, label smoothing "
+                    f"{args.label_smoothing}, batch {args.batch_size or 128}, "
+                    f"{'mixed bfloat16' if bf16 else 'float32'}")
     notes = (
-        f"{args.arch} width {args.width}, flip + whole-pixel crop (up to 4 px, nearest) augmentation, "
-        f"AdamW lr {args.learning_rate} wd {args.weight_decay} cosine, label smoothing {args.label_smoothing}, "
-        f"batch {args.batch_size}, {'mixed bfloat16' if bf16 else 'float32'}, "
-        f"{len(timer.rows)} epoch(s) of a planned {args.epochs}, budget {args.budget_s:.0f} s. "
+        f"{training}, "
+        f"{len(timer.rows)} epoch(s), budget {args.budget_s:.0f} s. "
         f"Reached {accuracy * 100:.2f}% test accuracy ({accuracy_tta * 100:.2f}% with airbench's flip + "
-        f"translate test-time augmentation). The >= 90% target is "
-        f"{'MET' if accuracy >= 0.9 else 'NOT met'} without TTA. "
+        f"translate test-time augmentation). "
+        + (f"The >= 93% target without TTA is {'MET' if accuracy >= 0.93 else 'NOT met'}, the >= 94% target with "
+           f"TTA {'MET' if accuracy_tta >= 0.94 else 'NOT met'}. " if args.recipe == "airbench" else
+           f"The >= 90% target is {'MET' if accuracy >= 0.9 else 'NOT met'} without TTA. ") +
         "No model selection: the last epoch is scored; the test set is also scored after every epoch for the "
         "accuracy-vs-time `curve` only. JPEG re-encoded CIFAR-10 (lossy) is used, as in the data manifest.")
     write_result(args.name, metrics, references, wall_time_s=wall, notes=notes, extra={"curve": timer.rows})

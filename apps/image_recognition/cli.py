@@ -20,6 +20,7 @@ from shared.runtime import add_runtime_argument
 
 EPILOG = """examples:
   cnnkit image train --data mnist --arch convnet --epochs 8 --augment translate,rotate --out runs/mnist
+  cnnkit image train --data cifar10 --arch airbench94 --recipe airbench --precision auto --out runs/airbench
   cnnkit image train --data path/to/flowers --val-split 0.2 --image-size 64 --arch resnet --out runs/flowers
   cnnkit image evaluate --model runs/mnist/model.keras --data mnist --json
   cnnkit image predict --model mnist_convnet digit.png             # a shipped preset (`cnnkit presets`)
@@ -116,7 +117,13 @@ def _data_arguments(parser):
 
 
 def build_parser():
-    from apps.image_recognition.presets import ARCHITECTURE_NAMES, AUGMENTATIONS, EXPORT_FORMATS, TTA_MODES
+    from apps.image_recognition.presets import (
+        ARCHITECTURE_NAMES,
+        AUGMENTATIONS,
+        EXPORT_FORMATS,
+        TRAINING_RECIPES,
+        TTA_MODES,
+    )
 
     parser = argparse.ArgumentParser(
         prog="cnnkit image", description=__doc__, epilog=EPILOG,
@@ -127,8 +134,14 @@ def build_parser():
     train = commands.add_parser("train", help="train a classifier; saves model.keras, class names, log, curves")
     _data_arguments(train)
     train.add_argument("--arch", default="convnet", choices=sorted(ARCHITECTURE_NAMES))
-    train.add_argument("--epochs", type=_positive_int, default=10)
-    train.add_argument("--batch-size", type=_positive_int, default=64)
+    train.add_argument("--recipe", default="default", choices=TRAINING_RECIPES,
+                       help="default: Adam(W), cosine decay and --augment; airbench: airbench94's own network and "
+                            "training (--arch airbench94, a named dataset; it sets the learning rate, weight decay, "
+                            "label smoothing and augmentation)")
+    train.add_argument("--epochs", type=_positive_int, default=None,
+                       help="default 10; 9.9 with --recipe airbench")
+    train.add_argument("--batch-size", type=_positive_int, default=None,
+                       help="default 64; 1024 with --recipe airbench")
     train.add_argument("--learning-rate", type=_positive_rate, default=1e-3)
     train.add_argument("--weight-decay", type=_non_negative, default=0.0, help="AdamW weight decay (0: Adam)")
     train.add_argument("--label-smoothing", type=_fraction, default=0.0,
@@ -294,12 +307,14 @@ def cmd_train(args):
     from apps.image_recognition import train
 
     classes = _checked_classes(args)
+    default_recipe = args.recipe == "default"
     model, class_names, metrics = train.train(
-        args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, out_dir=args.out,
+        args.data, arch=args.arch, epochs=args.epochs or (10 if default_recipe else None),
+        batch_size=args.batch_size or (64 if default_recipe else None), out_dir=args.out,
         learning_rate=args.learning_rate, augment=args.augment, image_size=args.image_size,
         channels=args.channels, val_split=args.val_split, limit=args.limit, test_limit=args.test_limit,
         seed=args.seed, weight_decay=args.weight_decay, verbose=_verbose(args), classes=classes,
-        resume=not args.fresh, label_smoothing=args.label_smoothing)
+        resume=not args.fresh, label_smoothing=args.label_smoothing, recipe=args.recipe)
     _report_skipped(metrics)
     if not args.json:
         print(f"classes: {', '.join(map(str, class_names[:10]))}{' ...' if len(class_names) > 10 else ''}; "

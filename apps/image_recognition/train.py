@@ -13,7 +13,9 @@ import numpy as np
 
 from apps.image_recognition import data as image_data
 from apps.image_recognition import model as image_model
+from apps.image_recognition.airbench import AIRBENCH94
 from apps.image_recognition.evaluate import skip_fields
+from apps.image_recognition.presets import TRAINING_RECIPES
 from shared.losses import SparseCategoricalCrossentropyWithLabelSmoothing
 from shared.training import fit
 
@@ -163,11 +165,19 @@ def plot_curves(history: dict, path) -> Path:
     return Path(path)
 
 
-def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learning_rate=1e-3,
+def train(source, arch="convnet", epochs=None, batch_size=None, out_dir=None, learning_rate=1e-3,
           augment=None, image_size=None, channels=None, val_split=0.0, limit=None, test_limit=None,
           seed=0, weight_decay=0.0, schedule="cosine", verbose="auto",
-          classes=None, backbone_kwargs=None, callbacks=None, resume=True, label_smoothing=0.0):
+          classes=None, backbone_kwargs=None, callbacks=None, resume=True, label_smoothing=0.0,
+          recipe="default"):
     """Train a classifier on a named dataset or folder; save model, class names, log, curves.
+
+    ``recipe="default"`` trains ``arch`` with Adam(W), cosine decay and the model's augmentation
+    layers (``epochs`` 10 and ``batch_size`` 128 unless given). ``recipe="airbench"`` trains
+    airbench94's own network and procedure (:mod:`apps.image_recognition.airbench`; ``arch`` must
+    be ``"airbench94"``, the data a named dataset): its learning rate, weight decay, label
+    smoothing and augmentation are airbench's, so those arguments must keep their defaults;
+    ``epochs`` (9.9) and ``batch_size`` (1,024) may be changed, ``backbone_kwargs`` may give ``width``.
 
     With ``out_dir`` a checkpoint is written every epoch (``out_dir/checkpoints``) and, with
     ``resume``, a rerun with the same arguments continues from it (``shared.training.fit``), and
@@ -175,26 +185,36 @@ def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learn
 
     Returns ``(model, class_names, metrics)``.
     """
+    check_recipe(recipe, arch, learning_rate=learning_rate, weight_decay=weight_decay,
+                 label_smoothing=label_smoothing, augment=augment, schedule=schedule)
     keras.utils.set_random_seed(seed)
     start = time.time()
+    if recipe == "default":
+        epochs, batch_size = epochs or 10, batch_size or 128
     prepared = prepare(source, image_size=image_size, channels=channels, val_split=val_split,
-                       batch_size=batch_size, limit=limit, test_limit=test_limit, seed=seed, classes=classes)
-    model = image_model.build_classifier(arch, prepared.input_shape, len(prepared.class_names),
-                                         prepared.mean, prepared.variance, augment=augment, seed=seed,
-                                         backbone_kwargs=backbone_kwargs, class_names=prepared.class_names)
-    compile_for_training(model, learning_rate, epochs * steps_per_epoch(prepared, batch_size),
-                         schedule=schedule, weight_decay=weight_decay, label_smoothing=label_smoothing)
+                       batch_size=batch_size or 128, limit=limit, test_limit=test_limit, seed=seed, classes=classes)
     out = Path(out_dir) if out_dir else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    history = fit(model, prepared.train, prepared.validation, epochs=epochs, batch_size=batch_size,
-                  checkpoint_dir=None if out is None else out / "checkpoints",
-                  log_dir=out, seed=seed, verbose=verbose, callbacks=callbacks, resume=resume)
+    checkpoints = None if out is None else out / "checkpoints"
+    if recipe == "airbench":
+        epochs, batch_size = epochs or AIRBENCH94["train_epochs"], batch_size or AIRBENCH94["batch_size"]
+        model, history = _train_airbench(prepared, epochs, batch_size, backbone_kwargs, seed, checkpoints, out,
+                                         callbacks, resume, verbose)
+    else:
+        model = image_model.build_classifier(arch, prepared.input_shape, len(prepared.class_names),
+                                             prepared.mean, prepared.variance, augment=augment, seed=seed,
+                                             backbone_kwargs=backbone_kwargs, class_names=prepared.class_names)
+        compile_for_training(model, learning_rate, epochs * steps_per_epoch(prepared, batch_size),
+                             schedule=schedule, weight_decay=weight_decay, label_smoothing=label_smoothing)
+        history = fit(model, prepared.train, prepared.validation, epochs=epochs, batch_size=batch_size,
+                      checkpoint_dir=checkpoints, log_dir=out, seed=seed, verbose=verbose, callbacks=callbacks,
+                      resume=resume)
     seconds = time.time() - start
     history_dict = {k: [float(v) for v in values] for k, values in history.history.items()}
     metrics = {
         "data": prepared.name, "arch": arch, "epochs": epochs, "train_images": prepared.train_size,
-        "classes": len(prepared.class_names), "seconds": round(seconds, 2),
+        "classes": len(prepared.class_names), "seconds": round(seconds, 2), "recipe": recipe,
         "image_size": "x".join(map(str, prepared.input_shape[:2])), "image_size_reason": prepared.size_reason,
         "precision": model.dtype_policy.name,
         **skip_fields(prepared.skipped, prepared.ignored),
@@ -204,7 +224,7 @@ def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learn
             metrics[f"final_{key}"] = history_dict[key][-1]
     if out is not None:
         image_model.save_classifier(model, out / "model.keras", prepared.class_names,
-                                    extra={"arch": arch, "data": prepared.name,
+                                    extra={"arch": arch, "recipe": recipe, "data": prepared.name,
                                            "input_shape": list(prepared.input_shape)})
         (out / "history.json").write_text(json.dumps(history_dict, indent=2) + "\n")
         if not (out / "training_log.csv").exists():
@@ -217,6 +237,41 @@ def train(source, arch="convnet", epochs=10, batch_size=128, out_dir=None, learn
         log.warning("%d unreadable image(s) skipped: %s", prepared.skipped.count,
                     ", ".join(prepared.skipped.files[:20]))
     return model, prepared.class_names, metrics
+
+
+def check_recipe(recipe, arch, **settings):
+    """Refuse an unknown ``recipe``, or ``"airbench"`` with another architecture or with settings it fixes."""
+    if recipe not in TRAINING_RECIPES:
+        raise ValueError(f"The 'recipe' parameter of train must be one of {list(TRAINING_RECIPES)}; got {recipe!r}.")
+    if recipe != "airbench":
+        return
+    if arch != "airbench94":
+        raise ValueError(f"The 'arch' parameter of train must be 'airbench94' with recipe='airbench' (the recipe "
+                         f"trains airbench94's own network); got {arch!r}.")
+    defaults = {"learning_rate": 1e-3, "weight_decay": 0.0, "label_smoothing": 0.0, "augment": (None, "none", ""),
+                "schedule": "cosine"}
+    for name, value in settings.items():
+        allowed = defaults[name] if isinstance(defaults[name], tuple) else (defaults[name],)
+        if value not in allowed:
+            raise ValueError(f"The {name!r} parameter of train is set by recipe='airbench' (airbench94's own "
+                             f"value); leave it out. Got {value!r}.")
+
+
+def _train_airbench(prepared, epochs, batch_size, backbone_kwargs, seed, checkpoints, out, callbacks, resume,
+                    verbose):
+    from apps.image_recognition import airbench
+
+    if not isinstance(prepared.train, tuple):
+        raise ValueError(f"recipe='airbench' trains on images held in memory: a named dataset "
+                         f"({', '.join(image_data.NAMED_DATASETS)}); {prepared.name} is a folder read in batches.")
+    extra = dict(backbone_kwargs or {})
+    width = extra.pop("width", airbench.AIRBENCH94["width"])
+    if extra:
+        raise ValueError(f"recipe='airbench' takes only 'width' in backbone_kwargs; got {sorted(extra)}.")
+    return airbench.train_recipe(prepared.train, prepared.validation, prepared.input_shape, prepared.class_names,
+                                 prepared.mean, prepared.variance, epochs=epochs, batch_size=batch_size, width=width,
+                                 seed=seed, checkpoint_dir=checkpoints, log_dir=out, callbacks=callbacks,
+                                 resume=resume, verbose=verbose)
 
 
 def _write_log(history, path):

@@ -1,0 +1,149 @@
+"""airbench94's own network and recipe: the whitening layer, the optimizer, the schedule, the
+batches, lookahead, and training through ``train`` and the CLI (tiny widths, small CIFAR-10 slices)."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from apps.image_recognition import airbench
+from apps.image_recognition.train import check_recipe, train
+from tests.testing import StopDuring
+
+
+def _correlated_images(count=64, size=8, seed=0):
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(count, size, size, 1))
+    return np.concatenate([base, 0.8 * base + 0.2 * rng.normal(size=base.shape), rng.normal(size=base.shape)], -1)
+
+
+def test_patch_whitening_gives_patches_unit_second_moments():
+    images = _correlated_images()
+    layer = airbench.PatchWhitening(kernel_size=2, eps=1e-6)
+    layer.adapt(images)
+    out = keras.ops.convert_to_numpy(layer(images.astype("float32")))
+    assert out.shape == (64, 7, 7, 24)
+    half = out[..., :12].reshape(-1, 12)  # the bias is zero: only the filters act
+    np.testing.assert_allclose(half.T @ half / len(half), np.eye(12), atol=2e-3)
+    np.testing.assert_allclose(out[..., 12:], -out[..., :12], atol=1e-6)
+
+
+def test_patch_whitening_rejects_images_without_channels():
+    with pytest.raises(ValueError, match=r"PatchWhitening.adapt needs images shaped \(N, H, W, C\); got shape"):
+        airbench.PatchWhitening().adapt(np.zeros((4, 8, 8)))
+
+
+def test_dirac_uniform_passes_the_first_input_channels_through():
+    kernel = keras.ops.convert_to_numpy(airbench.DiracUniform(seed=3)((3, 3, 4, 6)))
+    x = np.random.default_rng(0).normal(size=(1, 5, 5, 4)).astype("float32")
+    y = keras.ops.convert_to_numpy(keras.ops.conv(x, kernel, padding="same"))
+    np.testing.assert_allclose(y[..., :4], x, atol=1e-6)
+    assert np.abs(kernel[..., 4:]).max() <= 1 / np.sqrt(36) and np.abs(kernel[..., 4:]).max() > 0
+
+
+def test_grouped_nesterov_sgd_matches_pytorch_sgd_with_nesterov_and_l2():
+    w = keras.Variable(np.array([1.0, -2.0], dtype="float32"), name="w")
+    frozen = keras.Variable(np.array([0.5], dtype="float32"), name="frozen")
+    optimizer = airbench.GroupedNesterovSGD(0.1, momentum=0.5, l2=0.2,
+                                            groups={w.path: {"lr_scale": 2.0, "l2_scale": 0.5},
+                                                    frozen.path: {"until_step": 1}})
+    expected, m = np.array([1.0, -2.0]), np.zeros(2)
+    for gradient in ([1.0, 1.0], [0.5, -1.0]):
+        optimizer.apply_gradients([(np.array(gradient, "float32"), w), (np.array([1.0], "float32"), frozen)])
+        g = np.array(gradient) + 0.2 * 0.5 * expected
+        m = 0.5 * m + g
+        expected = expected - 0.1 * 2.0 * (g + 0.5 * m)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(w), expected, rtol=1e-6)
+    # ``frozen`` moved on step 0 only: g = 1 + 0.2 * 0.5 = 1.1, m = 1.1, 0.5 - 0.1 * (1.1 + 0.5 * 1.1)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(frozen), [0.335], rtol=1e-6)
+
+
+def test_triangle_schedule_rises_to_its_peak_then_falls_to_its_end():
+    schedule = airbench.TriangleSchedule(2.0, total_steps=100, start=0.2, peak=0.25, end=0.1)
+    values = [float(keras.ops.convert_to_numpy(schedule(step))) for step in (0, 25, 100)]
+    np.testing.assert_allclose(values, [0.4, 2.0, 0.2], rtol=1e-6)
+    assert airbench.TriangleSchedule.from_config(schedule.get_config()).get_config() == schedule.get_config()
+
+
+def test_airbench_batches_flip_every_other_epoch_and_shift_within_the_padding():
+    x = np.arange(6 * 4 * 4 * 1, dtype="uint8").reshape(6, 4, 4, 1)
+    y = np.arange(6)
+    still = airbench.AirbenchBatches(x, y, batch_size=4, translate=0, seed=1)
+    assert len(still) == 1  # the incomplete last batch is dropped
+    first, labels = still[0]
+    assert first.shape == (4, 4, 4, 1) and first.dtype == np.float32
+    for image, label in zip(first, labels):  # each image is itself or its mirror
+        assert np.array_equal(image, x[label]) or np.array_equal(image, x[label][:, ::-1])
+    mirrored_once = {int(label): np.array_equal(image, x[label][:, ::-1]) for image, label in zip(first, labels)}
+    still.set_epoch(1)
+    second, labels = still[0]
+    for image, label in zip(second, labels):
+        if int(label) in mirrored_once:
+            assert np.array_equal(image, x[label] if mirrored_once[int(label)] else x[label][:, ::-1])
+    shifted = airbench.AirbenchBatches(x, y, batch_size=6, translate=1, seed=1)
+    batch, labels = shifted[0]
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
+    for image, label in zip(batch, labels):
+        views = [padded[label, r:r + 4, c:c + 4] for r in range(3) for c in range(3)]
+        views += [v[:, ::-1] for v in views]
+        assert any(np.array_equal(image, view) for view in views)
+    again = airbench.AirbenchBatches(x, y, batch_size=6, translate=1, seed=1)
+    np.testing.assert_array_equal(again[0][0], batch)  # the same (seed, epoch) gives the same batches
+
+
+def test_recipe_checks_name_the_parameter_and_what_is_expected():
+    with pytest.raises(ValueError, match=r"The 'recipe' parameter of train must be one of \['default', 'airbench'\]"):
+        check_recipe("fast", "airbench94")
+    with pytest.raises(ValueError, match="The 'arch' parameter of train must be 'airbench94' with recipe='airbench'"):
+        check_recipe("airbench", "convnet")
+    with pytest.raises(ValueError, match="The 'learning_rate' parameter of train is set by recipe='airbench'"):
+        check_recipe("airbench", "airbench94", learning_rate=0.1)
+    check_recipe("airbench", "airbench94", learning_rate=1e-3, augment="none")
+
+
+_TINY = dict(arch="airbench94", recipe="airbench", limit=256, test_limit=64, batch_size=64,
+             backbone_kwargs={"width": 4}, verbose=0)
+
+
+@pytest.mark.usefixtures("data_available")
+def test_recipe_trains_saves_and_reloads_on_cifar10(tmp_path):
+    model, class_names, metrics = train("cifar10", epochs=1.5, out_dir=tmp_path, **_TINY)
+    assert metrics["recipe"] == "airbench" and metrics["epochs"] == 1.5 and len(class_names) == 10
+    log = (tmp_path / "training_log.csv").read_text().splitlines()
+    assert len(log) == 3  # 1.5 epochs of 4 steps: 6 steps, in two epochs
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 6
+    whitening = airbench.whitening_layer(model)
+    assert not np.allclose(keras.ops.convert_to_numpy(whitening.kernel)[..., :12].reshape(12, 12), np.eye(12))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.get_layer("logits").bias), 0.0)
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    x = np.random.default_rng(0).uniform(0, 255, size=(3, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+
+
+@pytest.mark.usefixtures("data_available")
+def test_recipe_resumes_exactly_with_lookahead_running(tmp_path):
+    from apps.image_recognition import data as image_data
+
+    cifar = image_data.load_named("cifar10", limit=256, test_limit=64, seed=0)
+    mean, variance = image_data.sample_statistics(cifar.x_train)
+    hyp = {**airbench.AIRBENCH94, "whiten_bias_epochs": 1,
+           "lookahead": {"start_epochs": 1, "decay_base": 0.95, "decay_pow": 3.0, "every_n_steps": 1}}
+    args = ((cifar.x_train, cifar.y_train), (cifar.x_test, cifar.y_test), (32, 32, 3), cifar.class_names, mean,
+            variance)
+    kwargs = dict(epochs=3, batch_size=64, width=4, verbose=0, hyp=hyp)
+    reference, _ = airbench.train_recipe(*args, checkpoint_dir=tmp_path / "reference", **kwargs)
+    with pytest.raises(KeyboardInterrupt):
+        airbench.train_recipe(*args, checkpoint_dir=tmp_path / "run", callbacks=[StopDuring(2)], **kwargs)
+    assert json.loads((tmp_path / "run" / "state.json").read_text())["epoch"] == 2
+    resumed, _ = airbench.train_recipe(*args, checkpoint_dir=tmp_path / "run", **kwargs)
+    for a, b in zip(reference.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.usefixtures("data_available")
+def test_cli_refuses_the_recipe_with_another_architecture(capsys):
+    from apps.image_recognition.cli import main
+
+    assert main(["train", "--data", "cifar10", "--arch", "convnet", "--recipe", "airbench"]) != 0
+    assert "The 'arch' parameter of train must be 'airbench94' with recipe='airbench'" in capsys.readouterr().err
