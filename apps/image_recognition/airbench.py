@@ -219,9 +219,15 @@ def whitening_layer(model) -> PatchWhitening:
     raise ValueError(f"Model {model.name!r} has no PatchWhitening layer (it is not airbench94's own network).")
 
 
-def adapt_whitening(model, x_train, hyp=AIRBENCH94):
-    """Set the whitening filters from the first training images, normalised as the model does."""
-    sample = np.asarray(x_train[:hyp["whitening_images"]], dtype="float32")
+def adapt_whitening(model, x_train, hyp=AIRBENCH94, seed=0):
+    """Set the whitening filters from ``whitening_images`` training images, normalised as the model does.
+
+    airbench takes the first 5,000 of torchvision's CIFAR-10, which come in no class order; the
+    images here are drawn at random (seeded), since a dataset may be sorted by class.
+    """
+    count = min(hyp["whitening_images"], len(x_train))
+    rows = np.sort(np.random.default_rng([seed, 2]).choice(len(x_train), size=count, replace=False))
+    sample = np.asarray(x_train[rows], dtype="float32")
     normalised = ops.convert_to_numpy(model.get_layer("airbench94_with_preprocessing").get_layer("normalize")(sample))
     whitening_layer(model).adapt(normalised)
 
@@ -459,7 +465,7 @@ def train_recipe(train, validation, input_shape, class_names, mean, variance, *,
     if not epochs > 0:
         raise ValueError(f"The 'epochs' parameter of train_recipe must be above 0; got {epochs!r}.")
     model = build_airbench_classifier(input_shape, len(class_names), mean, variance, class_names, width, seed, hyp)
-    adapt_whitening(model, x, hyp)
+    adapt_whitening(model, x, hyp, seed)
     steps_per_epoch, total_steps, whole_epochs = training_plan(len(y), epochs, hyp["batch_size"])
     model.compile(optimizer=airbench_optimizer(model, total_steps, steps_per_epoch, hyp),
                   loss=SparseCategoricalCrossentropyWithLabelSmoothing(hyp["label_smoothing"]),
