@@ -34,7 +34,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.image_cifar10", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", default="resnet_small")
-    parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--width", type=int, default=None, help="default 16; airbench94's 64 with --recipe airbench")
     parser.add_argument("--recipe", choices=("default", "airbench"), default="default")
     parser.add_argument("--epochs", type=float, default=None, help="default 5; airbench's 9.9 with --recipe airbench")
     parser.add_argument("--batch-size", type=int, default=None, help="default 128; 1024 with --recipe airbench")
@@ -64,12 +64,11 @@ def main(argv=None):
     timer, callbacks = timed_callbacks(args.budget_s)
     out = shared_data.cache_dir("image_recognition", "bench", args.name)
     widened = ("resnet_small", "convnet", "airbench", "airbench94")
-    backbone_kwargs = {"width": args.width} if args.arch in widened else None
+    args.width = args.width or (64 if args.recipe == "airbench" else 16)
+    backbone_kwargs = {"width": args.width} if args.arch in widened or args.recipe == "airbench" else None
     common = dict(out_dir=out, limit=args.limit, seed=args.seed, verbose=2, callbacks=callbacks, resume=args.resume,
                   backbone_kwargs=backbone_kwargs)
     if args.recipe == "airbench":
-        if args.arch != "airbench94" or args.width != 64:
-            backbone_kwargs = common["backbone_kwargs"] = {"width": args.width}
         model, _, info = image_train.train("cifar10", arch="airbench94", recipe="airbench", epochs=args.epochs,
                                            batch_size=args.batch_size, **common)
     else:
