@@ -9,6 +9,13 @@ is the result).
     CNNKIT_DATA=../shared/data python -m benchmarks.image_mnist --epochs 10 --width 16
 
 (``--width 32`` is the classic Keras MNIST net; 16 is four times cheaper.)
+
+``--recipe airbench`` trains airbench94's own network and procedure instead
+(``apps.image_recognition.airbench``; no flips on digits, 2-pixel shifts, 9.9 epochs of batches of
+1,024 unless ``--epochs`` is given; ``--width`` 64 unless given):
+
+    CNNKIT_DATA=../shared/data python -m benchmarks.image_mnist --recipe airbench --precision auto \
+        --name image_mnist_airbench94_recipe
 """
 
 from __future__ import annotations
@@ -19,16 +26,21 @@ import time
 
 from benchmarks.image_common import timed_callbacks
 from shared import data as shared_data
-from shared.benchmarking import write_result
+from shared.benchmarking import cpu_has_bf16, write_result
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.image_mnist", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--recipe", choices=("default", "airbench"), default="default")
+    parser.add_argument("--epochs", type=float, default=None, help="default 10; 9.9 with --recipe airbench")
+    parser.add_argument("--batch-size", type=int, default=None, help="default 128; 1024 with --recipe airbench")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--precision", choices=("auto", "float32", "bf16"), default="float32",
+                        help="mixed bfloat16 pays off on CPUs with AMX/AVX512-BF16 (auto: use it there)")
     parser.add_argument("--budget-s", type=float, default=25 * 60)
-    parser.add_argument("--width", type=int, default=32, help="filters of the first stage (second: 2x)")
+    parser.add_argument("--width", type=int, default=None,
+                        help="filters of the first stage (second: 2x); default 32, 64 with --recipe airbench")
     parser.add_argument("--augment", default="translate,rotate")
     parser.add_argument("--dropout", type=float, default=0.25, help="after each pooling stage")
     parser.add_argument("--dense-dropout", type=float, default=0.5)
@@ -36,19 +48,31 @@ def main(argv=None):
     parser.add_argument("--name", default="image_mnist")
     args = parser.parse_args(argv)
 
+    import keras
     from sklearn.metrics import accuracy_score
 
     from apps.image_recognition import data as image_data
     from apps.image_recognition import train as image_train
 
+    bf16 = args.precision == "bf16" or (args.precision == "auto" and cpu_has_bf16())
+    if bf16:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    airbench = args.recipe == "airbench"
+    args.width = args.width or (64 if airbench else 32)
     timer, callbacks = timed_callbacks(args.budget_s)
     out = shared_data.cache_dir("image_recognition", "bench", args.name)
     start = time.time()
-    model, class_names, info = image_train.train(
-        "mnist", arch="convnet", epochs=args.epochs, batch_size=args.batch_size, out_dir=out,
-        augment=args.augment, learning_rate=1e-3, limit=args.limit, seed=0, verbose=2,
-        callbacks=callbacks, resume=False,
-        backbone_kwargs={"width": args.width, "dropout": args.dropout, "dense_dropout": args.dense_dropout})
+    common = dict(out_dir=out, limit=args.limit, seed=args.seed, verbose=2, callbacks=callbacks, resume=False)
+    if airbench:
+        model, class_names, info = image_train.train(
+            "mnist", arch="airbench94", recipe="airbench", epochs=args.epochs, batch_size=args.batch_size,
+            backbone_kwargs={"width": args.width}, **common)
+    else:
+        model, class_names, info = image_train.train(
+            "mnist", arch="convnet", epochs=int(args.epochs or 10), batch_size=args.batch_size or 128,
+            augment=args.augment, learning_rate=1e-3,
+            backbone_kwargs={"width": args.width, "dropout": args.dropout, "dense_dropout": args.dense_dropout},
+            **common)
     test = image_data.load_mnist()
     probabilities = model.predict(test.x_test.astype("float32"), batch_size=512, verbose=0)
     accuracy = float(accuracy_score(test.y_test, probabilities.argmax(axis=1)))
@@ -59,18 +83,25 @@ def main(argv=None):
         "train_seconds": info["seconds"],
         "seconds_to_99.0": timer.first_reaching(0.99),
         "seconds_to_99.5": timer.first_reaching(0.995),
+        "seconds_to_99.7": timer.first_reaching(0.997),
         "parameters": int(model.count_params()),
     }
+    target = 0.997 if airbench else 0.995
     references = {
-        "test_accuracy": "target >= 0.995; published small convnets 0.992-0.997 "
+        "test_accuracy": f"target >= {target}; published small convnets 0.992-0.997 "
                          "(e.g. keras.io simple MNIST convnet ~0.99; Ciresan et al. 2012 committee 0.9977)",
     }
-    target_met = accuracy >= 0.995
+    if airbench:
+        recipe = (f"airbench94's own network and recipe (--recipe airbench, width {args.width}), no flips, 2-pixel "
+                  f"shifts, {info['epochs']} epochs of batches of {args.batch_size or 1024}, seed {args.seed}, "
+                  f"{'mixed bfloat16' if bf16 else 'float32'}")
+    else:
+        recipe = (f"convnet (cnnkit default) width {args.width}/{2 * args.width}, augmentation {args.augment}, "
+                  f"dropout {args.dropout}/{args.dense_dropout}, Adam 1e-3 cosine decay, batch "
+                  f"{args.batch_size or 128}")
     notes = (
-        f"convnet (cnnkit default) width {args.width}/{2 * args.width}, augmentation {args.augment}, "
-        f"dropout {args.dropout}/{args.dense_dropout}, Adam 1e-3 cosine decay, batch {args.batch_size}, "
-        f"{len(timer.rows)} epochs on {info['train_images']} training images. "
-        f"Target >= 99.5%: {'MET' if target_met else 'MISSED'} ({accuracy * 100:.2f}%). "
+        f"{recipe}, {len(timer.rows)} epochs on {info['train_images']} training images. "
+        f"Target >= {target * 100:.1f}%: {'MET' if accuracy >= target else 'MISSED'} ({accuracy * 100:.2f}%). "
         "Per-epoch test accuracy is in `curve` (JSON); the reported figure is the last epoch.")
     write_result(args.name, metrics, references, wall_time_s=wall, notes=notes, extra={"curve": timer.rows})
     print(metrics)

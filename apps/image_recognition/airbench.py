@@ -53,6 +53,7 @@ AIRBENCH94 = {
     "lookahead": {"start_epochs": 3, "decay_base": 0.95, "decay_pow": 3.0, "every_n_steps": 5},
     "whiten_bias_epochs": 3,
     "translate": 2,
+    "flip": True,               # alternating flip; off for data whose classes change when mirrored (digits)
     "whitening_kernel_size": 2,
     "whitening_eps": 5e-4,
     "whitening_images": 5000,
@@ -174,7 +175,9 @@ def airbench94_network(input_shape=(32, 32, 3), width=64, whitening_kernel_size=
     """airbench94's feature extractor: whitening, GELU, three conv groups (``width``, ``4 width``,
     ``4 width`` maps) and global max pooling. The classifier's ``logits`` layer comes after it."""
     inputs = keras.Input(shape=tuple(input_shape), name=f"{name}_input")
-    x = PatchWhitening(whitening_kernel_size, whitening_eps, name="whiten")(inputs)
+    # In float32 under mixed precision: bfloat16's 8-bit mantissa adds noise of 10-20% of the signal
+    # to the whitened channels of the smallest eigenvalues (airbench's float16 keeps 11 bits).
+    x = PatchWhitening(whitening_kernel_size, whitening_eps, dtype="float32", name="whiten")(inputs)
     x = layers.Activation("gelu", name="whiten_act")(x)
     for index, filters in enumerate((width, 4 * width, 4 * width)):
         x = apply_conv_group(x, filters, momentum=batchnorm_momentum, seed=seed + 2 * index,
@@ -397,12 +400,12 @@ class StopAtStep(keras.callbacks.Callback):
 class AirbenchBatches(EpochSeededDataset):
     """Training batches as airbench94 makes them, from raw pixels (N, H, W, C).
 
-    Every image is mirrored once at random (seeded); on odd epochs the whole set is mirrored;
-    every epoch each image is shifted by a random whole number of pixels in [-translate,
+    With ``flip``, every image is mirrored once at random (seeded) and on odd epochs the whole set
+    is mirrored; every epoch each image is shifted by a random whole number of pixels in [-translate,
     translate] on each axis (reflect padding). The last incomplete batch is dropped.
     """
 
-    def __init__(self, x, y, batch_size=1024, translate=2, seed=0, **kwargs):
+    def __init__(self, x, y, batch_size=1024, translate=2, seed=0, flip=True, **kwargs):
         super().__init__(**kwargs)
         x = np.asarray(x)
         if x.ndim != 4:
@@ -410,9 +413,11 @@ class AirbenchBatches(EpochSeededDataset):
         if len(x) != len(y):
             raise ValueError(f"AirbenchBatches got {len(x)} images and {len(y)} labels.")
         self.y = np.asarray(y)
-        self.batch_size, self.translate, self.seed = int(batch_size), int(translate), int(seed)
-        mirror = np.random.default_rng([self.seed, 1]).random(len(x)) < 0.5
-        images = np.where(mirror[:, None, None, None], x[:, :, ::-1], x)
+        self.batch_size, self.translate, self.seed, self.flip = int(batch_size), int(translate), int(seed), flip
+        images = x
+        if flip:
+            mirror = np.random.default_rng([self.seed, 1]).random(len(x)) < 0.5
+            images = np.where(mirror[:, None, None, None], x[:, :, ::-1], x)
         pad = self.translate
         self.padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect") if pad else images
         self.height, self.width = x.shape[1:3]
@@ -432,7 +437,7 @@ class AirbenchBatches(EpochSeededDataset):
         row_index = top[:, None, None] + np.arange(self.height)[None, :, None]
         column_index = left[:, None, None] + np.arange(self.width)[None, None, :]
         batch = self.padded[rows[:, None, None], row_index, column_index]
-        if self.epoch % 2 == 1:
+        if self.flip and self.epoch % 2 == 1:
             batch = batch[:, :, ::-1]
         return batch.astype("float32"), self.y[rows]
 
@@ -470,7 +475,7 @@ def train_recipe(train, validation, input_shape, class_names, mean, variance, *,
     model.compile(optimizer=airbench_optimizer(model, total_steps, steps_per_epoch, hyp),
                   loss=SparseCategoricalCrossentropyWithLabelSmoothing(hyp["label_smoothing"]),
                   metrics=model.default_metrics())
-    batches = AirbenchBatches(x, y, hyp["batch_size"], hyp["translate"], seed)
+    batches = AirbenchBatches(x, y, hyp["batch_size"], hyp["translate"], seed, flip=hyp["flip"])
     recipe_callbacks = [Lookahead(total_steps, **hyp["lookahead"]), StopAtStep(total_steps)]
     history = fit(model, batches, validation, epochs=whole_epochs, batch_size=hyp["batch_size"],
                   checkpoint_dir=checkpoint_dir, log_dir=log_dir, seed=seed, verbose=verbose,

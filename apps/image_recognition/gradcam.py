@@ -57,7 +57,7 @@ class GradCAM:
                 self.head_layers.append(layer)
         if not seen_front or not self.head_layers or self.head_layers[-1].name != "logits":
             raise ValueError(f"Model {model.name!r} is not a shared.Classifier with a 'logits' layer.")
-        self.layer_name = layer_name or self.backbone.last_conv_layer_name
+        self.layer_name = layer_name or image_model.last_feature_map_layer(self.backbone)
         conv_output = self.backbone.get_layer(self.layer_name).output
         self.to_conv = keras.Model(self.backbone.input, conv_output, name="gradcam_features")
         self.tail = keras.Model(conv_output, self.backbone.output, name="gradcam_tail")

@@ -180,15 +180,33 @@ def build_classifier(arch, input_shape, num_classes, mean=None, variance=None, a
     return Classifier(front, int(num_classes), name=f"{arch}_classifier", class_names=class_names, **head_kwargs)
 
 
-def find_backbone(model) -> Backbone:
-    """The shared.Backbone inside a classifier built here (or any model that nests one)."""
-    stack = [model]
+def find_backbone(model) -> keras.Model:
+    """The feature extractor inside a classifier built here: its shared.Backbone or, for a network
+    built outside it (airbench94's own), the nested model that holds the 2-D convolutions."""
+    stack, convolutional = [model], None
     while stack:
         current = stack.pop(0)
         if isinstance(current, Backbone):
             return current
-        stack.extend(l for l in getattr(current, "layers", []) if isinstance(l, keras.Model))
-    raise ValueError(f"Model {model.name!r} contains no shared.Backbone (needed for Grad-CAM / filters).")
+        layers = getattr(current, "layers", [])
+        if current is not model and any(isinstance(l, keras.layers.Conv2D) for l in layers):
+            convolutional = convolutional or current
+        stack.extend(l for l in layers if isinstance(l, keras.Model))
+    if convolutional is not None:
+        return convolutional
+    raise ValueError(f"Model {model.name!r} contains no shared.Backbone or other convolutional network "
+                     "(needed for Grad-CAM / filters).")
+
+
+def last_feature_map_layer(backbone) -> str:
+    """The name of the layer whose output is the backbone's last spatial feature map (Grad-CAM's target)."""
+    name = getattr(backbone, "last_conv_layer_name", None)
+    if name:
+        return name
+    for layer in reversed(backbone.layers):
+        if len(layer.output.shape) == 4 and not isinstance(layer, keras.layers.InputLayer):
+            return layer.name
+    raise ValueError(f"Model {backbone.name!r} has no layer with a spatial feature map.")
 
 
 def model_input_spec(model):

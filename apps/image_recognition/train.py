@@ -21,6 +21,8 @@ from shared.training import fit
 
 log = logging.getLogger("cnnkit.image")
 
+MIRROR_CHANGES_CLASS = ("mnist", "digits")  # named datasets that airbench's recipe trains without flips
+
 
 def compile_for_training(model, learning_rate, total_steps, schedule="cosine", weight_decay=0.0,
                          label_smoothing=0.0):
@@ -268,10 +270,12 @@ def _train_airbench(prepared, epochs, batch_size, backbone_kwargs, seed, checkpo
     width = extra.pop("width", airbench.AIRBENCH94["width"])
     if extra:
         raise ValueError(f"recipe='airbench' takes only 'width' in backbone_kwargs; got {sorted(extra)}.")
+    # Mirrored digits are other glyphs (or none): airbench's flips are for natural images only.
+    hyp = {**airbench.AIRBENCH94, "flip": prepared.name not in MIRROR_CHANGES_CLASS}
     return airbench.train_recipe(prepared.train, prepared.validation, prepared.input_shape, prepared.class_names,
                                  prepared.mean, prepared.variance, epochs=epochs, batch_size=batch_size, width=width,
                                  seed=seed, checkpoint_dir=checkpoints, log_dir=out, callbacks=callbacks,
-                                 resume=resume, verbose=verbose)
+                                 resume=resume, verbose=verbose, hyp=hyp)
 
 
 def _write_log(history, path):

@@ -90,6 +90,11 @@ def test_airbench_batches_flip_every_other_epoch_and_shift_within_the_padding():
         assert any(np.array_equal(image, view) for view in views)
     again = airbench.AirbenchBatches(x, y, batch_size=6, translate=1, seed=1)
     np.testing.assert_array_equal(again[0][0], batch)  # the same (seed, epoch) gives the same batches
+    unflipped = airbench.AirbenchBatches(x, y, batch_size=6, translate=0, seed=1, flip=False)
+    for epoch in (0, 1):
+        unflipped.set_epoch(epoch)
+        batch, labels = unflipped[0]
+        np.testing.assert_array_equal(batch, x[labels].astype("float32"))
 
 
 def test_recipe_checks_name_the_parameter_and_what_is_expected():
@@ -119,6 +124,12 @@ def test_recipe_trains_saves_and_reloads_on_cifar10(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "model.keras")
     x = np.random.default_rng(0).uniform(0, 255, size=(3, 32, 32, 3)).astype("float32")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+    from apps.image_recognition import gradcam
+
+    cam = gradcam.GradCAM(loaded)  # Grad-CAM finds the network's last feature map without a shared.Backbone
+    assert cam.layer_name == "group3_act2"
+    heat, predicted = cam(x)
+    assert len(heat) == 3 and np.all((heat >= 0) & (heat <= 1)) and len(predicted) == 3
 
 
 @pytest.mark.usefixtures("data_available")
