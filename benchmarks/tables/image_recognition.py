@@ -44,25 +44,34 @@ def seconds(value) -> str:
     return "-" if value is None else f"{number(float(value), 0)} s"
 
 
+MNIST_RUNS = ("image_mnist_airbench94_recipe", "image_mnist", "image_mnist_run1")
+
+
 @table("image_mnist")
 def mnist() -> str:
     """MNIST test accuracy of the convnet, last epoch, against the target and published nets."""
+    from benchmarks.report import RESULTS
+
     rows = []
-    for name in ("image_mnist", "image_mnist_run1"):
+    names = [name for name in MNIST_RUNS if (RESULTS / f"{name}.json").is_file()]
+    for name in names:
         record = result(name)
         m = record["metrics"]
-        augment = option(record, "--augment", "translate,rotate")
-        recipe = (f"convnet width {option(record, '--width', 32)}, augment {augment}, "
-                  f"dropout {option(record, '--dropout', 0.25)}/{option(record, '--dense-dropout', 0.5)}")
+        if option(record, "--recipe") == "airbench":
+            recipe = f"airbench94's own recipe, width {option(record, '--width', 64)}, no flips"
+        else:
+            augment = option(record, "--augment", "translate,rotate")
+            recipe = (f"convnet width {option(record, '--width', 32)}, augment {augment}, "
+                      f"dropout {option(record, '--dropout', 0.25)}/{option(record, '--dense-dropout', 0.5)}")
         rows.append([f"`{name}`", recipe, f"**{percent(m['test_accuracy'])}**", number(m["epochs_run"]),
                      seconds(m["train_seconds"]), seconds(m["seconds_to_99.0"]), seconds(m["seconds_to_99.5"]),
-                     number(m["parameters"])])
+                     seconds(m.get("seconds_to_99.7")), number(m["parameters"])])
     published = "99.2-99.7% (keras.io's about 99%, the committee 99.77%)"
-    rows.append(["published", MNIST_REFERENCE, published, "-", "-", "-", "-", "-"])
+    rows.append(["published", MNIST_REFERENCE, published, "-", "-", "-", "-", "-", "-"])
     headers = ["run", "recipe", "test accuracy", "epochs", "train time", "time to 99.0%", "time to 99.5%",
-               "parameters"]
-    records = [result(name) for name in ("image_mnist", "image_mnist_run1")]
-    target = "Target: 99.5% test accuracy."
+               "time to 99.7%", "parameters"]
+    records = [result(name) for name in names]
+    target = "Targets: 99.5% test accuracy for the default convnet; 99.7% for a single model of any recipe."
     return "\n".join([markdown_table(headers, rows), "", target, "", provenance(*records), "", commands(*records)])
 
 

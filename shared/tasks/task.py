@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from shared.backbone import GLOBAL_POOLING_LAYERS, resolve_activation
+from shared.backbone import GLOBAL_POOLING_LAYERS, GLOBAL_POOLINGS, resolve_activation
 
 
 class Task(keras.Model):
@@ -38,9 +38,9 @@ class Task(keras.Model):
                 "setting. Call task.compile(optimizer=keras.optimizers.Adam(learning_rate)) instead.")
         if not isinstance(backbone, keras.Model):
             raise ValueError(f"backbone must be a keras.Model (e.g. shared.Backbone), got {type(backbone).__name__}.")
-        if pooling not in ("avg", "max", "attention", "flatten", None):
+        if pooling not in GLOBAL_POOLINGS:
             raise ValueError(f"The 'pooling' parameter of {type(self).__name__} must be one of "
-                             f"['avg', 'max', 'attention', 'flatten', None]; got {pooling!r}.")
+                             f"{list(GLOBAL_POOLINGS)}; got {pooling!r}.")
         inputs = backbone.input
         features = backbone(inputs)
         if isinstance(features, (list, tuple, dict)):

@@ -158,3 +158,19 @@ def test_cli_refuses_the_recipe_with_another_architecture(capsys):
 
     assert main(["train", "--data", "cifar10", "--arch", "convnet", "--recipe", "airbench"]) != 0
     assert "The 'arch' parameter of train must be 'airbench94' with recipe='airbench'" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("data_available")
+def test_recipe_trains_grey_digits_without_flips(monkeypatch):
+    seen = {}
+    real = airbench.AirbenchBatches
+
+    def spy(*args, **kwargs):
+        seen["flip"] = kwargs.get("flip")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(airbench, "AirbenchBatches", spy)
+    model, _, metrics = train("mnist", epochs=1, **{**_TINY, "limit": 128})
+    assert seen["flip"] is False  # a mirrored digit is another glyph
+    assert airbench.whitening_layer(model).kernel.shape == (2, 2, 1, 8)
+    assert model.output_shape == (None, 10) and metrics["train_images"] == 128
