@@ -94,6 +94,14 @@ def preset_config(name: str) -> dict:
 # The shipped presets (NAME.keras + NAME.json in this folder): how `python -m benchmarks.presets
 # build NAME` trains each one, and what its metadata says about it.
 _IMAGE_PRESET = {"module": "apps.image_recognition.model", "task": "Classifier"}
+_CIFAR10_PRESET = {  # what every CIFAR-10 preset takes, gives and was trained on
+    "input": "32x32 RGB images, pixel values 0-255",
+    "output": "airplane, automobile, bird, cat, deer, dog, frog, horse, ship or truck",
+    "dataset": {"name": "cifar10", "description": "CIFAR-10, 50,000 training / 10,000 test 32x32 images "
+                                                  "(JPEG re-encodings)",
+                "license": "no formal license; free for research with citation",
+                "citation": "Krizhevsky 2009, Learning Multiple Layers of Features from Tiny Images"},
+}
 RECIPES = {
     "mnist_convnet": dict(
         _IMAGE_PRESET,
@@ -111,12 +119,7 @@ RECIPES = {
         description="airbench94's layout at width 64 (2.0M parameters) trained on CIFAR-10 with flips and "
                     "whole-pixel crops, label smoothing 0.2, AdamW with cosine decay over 8 epochs (a 40-minute "
                     "CPU schedule)",
-        input="32x32 RGB images, pixel values 0-255",
-        output="airplane, automobile, bird, cat, deer, dog, frog, horse, ship or truck",
-        dataset={"name": "cifar10", "description": "CIFAR-10, 50,000 training / 10,000 test 32x32 images "
-                                                   "(JPEG re-encodings)",
-                 "license": "no formal license; free for research with citation",
-                 "citation": "Krizhevsky 2009, Learning Multiple Layers of Features from Tiny Images"},
+        **_CIFAR10_PRESET,
         steps=["python -m benchmarks.image_cifar10 --arch airbench94 --width 64 --epochs 8 --budget-s 2700 "
                "--label-smoothing 0.2 --precision auto --batch-size 128 --name preset_cifar10_airbench94"],
         trained="image_recognition/bench/preset_cifar10_airbench94/model.keras",
@@ -129,12 +132,7 @@ RECIPES = {
         description="airbench94's own network (patch whitening, 64/256/256 maps, 2.0M parameters) trained on "
                     "CIFAR-10 by airbench's own recipe (SGD-Nesterov, triangular schedule, lookahead, label "
                     "smoothing 0.2, alternating flip, 2-pixel shifts, 9.9 epochs of batches of 1,024)",
-        input="32x32 RGB images, pixel values 0-255",
-        output="airplane, automobile, bird, cat, deer, dog, frog, horse, ship or truck",
-        dataset={"name": "cifar10", "description": "CIFAR-10, 50,000 training / 10,000 test 32x32 images "
-                                                   "(JPEG re-encodings)",
-                 "license": "no formal license; free for research with citation",
-                 "citation": "Krizhevsky 2009, Learning Multiple Layers of Features from Tiny Images"},
+        **_CIFAR10_PRESET,
         steps=["python -m benchmarks.image_cifar10 --recipe airbench --precision auto --seed 0 --budget-s 7200 "
                "--name image_cifar10_airbench94_recipe_seed0"],
         trained="image_recognition/bench/image_cifar10_airbench94_recipe_seed0/model.keras",
