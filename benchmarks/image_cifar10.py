@@ -27,7 +27,7 @@ import time
 
 from benchmarks.image_common import TTA_REFERENCES, score_cifar10_test_set, timed_callbacks
 from shared import data as shared_data
-from shared.benchmarking import cpu_has_bf16, write_result
+from shared.benchmarking import add_precision_argument, use_precision, write_result
 
 
 def main(argv=None):
@@ -45,8 +45,7 @@ def main(argv=None):
     parser.add_argument("--name", default="image_cifar10")
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--label-smoothing", type=float, default=0.0)
-    parser.add_argument("--precision", choices=("auto", "float32", "bf16"), default="float32",
-                        help="mixed bfloat16 pays off on CPUs with AMX/AVX512-BF16 (auto: use it there)")
+    add_precision_argument(parser)
     parser.add_argument("--resume", action="store_true", help="continue a killed run from its checkpoint")
     args = parser.parse_args(argv)
 
@@ -55,9 +54,7 @@ def main(argv=None):
     from apps.image_recognition import data as image_data
     from apps.image_recognition import train as image_train
 
-    bf16 = args.precision == "bf16" or (args.precision == "auto" and cpu_has_bf16())
-    if bf16:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    bf16 = use_precision(args.precision)
     start = time.time()
     image_data.load_cifar10()  # decode / cache outside the timed training
     decode_seconds = time.time() - start

@@ -26,7 +26,7 @@ import time
 
 from benchmarks.image_common import timed_callbacks
 from shared import data as shared_data
-from shared.benchmarking import cpu_has_bf16, write_result
+from shared.benchmarking import add_precision_argument, use_precision, write_result
 
 
 def main(argv=None):
@@ -36,8 +36,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=float, default=None, help="default 10; 9.9 with --recipe airbench")
     parser.add_argument("--batch-size", type=int, default=None, help="default 128; 1024 with --recipe airbench")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--precision", choices=("auto", "float32", "bf16"), default="float32",
-                        help="mixed bfloat16 pays off on CPUs with AMX/AVX512-BF16 (auto: use it there)")
+    add_precision_argument(parser)
     parser.add_argument("--budget-s", type=float, default=25 * 60)
     parser.add_argument("--width", type=int, default=None,
                         help="filters of the first stage (second: 2x); default 32, 64 with --recipe airbench")
@@ -48,15 +47,12 @@ def main(argv=None):
     parser.add_argument("--name", default="image_mnist")
     args = parser.parse_args(argv)
 
-    import keras
     from sklearn.metrics import accuracy_score
 
     from apps.image_recognition import data as image_data
     from apps.image_recognition import train as image_train
 
-    bf16 = args.precision == "bf16" or (args.precision == "auto" and cpu_has_bf16())
-    if bf16:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    bf16 = use_precision(args.precision)
     airbench = args.recipe == "airbench"
     args.width = args.width or (64 if airbench else 32)
     timer, callbacks = timed_callbacks(args.budget_s)

@@ -30,7 +30,7 @@ from apps.text_classification.models import build_model, make_encoder
 from apps.text_classification.presets import model_settings
 from apps.text_classification.train import cross_validate, evaluate, train_model
 from shared import data as shared_data
-from shared.benchmarking import RESULTS, cpu_has_bf16, script_command, write_result
+from shared.benchmarking import RESULTS, add_precision_argument, script_command, use_precision, write_result
 
 DATASETS = ("mr", "sst1", "sst2", "subj", "trec")
 COLUMNS = {"mr": "MR", "sst1": "SST-1", "sst2": "SST-2", "subj": "Subj", "trec": "TREC"}
@@ -209,7 +209,7 @@ def main(argv=None) -> int:
     parser.add_argument("--patience", type=int, default=2, help="early-stopping patience on TREC/SST")
     parser.add_argument("--char-learning-rate", type=float, default=1e-3)
     parser.add_argument("--char-no-batch-norm", action="store_true", help="the paper's char-CNN, without batch norm")
-    parser.add_argument("--precision", choices=("auto", "float32", "bf16"), default="auto")
+    add_precision_argument(parser, default="auto")
     parser.add_argument("--skip", default="", help="cells not to run, e.g. dcnn/subj,char_cnn/mr (CPU budget)")
     parser.add_argument("--throughput-repeats", type=int, default=2)
     parser.add_argument("--aux-learning-rate", type=float, help="DCNN learning rate (default: --learning-rate)")
@@ -223,11 +223,7 @@ def main(argv=None) -> int:
     parser.add_argument("--save-models", metavar="DIR", help="save each trained cell's model (not CV cells) here")
     args = parser.parse_args(argv)
 
-    import keras  # after the app's package set TensorFlow's log level
-
-    bf16 = args.precision == "bf16" or (args.precision == "auto" and cpu_has_bf16())
-    if bf16:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    bf16 = use_precision(args.precision)
     limit = 600 if args.quick else None
     state_path = shared_data.cache_dir("text_classification", "benchmarks") / (
         f"{args.name}{'_quick' if args.quick else ''}_progress.json")

@@ -213,12 +213,9 @@ def build_airbench_classifier(input_shape, num_classes, mean, variance, class_na
 
 def whitening_layer(model) -> PatchWhitening:
     """The :class:`PatchWhitening` layer inside ``model`` (a ValueError if it has none)."""
-    stack = [model]
-    while stack:
-        current = stack.pop(0)
-        if isinstance(current, PatchWhitening):
-            return current
-        stack.extend(getattr(current, "layers", []))
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        if isinstance(layer, PatchWhitening):
+            return layer
     raise ValueError(f"Model {model.name!r} has no PatchWhitening layer (it is not airbench94's own network).")
 
 
@@ -313,7 +310,7 @@ def airbench_optimizer(model, total_steps, steps_per_epoch, hyp=AIRBENCH94) -> G
     l2 = hyp["weight_decay"] / hyp["lr"]
     scale = 1.0 / hyp["scaling_factor"]
     groups = {}
-    for layer in _all_layers(model):
+    for layer in model._flatten_layers(include_self=True, recursive=True):
         if isinstance(layer, layers.BatchNormalization):
             groups[layer.beta.path] = {"lr_scale": hyp["bias_scaler"], "l2_scale": 1 / hyp["bias_scaler"]}
         elif isinstance(layer, PatchWhitening):
@@ -323,15 +320,6 @@ def airbench_optimizer(model, total_steps, steps_per_epoch, hyp=AIRBENCH94) -> G
     groups[logits.bias.path] = {"lr_scale": 0.0, "l2_scale": 0.0}
     schedule = TriangleSchedule(rate, total_steps, **hyp["schedule"])
     return GroupedNesterovSGD(schedule, momentum=hyp["momentum"], l2=l2, groups=groups)
-
-
-def _all_layers(model):
-    stack, found = [model], []
-    while stack:
-        current = stack.pop(0)
-        found.append(current)
-        stack.extend(getattr(current, "layers", []))
-    return found
 
 
 # === Training callbacks ===

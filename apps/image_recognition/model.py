@@ -183,15 +183,13 @@ def build_classifier(arch, input_shape, num_classes, mean=None, variance=None, a
 def find_backbone(model) -> keras.Model:
     """The feature extractor inside a classifier built here: its shared.Backbone or, for a network
     built outside it (airbench94's own), the nested model that holds the 2-D convolutions."""
-    stack, convolutional = [model], None
-    while stack:
-        current = stack.pop(0)
-        if isinstance(current, Backbone):
-            return current
-        layers = getattr(current, "layers", [])
-        if current is not model and any(isinstance(l, keras.layers.Conv2D) for l in layers):
-            convolutional = convolutional or current
-        stack.extend(l for l in layers if isinstance(l, keras.Model))
+    convolutional = None
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, Backbone):
+            return layer
+        if (convolutional is None and isinstance(layer, keras.Model)
+                and any(isinstance(inner, keras.layers.Conv2D) for inner in layer.layers)):
+            convolutional = layer
     if convolutional is not None:
         return convolutional
     raise ValueError(f"Model {model.name!r} contains no shared.Backbone or other convolutional network "

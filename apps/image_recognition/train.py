@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import time
@@ -250,10 +251,9 @@ def check_recipe(recipe, arch, **settings):
     if arch != "airbench94":
         raise ValueError(f"The 'arch' parameter of train must be 'airbench94' with recipe='airbench' (the recipe "
                          f"trains airbench94's own network); got {arch!r}.")
-    defaults = {"learning_rate": 1e-3, "weight_decay": 0.0, "label_smoothing": 0.0, "augment": (None, "none", ""),
-                "schedule": "cosine"}
+    defaults = inspect.signature(train).parameters
     for name, value in settings.items():
-        allowed = defaults[name] if isinstance(defaults[name], tuple) else (defaults[name],)
+        allowed = (defaults[name].default, *(("none", "") if name == "augment" else ()))
         if value not in allowed:
             raise ValueError(f"The {name!r} parameter of train is set by recipe='airbench' (airbench94's own "
                              f"value); leave it out. Got {value!r}.")
