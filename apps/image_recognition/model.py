@@ -17,6 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+import apps.image_recognition.airbench  # noqa: F401  (registers its layers, so that its models load)
 from apps.image_recognition.presets import AUGMENTATIONS
 from shared import Backbone, Classifier, architectures
 from shared.training import save_float32

@@ -2,6 +2,9 @@
 batches, lookahead, and training through ``train`` and the CLI (tiny widths, small CIFAR-10 slices)."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -130,6 +133,13 @@ def test_recipe_trains_saves_and_reloads_on_cifar10(tmp_path):
     assert cam.layer_name == "group3_act2"
     heat, predicted = cam(x)
     assert len(heat) == 3 and np.all((heat >= 0) & (heat <= 1)) and len(predicted) == 3
+    # A fresh interpreter that imports only the loader (no train, no airbench) loads it too.
+    script = ("import sys; from apps.image_recognition import load_classifier; "
+              "model, names = load_classifier(sys.argv[1]); print(type(model).__name__, len(names))")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model.keras")], capture_output=True,
+                          text=True, cwd=Path(__file__).resolve().parents[2], timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["Classifier", "10"]
 
 
 @pytest.mark.usefixtures("data_available")
