@@ -51,6 +51,7 @@ def main(argv=None):
 
     from apps.image_recognition import data as image_data
     from apps.image_recognition import train as image_train
+    from apps.image_recognition.tta import tta_probabilities
 
     bf16 = use_precision(args.precision)
     airbench = args.recipe == "airbench"
@@ -70,11 +71,13 @@ def main(argv=None):
             backbone_kwargs={"width": args.width, "dropout": args.dropout, "dense_dropout": args.dense_dropout},
             **common)
     test = image_data.load_mnist()
-    probabilities = model.predict(test.x_test.astype("float32"), batch_size=512, verbose=0)
-    accuracy = float(accuracy_score(test.y_test, probabilities.argmax(axis=1)))
+    views = tta_probabilities(model, test.x_test, ("none", "translate"), batch_size=512)
+    accuracy, accuracy_tta = (float(accuracy_score(test.y_test, views[mode].argmax(axis=1)))
+                              for mode in ("none", "translate"))
     wall = time.time() - start
     metrics = {
         "test_accuracy": round(accuracy, 5),
+        "test_accuracy_translate_tta": round(accuracy_tta, 5),
         "epochs_run": len(timer.rows),
         "train_seconds": info["seconds"],
         "seconds_to_99.0": timer.first_reaching(0.99),
@@ -83,10 +86,10 @@ def main(argv=None):
         "parameters": int(model.count_params()),
     }
     target = 0.997 if airbench else 0.995
-    references = {
-        "test_accuracy": f"target >= {target}; published small convnets 0.992-0.997 "
-                         "(e.g. keras.io simple MNIST convnet ~0.99; Ciresan et al. 2012 committee 0.9977)",
-    }
+    published = ("published small convnets 0.992-0.997 (e.g. keras.io simple MNIST convnet ~0.99; Ciresan et al. "
+                 "2012 committee 0.9977)")
+    references = {"test_accuracy": f"target >= {target}; {published}",
+                  "test_accuracy_translate_tta": f"target >= {target} (one model, its shifted views averaged)"}
     if airbench:
         recipe = (f"airbench94's own network and recipe (--recipe airbench, width {args.width}), no flips, 2-pixel "
                   f"shifts, {info['epochs']} epochs of batches of {args.batch_size or 1024}, seed {args.seed}, "
@@ -97,8 +100,9 @@ def main(argv=None):
                   f"{args.batch_size or 128}")
     notes = (
         f"{recipe}, {len(timer.rows)} epochs on {info['train_images']} training images. "
-        f"Target >= {target * 100:.1f}%: {'MET' if accuracy >= target else 'MISSED'} ({accuracy * 100:.2f}%). "
-        "Per-epoch test accuracy is in `curve` (JSON); the reported figure is the last epoch.")
+        f"Target >= {target * 100:.1f}%: {'MET' if accuracy >= target else 'MISSED'} ({accuracy * 100:.2f}%; "
+        f"{accuracy_tta * 100:.2f}% with the translate test-time augmentation, airbench's shifted views without "
+        "mirrors). Per-epoch test accuracy is in `curve` (JSON); the reported figures are the last epoch's.")
     write_result(args.name, metrics, references, wall_time_s=wall, notes=notes, extra={"curve": timer.rows})
     print(metrics)
     return 0

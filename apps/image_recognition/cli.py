@@ -166,7 +166,8 @@ def build_parser():
     evaluate.add_argument("--worst", type=_count, default=16, help="mistakes drawn in worst_mistakes.png")
     evaluate.add_argument("--tta", choices=TTA_MODES, default="none",
                           help="test-time augmentation: average over mirrored (flip) and 1-pixel shifted "
-                               "(flip_translate, airbench's evaluation) copies")
+                               "(flip_translate, airbench's evaluation) copies; translate: shifted copies "
+                               "only, for images whose mirror is another class (digits)")
     add_common_arguments(evaluate)
 
     predict = commands.add_parser("predict", help="top-k labels with probabilities for files or folders")

@@ -103,7 +103,8 @@ def evaluate(model, class_names, source, split="test", out_dir=None, limit=None,
     """Score ``model`` on a data source; write confusion-matrix and worst-mistakes PNGs (and the
     list of unreadable files, if any) to ``out_dir``.
 
-    ``tta`` (``"flip"``, ``"flip_translate"``) averages predictions over transformed copies.
+    ``tta`` (``"flip"``, ``"flip_translate"``, ``"translate"``) averages predictions over transformed
+    copies (:mod:`apps.image_recognition.tta`).
     """
     from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, top_k_accuracy_score
 

@@ -2,7 +2,9 @@
 
 ``flip`` averages the image and its mirror; ``flip_translate`` is airbench's evaluation (Jordan
 2024): half the flip average plus half the flip average of the image shifted one pixel up-left
-and one pixel down-right (reflect padding).
+and one pixel down-right (reflect padding). ``translate`` is the same without mirrors, for
+images whose mirror is another class or none (digits, letters): half the image's prediction
+plus half the average of its two shifted copies.
 """
 
 from __future__ import annotations
@@ -40,12 +42,19 @@ def tta_probabilities(model, x, modes=TTA_MODES, batch_size=256) -> dict:
         if "flip" in modes:
             results["flip"] = flip
         if "flip_translate" in modes:
-            height, width = x.shape[1:3]
-            padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
-            shifted = [padded[:, :height, :width], padded[:, 2:height + 2, 2:width + 2]]
-            translated = np.mean([_flip_average(model, view, batch_size) for view in shifted], axis=0)
+            translated = np.mean([_flip_average(model, view, batch_size) for view in _shifted_views(x)], axis=0)
             results["flip_translate"] = 0.5 * flip + 0.5 * translated
+    if "translate" in modes:
+        translated = np.mean([predict_arrays(model, view, batch_size) for view in _shifted_views(x)], axis=0)
+        results["translate"] = 0.5 * plain + 0.5 * translated
     return results
+
+
+def _shifted_views(x):
+    """``x`` shifted one pixel up-left and one pixel down-right, reflect-padded (airbench's views)."""
+    height, width = x.shape[1:3]
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
+    return [padded[:, :height, :width], padded[:, 2:height + 2, 2:width + 2]]
 
 
 def predict_with_tta(model, x, mode="flip", batch_size=256):

@@ -170,6 +170,8 @@ def test_tta_views_average_as_airbench_does():
     # down-right starts at x[1, 1] = 0.5, its mirror at x[1, 1] = 0.5.
     flip = (0.1 + 0.3) / 2
     np.testing.assert_allclose(predict_with_tta(model, x, "flip_translate")[0, 0], 0.5 * flip + 0.5 * 0.5, rtol=1e-6)
+    # without mirrors: the image's corner 0.1, and both shifted views' corner 0.5
+    np.testing.assert_allclose(predict_with_tta(model, x, "translate")[0, 0], 0.5 * 0.1 + 0.5 * 0.5, rtol=1e-6)
     with pytest.raises(ValueError, match="Unknown test-time augmentation 'rotate'"):
         predict_with_tta(model, x, "rotate")
     with pytest.raises(ValueError, match=r"needs images shaped \(N, H, W, C\)"):

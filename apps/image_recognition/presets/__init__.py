@@ -38,7 +38,7 @@ ARCHITECTURE_NAMES = (
 )
 AUGMENTATIONS = ("flip", "crop", "translate", "rotate", "zoom")
 NAMED_DATASETS = ("mnist", "cifar10", "digits")
-TTA_MODES = ("none", "flip", "flip_translate")
+TTA_MODES = ("none", "flip", "flip_translate", "translate")
 TRAINING_RECIPES = ("default", "airbench")  # how `train` trains: Adam(W) + cosine, or airbench94's own procedure
 EXPORT_FORMATS = ("keras", "onnx", "savedmodel", "tflite")
 
