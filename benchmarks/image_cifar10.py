@@ -27,7 +27,8 @@ import time
 
 from benchmarks.image_common import TTA_REFERENCES, score_cifar10_test_set, timed_callbacks
 from shared import data as shared_data
-from shared.benchmarking import add_precision_argument, use_precision, write_result
+from shared.benchmarking import write_result
+from shared.cli import add_precision_argument, apply_precision
 
 
 def main(argv=None):
@@ -45,7 +46,7 @@ def main(argv=None):
     parser.add_argument("--name", default="image_cifar10")
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--label-smoothing", type=float, default=0.0)
-    add_precision_argument(parser)
+    add_precision_argument(parser, default="float32")
     parser.add_argument("--resume", action="store_true", help="continue a killed run from its checkpoint")
     args = parser.parse_args(argv)
 
@@ -54,7 +55,7 @@ def main(argv=None):
     from apps.image_recognition import data as image_data
     from apps.image_recognition import train as image_train
 
-    bf16 = use_precision(args.precision)
+    bf16 = apply_precision(args.precision) == "mixed_bfloat16"
     start = time.time()
     image_data.load_cifar10()  # decode / cache outside the timed training
     decode_seconds = time.time() - start

@@ -26,7 +26,8 @@ import time
 
 from benchmarks.image_common import timed_callbacks
 from shared import data as shared_data
-from shared.benchmarking import add_precision_argument, use_precision, write_result
+from shared.benchmarking import write_result
+from shared.cli import add_precision_argument, apply_precision
 
 
 def main(argv=None):
@@ -36,7 +37,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=float, default=None, help="default 10; 9.9 with --recipe airbench")
     parser.add_argument("--batch-size", type=int, default=None, help="default 128; 1024 with --recipe airbench")
     parser.add_argument("--seed", type=int, default=0)
-    add_precision_argument(parser)
+    add_precision_argument(parser, default="float32")
     parser.add_argument("--budget-s", type=float, default=25 * 60)
     parser.add_argument("--width", type=int, default=None,
                         help="filters of the first stage (second: 2x); default 32, 64 with --recipe airbench")
@@ -53,7 +54,7 @@ def main(argv=None):
     from apps.image_recognition import train as image_train
     from apps.image_recognition.tta import tta_probabilities
 
-    bf16 = use_precision(args.precision)
+    bf16 = apply_precision(args.precision) == "mixed_bfloat16"
     airbench = args.recipe == "airbench"
     args.width = args.width or (64 if airbench else 32)
     timer, callbacks = timed_callbacks(args.budget_s)

@@ -30,7 +30,8 @@ from apps.text_classification.models import build_model, make_encoder
 from apps.text_classification.presets import model_settings
 from apps.text_classification.train import cross_validate, evaluate, train_model
 from shared import data as shared_data
-from shared.benchmarking import RESULTS, add_precision_argument, script_command, use_precision, write_result
+from shared.benchmarking import RESULTS, script_command, write_result
+from shared.cli import add_precision_argument, apply_precision
 
 DATASETS = ("mr", "sst1", "sst2", "subj", "trec")
 COLUMNS = {"mr": "MR", "sst1": "SST-1", "sst2": "SST-2", "subj": "Subj", "trec": "TREC"}
@@ -209,7 +210,7 @@ def main(argv=None) -> int:
     parser.add_argument("--patience", type=int, default=2, help="early-stopping patience on TREC/SST")
     parser.add_argument("--char-learning-rate", type=float, default=1e-3)
     parser.add_argument("--char-no-batch-norm", action="store_true", help="the paper's char-CNN, without batch norm")
-    add_precision_argument(parser, default="auto")
+    add_precision_argument(parser)
     parser.add_argument("--skip", default="", help="cells not to run, e.g. dcnn/subj,char_cnn/mr (CPU budget)")
     parser.add_argument("--throughput-repeats", type=int, default=2)
     parser.add_argument("--aux-learning-rate", type=float, help="DCNN learning rate (default: --learning-rate)")
@@ -223,7 +224,7 @@ def main(argv=None) -> int:
     parser.add_argument("--save-models", metavar="DIR", help="save each trained cell's model (not CV cells) here")
     args = parser.parse_args(argv)
 
-    bf16 = use_precision(args.precision)
+    bf16 = apply_precision(args.precision) == "mixed_bfloat16"
     limit = 600 if args.quick else None
     state_path = shared_data.cache_dir("text_classification", "benchmarks") / (
         f"{args.name}{'_quick' if args.quick else ''}_progress.json")

@@ -98,27 +98,6 @@ def cpu_has_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-PRECISIONS = ("auto", "float32", "bf16")
-
-
-def add_precision_argument(parser, default="float32"):
-    """The ``--precision`` option of the training benchmarks (read by :func:`use_precision`)."""
-    parser.add_argument("--precision", choices=PRECISIONS, default=default,
-                        help="mixed bfloat16 pays off on CPUs with AMX/AVX512-BF16 (auto: use it there)")
-
-
-def use_precision(precision: str) -> bool:
-    """Set Keras' global policy for a ``--precision`` choice; True when it is mixed bfloat16."""
-    import keras
-
-    if precision not in PRECISIONS:
-        raise ValueError(f"The 'precision' parameter of use_precision must be one of {PRECISIONS}; got {precision!r}.")
-    bf16 = precision == "bf16" or (precision == "auto" and cpu_has_bf16())
-    if bf16:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    return bf16
-
-
 def cpu_model() -> str:
     """The CPU's model name from /proc/cpuinfo (e.g. "AMD EPYC"): 2-core machines of different
     makes differ two- to five-fold in convolution speed, so results must say which ran them."""

@@ -81,16 +81,19 @@ def positive_int(text: str) -> int:
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 
 
-def add_precision_argument(parser: argparse.ArgumentParser, mixed_precision_alias: bool = False) -> None:
-    """Add ``--precision auto|float32|mixed_bfloat16`` (every training command has it).
+def add_precision_argument(parser: argparse.ArgumentParser, mixed_precision_alias: bool = False,
+                           default: str = "auto") -> None:
+    """Add ``--precision auto|float32|mixed_bfloat16`` (every training command has it; a benchmark
+    whose recorded runs trained in float32 keeps ``default="float32"``, so that they rerun as they ran).
 
     ``mixed_precision_alias`` also accepts ``--mixed-precision``, the flag some apps had before
     ``--precision``, as a deprecated spelling of ``--precision mixed_bfloat16``.
     """
     parser.add_argument(
-        "--precision", choices=PRECISIONS, default="auto",
+        "--precision", choices=PRECISIONS, default=default,
         help="compute dtype while training: mixed_bfloat16 (bfloat16 compute, float32 weights), float32, or "
-             "auto: mixed_bfloat16 on a GPU or a CPU with AMX or AVX512-BF16, float32 elsewhere (default: auto). "
+             "auto: mixed_bfloat16 on a GPU or a CPU with AMX or AVX512-BF16, float32 elsewhere "
+             f"(default: {default}). "
              "The saved model computes in float32 either way; the result's 'precision' says which was used")
     if mixed_precision_alias:
         parser.add_argument("--mixed-precision", dest="precision", action="store_const", const="mixed_bfloat16",

@@ -70,8 +70,8 @@ def mnist() -> str:
                      seconds(m.get("seconds_to_99.7")), number(m["parameters"])])
     published = "99.2-99.7% (keras.io's about 99%, the committee 99.77%)"
     rows.append(["published", MNIST_REFERENCE, published, "-", "-", "-", "-", "-", "-", "-"])
-    headers = ["run", "recipe", "test accuracy", "with translate TTA", "epochs", "train time", "time to 99.0%", "time to 99.5%",
-               "time to 99.7%", "parameters"]
+    headers = ["run", "recipe", "test accuracy", "with translate TTA", "epochs", "train time", "time to 99.0%",
+               "time to 99.5%", "time to 99.7%", "parameters"]
     records = [result(name) for name in names]
     target = "Targets: 99.5% test accuracy for the default convnet; 99.7% for a single model of any recipe."
     return "\n".join([markdown_table(headers, rows), "", target, "", provenance(*records), "", commands(*records)])

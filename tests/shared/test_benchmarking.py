@@ -79,25 +79,3 @@ def test_kim_table_reruns_start_from_the_committed_cells(tmp_path, monkeypatch):
     (tmp_path / "progress.json").write_text(json.dumps(saved))
     assert kim2014.starting_state(tmp_path / "progress.json", "table", quick=False) == saved
 
-
-def test_use_precision_follows_the_cpu_for_auto_and_refuses_unknown_choices(monkeypatch):
-    import argparse
-
-    import keras
-
-    monkeypatch.setattr(benchmarking, "cpu_has_bf16", lambda: False)
-    parser = argparse.ArgumentParser()
-    benchmarking.add_precision_argument(parser)
-    assert parser.parse_args([]).precision == "float32"
-    with pytest.raises(SystemExit):
-        parser.parse_args(["--precision", "fp8"])
-    try:
-        assert benchmarking.use_precision("auto") is False
-        assert keras.mixed_precision.global_policy().name == "float32"
-        monkeypatch.setattr(benchmarking, "cpu_has_bf16", lambda: True)
-        assert benchmarking.use_precision("auto") is True
-        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
-        with pytest.raises(ValueError, match="The 'precision' parameter of use_precision must be one of"):
-            benchmarking.use_precision("half")
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
