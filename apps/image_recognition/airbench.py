@@ -21,6 +21,10 @@ airbench94, and where:
 - the evaluation: airbench's flip + 1-pixel translate test-time augmentation
   (``apps.image_recognition.tta``, mode ``flip_translate``).
 
+``--recipe airbench95`` is airbench95 (Jordan's time-to-95% variant): the same network with 128,
+384, 384 maps, learning rate 10, 15 epochs, and lookahead from the first step with no extra
+average at the epoch ends (:data:`AIRBENCH95`).
+
 Two things differ, for Keras: the cross-entropy is averaged over the batch (airbench sums it),
 so the rates are multiplied by the batch size and the weight decay divided by it; and the
 ``logits`` layer of ``shared.Classifier`` is used in place of airbench's ``Linear(bias=False)``
@@ -59,8 +63,22 @@ AIRBENCH94 = {
     "whitening_images": 5000,
     "batchnorm_momentum": 0.6,
     "width": 64,
+    "width_multipliers": (1, 4, 4),  # the three conv groups' maps: 64, 256, 256
     "scaling_factor": 1 / 9,
 }
+
+# airbench95.py: wider (128, 384, 384 maps), a lower rate, 15 epochs, and lookahead from the first
+# step whose weights are set to the average only at its updates and at the end.
+AIRBENCH95 = {
+    **AIRBENCH94,
+    "train_epochs": 15,
+    "lr": 10.0,
+    "width": 128,
+    "width_multipliers": (1, 3, 3),
+    "lookahead": {"start_epochs": 0, "decay_base": 0.95, "decay_pow": 3.0, "every_n_steps": 5,
+                  "sync_each_epoch": False},
+}
+RECIPE_HYPERPARAMETERS = {"airbench": AIRBENCH94, "airbench95": AIRBENCH95}
 
 
 # === Layers and initialisers ===
@@ -171,15 +189,16 @@ def apply_conv_group(x, filters, *, momentum, seed, name):
 
 
 def airbench94_network(input_shape=(32, 32, 3), width=64, whitening_kernel_size=2, whitening_eps=5e-4,
-                       batchnorm_momentum=0.6, seed=0, name="airbench94"):
-    """airbench94's feature extractor: whitening, GELU, three conv groups (``width``, ``4 width``,
-    ``4 width`` maps) and global max pooling. The classifier's ``logits`` layer comes after it."""
+                       batchnorm_momentum=0.6, seed=0, name="airbench94", width_multipliers=(1, 4, 4)):
+    """airbench94's feature extractor: whitening, GELU, three conv groups (``width`` times
+    ``width_multipliers`` maps: 64, 256, 256 for airbench94) and global max pooling. The
+    classifier's ``logits`` layer comes after it."""
     inputs = keras.Input(shape=tuple(input_shape), name=f"{name}_input")
     # In float32 under mixed precision: bfloat16's 8-bit mantissa adds noise of 10-20% of the signal
     # to the whitened channels of the smallest eigenvalues (airbench's float16 keeps 11 bits).
     x = PatchWhitening(whitening_kernel_size, whitening_eps, dtype="float32", name="whiten")(inputs)
     x = layers.Activation("gelu", name="whiten_act")(x)
-    for index, filters in enumerate((width, 4 * width, 4 * width)):
+    for index, filters in enumerate(int(width * multiplier) for multiplier in width_multipliers):
         x = apply_conv_group(x, filters, momentum=batchnorm_momentum, seed=seed + 2 * index,
                              name=f"group{index + 1}")
     x = layers.GlobalMaxPooling2D(name="global_max_pool")(x)
@@ -200,7 +219,7 @@ def build_airbench_classifier(input_shape, num_classes, mean, variance, class_na
     x = layers.Normalization(mean=mean.tolist(), variance=variance.tolist(), name="normalize")(inputs)
     network = airbench94_network(input_shape, width=width, whitening_kernel_size=hyp["whitening_kernel_size"],
                                  whitening_eps=hyp["whitening_eps"], batchnorm_momentum=hyp["batchnorm_momentum"],
-                                 seed=seed)
+                                 seed=seed, width_multipliers=hyp["width_multipliers"])
     front = keras.Model(inputs, network(x), name="airbench94_with_preprocessing")
     model = Classifier(front, int(num_classes), pooling=None, name="airbench94_classifier", class_names=class_names)
     logits = model.get_layer("logits")
@@ -329,13 +348,16 @@ class Lookahead(keras.callbacks.Callback):
     """airbench's lookahead: from epoch ``start_epochs``, every ``every_n_steps`` steps the
     weights (batch-norm statistics included) are replaced by their exponential average, whose
     decay ``decay_base ** every_n_steps * (step / total_steps) ** decay_pow`` rises over training;
-    at every epoch end the weights are set to the average. Resumable: the average is saved with
-    the checkpoint."""
+    with ``sync_each_epoch`` (airbench94) the weights are also set to the average at every epoch
+    end, and in any case when training ends (airbench's final update). Resumable: the average is
+    saved with the checkpoint."""
 
-    def __init__(self, total_steps, start_epochs=3, decay_base=0.95, decay_pow=3.0, every_n_steps=5):
+    def __init__(self, total_steps, start_epochs=3, decay_base=0.95, decay_pow=3.0, every_n_steps=5,
+                 sync_each_epoch=True):
         super().__init__()
         self.total_steps, self.start_epochs = int(total_steps), int(start_epochs)
         self.decay_base, self.decay_pow, self.every = float(decay_base), float(decay_pow), int(every_n_steps)
+        self.sync_each_epoch = bool(sync_each_epoch)
         self.average = None
         self.epoch = 0
 
@@ -359,7 +381,11 @@ class Lookahead(keras.callbacks.Callback):
         self.model.set_weights(self.average)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.average is not None:
+        if self.sync_each_epoch and self.average is not None:
+            self.model.set_weights(self.average)
+
+    def on_train_end(self, logs=None):
+        if self.average is not None and self.model.stop_training:  # the last step, not a Ctrl-C
             self.model.set_weights(self.average)
 
     def get_resume_state(self) -> dict:
@@ -441,13 +467,14 @@ def training_plan(train_size, epochs, batch_size):
 
 
 def train_recipe(train, validation, input_shape, class_names, mean, variance, *, epochs=None, batch_size=None,
-                 width=64, seed=0, checkpoint_dir=None, log_dir=None, callbacks=None, resume=True, verbose="auto",
+                 width=None, seed=0, checkpoint_dir=None, log_dir=None, callbacks=None, resume=True, verbose="auto",
                  hyp=AIRBENCH94):
-    """Build airbench94's network for ``train`` = ``(x, y)`` raw pixels and train it by its recipe.
+    """Build airbench's network for ``train`` = ``(x, y)`` raw pixels and train it by its recipe
+    (``hyp``: :data:`AIRBENCH94` or :data:`AIRBENCH95`).
 
-    ``epochs`` (a fraction allowed) and ``batch_size`` default to airbench's 9.9 and 1,024; the
-    rates follow the batch size as airbench's decoupled units say. Checkpoints, resume and the
-    log are ``shared.training.fit``'s. Returns ``(model, history)``.
+    ``epochs`` (a fraction allowed), ``batch_size`` and ``width`` default to the recipe's (9.9,
+    1,024 and 64 for airbench94); the rates follow the batch size as airbench's decoupled units
+    say. Checkpoints, resume and the log are ``shared.training.fit``'s. Returns ``(model, history)``.
     """
     from shared.losses import SparseCategoricalCrossentropyWithLabelSmoothing
     from shared.training import fit
@@ -457,6 +484,7 @@ def train_recipe(train, validation, input_shape, class_names, mean, variance, *,
     epochs = hyp["train_epochs"] if epochs is None else float(epochs)
     if not epochs > 0:
         raise ValueError(f"The 'epochs' parameter of train_recipe must be above 0; got {epochs!r}.")
+    width = hyp["width"] if width is None else int(width)
     model = build_airbench_classifier(input_shape, len(class_names), mean, variance, class_names, width, seed, hyp)
     adapt_whitening(model, x, hyp, seed)
     steps_per_epoch, total_steps, whole_epochs = training_plan(len(y), epochs, hyp["batch_size"])

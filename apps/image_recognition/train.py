@@ -14,7 +14,7 @@ import numpy as np
 
 from apps.image_recognition import data as image_data
 from apps.image_recognition import model as image_model
-from apps.image_recognition.airbench import AIRBENCH94
+from apps.image_recognition.airbench import RECIPE_HYPERPARAMETERS
 from apps.image_recognition.evaluate import skip_fields
 from apps.image_recognition.presets import TRAINING_RECIPES
 from shared.losses import SparseCategoricalCrossentropyWithLabelSmoothing
@@ -181,6 +181,7 @@ def train(source, arch="convnet", epochs=None, batch_size=None, out_dir=None, le
     be ``"airbench94"``, the data a named dataset): its learning rate, weight decay, label
     smoothing and augmentation are airbench's, so those arguments must keep their defaults;
     ``epochs`` (9.9) and ``batch_size`` (1,024) may be changed, ``backbone_kwargs`` may give ``width``.
+    ``recipe="airbench95"`` is the same with airbench95's settings (wider, 15 epochs).
 
     With ``out_dir`` a checkpoint is written every epoch (``out_dir/checkpoints``) and, with
     ``resume``, a rerun with the same arguments continues from it (``shared.training.fit``), and
@@ -200,9 +201,10 @@ def train(source, arch="convnet", epochs=None, batch_size=None, out_dir=None, le
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     checkpoints = None if out is None else out / "checkpoints"
-    if recipe == "airbench":
-        epochs, batch_size = epochs or AIRBENCH94["train_epochs"], batch_size or AIRBENCH94["batch_size"]
-        model, history = _train_airbench(prepared, epochs, batch_size, backbone_kwargs, seed, checkpoints, out,
+    if recipe in RECIPE_HYPERPARAMETERS:
+        hyp = RECIPE_HYPERPARAMETERS[recipe]
+        epochs, batch_size = epochs or hyp["train_epochs"], batch_size or hyp["batch_size"]
+        model, history = _train_airbench(prepared, hyp, epochs, batch_size, backbone_kwargs, seed, checkpoints, out,
                                          callbacks, resume, verbose)
     else:
         model = image_model.build_classifier(arch, prepared.input_shape, len(prepared.class_names),
@@ -243,35 +245,35 @@ def train(source, arch="convnet", epochs=None, batch_size=None, out_dir=None, le
 
 
 def check_recipe(recipe, arch, **settings):
-    """Refuse an unknown ``recipe``, or ``"airbench"`` with another architecture or with settings it fixes."""
+    """Refuse an unknown ``recipe``, or an airbench recipe with another architecture or with settings it fixes."""
     if recipe not in TRAINING_RECIPES:
         raise ValueError(f"The 'recipe' parameter of train must be one of {list(TRAINING_RECIPES)}; got {recipe!r}.")
-    if recipe != "airbench":
+    if recipe not in RECIPE_HYPERPARAMETERS:
         return
     if arch != "airbench94":
-        raise ValueError(f"The 'arch' parameter of train must be 'airbench94' with recipe='airbench' (the recipe "
-                         f"trains airbench94's own network); got {arch!r}.")
+        raise ValueError(f"The 'arch' parameter of train must be 'airbench94' with recipe={recipe!r} (the recipe "
+                         f"trains airbench's own network); got {arch!r}.")
     defaults = inspect.signature(train).parameters
     for name, value in settings.items():
         allowed = (defaults[name].default, *(("none", "") if name == "augment" else ()))
         if value not in allowed:
-            raise ValueError(f"The {name!r} parameter of train is set by recipe='airbench' (airbench94's own "
+            raise ValueError(f"The {name!r} parameter of train is set by recipe={recipe!r} (airbench's own "
                              f"value); leave it out. Got {value!r}.")
 
 
-def _train_airbench(prepared, epochs, batch_size, backbone_kwargs, seed, checkpoints, out, callbacks, resume,
+def _train_airbench(prepared, hyp, epochs, batch_size, backbone_kwargs, seed, checkpoints, out, callbacks, resume,
                     verbose):
     from apps.image_recognition import airbench
 
     if not isinstance(prepared.train, tuple):
-        raise ValueError(f"recipe='airbench' trains on images held in memory: a named dataset "
+        raise ValueError(f"airbench's recipes train on images held in memory: a named dataset "
                          f"({', '.join(image_data.NAMED_DATASETS)}); {prepared.name} is a folder read in batches.")
     extra = dict(backbone_kwargs or {})
-    width = extra.pop("width", airbench.AIRBENCH94["width"])
+    width = extra.pop("width", hyp["width"])
     if extra:
-        raise ValueError(f"recipe='airbench' takes only 'width' in backbone_kwargs; got {sorted(extra)}.")
+        raise ValueError(f"airbench's recipes take only 'width' in backbone_kwargs; got {sorted(extra)}.")
     # Mirrored digits are other glyphs (or none): airbench's flips are for natural images only.
-    hyp = {**airbench.AIRBENCH94, "flip": prepared.name not in MIRROR_CHANGES_CLASS}
+    hyp = {**hyp, "flip": prepared.name not in MIRROR_CHANGES_CLASS}
     return airbench.train_recipe(prepared.train, prepared.validation, prepared.input_shape, prepared.class_names,
                                  prepared.mean, prepared.variance, epochs=epochs, batch_size=batch_size, width=width,
                                  seed=seed, checkpoint_dir=checkpoints, log_dir=out, callbacks=callbacks,

@@ -101,8 +101,13 @@ def test_airbench_batches_flip_every_other_epoch_and_shift_within_the_padding():
 
 
 def test_recipe_checks_name_the_parameter_and_what_is_expected():
-    with pytest.raises(ValueError, match=r"The 'recipe' parameter of train must be one of \['default', 'airbench'\]"):
+    with pytest.raises(ValueError, match=r"The 'recipe' parameter of train must be one of \['default', 'airbench', "
+                                         r"'airbench95'\]"):
         check_recipe("fast", "airbench94")
+    with pytest.raises(ValueError, match="must be 'airbench94' with recipe='airbench95'"):
+        check_recipe("airbench95", "resnet_small")
+    with pytest.raises(ValueError, match="The 'label_smoothing' parameter of train is set by recipe='airbench95'"):
+        check_recipe("airbench95", "airbench94", label_smoothing=0.1)
     with pytest.raises(ValueError, match="The 'arch' parameter of train must be 'airbench94' with recipe='airbench'"):
         check_recipe("airbench", "convnet")
     with pytest.raises(ValueError, match="The 'learning_rate' parameter of train is set by recipe='airbench'"):
@@ -112,6 +117,43 @@ def test_recipe_checks_name_the_parameter_and_what_is_expected():
 
 _TINY = dict(arch="airbench94", recipe="airbench", limit=256, test_limit=64, batch_size=64,
              backbone_kwargs={"width": 4}, verbose=0)
+
+
+def test_airbench95_is_wider_in_its_later_groups():
+    hyp = airbench.AIRBENCH95
+    model = airbench.build_airbench_classifier((32, 32, 3), 10, 0.0, 1.0, width=8, hyp=hyp)
+    maps = [model.get_layer("airbench94_with_preprocessing").get_layer("airbench94").get_layer(f"group{i}_conv2")
+            .filters for i in (1, 2, 3)]
+    assert maps == [8, 24, 24]  # airbench95: 128, 384, 384 at its width of 128
+    assert [int(hyp["width"] * m) for m in hyp["width_multipliers"]] == [128, 384, 384]
+    assert (hyp["train_epochs"], hyp["lr"], hyp["lookahead"]["start_epochs"]) == (15, 10.0, 0)
+
+
+class _WeightsAtEpochEnd(keras.callbacks.Callback):
+    def __init__(self, lookahead):
+        super().__init__()
+        self.lookahead, self.matches = lookahead, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        average = self.lookahead.average
+        self.matches.append(average is not None and all(
+            np.array_equal(a, w) for a, w in zip(average, self.model.get_weights(), strict=True)))
+
+
+@pytest.mark.parametrize("sync_each_epoch", [True, False])
+def test_lookahead_syncs_at_epoch_ends_only_for_airbench94_and_always_at_the_end(sync_each_epoch):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    x, y = np.random.default_rng(0).normal(size=(8, 3)), np.zeros((8, 2))
+    # two steps an epoch, an average every third step: epoch 2's last step comes after its update
+    lookahead = airbench.Lookahead(6, start_epochs=0, every_n_steps=3, sync_each_epoch=sync_each_epoch)
+    seen = _WeightsAtEpochEnd(lookahead)
+    model.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0,
+              callbacks=[lookahead, airbench.StopAtStep(6), seen])
+    assert seen.matches == [False, sync_each_epoch, True]  # epoch 3 ends on the update at step 6
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[lookahead, airbench.StopAtStep(7)])
+    assert all(np.array_equal(a, w) for a, w in zip(lookahead.average, model.get_weights(), strict=True))
 
 
 @pytest.mark.usefixtures("data_available")
@@ -184,3 +226,12 @@ def test_recipe_trains_grey_digits_without_flips(monkeypatch):
     assert seen["flip"] is False  # a mirrored digit is another glyph
     assert airbench.whitening_layer(model).kernel.shape == (2, 2, 1, 8)
     assert model.output_shape == (None, 10) and metrics["train_images"] == 128
+
+
+@pytest.mark.usefixtures("data_available")
+def test_airbench95_recipe_trains_through_train():
+    model, _, metrics = train("cifar10", epochs=1, **{**_TINY, "recipe": "airbench95"})
+    assert metrics["recipe"] == "airbench95" and metrics["epochs"] == 1
+    network = model.get_layer("airbench94_with_preprocessing").get_layer("airbench94")
+    assert [network.get_layer(f"group{i}_conv1").filters for i in (1, 2, 3)] == [4, 12, 12]
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) > 0

@@ -39,7 +39,8 @@ ARCHITECTURE_NAMES = (
 AUGMENTATIONS = ("flip", "crop", "translate", "rotate", "zoom")
 NAMED_DATASETS = ("mnist", "cifar10", "digits")
 TTA_MODES = ("none", "flip", "flip_translate", "translate")
-TRAINING_RECIPES = ("default", "airbench")  # how `train` trains: Adam(W) + cosine, or airbench94's own procedure
+# how `train` trains: Adam(W) + cosine, or airbench94's / airbench95's own procedure
+TRAINING_RECIPES = ("default", "airbench", "airbench95")
 EXPORT_FORMATS = ("keras", "onnx", "savedmodel", "tflite")
 
 PRESETS = {
