@@ -201,6 +201,8 @@ def cold() -> str:
 @table("drug_target_patience")
 def patience() -> str:
     """Test CI / MSE of `cnnkit dta train` on Davis for each early-stopping patience, read off the same runs."""
+    if not (RESULTS / "dta_patience_davis.json").is_file():
+        return "Not measured yet: `python -m benchmarks.dta_patience --data davis --seeds 0 1`."
     record = result("dta_patience_davis")
     rows = []
     for key, entry in record["metrics"].items():
