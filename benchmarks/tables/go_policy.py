@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from benchmarks.report import ROOT, lookup, markdown_table, number, percent, provenance, result, table
+from benchmarks.report import ROOT, lookup, markdown_table, number, percent, provenance, rerun, result, table
 
 SYMMETRIES = "8_symmetries"
 
@@ -173,6 +173,41 @@ def matches() -> str:
                 f"passed, the side our count put ahead won {p['ahead_at_first_opponent_pass_won']} of "
                 f"{p['opponent_passed']}.")
     return "\n".join([markdown_table(headers, rows), "", paired, play_out, "", provenance(*records)])
+
+
+@table("go_elo")
+def elo_ratings() -> str:
+    """Every 19x19 preset stage's Elo against GNU Go level 10, and the paired differences between stages."""
+    from benchmarks.go_elo import SETUPS, elo
+
+    record = result("go_elo")
+    m = record["metrics"]
+
+    def rated(value):
+        return "-" if value is None else f"{value:+.0f}"
+
+    def interval(pair):
+        return f"[{rated(pair[0])}, {rated(pair[1])}]"
+
+    rows = [[m[name]["setup"], f"{m[name]['wins']} of {m[name]['games']}", percent(m[name]["win_rate"], 1),
+             f"**{rated(m[name]['elo'])}** {interval(m[name]['elo_ci95'])}", number(m[name]["scored_at_move_limit"])]
+            for name, _ in SETUPS]
+    rows.append(["target (issue 40)", "-", ">= 85%", f">= {rated(elo(0.85))}", "-"])
+    table_text = markdown_table(["set-up (network, engine)", "games won", "win rate", "Elo vs GNU Go (95% CI)",
+                                 "scored at the move limit"], rows)
+    labels = {name: m[name]["setup"] for name, _ in SETUPS}
+    paired_rows = []
+    for key, entry in m.items():
+        if "_vs_" not in key:
+            continue
+        later, earlier = key.split("_vs_")
+        paired_rows.append([labels[later], labels[earlier], number(entry["paired_games"]),
+                            f"{entry['won_only_by_this']} / {entry['won_only_by_other']}",
+                            f"**{rated(entry['elo_difference'])}** {interval(entry['elo_difference_ci95'])}",
+                            f"{entry['mcnemar_exact_p']:.3f}"])
+    paired = markdown_table(["later set-up", "earlier set-up", "games both played", "won only by later / earlier",
+                             "Elo difference (95% CI)", "exact McNemar p"], paired_rows)
+    return "\n".join([table_text, "", paired, "", record["notes"], "", provenance(record), "", rerun(record)])
 
 
 # --- counting and analysis ------------------------------------------------------------------------
