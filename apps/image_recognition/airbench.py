@@ -385,7 +385,9 @@ class Lookahead(keras.callbacks.Callback):
             self.model.set_weights(self.average)
 
     def on_train_end(self, logs=None):
-        if self.average is not None and self.model.stop_training:  # the last step, not a Ctrl-C
+        # At the last step (also when a resumed run finds every step done), or a stop by a callback.
+        step = int(ops.convert_to_numpy(self.model.optimizer.iterations))
+        if self.average is not None and (self.model.stop_training or step >= self.total_steps):
             self.model.set_weights(self.average)
 
     def get_resume_state(self) -> dict:
