@@ -103,8 +103,8 @@ def main(argv=None):
             f"{result['encoding']['smiles_truncated']} SMILES truncated); RDKit-canonical SMILES. "
             f"Ran {result['epochs_run']} of DeepDTA's 100 epochs ({result['epochs_this_run']} in this invocation; an "
             f"interrupted run resumes from its checkpoint in the cnnkit cache) with batches of "
-            f"~{args.batch_pairs} pairs, Adam {args.learning_rate}, a {args.time_budget_min:g}-minute "
-            f"training budget per invocation"
+            f"~{args.batch_pairs} pairs, Adam {args.learning_rate}, {args.precision}, a "
+            f"{args.time_budget_min:g}-minute training budget per invocation"
             + (", so this is a reduced run, not the published schedule" if result["epochs_run"] < 100 else "")
             + f". Target (DeepDTA): CI >= {target_ci}, MSE <= "
             f"{target_mse}: {'met' if met else 'NOT met'}. Entity-batched training encodes each unique "

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 
 def add_training_arguments(parser, time_budget_min: float) -> None:
-    """``--epochs``, ``--time-budget-min``, ``--batch-pairs``, ``--learning-rate`` and ``--seed``."""
+    """``--epochs``, ``--time-budget-min``, ``--batch-pairs``, ``--learning-rate``, ``--seed``, ``--arch``
+    and ``--precision`` (float32 unless asked: the recorded runs trained in float32)."""
+    from shared.cli import add_precision_argument
+
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's (DeepDTA trains 100 epochs)")
     parser.add_argument("--time-budget-min", type=float, default=time_budget_min,
                         help=f"stop training after the epoch that crosses this budget (default {time_budget_min:g})")
@@ -12,6 +15,7 @@ def add_training_arguments(parser, time_budget_min: float) -> None:
     parser.add_argument("--learning-rate", type=float, default=None, help="default: the preset's (Adam 1e-3)")
     parser.add_argument("--seed", type=int, default=0)
     add_arch_argument(parser)
+    add_precision_argument(parser, default="float32")
 
 
 def add_arch_argument(parser) -> None:
@@ -28,9 +32,13 @@ def arch_suffix(arch: str) -> str:
 
 
 def apply_preset(args, data: str) -> dict:
-    """Fill the training settings left unset with those of ``data``'s preset; return the preset
+    """Fill the training settings left unset with those of ``data``'s preset and set the Keras
+    policy of ``args.precision`` (``args.precision`` becomes the policy's name); return the preset
     (its ``config`` changed to ``args.arch``)."""
     from apps.drug_target.presets import preset_record
+    from shared.cli import apply_precision
+
+    args.precision = apply_precision(args.precision)
 
     preset = preset_record(data, getattr(args, "arch", "deepdta"))
     for key, value in preset["benchmark"].items():

@@ -19,6 +19,7 @@ import numpy as np
 
 from benchmarks.dta_affinity import ARCH_LABELS, PUBLISHED
 from benchmarks.dta_common import add_arch_argument, arch_suffix
+from shared.cli import add_precision_argument
 
 
 def run_name(data: str, seed: int, arch: str = "deepdta") -> str:
@@ -30,6 +31,7 @@ def main(argv=None):
     parser.add_argument("--data", choices=("davis", "kiba"), default="davis")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     add_arch_argument(parser)
+    add_precision_argument(parser, default="float32")
     parser.add_argument("--time-budget-min", type=float, default=90.0, help="per seed and invocation")
     parser.add_argument("--limit-train", type=int, default=None, help="smoke runs: first N train pairs")
     args = parser.parse_args(argv)
@@ -51,7 +53,7 @@ def main(argv=None):
             print(f"training seed {seed} ({name})", flush=True)
             extra = ["--limit-train", str(args.limit_train)] if args.limit_train else []
             dta_affinity.main(["--data", args.data, "--arch", args.arch, "--seed", str(seed), "--name", name,
-                               "--skip-baselines",
+                               "--skip-baselines", "--precision", args.precision,
                                "--time-budget-min", str(args.time_budget_min), *extra])
         predictions.append(np.load(saved))
     pair_data, split = load_dataset(args.data, "setting1", full_train=True)

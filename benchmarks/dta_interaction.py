@@ -75,7 +75,7 @@ def main(argv=None):
         f"Human {args.split} split (DrugBAN files): trained on train.csv ({len(split['train'])} pairs), epoch "
         f"chosen on val.csv AUROC (best epoch {result['best_epoch']} of {result['epochs_run']}), test.csv "
         f"({len(split['test'])} pairs) scored once. DeepDTA encoders (SMILES {smiles_length} / protein "
-        f"{protein_length}) with a sigmoid head; a {args.time_budget_min:g}-minute training budget. "
+        f"{protein_length}) with a sigmoid head, {args.precision}; a {args.time_budget_min:g}-minute training budget. "
         f"Target AUROC >= 0.97: {'met' if metrics['auroc'] >= 0.97 else 'NOT met'}."
     )
     write_result(name, metrics=metrics, references={"auroc": 0.97},
