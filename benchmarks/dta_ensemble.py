@@ -7,6 +7,9 @@ its spread (their standard deviation) is scored by ``apps.drug_target.metrics.sp
 
     python -m benchmarks.dta_ensemble --data davis --seeds 0 1 2
     python -m benchmarks.dta_ensemble --data davis --arch attention     # a variant's seeds and ensemble
+    python -m benchmarks.dta_ensemble --data davis --arch ecfp multiscale   # two variants' seeds together
+
+With several ``--arch`` the ensemble holds every seed of each (their runs are the same as for one).
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import time
 
 import numpy as np
 
+from apps.drug_target.presets import ARCHITECTURES
 from benchmarks.dta_affinity import ARCH_LABELS, PUBLISHED
-from benchmarks.dta_common import add_arch_argument, arch_suffix
+from benchmarks.dta_common import arch_suffix
 from shared.cli import add_precision_argument
 
 
@@ -30,7 +34,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.dta_ensemble", description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=("davis", "kiba"), default="davis")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    add_arch_argument(parser)
+    parser.add_argument("--arch", nargs="+", choices=sorted(ARCHITECTURES), default=["deepdta"],
+                        help="the networks whose seeds make the ensemble (default deepdta)")
     add_precision_argument(parser, default="float32")
     parser.add_argument("--time-budget-min", type=float, default=90.0, help="per seed and invocation")
     parser.add_argument("--limit-train", type=int, default=None, help="smoke runs: first N train pairs")
@@ -45,20 +50,23 @@ def main(argv=None):
     from shared import data as shared_data
     from shared.benchmarking import RESULTS, spread, write_result
 
+    archs = list(dict.fromkeys(args.arch))
+    members = [(arch, seed) for arch in archs for seed in args.seeds]
     predictions = []
-    for seed in args.seeds:
-        name = run_name(args.data, seed, args.arch)
+    for arch, seed in members:
+        name = run_name(args.data, seed, arch)
         saved = shared_data.cache_dir("drug_target", "bench", name) / "test_predictions.npy"
         if not saved.is_file():
             print(f"training seed {seed} ({name})", flush=True)
             extra = ["--limit-train", str(args.limit_train)] if args.limit_train else []
-            dta_affinity.main(["--data", args.data, "--arch", args.arch, "--seed", str(seed), "--name", name,
+            dta_affinity.main(["--data", args.data, "--arch", arch, "--seed", str(seed), "--name", name,
                                "--skip-baselines", "--precision", args.precision,
                                "--time-budget-min", str(args.time_budget_min), *extra])
         predictions.append(np.load(saved))
     pair_data, split = load_dataset(args.data, "setting1", full_train=True)
     y = pair_data.y[split["test"]]
-    seeds = {seed: score("affinity", y, p) for seed, p in zip(args.seeds, predictions)}
+    member_names = [str(seed) if len(archs) == 1 else f"{arch}/{seed}" for arch, seed in members]
+    seeds = {key: score("affinity", y, p) for key, p in zip(member_names, predictions)}
     stacked = np.stack(predictions)
     mean, members_spread = stacked.mean(axis=0), stacked.std(axis=0)
     ensemble = score("affinity", y, mean)
@@ -73,8 +81,8 @@ def main(argv=None):
                "within_1_spread": calibration["within_1_spread"], "within_2_spreads": calibration["within_2_spreads"]}
     met = ensemble["ci"] >= graphdta_ci and ensemble["mse"] <= graphdta_mse
     notes = (
-        f"{len(args.seeds)} seeds of {ARCH_LABELS[args.arch]} ({', '.join(map(str, args.seeds))}) on {args.data} "
-        f"setting 1, each trained "
+        f"{len(args.seeds)} seeds ({', '.join(map(str, args.seeds))}) of "
+        f"{' and of '.join(ARCH_LABELS[arch] for arch in archs)} on {args.data} setting 1, each trained "
         f"on all five train folds and scored once on the test fold ({len(y)} pairs); the ensemble predicts their "
         f"mean. Target (issue 41, GraphDTA's level): CI >= {graphdta_ci}, MSE <= {graphdta_mse}: "
         f"{'met' if met else 'NOT met'}. The spread is the seeds' standard deviation; within_1_spread is the share "
@@ -82,16 +90,17 @@ def main(argv=None):
         "error); bins group the pairs by rising spread."
     )
     print(notes, flush=True)
-    result_name = f"dta_ensemble_{args.data}{arch_suffix(args.arch)}"
+    together = arch_suffix(archs[0]) if len(archs) == 1 else "_" + "_".join(archs)
+    result_name = f"dta_ensemble_{args.data}{together}"
     write_result(
         result_name, metrics=metrics,
         references={"ensemble_ci": graphdta_ci, "ensemble_mse": graphdta_mse,
                     "seed_ci_median": deepdta_ci, "seed_mse_median": deepdta_mse,
                     "within_1_spread": 0.683, "within_2_spreads": 0.954},
         wall_time_s=time.perf_counter() - wall, notes=notes,
-        extra={"seeds": {str(k): v for k, v in seeds.items()}, "over_seeds": over_seeds, "ensemble": ensemble,
-               "calibration": calibration, "arch": args.arch,
-               "runs": [run_name(args.data, s, args.arch) for s in args.seeds]},
+        extra={"seeds": seeds, "over_seeds": over_seeds, "ensemble": ensemble,
+               "calibration": calibration, "arch": archs[0] if len(archs) == 1 else archs,
+               "runs": [run_name(args.data, seed, arch) for arch, seed in members]},
     )
     print(f"wrote {RESULTS / (result_name + '.json')}", flush=True)
     return 0
