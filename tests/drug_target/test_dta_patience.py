@@ -31,11 +31,11 @@ def test_a_killed_benchmark_resumes_to_the_same_record(data_available, tmp_path,
     monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(benchmarking, "RESULTS", tmp_path / "results")
     (tmp_path / "results").mkdir()
-    argv = ["--seeds", "0", "--epochs", "2", "--limit", "600", "--patiences", "1"]
+    argv = ["--seeds", "0", "--epochs", "2", "--limit", "300", "--patiences", "1"]
     reference = json.loads(dta_patience.main(argv).read_text())
     run = reference["runs"][0]
     assert run["epochs"] == 2 and len(run["validation_mse"]) == 2 and "2" in run["test_at_improvement"]
-    assert run["pairs"] == {"train": 600, "valid": 600, "test": 600}
+    assert run["pairs"] == {"train": 300, "valid": 300, "test": 300}
     assert set(reference["metrics"]) == {"patience1", "no_early_stopping"}
 
     monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path / "cache2"))
