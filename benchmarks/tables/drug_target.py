@@ -201,3 +201,22 @@ def cold() -> str:
     return "\n".join([markdown_table(headers, rows), "", provenance(*records), "",
                       " ".join(rerun(record) for record in records)])
 
+
+
+@table("drug_target_patience")
+def patience() -> str:
+    """Test CI / MSE of `cnnkit dta train` on Davis for each early-stopping patience, read off the same runs."""
+    record = result("dta_patience_davis")
+    rows = []
+    for key, entry in record["metrics"].items():
+        label = "none (the last of 100 epochs)" if key == "no_early_stopping" else key.replace("patience", "")
+        rows.append([label, f"{number(entry['test_ci_mean'], 3)} ± {number(entry['test_ci_std'], 3)}",
+                     f"{number(entry['test_mse_mean'], 3)} ± {number(entry['test_mse_std'], 3)}",
+                     number(entry["epochs_mean"], 1), number(entry["kept_epoch_mean"], 1)])
+    seeds = ", ".join(str(run["seed"]) for run in record["runs"])
+    pairs = record["runs"][0]["pairs"]
+    text = (f"Mean ± standard deviation over seeds {seeds}; training folds 1-4 ({pairs['train']:,} pairs), "
+            f"validation fold 5 ({pairs['valid']:,}), the test fold ({pairs['test']:,}). 'epochs': where that "
+            "patience stops; 'kept': the epoch it keeps (the lowest validation MSE so far).")
+    headers = ["patience", "test CI", "test MSE", "epochs", "kept"]
+    return "\n".join([markdown_table(headers, rows), "", text, "", provenance(record), "", rerun(record)])
