@@ -21,47 +21,11 @@ import argparse
 import json
 import time
 
-import numpy as np
-
-from benchmarks.dta_small_data import mean_std, stop_and_keep
+from benchmarks.dta_small_data import improvement_scorer, mean_std, stop_and_keep
 
 PATIENCES = (5, 10, 20, 30)
 BATCH_PAIRS = 256     # `cnnkit dta train`'s default
 LEARNING_RATE = 1e-3  # `cnnkit dta train`'s default
-
-
-def test_scorer(pair_model, pair_data, test_idx, last_epoch):
-    """A resumable Keras callback: each epoch's validation MSE (from the logs of the validation
-    logger before it) and the test scores at every epoch that lowers it, and at ``last_epoch``."""
-    import keras
-
-    from apps.drug_target.metrics import score
-    from apps.drug_target.model import encode_entities_for
-    from apps.drug_target.predict import predict_entities
-
-    smiles_tokens, protein_tokens, _ = encode_entities_for(pair_model, pair_data)
-    d, p, y = pair_data.drug_index[test_idx], pair_data.protein_index[test_idx], pair_data.y[test_idx]
-
-    class TestScorer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.validation, self.test = [], {}
-
-        def on_epoch_end(self, epoch, logs=None):
-            value = float((logs or {}).get("val_mse", float("nan")))
-            self.validation.append(value)
-            finite = [v for v in self.validation[:-1] if np.isfinite(v)]
-            if (np.isfinite(value) and (not finite or value < min(finite))) or epoch + 1 == last_epoch:
-                metrics = score("affinity", y, predict_entities(pair_model, smiles_tokens, protein_tokens, d, p))
-                self.test[str(epoch + 1)] = {"ci": metrics["ci"], "mse": metrics["mse"]}
-
-        def get_resume_state(self):
-            return {"validation": self.validation, "test": self.test}
-
-        def set_resume_state(self, state):
-            self.validation, self.test = list(state["validation"]), dict(state["test"])
-
-    return TestScorer()
 
 
 def run_seed(data, arch, seed, epochs, limit, out):
@@ -79,7 +43,7 @@ def run_seed(data, arch, seed, epochs, limit, out):
                                       for k in ("train", "valid", "test"))
     model = build_deepdta("affinity", **preset_config(data, arch))
     model.compile(optimizer=optimizer(LEARNING_RATE))
-    scorer = test_scorer(model, pair_data, test_idx, epochs)
+    scorer = improvement_scorer(model, pair_data, test_idx, last_epoch=epochs)
     result = train(model, pair_data, train_idx, valid_idx, epochs=epochs, batch_pairs=BATCH_PAIRS, seed=seed,
                    checkpoint_dir=str(out / "checkpoint"), log_path=out / "training_log.csv", verbose=0,
                    patience=0, restore_best=False, callbacks=[scorer])
@@ -146,8 +110,9 @@ def main(argv=None):
     for seed in args.seeds:
         out = shared_data.cache_dir("drug_target", "bench", f"{name}_seed{seed}")
         done = out / "run.json"
-        if done.is_file() and json.loads(done.read_text())["epochs"] == args.epochs:
-            runs.append(json.loads(done.read_text()))
+        finished = json.loads(done.read_text()) if done.is_file() else None
+        if finished is not None and finished["epochs"] == args.epochs:
+            runs.append(finished)
             continue
         start = time.perf_counter()
         run = run_seed(args.data, args.arch, seed, args.epochs, args.limit, out)

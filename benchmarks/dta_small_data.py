@@ -76,17 +76,24 @@ def stop_and_keep(values, patience):
     return len(values), kept
 
 
-def improvement_scorer(pair_model, pair_data, test_idx, smiles_length, protein_length):
-    """A Keras callback that records each epoch's validation AUROC (from the logs) and scores the
-    test pairs at every epoch that beats the best so far: those are the only epochs an early stop
-    can keep."""
+# The validation score early stopping watches, whether it is better when higher, and the test metrics kept.
+MONITORED = {"affinity": ("val_mse", False, ("ci", "mse")), "interaction": ("val_auroc", True, ("auroc", "auprc"))}
+
+
+def improvement_scorer(pair_model, pair_data, test_idx, last_epoch=None):
+    """A resumable Keras callback that records each epoch's validation score (from the logs of the
+    validation logger before it: ``val_auroc``, or ``val_mse`` for affinity) and scores the test
+    pairs at every epoch that beats the best so far, the only epochs an early stop can keep, and at
+    ``last_epoch``. ``validation`` is the curve; ``test`` maps the epoch (1-based, a string) to the
+    test metrics."""
     import keras
 
-    from apps.drug_target.encoders import encode_entities
     from apps.drug_target.metrics import score
+    from apps.drug_target.model import encode_entities_for
     from apps.drug_target.predict import predict_entities
 
-    smiles_tokens, protein_tokens, _ = encode_entities(pair_data, smiles_length, protein_length)
+    monitor, higher_is_better, kept = MONITORED[pair_data.task]
+    smiles_tokens, protein_tokens, _ = encode_entities_for(pair_model, pair_data)
     d, p, y = pair_data.drug_index[test_idx], pair_data.protein_index[test_idx], pair_data.y[test_idx]
 
     class ImprovementScorer(keras.callbacks.Callback):
@@ -95,12 +102,21 @@ def improvement_scorer(pair_model, pair_data, test_idx, smiles_length, protein_l
             self.validation, self.test, self.best = [], {}, None
 
         def on_epoch_end(self, epoch, logs=None):
-            value = float((logs or {}).get("val_auroc", float("nan")))
+            value = float((logs or {}).get(monitor, float("nan")))
             self.validation.append(value)
-            if np.isfinite(value) and (self.best is None or value > self.best):
+            better = np.isfinite(value) and (self.best is None or
+                                             (value > self.best if higher_is_better else value < self.best))
+            if better:
                 self.best = value
-                metrics = score("interaction", y, predict_entities(pair_model, smiles_tokens, protein_tokens, d, p))
-                self.test[epoch + 1] = {"auroc": metrics["auroc"], "auprc": metrics["auprc"]}
+            if better or epoch + 1 == last_epoch:
+                metrics = score(pair_data.task, y, predict_entities(pair_model, smiles_tokens, protein_tokens, d, p))
+                self.test[str(epoch + 1)] = {key: metrics[key] for key in kept}
+
+        def get_resume_state(self):
+            return {"validation": self.validation, "test": self.test, "best": self.best}
+
+        def set_resume_state(self, state):
+            self.validation, self.test, self.best = list(state["validation"]), dict(state["test"]), state["best"]
 
     return ImprovementScorer()
 
@@ -146,13 +162,13 @@ def run_network(pair_data, split, train_idx, data, setting, seed, max_epochs, pa
         config["dropout"] = SETTINGS[setting]["dropout"]
     model = build_deepdta("interaction", **config)
     model.compile(optimizer=optimizer(LEARNING_RATE, SETTINGS[setting]["weight_decay"]))
-    curve = improvement_scorer(model, pair_data, split["test"], config["smiles_length"], config["protein_length"])
+    curve = improvement_scorer(model, pair_data, split["test"])
     result = train(model, pair_data, train_idx, split["valid"], epochs=max_epochs, batch_pairs=BATCH_PAIRS,
                    seed=seed, verbose=0, patience=patience, callbacks=[curve])
     return {"epochs_run": result["epochs_run"], "seconds": round(result["seconds"], 1),
             "stopped_early": result["stopped_early"], "best_epoch": result["best_epoch"],
             "final_loss": result["records"][-1].get("loss"), "validation_auroc": curve.validation,
-            "test_at_improvement": {str(k): v for k, v in curve.test.items()}}
+            "test_at_improvement": curve.test}
 
 
 def patience_view(run, patience):
@@ -235,6 +251,8 @@ def full_data_references(results):
 
 
 def build_parser():
+    from shared.cli import add_precision_argument
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.dta_small_data", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tiny network on slices of 200 pairs (a smoke test)")
     parser.add_argument("--datasets", default=",".join(DATASETS), help=f"comma-separated, of {', '.join(DATASETS)}")
@@ -247,8 +265,7 @@ def build_parser():
     parser.add_argument("--train-pairs", type=int, default=None,
                         help=f"Human training pairs per seed (default {FULL['train_pairs']})")
     parser.add_argument("--max-epochs", type=int, default=None, help=f"default {FULL['max_epochs']}")
-    parser.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16"), default="auto",
-                        help="compute dtype while training, as `cnnkit dta train --precision` (default auto)")
+    add_precision_argument(parser)
     parser.add_argument("--name", default="dta_small_data", help="result name (--quick adds _quick)")
     parser.add_argument("--fresh", action="store_true", help="forget the finished runs of an earlier invocation")
     return parser

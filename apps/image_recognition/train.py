@@ -14,7 +14,7 @@ import numpy as np
 
 from apps.image_recognition import data as image_data
 from apps.image_recognition import model as image_model
-from apps.image_recognition.airbench import RECIPE_HYPERPARAMETERS
+from apps.image_recognition.airbench import RECIPE_HYPERPARAMETERS, train_recipe
 from apps.image_recognition.evaluate import skip_fields
 from apps.image_recognition.presets import TRAINING_RECIPES
 from shared.losses import SparseCategoricalCrossentropyWithLabelSmoothing
@@ -263,8 +263,6 @@ def check_recipe(recipe, arch, **settings):
 
 def _train_airbench(prepared, hyp, epochs, batch_size, backbone_kwargs, seed, checkpoints, out, callbacks, resume,
                     verbose):
-    from apps.image_recognition import airbench
-
     if not isinstance(prepared.train, tuple):
         raise ValueError(f"airbench's recipes train on images held in memory: a named dataset "
                          f"({', '.join(image_data.NAMED_DATASETS)}); {prepared.name} is a folder read in batches.")
@@ -274,10 +272,10 @@ def _train_airbench(prepared, hyp, epochs, batch_size, backbone_kwargs, seed, ch
         raise ValueError(f"airbench's recipes take only 'width' in backbone_kwargs; got {sorted(extra)}.")
     # Mirrored digits are other glyphs (or none): airbench's flips are for natural images only.
     hyp = {**hyp, "flip": prepared.name not in MIRROR_CHANGES_CLASS}
-    return airbench.train_recipe(prepared.train, prepared.validation, prepared.input_shape, prepared.class_names,
-                                 prepared.mean, prepared.variance, epochs=epochs, batch_size=batch_size, width=width,
-                                 seed=seed, checkpoint_dir=checkpoints, log_dir=out, callbacks=callbacks,
-                                 resume=resume, verbose=verbose, hyp=hyp)
+    return train_recipe(prepared.train, prepared.validation, prepared.input_shape, prepared.class_names,
+                        prepared.mean, prepared.variance, epochs=epochs, batch_size=batch_size, width=width,
+                        seed=seed, checkpoint_dir=checkpoints, log_dir=out, callbacks=callbacks,
+                        resume=resume, verbose=verbose, hyp=hyp)
 
 
 def _write_log(history, path):
