@@ -23,9 +23,9 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.go_common import ROOT, argument_parser
+from shared.presets import MAX_PLAIN_BYTES
 
 PRESETS = ROOT / "apps" / "go_policy" / "presets"
-MAX_BYTES = 5 * 1024 * 1024
 KEPT = ("depth", "filters", "features", "planes", "parameters", "batch_size", "learning_rate",
         "anneal_over_time_budget", "epochs_run", "stopped_by_time_budget", "positions", "games", "dataset",
         "encode_positions_per_s", "skip_games", "dtype_policy_while_training", "ema_momentum", "distillation", "soup")
@@ -87,7 +87,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as folder:
         player = Path(folder) / target.name
         keras.saving.load_model(model_file, compile=False).save(player)
-        if player.stat().st_size > MAX_BYTES:
+        if player.stat().st_size > MAX_PLAIN_BYTES:
             raise SystemExit(f"{model_file} is {player.stat().st_size / 1e6:.1f} MB without its optimizer; "
                              "a preset must be <= 5 MB")
         shutil.copyfile(player, target)

@@ -92,11 +92,14 @@ def cmd_export(args) -> dict:
 def _train_kwargs(args):
     kwargs = dict(model=args.model, variant=args.variant, vectors=args.vectors, epochs=args.epochs,
                   max_length=args.max_length, patience=args.patience, batch_size=args.batch_size,
-                  learning_rate=args.learning_rate, optimizer=args.optimizer)
+                  learning_rate=args.learning_rate, optimizer=args.optimizer, min_count=args.min_count)
     if args.no_batch_norm:
         if args.model != "char":
             raise ValueError("--no-batch-norm applies to --model char only.")
         kwargs["batch_norm"] = False
+    if args.min_count != 1 and args.model == "char":
+        raise ValueError("--min-count applies to word models (--model kim or dcnn); the char-CNN reads a fixed "
+                         "alphabet.")
     if args.variant != "rand" and args.model != "kim":
         raise ValueError(f"--variant {args.variant} applies to --model kim only.")
     return kwargs
@@ -133,7 +136,7 @@ def cmd_train(args) -> dict:
     metrics = dict(data=dataset.name, model=classifier.architecture, accuracy=result["accuracy"],
                    macro_f1=result["macro_f1"], test_count=result["count"], protocol=protocol,
                    epochs_run=info["epochs_run"], train_texts=info["train_texts"], dev_texts=info["dev_texts"],
-                   vocab_size=info["vocab_size"], max_length=info["max_length"],
+                   vocab_size=info["vocab_size"], min_count=args.min_count, max_length=info["max_length"],
                    sentences_per_second=info["sentences_per_second"], seconds=time.perf_counter() - start,
                    precision=classifier.dtype_policy.name,
                    skipped=dataset.skipped, warnings=warnings, model_path=str(model_path))
@@ -341,6 +344,9 @@ def _add_model_arguments(parser):
     parser.add_argument("--max-length", type=int,
                         help="pad/cut texts to this many tokens (characters for char); default: the longest "
                              "training text (at most 400 words or 1014 characters)")
+    parser.add_argument("--min-count", type=positive_int, default=1,
+                        help="keep only the words seen at least N times in the training texts; rarer ones read "
+                             "as [UNK], whose vector is then trained, and the model gets smaller (default 1)")
     parser.add_argument("--limit", type=int, help="use at most this many training texts (quick runs)")
     add_precision_argument(parser, mixed_precision_alias=True)
     add_distribute_argument(parser)

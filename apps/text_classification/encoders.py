@@ -44,14 +44,17 @@ class TextEncoder:
     """Tokenise (words after ``clean_str``, or characters), map to ids, pad or cut.
 
     Id 0 is padding and id 1 is ``[UNK]``. The vocabulary comes from the training split only
-    (``fit``). ``max_length=None`` in ``fit`` pads to the longest training text, capped at
-    ``length_cap``.
+    (``fit``), most frequent first; ``min_count`` keeps the words seen at least that often
+    (rarer ones read as ``[UNK]``, so its vector is trained too and the embedding shrinks).
+    ``max_length=None`` in ``fit`` pads to the longest training text, capped at ``length_cap``.
     """
 
     def __init__(self, level="word", lowercase=True, clean=True, max_length=None,
                  vocabulary=None, min_count=1, length_cap=400, min_length=1):
         if level not in ("word", "char"):
             raise ValueError(f"level must be 'word' or 'char', got {level!r}.")
+        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+            raise ValueError(f"min_count must be a whole number of at least 1, got {min_count!r}.")
         self.level = level
         self.lowercase = bool(lowercase)
         self.clean = bool(clean)

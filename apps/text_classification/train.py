@@ -37,11 +37,12 @@ def fit(model, train, validation, epochs, batch_size, patience=None, seed=0, che
 
 def train_model(texts, labels, label_names, model="kim", variant="rand", dev=None, vectors=None, epochs=10,
                 max_length=None, lowercase=True, patience=3, seed=0, trained_on=None, checkpoint_dir=None,
-                verbose="auto", dev_fraction=0.1, bucket=True, resume=True, **overrides):
+                verbose="auto", dev_fraction=0.1, bucket=True, resume=True, min_count=1, **overrides):
     """Fit the encoder on ``texts`` only, build ``model`` and train it.
 
     ``dev=(texts, labels)`` drives early stopping; without it ``dev_fraction`` of the
-    training texts is held out (Kim 2014 used 10%). ``bucket`` pads each batch only to its
+    training texts is held out (Kim 2014 used 10%). ``min_count`` keeps the words seen at least that
+    often in ``texts`` (``TextEncoder``). ``bucket`` pads each batch only to its
     longest text (Kim CNN only; same model, less padding). With ``checkpoint_dir`` a rerun resumes
     (``resume=False`` starts over). Returns ``(classifier, history, info)``.
     """
@@ -52,7 +53,7 @@ def train_model(texts, labels, label_names, model="kim", variant="rand", dev=Non
     if dev is None and dev_fraction:
         texts, labels, dev_texts, dev_labels = split_holdout(list(texts), labels, dev_fraction, seed)
         dev = (dev_texts, dev_labels)
-    encoder = make_encoder(model, lowercase=lowercase, max_length=max_length).fit(texts)
+    encoder = make_encoder(model, lowercase=lowercase, max_length=max_length, min_count=min_count).fit(texts)
     embeddings, vector_report = None, {}
     if model == "kim" and variant != "rand":
         if not vectors:

@@ -109,6 +109,26 @@ def test_cv_json_has_mean_and_std(capsys):
     assert 0 <= result["accuracy"] <= 1 and result["accuracy_std"] >= 0
 
 
+def test_min_count_shrinks_the_saved_vocabulary(capsys, tmp_path):
+    from apps.text_classification.models import load_classifier
+
+    sizes = {}
+    for count in (1, 3):
+        out = tmp_path / f"min{count}"
+        metrics = cli_json(main, ["train", "--data", "trec", "--limit", "200", "--epochs", "1", "--min-count",
+                                  str(count), "--out", str(out), "--json"], capsys)
+        classifier = load_classifier(out / "model.keras")
+        assert metrics["min_count"] == count and metrics["vocab_size"] == classifier.encoder.vocab_size
+        assert classifier.encoder.min_count == count
+        sizes[count] = metrics["vocab_size"]
+    assert 2 < sizes[3] < sizes[1]
+    assert main(["train", "--data", "trec", "--model", "char", "--min-count", "2", "--out", str(tmp_path)]) == 2
+    assert "--min-count applies to word models" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--data", "trec", "--min-count", "0", "--out", str(tmp_path)])
+    assert "expected a whole number of at least 1, got '0'" in capsys.readouterr().err
+
+
 def test_bad_training_data_is_reported(capsys, tmp_path):
     one = tmp_path / "one_class.csv"
     one.write_text("text,label\ngood,pos\nfine,pos\n")

@@ -23,6 +23,19 @@ def test_vocabulary_comes_from_training_texts_only_and_pads():
     assert report["unknown_tokens"] == 3 and report["truncated"] == 0
 
 
+def test_min_count_keeps_frequent_words_and_reads_rare_ones_as_unknown():
+    texts = ["a good film", "a bad film film", "a dull plot"]
+    encoder = TextEncoder(min_count=2).fit(texts)
+    assert encoder.vocabulary == ["", "[UNK]", "a", "film"]  # 'a' x3, 'film' x3, the rest once
+    ids, report = encoder.encode(["a good film"], return_report=True)
+    assert list(ids[0][:3]) == [2, 1, 3] and report["unknown_tokens"] == 1
+    assert TextEncoder.from_config(encoder.get_config()).min_count == 2
+    assert TextEncoder(min_count=1).fit(texts).vocab_size == 2 + 6
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="min_count must be a whole number of at least 1"):
+            TextEncoder(min_count=bad)
+
+
 def test_long_texts_are_cut_and_counted():
     encoder = TextEncoder(max_length=3).fit(["one two three four five"])
     ids, report = encoder.encode(["one two three four five", "one"], return_report=True)

@@ -72,13 +72,19 @@ class TextClassifier(Classifier):
         return config
 
 
-def make_encoder(model="kim", lowercase=True, max_length=None):
-    """The preprocessing each model expects: Kim's clean-up for words, raw characters for char-CNN."""
+def make_encoder(model="kim", lowercase=True, max_length=None, min_count=1):
+    """The preprocessing each model expects: Kim's clean-up for words, raw characters for char-CNN.
+
+    ``min_count`` (word models only) keeps the training words seen at least that many times.
+    """
     if model == "char":
+        if min_count != 1:
+            raise ValueError(f"min_count applies to word vocabularies (kim, dcnn); the char-CNN reads a fixed "
+                             f"alphabet; got min_count={min_count!r}.")
         return TextEncoder(level="char", lowercase=True, max_length=max_length, length_cap=1014,
                            min_length=CHAR_MIN_LENGTH)
     k_top = model_settings("dcnn")["k_top"]
-    return TextEncoder(level="word", lowercase=lowercase, clean=True, max_length=max_length,
+    return TextEncoder(level="word", lowercase=lowercase, clean=True, max_length=max_length, min_count=min_count,
                        min_length=max(k_top, 5) if model == "dcnn" else 1)
 
 
