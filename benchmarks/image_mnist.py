@@ -12,7 +12,8 @@ is the result).
 
 ``--recipe airbench`` trains airbench94's own network and procedure instead
 (``apps.image_recognition.airbench``; no flips on digits, 2-pixel shifts, 9.9 epochs of batches of
-1,024 unless ``--epochs`` is given; ``--width`` 64 unless given):
+1,024 unless ``--epochs`` is given; ``--width`` 64 unless given; ``--augment rotate`` adds random
+turns of up to 10 degrees to the shifts):
 
     CNNKIT_DATA=../shared/data python -m benchmarks.image_mnist --recipe airbench --precision auto \
         --name image_mnist_airbench94_recipe
@@ -41,7 +42,9 @@ def main(argv=None):
     parser.add_argument("--budget-s", type=float, default=25 * 60)
     parser.add_argument("--width", type=int, default=None,
                         help="filters of the first stage (second: 2x); default 32, 64 with --recipe airbench")
-    parser.add_argument("--augment", default="translate,rotate")
+    parser.add_argument("--augment", default=None,
+                        help="default translate,rotate; with --recipe airbench: none (its shifts only) or rotate "
+                             "(its shifts and turns of up to 10 degrees)")
     parser.add_argument("--dropout", type=float, default=0.25, help="after each pooling stage")
     parser.add_argument("--dense-dropout", type=float, default=0.5)
     parser.add_argument("--limit", type=int, default=None, help="training images (smoke runs)")
@@ -64,11 +67,11 @@ def main(argv=None):
     if airbench:
         model, class_names, info = image_train.train(
             "mnist", arch="airbench94", recipe="airbench", epochs=args.epochs, batch_size=args.batch_size,
-            backbone_kwargs={"width": args.width}, **common)
+            augment=args.augment or "none", backbone_kwargs={"width": args.width}, **common)
     else:
         model, class_names, info = image_train.train(
             "mnist", arch="convnet", epochs=int(args.epochs or 10), batch_size=args.batch_size or 128,
-            augment=args.augment, learning_rate=1e-3,
+            augment=args.augment or "translate,rotate", learning_rate=1e-3,
             backbone_kwargs={"width": args.width, "dropout": args.dropout, "dense_dropout": args.dense_dropout},
             **common)
     test = image_data.load_mnist()
@@ -92,11 +95,13 @@ def main(argv=None):
     references = {"test_accuracy": f"target >= {target}; {published}",
                   "test_accuracy_translate_tta": f"target >= {target} (one model, its shifted views averaged)"}
     if airbench:
+        turns = ", random turns of up to 10 degrees (--augment rotate)" if args.augment == "rotate" else ""
         recipe = (f"airbench94's own network and recipe (--recipe airbench, width {args.width}), no flips, 2-pixel "
-                  f"shifts, {info['epochs']} epochs of batches of {args.batch_size or 1024}, seed {args.seed}, "
+                  f"shifts{turns}, {info['epochs']} epochs of batches of {args.batch_size or 1024}, seed {args.seed}, "
                   f"{'mixed bfloat16' if bf16 else 'float32'}")
     else:
-        recipe = (f"convnet (cnnkit default) width {args.width}/{2 * args.width}, augmentation {args.augment}, "
+        recipe = (f"convnet (cnnkit default) width {args.width}/{2 * args.width}, augmentation "
+                  f"{args.augment or 'translate,rotate'}, "
                   f"dropout {args.dropout}/{args.dense_dropout}, Adam 1e-3 cosine decay, batch "
                   f"{args.batch_size or 128}")
     notes = (

@@ -58,6 +58,7 @@ AIRBENCH94 = {
     "whiten_bias_epochs": 3,
     "translate": 2,
     "flip": True,               # alternating flip; off for data whose classes change when mirrored (digits)
+    "rotate": 0.0,              # not airbench's: degrees of random rotation (train(augment="rotate") sets it)
     "whitening_kernel_size": 2,
     "whitening_eps": 5e-4,
     "whitening_images": 5000,
@@ -418,10 +419,12 @@ class AirbenchBatches(EpochSeededDataset):
 
     With ``flip``, every image is mirrored once at random (seeded) and on odd epochs the whole set
     is mirrored; every epoch each image is shifted by a random whole number of pixels in [-translate,
-    translate] on each axis (reflect padding). The last incomplete batch is dropped.
+    translate] on each axis (reflect padding). With ``rotate`` (degrees; not airbench's), each
+    shifted image is then turned by a random angle in [-rotate, rotate] about its centre (bilinear,
+    reflected border), drawn anew each epoch. The last incomplete batch is dropped.
     """
 
-    def __init__(self, x, y, batch_size=1024, translate=2, seed=0, flip=True, **kwargs):
+    def __init__(self, x, y, batch_size=1024, translate=2, seed=0, flip=True, rotate=0.0, **kwargs):
         super().__init__(**kwargs)
         x = np.asarray(x)
         if x.ndim != 4:
@@ -430,6 +433,9 @@ class AirbenchBatches(EpochSeededDataset):
             raise ValueError(f"AirbenchBatches got {len(x)} images and {len(y)} labels.")
         self.y = np.asarray(y)
         self.batch_size, self.translate, self.seed, self.flip = int(batch_size), int(translate), int(seed), flip
+        self.rotate = float(rotate)
+        if not 0 <= self.rotate <= 180:
+            raise ValueError(f"The 'rotate' parameter of AirbenchBatches must be in [0, 180] degrees; got {rotate!r}.")
         images = x
         if flip:
             mirror = np.random.default_rng([self.seed, 1]).random(len(x)) < 0.5
@@ -443,6 +449,8 @@ class AirbenchBatches(EpochSeededDataset):
     def plan_epoch(self, rng):
         self._order = rng.permutation(len(self.y))
         self._shifts = rng.integers(0, 2 * self.translate + 1, size=(len(self.y), 2))
+        # Drawn after the shifts, so that without rotation the batches are airbench's as before.
+        self._angles = rng.uniform(-self.rotate, self.rotate, size=len(self.y)) if self.rotate else None
 
     def __len__(self):
         return max(1, len(self.y) // self.batch_size)
@@ -455,7 +463,26 @@ class AirbenchBatches(EpochSeededDataset):
         batch = self.padded[rows[:, None, None], row_index, column_index]
         if self.flip and self.epoch % 2 == 1:
             batch = batch[:, :, ::-1]
-        return batch.astype("float32"), self.y[rows]
+        batch = batch.astype("float32")
+        if self._angles is not None:
+            batch = rotate_images(batch, self._angles[rows])
+        return batch, self.y[rows]
+
+
+def rotate_images(images, degrees):
+    """``images`` (N, H, W, C) float32, each turned by its angle in ``degrees`` (counter-clockwise)
+    about its centre: bilinear, with the border reflected."""
+    import cv2
+
+    height, width, channels = images.shape[1:]
+    centre = ((width - 1) / 2, (height - 1) / 2)
+    turned = np.empty_like(images)
+    for i, (image, angle) in enumerate(zip(images, degrees)):
+        matrix = cv2.getRotationMatrix2D(centre, float(angle), 1.0)
+        out = cv2.warpAffine(np.ascontiguousarray(image), matrix, (width, height), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REFLECT_101)
+        turned[i] = out.reshape(height, width, channels)
+    return turned
 
 
 def training_plan(train_size, epochs, batch_size):
@@ -493,7 +520,8 @@ def train_recipe(train, validation, input_shape, class_names, mean, variance, *,
     model.compile(optimizer=airbench_optimizer(model, total_steps, steps_per_epoch, hyp),
                   loss=SparseCategoricalCrossentropyWithLabelSmoothing(hyp["label_smoothing"]),
                   metrics=model.default_metrics())
-    batches = AirbenchBatches(x, y, hyp["batch_size"], hyp["translate"], seed, flip=hyp["flip"])
+    batches = AirbenchBatches(x, y, hyp["batch_size"], hyp["translate"], seed, flip=hyp["flip"],
+                              rotate=hyp["rotate"])
     recipe_callbacks = [Lookahead(total_steps, **hyp["lookahead"]), StopAtStep(total_steps)]
     history = fit(model, batches, validation, epochs=whole_epochs, batch_size=hyp["batch_size"],
                   checkpoint_dir=checkpoint_dir, log_dir=log_dir, seed=seed, verbose=verbose,

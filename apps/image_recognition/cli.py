@@ -148,7 +148,8 @@ def build_parser():
                        help="label smoothing of the cross-entropy target, in [0, 1) (airbench: 0.2)")
     train.add_argument("--augment", default="none",
                        help=f"comma list of {', '.join(AUGMENTATIONS)} or none (crop: whole-pixel shifts of up "
-                            "to 1/8 of the side, CIFAR's pad-and-crop; translate: sub-pixel shifts of up to 1/10)")
+                            "to 1/8 of the side, CIFAR's pad-and-crop; translate: sub-pixel shifts of up to 1/10; "
+                            "with --recipe airbench only rotate, which adds turns of up to 10 degrees to its shifts)")
     train.add_argument("--image-size", type=_image_size, default=None,
                        help="N or HxW; images are resized (default: a folder keeps its images' common size "
                             "when all are within 2x of it, else 64x64; named datasets keep their size)")

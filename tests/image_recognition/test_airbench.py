@@ -100,6 +100,37 @@ def test_airbench_batches_flip_every_other_epoch_and_shift_within_the_padding():
         np.testing.assert_array_equal(batch, x[labels].astype("float32"))
 
 
+def test_airbench_batches_rotate_by_seeded_angles_and_leave_the_shifts_as_they_were():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(8, 9, 9, 1)).astype("uint8")
+    x[:, 4, :, 0] = 255  # a horizontal bar through the centre
+    y = np.arange(8)
+    plain = airbench.AirbenchBatches(x, y, batch_size=8, translate=1, seed=3, flip=False)
+    turned = airbench.AirbenchBatches(x, y, batch_size=8, translate=1, seed=3, flip=False, rotate=30)
+    (still, labels), (moved, moved_labels) = plain[0], turned[0]
+    np.testing.assert_array_equal(labels, moved_labels)  # the same order: angles are drawn after it
+    assert moved.shape == still.shape == (8, 9, 9, 1) and moved.dtype == np.float32
+    angles = turned._angles[turned._order[:8]]
+    assert np.all(np.abs(angles) <= 30) and np.ptp(angles) > 0
+    np.testing.assert_allclose(moved, airbench.rotate_images(still, angles))
+    assert not np.allclose(moved, still)
+    again = airbench.AirbenchBatches(x, y, batch_size=8, translate=1, seed=3, flip=False, rotate=30)
+    np.testing.assert_array_equal(again[0][0], moved)  # the same (seed, epoch) gives the same turns
+    again.set_epoch(1)
+    assert not np.allclose(again[0][0], moved)  # new angles (and shifts) each epoch
+    # A known turn: 90 degrees counter-clockwise turns an arm pointing right to point up.
+    bar = np.zeros((1, 9, 9, 1), "float32")
+    bar[0, 4, 4:, 0] = 1.0
+    upright = airbench.rotate_images(bar, np.array([90.0]))
+    expected = np.zeros_like(bar)
+    expected[0, :5, 4, 0] = 1.0
+    np.testing.assert_allclose(upright, expected, atol=1e-5)
+    np.testing.assert_allclose(airbench.rotate_images(bar, np.array([0.0])), bar)
+    with pytest.raises(ValueError, match=r"The 'rotate' parameter of AirbenchBatches must be in \[0, 180\] "
+                                         r"degrees; got -5"):
+        airbench.AirbenchBatches(x, y, rotate=-5)
+
+
 def test_recipe_checks_name_the_parameter_and_what_is_expected():
     with pytest.raises(ValueError, match=r"The 'recipe' parameter of train must be one of \['default', 'airbench', "
                                          r"'airbench95'\]"):
@@ -113,6 +144,11 @@ def test_recipe_checks_name_the_parameter_and_what_is_expected():
     with pytest.raises(ValueError, match="The 'learning_rate' parameter of train is set by recipe='airbench'"):
         check_recipe("airbench", "airbench94", learning_rate=0.1)
     check_recipe("airbench", "airbench94", learning_rate=1e-3, augment="none")
+    check_recipe("airbench", "airbench94", augment="rotate")
+    with pytest.raises(ValueError, match=r"The 'augment' parameter of train is set by recipe='airbench' \(airbench's "
+                                         r"own value\); leave it out \(or 'rotate', which adds turns to its shifts\)\. "
+                                         r"Got 'flip'"):
+        check_recipe("airbench", "airbench94", augment="flip")
 
 
 _TINY = dict(arch="airbench94", recipe="airbench", limit=256, test_limit=64, batch_size=64,
@@ -218,12 +254,14 @@ def test_recipe_trains_grey_digits_without_flips(monkeypatch):
     real = airbench.AirbenchBatches
 
     def spy(*args, **kwargs):
-        seen["flip"] = kwargs.get("flip")
+        seen["flip"], seen["rotate"] = kwargs.get("flip"), kwargs.get("rotate")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(airbench, "AirbenchBatches", spy)
     model, _, metrics = train("mnist", epochs=1, **{**_TINY, "limit": 128})
-    assert seen["flip"] is False  # a mirrored digit is another glyph
+    assert seen["flip"] is False and seen["rotate"] == 0  # a mirrored digit is another glyph
+    train("mnist", epochs=1, augment="rotate", **{**_TINY, "limit": 128})
+    assert seen["flip"] is False and seen["rotate"] == 10  # augment="rotate" adds turns to the shifts
     assert airbench.whitening_layer(model).kernel.shape == (2, 2, 1, 8)
     assert model.output_shape == (None, 10) and metrics["train_images"] == 128
 
