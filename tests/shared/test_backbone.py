@@ -257,6 +257,9 @@ PRESETS = {
                                  {"drug_cnn": _token_stack("drug_cnn", 3),
                                   "protein_branch": _token_stack("protein_branch", 3)}),
     "deepdta_kiba.keras": ("apps.drug_target.model", _DEEPDTA),
+    "deepdta_ecfp_kiba.keras": ("apps.drug_target.model",
+                                {"drug_cnn": _token_stack("drug_cnn", 3),
+                                 "protein_branch": _token_stack("protein_branch", 3)}),
     "deepdta_human.keras": ("apps.drug_target.model", _DEEPDTA),
 }
 

@@ -6,8 +6,8 @@ other dataset (Human, the BindingDB sample, a user's CSV) gets the KIBA lengths
 (:data:`PRESETS`, :func:`preset_config`).
 
 Trained models ship as ``NAME.keras`` + ``NAME.json`` in this folder (built from :data:`RECIPES`
-by ``python -m benchmarks.presets build NAME``): ``deepdta_davis``, ``deepdta_kiba`` and
-``deepdta_human`` load by name wherever a model is taken::
+by ``python -m benchmarks.presets build NAME``): ``deepdta_davis``, ``deepdta_ecfp_davis``,
+``deepdta_kiba``, ``deepdta_ecfp_kiba`` and ``deepdta_human`` load by name wherever a model is taken::
 
     from apps.drug_target.model import load_model
     from apps.drug_target.predict import predict_frame
@@ -117,6 +117,13 @@ _DAVIS_PRESET = dict(
              "license": "no explicit license (DeepDTA's copy of Davis et al. 2011)",
              "citation": "Davis et al. 2011; Öztürk et al. 2018"},
     benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"})
+_KIBA_PRESET = dict(
+    _DTA_PRESET, task="Regressor", output="predicted KIBA score",
+    dataset={"name": "kiba", "description": "KIBA kinase scores, DeepDTA setting 1: 98,545 training / 19,709 "
+                                            "test pairs",
+             "license": "no explicit license (DeepDTA's copy of Tang et al. 2014)",
+             "citation": "Tang et al. 2014; Öztürk et al. 2018"},
+    benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"})
 RECIPES = {
     "deepdta_davis": dict(
         _DAVIS_PRESET,
@@ -134,17 +141,22 @@ RECIPES = {
         trained="drug_target/bench/davis_ecfp_seed0/model.keras", result="davis_ecfp_seed0",
         references={"ci": "GraphDTA GIN: 0.893; DeepDTA: 0.878", "mse": "GraphDTA GIN: 0.229; DeepDTA: 0.261"}),
     "deepdta_kiba": dict(
-        _DTA_PRESET, task="Regressor", output="predicted KIBA score",
+        _KIBA_PRESET,
         description="DeepDTA trained on KIBA (setting 1: all five training folds) within a 22-minute CPU budget",
-        dataset={"name": "kiba", "description": "KIBA kinase scores, DeepDTA setting 1: 98,545 training / 19,709 "
-                                                "test pairs",
-                 "license": "no explicit license (DeepDTA's copy of Tang et al. 2014)",
-                 "citation": "Tang et al. 2014; Öztürk et al. 2018"},
         steps=["python -m benchmarks.dta_affinity --data kiba --skip-baselines --time-budget-min 22 "
                "--name preset_deepdta_kiba"],
-        trained="drug_target/bench/preset_deepdta_kiba/model.keras",
-        result="preset_deepdta_kiba", benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"},
+        trained="drug_target/bench/preset_deepdta_kiba/model.keras", result="preset_deepdta_kiba",
         references={"ci": "DeepDTA (100 epochs): 0.863", "mse": "DeepDTA (100 epochs): 0.194"}),
+    "deepdta_ecfp_kiba": dict(
+        _KIBA_PRESET,
+        description="DeepDTA with the drug's ECFP4 bits joined to its learned vector (--arch ecfp), trained on "
+                    "KIBA in mixed bfloat16 (setting 1: all five training folds, 100 epochs; seed 0 of the "
+                    "variants benchmark)",
+        steps=["python -m benchmarks.dta_affinity --data kiba --arch ecfp --seed 0 --name kiba_ecfp_seed0 "
+               "--skip-baselines --precision mixed_bfloat16 --time-budget-min 110"],
+        trained="drug_target/bench/kiba_ecfp_seed0/model.keras", result="kiba_ecfp_seed0",
+        references={"ci": "GraphDTA GAT_GCN: 0.891; DeepDTA: 0.863",
+                    "mse": "GraphDTA GAT_GCN: 0.139; DeepDTA: 0.194"}),
     "deepdta_human": dict(
         _DTA_PRESET, task="MultiLabelClassifier",
         output="probability that the compound interacts with the protein",
