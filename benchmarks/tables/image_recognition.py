@@ -44,7 +44,8 @@ def seconds(value) -> str:
     return "-" if value is None else f"{number(float(value), 0)} s"
 
 
-MNIST_RUNS = ("image_mnist_airbench_long", "image_mnist_airbench94_recipe", "image_mnist", "image_mnist_run1")
+MNIST_RUNS = ("image_mnist_airbench_rotate", "image_mnist_airbench_long", "image_mnist_airbench94_recipe",
+              "image_mnist", "image_mnist_run1")
 
 
 @table("image_mnist")
@@ -58,7 +59,8 @@ def mnist() -> str:
         record = result(name)
         m = record["metrics"]
         if option(record, "--recipe") == "airbench":
-            recipe = f"airbench94's own recipe, width {option(record, '--width', 64)}, no flips"
+            turns = ", turns of up to 10 degrees" if option(record, "--augment", "none") == "rotate" else ""
+            recipe = f"airbench94's own recipe, width {option(record, '--width', 64)}, no flips{turns}"
         else:
             augment = option(record, "--augment", "translate,rotate")
             recipe = (f"convnet width {option(record, '--width', 32)}, augment {augment}, "

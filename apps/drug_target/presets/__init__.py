@@ -109,21 +109,25 @@ def max_lengths_for(name: str) -> tuple[int, int]:
 # build NAME` trains each one, and what its metadata says about it.
 _DTA_PRESET = {"module": "apps.drug_target.model",
                "input": "a SMILES string and a protein amino-acid sequence (encoded by predict_pairs)"}
-# What the Davis presets share: the task, the output, the dataset and the metrics read from the run.
-_DAVIS_PRESET = dict(
-    _DTA_PRESET, task="Regressor", output="predicted pKd (-log10 of Kd in mol/L)",
-    dataset={"name": "davis", "description": "Davis kinase affinities (pKd), DeepDTA setting 1: 25,046 "
-                                             "training / 5,010 test pairs",
-             "license": "no explicit license (DeepDTA's copy of Davis et al. 2011)",
-             "citation": "Davis et al. 2011; Öztürk et al. 2018"},
-    benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"})
-_KIBA_PRESET = dict(
-    _DTA_PRESET, task="Regressor", output="predicted KIBA score",
-    dataset={"name": "kiba", "description": "KIBA kinase scores, DeepDTA setting 1: 98,545 training / 19,709 "
-                                            "test pairs",
-             "license": "no explicit license (DeepDTA's copy of Tang et al. 2014)",
-             "citation": "Tang et al. 2014; Öztürk et al. 2018"},
-    benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"})
+
+
+def _affinity_preset(output: str, **dataset) -> dict:
+    """What the presets of one affinity dataset share: the task, the output, the dataset record and
+    the metrics read from the run."""
+    return dict(_DTA_PRESET, task="Regressor", output=output, dataset=dataset,
+                benchmark_metrics={"ci": "metrics.ci", "mse": "metrics.mse"})
+
+
+_DAVIS_PRESET = _affinity_preset(
+    "predicted pKd (-log10 of Kd in mol/L)", name="davis",
+    description="Davis kinase affinities (pKd), DeepDTA setting 1: 25,046 training / 5,010 test pairs",
+    license="no explicit license (DeepDTA's copy of Davis et al. 2011)",
+    citation="Davis et al. 2011; Öztürk et al. 2018")
+_KIBA_PRESET = _affinity_preset(
+    "predicted KIBA score", name="kiba",
+    description="KIBA kinase scores, DeepDTA setting 1: 98,545 training / 19,709 test pairs",
+    license="no explicit license (DeepDTA's copy of Tang et al. 2014)",
+    citation="Tang et al. 2014; Öztürk et al. 2018")
 RECIPES = {
     "deepdta_davis": dict(
         _DAVIS_PRESET,
