@@ -249,6 +249,7 @@ PRESETS = {
     "cifar10_airbench94.keras": ("apps.image_recognition.model", {"airbench94": _airbench94()}),
     # airbench94's own network is built outside shared.Backbone (apps.image_recognition.airbench).
     "cifar10_airbench94_recipe.keras": ("apps.image_recognition.airbench", {}),
+    "mnist_airbench94.keras": ("apps.image_recognition.airbench", {}),
     "kim_rand_mr.keras": ("apps.text_classification.models", _KIM),
     "kim_rand_sst2.keras": ("apps.text_classification.models", _KIM),
     "kim_rand_trec.keras": ("apps.text_classification.models", _KIM),
