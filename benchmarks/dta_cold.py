@@ -63,7 +63,10 @@ def main(argv=None):
     runs = {}
     for split in args.splits:
         for seed in args.seeds:
-            out = shared_data.cache_dir("drug_target", "bench", f"{args.data}{suffix}_{split}_seed{seed}")
+            # Runs of another precision are other runs (the recorded float32 ones keep their names).
+            precision_suffix = "" if precision == "float32" else f"_{precision}"
+            out = shared_data.cache_dir("drug_target", "bench",
+                                        f"{args.data}{suffix}_{split}_seed{seed}{precision_suffix}")
             done = out / "cold_run.json"
             if not done.is_file():
                 summary = train_and_save(args.data, out, split=split, seed=seed, epochs=args.epochs,

@@ -59,6 +59,7 @@ def main(argv=None):
 
     bf16 = apply_precision(args.precision) == "mixed_bfloat16"
     airbench = args.recipe == "airbench"
+    args.augment = args.augment or ("none" if airbench else "translate,rotate")
     args.width = args.width or (64 if airbench else 32)
     timer, callbacks = timed_callbacks(args.budget_s)
     out = shared_data.cache_dir("image_recognition", "bench", args.name)
@@ -67,11 +68,11 @@ def main(argv=None):
     if airbench:
         model, class_names, info = image_train.train(
             "mnist", arch="airbench94", recipe="airbench", epochs=args.epochs, batch_size=args.batch_size,
-            augment=args.augment or "none", backbone_kwargs={"width": args.width}, **common)
+            augment=args.augment, backbone_kwargs={"width": args.width}, **common)
     else:
         model, class_names, info = image_train.train(
             "mnist", arch="convnet", epochs=int(args.epochs or 10), batch_size=args.batch_size or 128,
-            augment=args.augment or "translate,rotate", learning_rate=1e-3,
+            augment=args.augment, learning_rate=1e-3,
             backbone_kwargs={"width": args.width, "dropout": args.dropout, "dense_dropout": args.dense_dropout},
             **common)
     test = image_data.load_mnist()
@@ -95,13 +96,13 @@ def main(argv=None):
     references = {"test_accuracy": f"target >= {target}; {published}",
                   "test_accuracy_translate_tta": f"target >= {target} (one model, its shifted views averaged)"}
     if airbench:
-        turns = ", random turns of up to 10 degrees (--augment rotate)" if args.augment == "rotate" else ""
+        turns = (f", random turns of up to {image_train.AIRBENCH_ROTATE_DEGREES:g} degrees (--augment rotate)"
+                 if args.augment == "rotate" else "")
         recipe = (f"airbench94's own network and recipe (--recipe airbench, width {args.width}), no flips, 2-pixel "
                   f"shifts{turns}, {info['epochs']} epochs of batches of {args.batch_size or 1024}, seed {args.seed}, "
                   f"{'mixed bfloat16' if bf16 else 'float32'}")
     else:
-        recipe = (f"convnet (cnnkit default) width {args.width}/{2 * args.width}, augmentation "
-                  f"{args.augment or 'translate,rotate'}, "
+        recipe = (f"convnet (cnnkit default) width {args.width}/{2 * args.width}, augmentation {args.augment}, "
                   f"dropout {args.dropout}/{args.dense_dropout}, Adam 1e-3 cosine decay, batch "
                   f"{args.batch_size or 128}")
     notes = (
