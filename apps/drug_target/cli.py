@@ -13,6 +13,7 @@ from shared.cli import (
     add_fresh_argument,
     add_precision_argument,
     fast_mode,
+    positive_float,
     positive_int,
     progress_bar,
     run,
@@ -27,6 +28,8 @@ EPILOG = """examples:
   cnnkit dta evaluate --model deepdta_davis --data davis                # a shipped preset (`cnnkit presets`)
   cnnkit dta predict --model runs/davis/model.keras --pairs pairs.csv --out predictions.csv
   cnnkit dta screen --model runs/davis/model.keras --target P00533.fasta --ligands lib.smi --top 20 --out screen/
+  cnnkit dta evaluate --model runs/s0/model.keras runs/s1/model.keras --data held_out.csv   # fits spread_scale
+  cnnkit dta predict --model runs/s0/model.keras runs/s1/model.keras --spread-scale 2.4 --pairs pairs.csv
   cnnkit dta export --model runs/davis/model.keras   # predict and screen then start without TensorFlow
 """
 
@@ -34,6 +37,9 @@ EPILOG = """examples:
 MODEL_HELP = "a .keras file or a preset name (`cnnkit presets`)"
 ENSEMBLE_HELP = (MODEL_HELP + "; several (models of one task, e.g. seeds of one recipe) predict their mean, "
                  "with their standard deviation in a spread column")
+SPREAD_SCALE_HELP = ("with several --model: multiply their standard deviation by F in the spread column (default 1; "
+                     "`cnnkit dta evaluate` with the same models on held-out pairs fits F so that about 68%% of "
+                     "them lie within one spread)")
 SPLIT_CHOICES = ("setting1", "random", "cold-drug", "cold-target", "cold")
 ARCH_CHOICES = tuple(ARCHITECTURES)
 
@@ -112,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="score a saved model on a dataset's test split or a CSV",
                                    description="Metrics: ci, mse, pearson, spearman, rm2 (affinity); auroc, auprc "
                                                "(interaction).")
-    evaluate.add_argument("--model", required=True, help=MODEL_HELP)
+    evaluate.add_argument("--model", required=True, nargs="+",
+                          help=MODEL_HELP + "; several score their mean and report how well their spread tells "
+                                            "the error, with the spread_scale that predict and screen take")
     evaluate.add_argument("--data", required=True, help="davis, kiba, human, bindingdb or FILE.csv (all rows)")
     evaluate.add_argument("--split", default=None, help="which split's test part (default as in train)")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N test pairs")
@@ -121,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="predict pairs from a CSV (columns smiles, sequence)",
                                   description="Writes a CSV in input order with a prediction and an error column.")
     predict.add_argument("--model", required=True, nargs="+", help=ENSEMBLE_HELP)
+    predict.add_argument("--spread-scale", type=positive_float, default=1.0, metavar="F", help=SPREAD_SCALE_HELP)
     predict.add_argument("--pairs", required=True, help="CSV with columns smiles and sequence")
     predict.add_argument("--batch-size", type=positive_int, default=4096,
                          help="rows scored and written at a time; memory follows it, not the file (default 4096)")
@@ -130,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     screen = commands.add_parser("screen", help="rank a ligand library against one target",
                                  description="Writes OUT/ranked.csv and OUT/top_molecules.png (RDKit drawings).")
     screen.add_argument("--model", required=True, nargs="+", help=ENSEMBLE_HELP)
+    screen.add_argument("--spread-scale", type=positive_float, default=1.0, metavar="F", help=SPREAD_SCALE_HELP)
     screen.add_argument("--target", required=True, help="a protein sequence, or a FASTA file (first record)")
     screen.add_argument("--ligands", required=True, help=".smi file: one SMILES per line, optional name after it")
     screen.add_argument("--top", type=int, default=20)
@@ -202,11 +212,14 @@ def cmd_baseline(args) -> dict:
 
 def cmd_evaluate(args) -> dict:
     from apps.drug_target.data import load_evaluation_pairs, report_skipped
-    from apps.drug_target.model import input_lengths, load_model
-    from apps.drug_target.predict import evaluate, truncation_counts
+    from apps.drug_target.model import load_model
+    from apps.drug_target.predict import Ensemble, evaluate, input_lengths, truncation_counts
     from shared.presets import resolve_model
 
-    model, task = load_model(resolve_model(args.model, app="dta"))
+    specs = [args.model] if isinstance(args.model, str) else list(args.model)
+    loaded = [load_model(resolve_model(spec, app="dta")) for spec in specs]
+    task = _one_task(specs, [task for _, task in loaded])
+    models = [model for model, _ in loaded]
     pair_data, indices = load_evaluation_pairs(args.data, args.split, seed=args.seed, task=task)
     if args.limit is not None:
         indices = indices[:args.limit]
@@ -215,25 +228,54 @@ def cmd_evaluate(args) -> dict:
         raise ValueError(f"{args.data}: no valid pairs to evaluate.")
     if pair_data.task != task:
         raise ValueError(f"The model predicts {task} but {args.data} holds {pair_data.task} targets.")
-    metrics, _ = evaluate(model, pair_data, indices)
+    scored = [evaluate(model, pair_data, indices) for model in models]
+    metrics = scored[0][0] if len(models) == 1 else _ensemble_metrics(task, pair_data.y[indices], scored)
     metrics["skipped_rows"] = len(pair_data.errors)
-    counts = truncation_counts(pair_data, indices, *input_lengths(model))
-    _print_truncation(counts, input_lengths(model), len(indices))
+    lengths = input_lengths(models[0] if len(models) == 1 else Ensemble(models))
+    counts = truncation_counts(pair_data, indices, *lengths)
+    _print_truncation(counts, lengths, len(indices))
     return {**metrics, **counts}
 
 
-def _predictor(specs, runtime="auto"):
-    """``(model, task)`` for ``--model``: one model, or an ``Ensemble`` of several of one task."""
+def _one_task(specs, tasks) -> str:
+    """The task that every model of ``--model`` predicts (an ensemble averages one kind of output)."""
+    if len(set(tasks)) > 1:
+        named = ", ".join(f"{spec} ({task})" for spec, task in zip(specs, tasks))
+        raise ValueError(f"--model: an ensemble's models must predict one task; got {named}")
+    return tasks[0]
+
+
+def _ensemble_metrics(task, y, scored) -> dict:
+    """The metrics of the members' mean; for affinity, how well their spread tells the error and the
+    ``spread_scale`` that makes about 68% of these pairs lie within one spread."""
+    import numpy as np
+
+    from apps.drug_target.metrics import score, spread_calibration, spread_scale
+
+    stacked = np.stack([predictions for _, predictions in scored])
+    mean, spread = stacked.mean(axis=0), stacked.std(axis=0)
+    metrics = {**score(task, y, mean), "models": len(scored)}
+    if task == "affinity":
+        calibration = spread_calibration(y, mean, spread, bins=min(5, len(y)))
+        metrics.update({key: calibration[key] for key in ("spearman_spread_error", "within_1_spread",
+                                                          "within_2_spreads")})
+        metrics["spread_scale"] = spread_scale(y, mean, spread)
+    return metrics
+
+
+def _predictor(specs, runtime="auto", spread_scale=1.0):
+    """``(model, task)`` for ``--model``: one model, or an ``Ensemble`` of several of one task whose
+    spread is multiplied by ``spread_scale``."""
     if isinstance(specs, str) or len(specs) == 1:
+        if spread_scale != 1.0:
+            raise ValueError(f"--spread-scale scales the spread of several --model; got one model and "
+                             f"--spread-scale {spread_scale:g}")
         return _one_predictor(specs if isinstance(specs, str) else specs[0], runtime)
     from apps.drug_target.predict import Ensemble
 
     loaded = [_one_predictor(spec, runtime) for spec in specs]
-    tasks = {task for _, task in loaded}
-    if len(tasks) > 1:
-        named = ", ".join(f"{spec} ({task})" for spec, (_, task) in zip(specs, loaded))
-        raise ValueError(f"--model: an ensemble's models must predict one task; got {named}")
-    return Ensemble([model for model, _ in loaded], names=specs), tasks.pop()
+    task = _one_task(specs, [task for _, task in loaded])
+    return Ensemble([model for model, _ in loaded], names=specs, spread_scale=spread_scale), task
 
 
 def _one_predictor(spec, runtime="auto"):
@@ -263,7 +305,7 @@ def cmd_export(args) -> dict:
 def cmd_predict(args) -> dict:
     from apps.drug_target.predict import predict_file
 
-    model, task = _predictor(args.model, args.runtime)
+    model, task = _predictor(args.model, args.runtime, args.spread_scale)
     with progress_bar(None, "checking pairs", "pair") as checking, progress_bar(None, "predict", "pair") as scoring:
         out_path, pair_data = predict_file(model, args.pairs, args.out, batch_size=args.batch_size,
                                            progress=scoring.update, check_progress=checking.update)
@@ -279,7 +321,7 @@ def cmd_predict(args) -> dict:
 def cmd_screen(args) -> dict:
     from apps.drug_target.predict import screen
 
-    model, task = _predictor(args.model, args.runtime)
+    model, task = _predictor(args.model, args.runtime, args.spread_scale)
     summary, pair_data = screen(model, args.target, args.ligands, args.out or "screen", top=args.top)
     _print_errors(pair_data, "skipped")
     _print_notes(pair_data)

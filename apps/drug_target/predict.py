@@ -6,7 +6,9 @@ an ``error`` column for the rows that could not be scored and a ``note`` column 
 whose SMILES or sequence is longer than the model reads (the model sees only its start).
 
 An :class:`Ensemble` of models (several seeds of one recipe) predicts their mean, with a
-``spread`` column: the members' standard deviation, a measure of how sure they are together.
+``spread`` column: the members' standard deviation, a measure of how sure they are together,
+times a ``spread_scale`` fitted on held-out pairs (``metrics.spread_scale``) when it should read as
+an interval.
 """
 
 from __future__ import annotations
@@ -31,13 +33,23 @@ class Ensemble:
 
     ``members``: Keras models or exported entity views (``shared.runtime``), each reading its own
     input lengths; ``names`` say which is which in messages. A ligand that any member reads only in
-    part gets a note, so the lengths reported are the shortest a member reads.
+    part gets a note, so the lengths reported are the shortest a member reads. ``spread_scale``
+    multiplies the standard deviation (1: as it is; ``metrics.spread_scale`` fits it on held-out pairs
+    so that about 68% of them lie within one spread).
     """
 
-    def __init__(self, members, names=None):
+    def __init__(self, members, names=None, spread_scale: float = 1.0):
         self.members = list(members)
         if len(self.members) < 2:
             raise ValueError(f"An ensemble needs at least 2 models; got {len(self.members)}.")
+        try:
+            scale = float(spread_scale)
+        except (TypeError, ValueError):
+            scale = float("nan")
+        if not (np.isfinite(scale) and scale > 0):
+            raise ValueError(f"The 'spread_scale' parameter of Ensemble must be a finite number > 0; "
+                             f"got {spread_scale!r}.")
+        self.spread_scale = scale
         self.names = list(names) if names is not None else [f"model {i + 1}" for i in range(len(self.members))]
         runtimes = {getattr(m, "runtime", "keras") for m in self.members}
         self.runtime = runtimes.pop() if len(runtimes) == 1 else "mixed"
@@ -189,18 +201,19 @@ def scored_parts(model, frame, name="pairs", batch_size=None, progress=None, che
 def _scorer(model):
     """A callable ``(pair_data, drug_index, protein_index) -> predictions`` (``(mean, spread)`` for an ensemble)."""
     if isinstance(model, Ensemble):
-        return _EnsembleScorer([_scorer(member) for member in model.members])
+        return _EnsembleScorer([_scorer(member) for member in model.members], model.spread_scale)
     exported = getattr(model, "runtime", None) == "onnx"
     return (_ExportedPairScorer if exported else _PairScorer)(model, input_lengths(model))
 
 
 class _EnsembleScorer:
-    def __init__(self, scorers):
+    def __init__(self, scorers, spread_scale=1.0):
         self.scorers = scorers
+        self.spread_scale = spread_scale
 
     def __call__(self, pair_data, drug_index, protein_index):
         predictions = np.stack([scorer(pair_data, drug_index, protein_index) for scorer in self.scorers])
-        return predictions.mean(axis=0), predictions.std(axis=0)
+        return predictions.mean(axis=0), self.spread_scale * predictions.std(axis=0)
 
 
 class _PairScorer:

@@ -105,6 +105,33 @@ def ensemble() -> str:
     return "\n".join(lines)
 
 
+@table("drug_target_spread_scale")
+def spread_scale_table() -> str:
+    """Each ensemble whose record holds its fitted ``spread_scale``: the spread as it is and widened."""
+    rows, records = [], []
+    for path in sorted(RESULTS.glob("dta_ensemble_*.json")):
+        record = result(path.stem)
+        if "scaled_spread" not in record:
+            continue  # recorded before spread_scale existed
+        records.append(record)
+        metrics = record["metrics"]
+        archs = record["arch"] if isinstance(record["arch"], list) else [record["arch"]]
+        rows.append([f"{path.stem.split('_')[2]}: {' + '.join(archs)}, {len(record['seeds'])} networks",
+                     f"{number(100 * metrics['within_1_spread'], 0)}%",
+                     f"{number(metrics['spread_scale'], 2)} "
+                     f"({' / '.join(number(s, 2) for s in record['scaled_spread']['half_scales'])})",
+                     f"{number(100 * metrics['within_1_scaled_spread'], 0)}%",
+                     f"{number(100 * metrics['within_2_scaled_spreads'], 0)}%"])
+    if not rows:
+        return "No ensemble record holds a fitted spread_scale yet."
+    rows.append(["a calibrated spread (normal errors)", "68%", "", "68%", "95%"])
+    lines = [markdown_table(["ensemble (data: networks)", "within one spread", "spread_scale (each half's)",
+                             "within one widened spread (other half)", "within two widened spreads (other half)"],
+                            rows), "", provenance(*records), "",
+             "Re-run: " + "; ".join(f"`{module_command(record['command'])}`" for record in records) + "."]
+    return "\n".join(lines)
+
+
 ARCH_ROWS = (("deepdta", "DeepDTA"), ("attention", "attention pooling"), ("multiscale", "multi-scale kernels"),
              ("ecfp", "ECFP4 bits joined to the drug vector"),
              ("deepdta_attention_multiscale_ecfp", "all four networks together (every seed of each, no selection)"))

@@ -128,6 +128,30 @@ def test_predict_and_screen_with_several_models_report_their_spread(trained_affi
     assert all(entry["spread"] >= 0 for entry in summary["top"]) and len(summary["top"]) == 2
     assert "spread" in pd.read_csv(tmp_path / "screen" / "ranked.csv").columns
 
+    # evaluate scores the two models' mean and fits the factor that widens their spread to the errors
+    scored = cli_json(main, ["evaluate", "--model", *models, "--data", affinity_csv], capsys)
+    assert scored["models"] == 2 and scored["n"] == 58 and scored["skipped_rows"] == 2  # bad SMILES, n/a
+    assert scored["spread_scale"] > 0 and 0 <= scored["within_1_spread"] <= scored["within_2_spreads"] <= 1
+    one = [cli_json(main, ["evaluate", "--model", model, "--data", affinity_csv], capsys) for model in models]
+    assert "spread_scale" not in one[0] and scored["mse"] <= max(m["mse"] for m in one)
+    scale = scored["spread_scale"]
+    cli_json(main, ["predict", "--model", *models, "--spread-scale", str(scale), "--pairs", affinity_csv,
+                    "--out", tmp_path / "scaled.csv"], capsys)
+    scaled = pd.read_csv(tmp_path / "scaled.csv")
+    np.testing.assert_allclose(scaled["spread"], scale * both["spread"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(scaled["prediction"], both["prediction"], rtol=1e-6)
+    truth = pd.to_numeric(pd.read_csv(affinity_csv)["affinity"], errors="coerce")
+    scored_rows = truth.notna() & scaled["spread"].notna()
+    covered = np.abs(truth - scaled["prediction"])[scored_rows] <= scaled["spread"][scored_rows] * (1 + 1e-6)
+    assert scored_rows.sum() == 58 and 0.683 <= covered.mean() <= 0.683 + 1 / 58  # the fewest that cover 68%
+    code, _, err = run_cli(main, ["predict", "--model", models[0], "--spread-scale", "2", "--pairs", affinity_csv],
+                           capsys)
+    assert code == 2 and "--spread-scale scales the spread of several --model; got one model" in err
+    with pytest.raises(SystemExit) as stop:
+        main(["predict", "--model", *map(str, models), "--spread-scale", "0", "--pairs", str(affinity_csv)])
+    assert stop.value.code == 2
+    assert "argument --spread-scale: expected a finite number above 0, got '0'" in capsys.readouterr().err
+
 
 def test_an_ensemble_of_affinity_and_interaction_models_is_refused(trained_affinity, tmp_path, capsys):
     from apps.drug_target.model import build_deepdta

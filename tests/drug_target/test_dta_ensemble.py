@@ -50,3 +50,15 @@ def test_screen_ranks_by_the_mean_and_reports_the_spread(members, tmp_path):
 def test_an_ensemble_needs_two_models(members):
     with pytest.raises(ValueError, match="An ensemble needs at least 2 models; got 1"):
         Ensemble(members[:1])
+
+
+def test_the_spread_scale_multiplies_the_spread_and_must_be_positive(members):
+    frame = pd.DataFrame({"smiles": SMILES, "sequence": [SEQUENCE] * len(SMILES)})
+    plain, _ = predict_frame(Ensemble(members), frame)
+    scaled, _ = predict_frame(Ensemble(members, spread_scale=2.5), frame)
+    np.testing.assert_allclose(scaled["spread"], 2.5 * plain["spread"], rtol=1e-6)
+    np.testing.assert_allclose(scaled["prediction"], plain["prediction"], rtol=1e-6)
+    for bad in (0, -1.0, float("nan"), float("inf"), "wide"):
+        with pytest.raises(ValueError, match="The 'spread_scale' parameter of Ensemble must be a finite number > 0"):
+            Ensemble(members, spread_scale=bad)
+

@@ -30,5 +30,13 @@ def test_an_ensemble_of_two_networks_averages_every_seed_of_each(tmp_path, monke
     # four independent errors of variance 0.25 average to about 0.25 / 4
     assert record["metrics"]["ensemble_mse"] == pytest.approx(0.25 / 4, rel=0.15)
     assert all(record["metrics"]["ensemble_mse"] < member["mse"] for member in record["seeds"].values())
+    # independent members disagree more than their mean errs: the fitted factor narrows the spread, and a
+    # factor fitted on one half of the test pairs covers 68% of the other half
+    metrics = record["metrics"]
+    assert metrics["within_1_spread"] > 0.8 and metrics["spread_scale"] < 1
+    assert metrics["within_1_scaled_spread"] == pytest.approx(0.683, abs=0.03)
+    assert all(scale == pytest.approx(metrics["spread_scale"], rel=0.1) for scale in
+               record["scaled_spread"]["half_scales"])
+    assert record["trained_in_this_run"] == [] and "No seed was trained in this run" in record["notes"]
     assert dta_ensemble.main(["--data", "davis", "--arch", "ecfp", "--seeds", "0", "1"]) == 0
     assert list(json.loads((tmp_path / "dta_ensemble_davis_ecfp.json").read_text())["seeds"]) == ["0", "1"]

@@ -90,3 +90,31 @@ def test_spread_calibration_on_known_errors():
     assert abs(blind["spearman_spread_error"]) < 0.03
     with pytest.raises(ValueError, match="The 'bins' parameter of spread_calibration must be in"):
         spread_calibration([1.0, 2.0], [1.0, 2.0], [0.1, 0.1], bins=3)
+
+
+def test_spread_scale_widens_a_too_narrow_spread_to_the_errors():
+    from apps.drug_target.metrics import spread_calibration, spread_scale
+
+    rng = np.random.default_rng(1)
+    spread = rng.uniform(0.1, 2.0, 20000)
+    y_pred = rng.normal(size=spread.size)
+    y_true = y_pred + rng.normal(size=spread.size) * 3 * spread   # errors three times the spread
+    scale = spread_scale(y_true, y_pred, spread)
+    assert scale == pytest.approx(3.0, rel=0.03)
+    assert spread_calibration(y_true, y_pred, scale * spread)["within_1_spread"] == pytest.approx(0.683, abs=0.001)
+    assert spread_scale(y_true, y_pred, spread, coverage=0.954) == pytest.approx(6.0, rel=0.05)
+    # known values: errors 1, 2, 3, 4 with spread 1 -> the 50% factor is the second error's
+    assert spread_scale([1, 2, 3, 4], [0, 0, 0, 0], [1, 1, 1, 1], coverage=0.5) == 2.0
+    assert spread_scale([0, 0, 1], [0, 0, 0], [0, 0, 1], coverage=0.5) == 0.0   # no error, no spread: covered
+
+
+def test_spread_scale_rejects_bad_input():
+    from apps.drug_target.metrics import spread_scale
+
+    with pytest.raises(ValueError, match=r"The 'coverage' parameter of spread_scale must be in \(0, 1\); got 1.5"):
+        spread_scale([1.0], [0.0], [1.0], coverage=1.5)
+    with pytest.raises(ValueError, match="The 'spread' parameter of spread_scale must be >= 0 everywhere; got 1"):
+        spread_scale([1.0, 2.0], [0.0, 0.0], [1.0, -1.0])
+    with pytest.raises(ValueError, match="have an error but no spread"):
+        spread_scale([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0])
+
