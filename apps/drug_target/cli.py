@@ -315,7 +315,8 @@ def cmd_predict(args) -> dict:
     print(f"wrote {rows} rows ({len(pair_data)} predicted, {len(pair_data.errors)} with errors) to {out_path}")
     return {"output": str(out_path), "task": task, "rows": rows, "predicted": len(pair_data),
             "errors": len(pair_data.errors), **pair_data.truncated, "runtime": getattr(model, "runtime", "keras"),
-            "models": len(getattr(model, "members", [model]))}
+            "models": len(getattr(model, "members", [model])),
+            **({"spread_scale": model.spread_scale} if hasattr(model, "spread_scale") else {})}
 
 
 def cmd_screen(args) -> dict:

@@ -423,4 +423,5 @@ def screen(model, target, ligands, out, top=20):
     if "spread" in best:
         for entry, spread in zip(summary["top"], best["spread"]):
             entry["spread"] = float(spread)
+        summary["spread_scale"] = model.spread_scale
     return summary, pair_data

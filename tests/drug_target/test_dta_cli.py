@@ -135,8 +135,10 @@ def test_predict_and_screen_with_several_models_report_their_spread(trained_affi
     one = [cli_json(main, ["evaluate", "--model", model, "--data", affinity_csv], capsys) for model in models]
     assert "spread_scale" not in one[0] and scored["mse"] <= max(m["mse"] for m in one)
     scale = scored["spread_scale"]
-    cli_json(main, ["predict", "--model", *models, "--spread-scale", str(scale), "--pairs", affinity_csv,
-                    "--out", tmp_path / "scaled.csv"], capsys)
+    assert result["spread_scale"] == 1.0 and summary["spread_scale"] == 1.0   # the members' std as it is
+    widened = cli_json(main, ["predict", "--model", *models, "--spread-scale", str(scale), "--pairs", affinity_csv,
+                              "--out", tmp_path / "scaled.csv"], capsys)
+    assert widened["spread_scale"] == pytest.approx(scale)
     scaled = pd.read_csv(tmp_path / "scaled.csv")
     np.testing.assert_allclose(scaled["spread"], scale * both["spread"], rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(scaled["prediction"], both["prediction"], rtol=1e-6)
