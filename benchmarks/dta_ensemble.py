@@ -32,22 +32,30 @@ def run_name(data: str, seed: int, arch: str = "deepdta") -> str:
     return f"{data}{arch_suffix(arch)}_seed{seed}"
 
 
-def cross_fitted_scale(y, mean, members_spread, seed: int = 0) -> dict:
+def cross_fitted_scale(y, mean, members_spread, seed: int = 0, bins: int = 5) -> dict:
     """``spread_scale`` fitted on one random half of the pairs and its coverage measured on the other,
     both ways round: the shares of pairs within one and two widened spreads (0.683 and 0.954 when the
-    widened spread is the size of normal errors), averaged over the two halves, and each half's factor."""
+    widened spread is the size of normal errors), averaged over the two halves, each half's factor,
+    and the share within one widened spread in ``bins`` groups of pairs by rising spread (one factor
+    widens every group alike, so a group whose errors outgrow its spread stays under 0.683)."""
     from apps.drug_target.metrics import spread_calibration, spread_scale
 
     halves = np.array_split(np.random.default_rng(seed).permutation(len(y)), 2)
-    scales, within_1, within_2 = [], [], []
+    group = np.empty(len(y), dtype=np.int64)
+    for number, members in enumerate(np.array_split(np.argsort(members_spread, kind="stable"), bins)):
+        group[members] = number
+    scales, within_1, within_2, by_group = [], [], [], []
     for fit, check in (halves, halves[::-1]):
         scale = spread_scale(y[fit], mean[fit], members_spread[fit])
         checked = spread_calibration(y[check], mean[check], scale * members_spread[check], bins=1)
+        covered = np.abs(y[check] - mean[check]) <= scale * members_spread[check]
         scales.append(scale)
         within_1.append(checked["within_1_spread"])
         within_2.append(checked["within_2_spreads"])
+        by_group.append([covered[group[check] == number].mean() for number in range(bins)])
     return {"half_scales": scales, "within_1_scaled_spread": float(np.mean(within_1)),
-            "within_2_scaled_spreads": float(np.mean(within_2))}
+            "within_2_scaled_spreads": float(np.mean(within_2)),
+            "within_1_scaled_spread_by_spread_group": [float(v) for v in np.mean(by_group, axis=0)]}
 
 
 def main(argv=None):

@@ -121,12 +121,15 @@ def spread_scale_table() -> str:
                      f"{number(metrics['spread_scale'], 2)} "
                      f"({' / '.join(number(s, 2) for s in record['scaled_spread']['half_scales'])})",
                      f"{number(100 * metrics['within_1_scaled_spread'], 0)}%",
-                     f"{number(100 * metrics['within_2_scaled_spreads'], 0)}%"])
+                     f"{number(100 * metrics['within_2_scaled_spreads'], 0)}%",
+                     " / ".join(f"{number(100 * v, 0)}%" for v in
+                                record["scaled_spread"].get("within_1_scaled_spread_by_spread_group", []))])
     if not rows:
         return "No ensemble record holds a fitted spread_scale yet."
-    rows.append(["a calibrated spread (normal errors)", "68%", "", "68%", "95%"])
+    rows.append(["a calibrated spread (normal errors)", "68%", "", "68%", "95%", "68% each"])
     lines = [markdown_table(["ensemble (data: networks)", "within one spread", "spread_scale (each half's)",
-                             "within one widened spread (other half)", "within two widened spreads (other half)"],
+                             "within one widened spread (other half)", "within two widened spreads (other half)",
+                             "within one widened spread, by fifths of rising spread"],
                             rows), "", provenance(*records), "",
              "Re-run: " + "; ".join(f"`{module_command(record['command'])}`" for record in records) + "."]
     return "\n".join(lines)

@@ -37,6 +37,8 @@ def test_an_ensemble_of_two_networks_averages_every_seed_of_each(tmp_path, monke
     assert metrics["within_1_scaled_spread"] == pytest.approx(0.683, abs=0.03)
     assert all(scale == pytest.approx(metrics["spread_scale"], rel=0.1) for scale in
                record["scaled_spread"]["half_scales"])
+    groups = record["scaled_spread"]["within_1_scaled_spread_by_spread_group"]
+    assert len(groups) == 5 and groups == sorted(groups)   # the errors do not grow with this spread
     assert record["trained_in_this_run"] == [] and "No seed was trained in this run" in record["notes"]
     assert dta_ensemble.main(["--data", "davis", "--arch", "ecfp", "--seeds", "0", "1"]) == 0
     assert list(json.loads((tmp_path / "dta_ensemble_davis_ecfp.json").read_text())["seeds"]) == ["0", "1"]
