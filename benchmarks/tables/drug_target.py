@@ -144,8 +144,17 @@ TARGETS = {"davis": "GraphDTA GIN", "kiba": "GraphDTA GAT_GCN"}  # the issue's t
 def architectures_table(data: str) -> str:
     """DeepDTA and its variants on ``data``, setting 1: each seed, mean ± std over seeds, the seeds' ensemble."""
     rows, records = [], []
-    for arch, label in ARCH_ROWS:
-        name = f"dta_ensemble_{data}" + ("" if arch == "deepdta" else f"_{arch}")
+    labels = dict(ARCH_ROWS)
+    names = {arch: f"dta_ensemble_{data}" + ("" if arch == "deepdta" else f"_{arch}") for arch, _ in ARCH_ROWS}
+    for path in sorted(RESULTS.glob(f"dta_ensemble_{data}_*_*.json")):  # other networks together
+        record = result(path.stem)
+        if isinstance(record.get("arch"), list) and path.stem not in names.values():
+            archs = record["arch"]
+            key = "_".join(archs)
+            names[key] = path.stem
+            labels[key] = " + ".join(labels[a] for a in archs) + " together (every seed of each, no selection)"
+    for arch, label in labels.items():
+        name = names[arch]
         if not (RESULTS / f"{name}.json").is_file():
             rows.append([label, "not run", "", "", "", ""])
             continue
