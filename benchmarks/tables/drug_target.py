@@ -152,7 +152,7 @@ def architectures_table(data: str) -> str:
             archs = record["arch"]
             key = "_".join(archs)
             names[key] = path.stem
-            labels[key] = " + ".join(labels[a] for a in archs) + " together (every seed of each, no selection)"
+            labels[key] = f"{' + '.join(archs)} together (every seed of each, no selection)"
     for arch, label in labels.items():
         name = names[arch]
         if not (RESULTS / f"{name}.json").is_file():
