@@ -14,7 +14,14 @@ from numbers import Integral
 import keras
 from keras import layers
 
-from shared.layers import FractionalMaxPooling2D, GlobalAttentionPooling, L2Pooling1D, L2Pooling2D, abs_tanh
+from shared.layers import (
+    FractionalMaxPooling2D,
+    GlobalAttentionPooling,
+    L2Pooling1D,
+    L2Pooling2D,
+    PaddingMask,
+    abs_tanh,
+)
 from shared.layers.fractional_max_pooling import SQRT2
 from shared.validation import (
     Boolean,
@@ -315,17 +322,31 @@ def apply_stage(x, filters, *, kernel_size=3, strides=1, blocks=1, block="plain"
     return x
 
 
-def apply_head(x, global_pooling=None, dense_units=(), dense_dropout=0.0, *, conv_dims=2, activation="relu"):
-    """Global pooling (``avg``, ``max``, ``attention``) or ``flatten``, then dense layers (LeNet, AlexNet, VGG)."""
+def apply_head(x, global_pooling=None, dense_units=(), dense_dropout=0.0, *, conv_dims=2, activation="relu",
+               padding_mask=None):
+    """Global pooling (``avg``, ``max``, ``attention``) or ``flatten``, then dense layers (LeNet, AlexNet, VGG).
+
+    ``padding_mask`` (a :class:`shared.layers.PaddingMask` output) keeps attention pooling off the padding."""
     if global_pooling == "flatten":
         x = layers.Flatten(name="flatten")(x)
     elif global_pooling is not None:
-        x = GLOBAL_POOLING_LAYERS[global_pooling][conv_dims](name=f"global_{global_pooling}_pool")(x)
+        pool = GLOBAL_POOLING_LAYERS[global_pooling][conv_dims](name=f"global_{global_pooling}_pool")
+        x = pool(x, padding_mask=padding_mask) if padding_mask is not None else pool(x)
     for index, units in enumerate(dense_units):
         x = layers.Dense(units, activation=activation, name=f"dense{index + 1}")(x)
         if dense_dropout:
             x = layers.Dropout(dense_dropout, name=f"dense{index + 1}_dropout")(x)
     return x
+
+
+def token_stride(strides, poolings, pool_size, stem_strides=None, stem_pooling=None):
+    """How many input tokens one position of a 1-D feature map advances: the product of the
+    stem's and the stages' strides and of every pooling window (``None`` entries: no stem, no pooling)."""
+    window = pool_size[0] if isinstance(pool_size, (tuple, list)) else pool_size
+    stride = (stem_strides or 1) * (2 if stem_strides and stem_pooling else 1)
+    for step, pooling in zip(strides, poolings):
+        stride *= (step[0] if isinstance(step, (tuple, list)) else step) * (window if pooling else 1)
+    return int(stride)
 
 
 def _block_output_name(block, kernel_size, unit):
@@ -374,6 +395,8 @@ class Backbone(keras.Model):
             convolution (and 3x3 stride-2 pooling) before the stages; no stem when None.
         global_pooling: ``"avg"``, ``"max"``, ``"attention"`` (a learned softmax-weighted mean over
             positions, :class:`shared.layers.GlobalAttentionPooling`), ``"flatten"`` or None (feature maps out).
+            Over token input, attention gives no weight to the positions whose window starts on the
+            padding (token 0) after a short sequence.
         dense_units: fully-connected layers after global pooling (LeNet, AlexNet, VGG).
         dense_dropout: dropout rate after every fully-connected layer.
     """
@@ -440,8 +463,13 @@ class Backbone(keras.Model):
                 "Backbone", "input_shape", f"large enough for every layer ({error}; use fewer pooling or strided "
                 "stages, 'same' padding or a larger input)", input_shape) from None
         feature_map = x
+        padding_mask = None
+        if token_input and global_pooling == "attention":
+            stride = token_stride(stage_strides, poolings, pool_size, stem_strides if stem_filters else None,
+                                  stem_pooling)
+            padding_mask = PaddingMask(stride, name="padding_mask")(inputs, x)
         x = apply_head(x, global_pooling, config["dense_units"], dense_dropout, conv_dims=conv_dims,
-                       activation=activation_fn)
+                       activation=activation_fn, padding_mask=padding_mask)
 
         super().__init__(inputs=inputs, outputs=x, name=name, dtype=dtype, **kwargs)
 

@@ -31,6 +31,35 @@ def test_global_poolings_give_one_vector_per_sample(global_pooling):
     assert any(layer.name == f"global_{global_pooling}_pool" for layer in backbone.layers)
 
 
+@pytest.mark.parametrize("stage, kept", [
+    (dict(padding="valid", pooling=None), lambda positions, real: positions < real),
+    (dict(padding="same", pooling="max"), lambda positions, real: 2 * positions < real),
+])
+def test_token_attention_pools_only_positions_that_start_on_real_tokens(tmp_path, stage, kept):
+    backbone = Backbone((16,), filters=(4,), kernel_size=3, conv_dims=1, vocab_size=9, embed_dim=3,
+                        global_pooling="attention", **stage)
+    tokens = np.zeros((3, 16), "int32")
+    for row, real in enumerate((5, 1, 16)):
+        tokens[row, :real] = np.random.default_rng(row).integers(1, 9, size=real)
+    maps = keras.ops.convert_to_numpy(backbone.pyramid_model()(tokens)["stage_1"])
+    pool = backbone.get_layer("global_attention_pool")
+    pooled = keras.ops.convert_to_numpy(backbone(tokens))
+    for row, real in enumerate((5, 1, 16)):
+        valid = kept(np.arange(maps.shape[1]), real)
+        expected = keras.ops.convert_to_numpy(pool(maps[row:row + 1, valid]))
+        np.testing.assert_allclose(pooled[row], expected[0], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(pooled[0], keras.ops.convert_to_numpy(pool(maps[:1]))[0])  # unmasked pooling differs
+    run_model_saving_test(backbone, tokens, tmp_path)
+
+
+def test_token_stride_multiplies_stem_strides_and_pooling_windows():
+    from shared.backbone import token_stride
+
+    assert token_stride([1, 1, 1], [None] * 3, 2) == 1
+    assert token_stride([2, 1], ["max", None], 3) == 6
+    assert token_stride([1], ["avg"], (2,), stem_strides=2, stem_pooling="max") == 8
+
+
 def test_all_convolutional_net_downsamples_by_stride():
     backbone = Backbone((16, 16, 3), filters=(4, 8), strides=2, pooling=None)
     assert backbone.output_shape == (None, 4, 4, 8)

@@ -8,6 +8,7 @@ from shared.layers import (
     KMaxPooling1D,
     L2Pooling1D,
     L2Pooling2D,
+    PaddingMask,
     abs_tanh,
 )
 from tests.testing import run_model_saving_test
@@ -103,6 +104,33 @@ def test_attention_pooling_with_equal_scores_is_the_mean_and_keeps_2d_weights():
     np.testing.assert_allclose(pooled, x.mean(axis=(1, 2)), rtol=1e-5)
     assert weights.shape == (2, 3, 4)
     np.testing.assert_allclose(weights.sum(axis=(1, 2)), 1.0, rtol=1e-5)
+
+
+def test_attention_pooling_gives_masked_positions_no_weight():
+    x = np.array([[[1.0, 0.0], [0.0, 2.0], [3.0, 1.0]]] * 2, "float32")
+    layer = GlobalAttentionPooling()
+    _attention_pool(layer, x, kernel=[1.0, 0.0])
+    pooled, weights = layer(x, padding_mask=np.array([[True, True, False], [True, False, False]]), return_weights=True)
+    pooled, weights = keras.ops.convert_to_numpy(pooled), keras.ops.convert_to_numpy(weights)
+    expected = np.exp([1.0, 0.0]) / np.exp([1.0, 0.0]).sum()
+    np.testing.assert_allclose(weights[0], [*expected, 0.0], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(pooled[0], expected @ x[0, :2], rtol=1e-5)
+    np.testing.assert_allclose(weights[1], [1.0, 0.0, 0.0], atol=1e-7)
+    np.testing.assert_allclose(pooled[1], x[1, 0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("stride, expected", [
+    (1, [[1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1]]),
+    (2, [[1, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1]]),
+])
+def test_padding_mask_marks_positions_whose_window_starts_on_a_real_token(stride, expected):
+    tokens = np.zeros((4, 12), "int32")
+    tokens[0, :3], tokens[1, :1], tokens[3, :] = 5, 7, 9  # 3 real tokens, 1, none (row 2), all 12
+    features = np.zeros((4, 6, 2), "float32")
+    mask = keras.ops.convert_to_numpy(PaddingMask(stride)(tokens, features))
+    np.testing.assert_array_equal(mask, np.array(expected, bool))
+    with pytest.raises(ValueError, match="The 'stride' parameter of PaddingMask must be a positive int; got 0"):
+        PaddingMask(0)
 
 
 def test_attention_pooling_rejects_bad_units_and_inputs_without_positions():
