@@ -36,6 +36,7 @@ PUBLISHED = {  # (CI, MSE) on the test fold of setting 1 (Öztürk et al. 2018, 
 }
 DEEPDTA_RM2 = {"davis": 0.630, "kiba": 0.673}
 ARCH_LABELS = {"deepdta": "DeepDTA", "attention": "DeepDTA with attention pooling",
+               "attention_masked": "DeepDTA with attention pooling kept off the padding",
                "multiscale": "DeepDTA with multi-scale kernels", "ecfp": "DeepDTA with ECFP4 bits"}
 
 

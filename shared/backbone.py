@@ -100,6 +100,7 @@ _PARAMETER_CONSTRAINTS = {
     "stem_strides": [PositiveInt()],
     "stem_pooling": [Options("max", "avg", None)],
     "global_pooling": [Options(*GLOBAL_POOLINGS)],
+    "mask_padding": [Boolean()],
     "dense_units": [ListOf([PositiveInt()])],
     "dense_dropout": _DROPOUT,
 }
@@ -187,6 +188,10 @@ def _resolve_parameters(params):
             raise invalid_parameter("Backbone", "padding",
                                     f"'same' for block={config['block']!r} with kernels wider than 1 "
                                     "(the shortcut must line up with the convolutions)", "valid")
+    if config["mask_padding"] and (vocab_size is None or config["global_pooling"] != "attention"):
+        raise invalid_parameter("Backbone", "mask_padding",
+                                "False unless the input is tokens (vocab_size, embed_dim) pooled by "
+                                "global_pooling='attention'", True)
     if config["dense_units"] and config["global_pooling"] is None:
         raise invalid_parameter("Backbone", "global_pooling",
                                 "one of ['attention', 'avg', 'flatten', 'max'] when dense_units are given", None)
@@ -395,8 +400,10 @@ class Backbone(keras.Model):
             convolution (and 3x3 stride-2 pooling) before the stages; no stem when None.
         global_pooling: ``"avg"``, ``"max"``, ``"attention"`` (a learned softmax-weighted mean over
             positions, :class:`shared.layers.GlobalAttentionPooling`), ``"flatten"`` or None (feature maps out).
-            Over token input, attention gives no weight to the positions whose window starts on the
-            padding (token 0) after a short sequence.
+        mask_padding: with token input and ``global_pooling="attention"``, give no weight to the
+            positions whose window starts on the padding (token 0) after a short sequence
+            (:class:`shared.layers.PaddingMask`). Off by default: unmasked, the padding's share of
+            the weights tells the pooled vector how long the sequence is.
         dense_units: fully-connected layers after global pooling (LeNet, AlexNet, VGG).
         dense_dropout: dropout rate after every fully-connected layer.
     """
@@ -426,6 +433,7 @@ class Backbone(keras.Model):
         stem_strides=2,
         stem_pooling=None,
         global_pooling=None,
+        mask_padding=False,
         dense_units=(),
         dense_dropout=0.0,
         name=None,
@@ -464,7 +472,7 @@ class Backbone(keras.Model):
                 "stages, 'same' padding or a larger input)", input_shape) from None
         feature_map = x
         padding_mask = None
-        if token_input and global_pooling == "attention":
+        if mask_padding:
             stride = token_stride(stage_strides, poolings, pool_size, stem_strides if stem_filters else None,
                                   stem_pooling)
             padding_mask = PaddingMask(stride, name="padding_mask")(inputs, x)

@@ -87,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "0: train all --epochs)")
     train.add_argument("--arch", choices=ARCH_CHOICES, default="deepdta",
                        help="the network: deepdta (Öztürk et al. 2018), attention (attention pooling instead of "
-                            "the maximum), multiscale (three parallel kernel widths in every convolution stage) or "
-                            "ecfp (the drug's ECFP4 bits joined to its learned vector); default deepdta")
+                            "the maximum), attention_masked (the same, with no weight on the padding), multiscale "
+                            "(three parallel kernel widths in every convolution stage) or ecfp (the drug's ECFP4 "
+                            "bits joined to its learned vector); default deepdta")
     train.add_argument("--max-smiles-length", type=int, default=None, help="default: 85 davis, 100 otherwise")
     train.add_argument("--max-protein-length", type=int, default=None, help="default: 1200 davis, 1000 otherwise")
     train.add_argument("--embed-dim", type=int, default=None, help="default: the preset's (128)")

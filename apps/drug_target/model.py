@@ -85,6 +85,7 @@ def build_deepdta(
     hidden_units=(1024, 1024, 512),
     dropout: float = 0.1,
     global_pooling: str = "max",
+    mask_padding: bool = False,
     padding: str = "valid",
     fingerprint_bits: int = 0,
     fingerprint_units: int = 128,
@@ -95,7 +96,8 @@ def build_deepdta(
     architectures of ``presets.ARCHITECTURES`` change only these arguments:
 
     - ``global_pooling="attention"`` pools each branch's feature map by learned attention
-      (:class:`shared.layers.GlobalAttentionPooling`) instead of DeepDTA's max;
+      (:class:`shared.layers.GlobalAttentionPooling`) instead of DeepDTA's max; with
+      ``mask_padding=True`` that attention gives the padding after a short input no weight;
     - a kernel entry that is a tuple, such as ``smiles_kernels=[(4, 6, 8)] * 3``, makes that
       stage multi-scale: parallel convolutions of those widths, concatenated. Branches of
       different widths line up only with ``padding="same"``;
@@ -117,7 +119,7 @@ def build_deepdta(
     smiles_vocab = SmilesEncoder(smiles_length).vocab_size
     protein_vocab = ProteinEncoder(protein_length).vocab_size
     branch = dict(filters=list(filters), conv_dims=1, embed_dim=embed_dim, pooling=None,
-                  padding=padding, global_pooling=global_pooling)
+                  padding=padding, global_pooling=global_pooling, mask_padding=mask_padding)
     drug_branch = _drug_branch(smiles_length, fingerprint_bits, fingerprint_units,
                                kernel_size=_per_stage_kernels(smiles_kernels), vocab_size=smiles_vocab, **branch)
     protein_branch = Backbone((protein_length,), kernel_size=_per_stage_kernels(protein_kernels),

@@ -249,8 +249,9 @@ def train_and_save(data, out, *, task=None, split=None, seed=0, epochs=100, batc
     """``cnnkit dta train``: DeepDTA on a named dataset or a CSV, saved with its metrics.
 
     The network is the dataset's preset (:mod:`presets`) changed to architecture ``arch``
-    (``presets.ARCHITECTURES``: ``deepdta``, ``attention``, ``multiscale``), with ``network``
-    overrides (``smiles_length``, ``filters``, ...); it trains with Adam, or AdamW when ``weight_decay`` > 0.
+    (``presets.ARCHITECTURES``: ``deepdta``, ``attention``, ``attention_masked``, ``multiscale``,
+    ``ecfp``), with ``network`` overrides (``smiles_length``, ``filters``, ...); it trains with Adam,
+    or AdamW when ``weight_decay`` > 0.
     The validation pairs are drawn from ``data`` (``valid_fraction``, default 0.1, where the split
     does not come with its own) or read from the CSV ``valid`` (then ``data`` splits into training
     and test pairs only); training stops after ``patience`` epochs without a better validation

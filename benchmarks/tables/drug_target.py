@@ -135,7 +135,8 @@ def spread_scale_table() -> str:
     return "\n".join(lines)
 
 
-ARCH_ROWS = (("deepdta", "DeepDTA"), ("attention", "attention pooling"), ("multiscale", "multi-scale kernels"),
+ARCH_ROWS = (("deepdta", "DeepDTA"), ("attention", "attention pooling"),
+             ("attention_masked", "attention pooling kept off the padding"), ("multiscale", "multi-scale kernels"),
              ("ecfp", "ECFP4 bits joined to the drug vector"),
              ("deepdta_attention_multiscale_ecfp", "all four networks together (every seed of each, no selection)"))
 TARGETS = {"davis": "GraphDTA GIN", "kiba": "GraphDTA GAT_GCN"}  # the targets: the best GraphDTA

@@ -40,7 +40,7 @@ def test_entity_view_gives_the_same_predictions_and_round_trip(tmp_path):
     np.testing.assert_allclose(head_model(model).predict(features, verbose=0), per_pair, atol=1e-5)
 
 
-@pytest.mark.parametrize("arch", ["attention", "multiscale", "ecfp"])
+@pytest.mark.parametrize("arch", ["attention", "attention_masked", "multiscale", "ecfp"])
 def test_variants_keep_the_entity_view_and_round_trip(tmp_path, arch):
     from apps.drug_target.presets import ARCHITECTURES
 
@@ -66,8 +66,9 @@ def test_variants_keep_the_entity_view_and_round_trip(tmp_path, arch):
         flipped = smiles.copy()
         flipped[:, 20:] = 1 - flipped[:, 20:]
         assert not np.allclose(model.predict([flipped[d], proteins[p]], verbose=0), per_pair)
-    elif arch == "attention":
+    elif arch.startswith("attention"):
         assert any(layer.name == "global_attention_pool" for layer in protein.layers)
+        assert any(layer.name == "padding_mask" for layer in protein.layers) == (arch == "attention_masked")
     else:  # three parallel widths per stage, concatenated: 3 x 4 channels out
         widths = sorted(layer.kernel_size[0] for layer in protein.layers if isinstance(layer, keras.layers.Conv1D))
         assert widths == [4, 4, 4, 8, 8, 8, 12, 12, 12]

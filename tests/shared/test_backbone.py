@@ -1,4 +1,5 @@
 import importlib
+import inspect
 import json
 import zipfile
 from pathlib import Path
@@ -37,7 +38,7 @@ def test_global_poolings_give_one_vector_per_sample(global_pooling):
 ])
 def test_token_attention_pools_only_positions_that_start_on_real_tokens(tmp_path, stage, kept):
     backbone = Backbone((16,), filters=(4,), kernel_size=3, conv_dims=1, vocab_size=9, embed_dim=3,
-                        global_pooling="attention", **stage)
+                        global_pooling="attention", mask_padding=True, **stage)
     tokens = np.zeros((3, 16), "int32")
     for row, real in enumerate((5, 1, 16)):
         tokens[row, :real] = np.random.default_rng(row).integers(1, 9, size=real)
@@ -50,6 +51,18 @@ def test_token_attention_pools_only_positions_that_start_on_real_tokens(tmp_path
         np.testing.assert_allclose(pooled[row], expected[0], rtol=1e-5, atol=1e-6)
     assert not np.allclose(pooled[0], keras.ops.convert_to_numpy(pool(maps[:1]))[0])  # unmasked pooling differs
     run_model_saving_test(backbone, tokens, tmp_path)
+    unmasked = Backbone((16,), filters=(4,), kernel_size=3, conv_dims=1, vocab_size=9, embed_dim=3,
+                        global_pooling="attention", **stage)
+    assert not any(layer.name == "padding_mask" for layer in unmasked.layers)
+
+
+@pytest.mark.parametrize("settings", [dict(global_pooling="max"), dict(global_pooling="attention", image=True)])
+def test_mask_padding_needs_tokens_pooled_by_attention(settings):
+    inputs = (dict(input_shape=(8, 8, 1)) if settings.pop("image", False) else
+              dict(input_shape=(12,), conv_dims=1, vocab_size=9, embed_dim=3))
+    with pytest.raises(ValueError, match="The 'mask_padding' parameter of Backbone must be False unless the input "
+                                         r"is tokens \(vocab_size, embed_dim\) pooled by global_pooling='attention'"):
+        Backbone(filters=(4,), mask_padding=True, **inputs, **settings)
 
 
 def test_token_stride_multiplies_stem_strides_and_pooling_windows():
@@ -331,8 +344,13 @@ def test_shipped_preset_backbone_rebuilds_identically(path):
                  if isinstance(layer, Backbone)}
     saved = {config["name"]: config for config in _saved_backbone_configs(path)}
     assert sorted(backbones) == sorted(saved) == sorted(expected)
+    defaults = {key: parameter.default for key, parameter in inspect.signature(Backbone).parameters.items()}
     for name, backbone in backbones.items():
-        assert json.loads(json.dumps(backbone.get_config())) == saved[name]
+        config = json.loads(json.dumps(backbone.get_config()))
+        # A setting added after the preset was saved loads at its default.
+        assert {key: value for key, value in config.items() if key not in saved[name]} == {
+            key: defaults[key] for key in config if key not in saved[name]}
+        assert {key: value for key, value in config.items() if key in saved[name]} == saved[name]
         assert [layer.name for layer in backbone.layers] == expected[name]
         rebuilt = Backbone.from_config(backbone.get_config())
         assert [layer.name for layer in rebuilt.layers] == expected[name]

@@ -38,13 +38,15 @@ DEEPDTA = {
 }
 
 # Variants of the network, as changes to DEEPDTA (``dta train --arch``, the benchmarks' ``--arch``).
-# "attention" pools each branch's map by learned attention instead of the maximum. "multiscale"
+# "attention" pools each branch's map by learned attention instead of the maximum; "attention_masked"
+# also keeps that attention off the padding after a short SMILES or sequence. "multiscale"
 # gives every stage three parallel kernel widths (DeepDTA's three, per branch) with fewer filters
 # each, so the pooled vectors keep DeepDTA's width (96) at about 1.5 times its convolution work.
 # "ecfp" concatenates a 128-wide projection of the drug's ECFP4 bits (1,024) to its learned vector.
 ARCHITECTURES = {
     "deepdta": {},
     "attention": {"global_pooling": "attention"},
+    "attention_masked": {"global_pooling": "attention", "mask_padding": True},
     "multiscale": {"filters": (16, 32, 32), "smiles_kernels": ((4, 6, 8),) * 3,
                    "protein_kernels": ((4, 8, 12),) * 3, "padding": "same"},
     "ecfp": {"fingerprint_bits": 1024, "fingerprint_units": 128},
