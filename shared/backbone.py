@@ -402,8 +402,8 @@ class Backbone(keras.Model):
             positions, :class:`shared.layers.GlobalAttentionPooling`), ``"flatten"`` or None (feature maps out).
         mask_padding: with token input and ``global_pooling="attention"``, give no weight to the
             positions whose window starts on the padding (token 0) after a short sequence
-            (:class:`shared.layers.PaddingMask`). Off by default: unmasked, the padding's share of
-            the weights tells the pooled vector how long the sequence is.
+            (:class:`shared.layers.PaddingMask`). Off by default: on the drug–target benchmarks
+            the unmasked form did no worse (docs/drug_target.md, known gaps).
         dense_units: fully-connected layers after global pooling (LeNet, AlexNet, VGG).
         dense_dropout: dropout rate after every fully-connected layer.
     """
