@@ -6,6 +6,7 @@ The records are ``benchmarks/results/{davis,kiba,human}.json``, written by ``ben
 
 from __future__ import annotations
 
+from benchmarks.dta_common import arch_suffix
 from benchmarks.report import RESULTS, lookup, markdown_table, module_command, number, provenance, rerun, result, table
 
 BASELINES = (("random_forest", "ECFP + composition random forest (cnnkit)"),
@@ -146,7 +147,7 @@ def architectures_table(data: str) -> str:
     """DeepDTA and its variants on ``data``, setting 1: each seed, mean ± std over seeds, the seeds' ensemble."""
     rows, records = [], []
     labels = dict(ARCH_ROWS)
-    names = {arch: f"dta_ensemble_{data}" + ("" if arch == "deepdta" else f"_{arch}") for arch, _ in ARCH_ROWS}
+    names = {arch: f"dta_ensemble_{data}{arch_suffix(arch)}" for arch, _ in ARCH_ROWS}
     for path in sorted(RESULTS.glob(f"dta_ensemble_{data}_*_*.json")):  # other networks together
         record = result(path.stem)
         if isinstance(record.get("arch"), list) and path.stem not in names.values():
