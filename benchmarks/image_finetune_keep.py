@@ -63,12 +63,15 @@ def run_dataset(name, case, strategies, unfreeze_epochs, rehearsal_size, seed=0,
             "old_class_accuracy_before": metrics["old_class_accuracy_before"],
             "old_class_accuracy_after": metrics["old_class_accuracy_after"],
             "old_class_drop_points": metrics["old_class_accuracy_drop_points"],
+            "old_task_accuracy_after": metrics["old_task_accuracy_after"],
+            "old_task_drop_points": metrics["old_task_drop_points"],
             "new_class_accuracy": metrics["new_class_accuracy"],
             "three_class_accuracy": metrics["accuracy"],
             "finetune_seconds": metrics["finetune_seconds"],
             "train_images": metrics["train_images"], "keep": metrics["keep"],
         }
-        print(f"{name} / {label}: old classes lose {rows[label]['old_class_drop_points']:.2f} points, new class "
+        print(f"{name} / {label}: old classes lose {rows[label]['old_class_drop_points']:.2f} points "
+              f"({rows[label]['old_task_drop_points']:.2f} among themselves), new class "
               f"{100 * rows[label]['new_class_accuracy']:.1f}% (scratch {100 * scratch['new_class_accuracy']:.1f}%), "
               f"{rows[label]['finetune_seconds']:.0f} s", flush=True)
     return {"strategies": rows, "scratch": scratch, "base_model_seconds": round(base_seconds, 2),
@@ -102,6 +105,10 @@ def main(argv=None):
             metrics[f"{key}/old_class_drop_points"] = row["old_class_drop_points"]
             metrics[f"{key}/new_class_accuracy"] = row["new_class_accuracy"]
             references[f"{key}/old_class_drop_points"] = 1.0
+            metrics[f"{key}/old_task_drop_points"] = row["old_task_drop_points"]
+            references[f"{key}/old_task_drop_points"] = (
+                "no target of its own (the issue's <= 1 applies to old_class_drop_points); the old classes told "
+                "apart from each other, as learning without forgetting measures its old task")
             references[f"{key}/new_class_accuracy"] = scratch_new
     notes = (
         "Issue 39 targets: the old classes lose at most 1.0 point of test accuracy, and the new class scores at least "
@@ -109,7 +116,10 @@ def main(argv=None):
         "(the reference of each new_class_accuracy). Every strategy starts from the same two-class model and runs "
         f"the same schedule ({args.unfreeze_epochs} unfrozen epochs at a tenth of the rate after the head epochs); "
         f"rehearsal keeps {args.rehearsal_size} images per old class, repeated to the new class's size each epoch. "
-        "'new images only' and 'rehearsal' stand for a user whose old training set is gone or only sampled."
+        "'new images only' and 'rehearsal' stand for a user whose old training set is gone or only sampled. "
+        "old_class_drop_points takes the argmax over all three classes, so it counts old images called 'bird' too "
+        "(the from-scratch model's old-class accuracy shows what that confusion costs with nothing forgotten); "
+        "old_task_drop_points takes it over the old classes' outputs only: what was forgotten of telling them apart."
     )
     write_result(args.name, metrics, references, wall_time_s=time.time() - start, notes=notes,
                  extra={"datasets": results})

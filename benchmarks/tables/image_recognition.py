@@ -227,14 +227,21 @@ def finetune_keep() -> str:
                              f"{percent(row['old_class_accuracy_before'])} -> "
                              f"{percent(row['old_class_accuracy_after'])}",
                              f"**{number(drop)}** ({'met' if drop <= 1.0 else 'missed'})",
+                             number(row.get("old_task_drop_points")),
                              f"{percent(new, 1)} ({'met' if new >= scratch['new_class_accuracy'] else 'missed'})",
                              percent(row["three_class_accuracy"], 1), seconds(row["finetune_seconds"])])
+            # What the third class costs a model that forgot nothing, against the same two-class model.
+            before = next(iter(values["strategies"].values()))["old_class_accuracy_before"]
+            scratch_task = scratch.get("old_task_accuracy")
             rows.append([f"{dataset}: from scratch, all three classes", str(scratch["epochs"]), "all",
-                         f"- -> {percent(scratch['old_class_accuracy'])}", "-",
+                         f"- -> {percent(scratch['old_class_accuracy'])}",
+                         number(100 * (before - scratch["old_class_accuracy"])),
+                         "-" if scratch_task is None else number(100 * (before - scratch_task)),
                          percent(scratch["new_class_accuracy"], 1), percent(scratch["accuracy"], 1),
                          seconds(scratch["seconds"])])
     headers = ["strategy", "epochs (head + unfrozen)", "training images (distinct)", "old classes before -> after",
-               "points lost (target <= 1)", "new class (target: from scratch's)", "all three", "time"]
+               "points lost (target <= 1)", "points lost among the old classes alone",
+               "new class (target: from scratch's)", "all three", "time"]
     return "\n".join([markdown_table(headers, rows), "", provenance(*records), "", commands(*records)])
 
 

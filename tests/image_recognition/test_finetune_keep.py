@@ -37,6 +37,20 @@ def test_rehearsal_trains_on_a_small_stored_sample_of_each_old_class(two_class_m
     # the 7 stored images of each old class are repeated to about the new class's size
     assert abs(counts["per_epoch"] - 3 * counts["new_classes"]) <= 2
     assert 0.0 <= metrics["old_class_accuracy_after"] <= 1.0
+    # among the old classes alone an old image can only gain: 'called new' is no longer an answer
+    assert metrics["old_task_accuracy_after"] >= metrics["old_class_accuracy_after"]
+    assert metrics["old_task_drop_points"] == pytest.approx(
+        100 * (metrics["old_class_accuracy_before"] - metrics["old_task_accuracy_after"]), abs=1e-3)
+
+
+def test_old_task_accuracy_takes_the_argmax_over_the_old_classes_only():
+    probabilities = np.array([[0.5, 0.1, 0.4],   # old 0, right either way
+                              [0.3, 0.2, 0.5],   # old 0, called new; among the old classes right
+                              [0.4, 0.1, 0.5],   # old 1, called new; among the old classes wrong
+                              [0.1, 0.1, 0.8]])  # new: not counted
+    labels = np.array([0, 0, 1, 2])
+    assert image_finetune._accuracy(probabilities, labels, labels < 2) == pytest.approx(1 / 3)
+    assert image_finetune._old_task_accuracy(probabilities, labels, 2) == pytest.approx(2 / 3)
 
 
 def test_old_images_zero_trains_on_new_class_images_only(two_class_model):
