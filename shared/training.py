@@ -427,7 +427,7 @@ class _Checkpoint:
         model.save_weights(str(folder / CHECKPOINT_WEIGHTS))
         optimizer_arrays = [np.asarray(keras.ops.convert_to_numpy(v)) for v in model.optimizer.variables]
         np.savez(folder / CHECKPOINT_OPTIMIZER, *optimizer_arrays)
-        arrays, callback_states = {}, {}
+        arrays, callback_states, config = {}, {}, _model_config(model)
         for key, callback in _keyed(callbacks):
             callback_states[key] = _split_arrays(callback.get_resume_state(), arrays)
         if arrays:
@@ -436,7 +436,8 @@ class _Checkpoint:
             _fsync(path)
         _fsync(folder)
         state = {"epoch": int(epochs), "folder": folder.name, "finished": bool(finished), "history": history,
-                 "model_fingerprint": _config_fingerprint(model), "callbacks": callback_states}
+                 "model_fingerprint": _config_fingerprint(model, config), "model_config": config,
+                 "callbacks": callback_states}
         _atomic(self.state_path, lambda p: Path(p).write_text(json.dumps(state), encoding="utf-8"), suffix=".json")
         _fsync(self.directory)
         self._remove_stale(keep=folder.name)
@@ -449,11 +450,16 @@ class _Checkpoint:
         """Load weights, optimizer and callback states; return the saved state dict."""
         state = self.read_state()
         saved, current = state.get("model_fingerprint"), _config_fingerprint(model)
-        if saved and current and saved != current:
+        saved_config = state.get("model_config")
+        if saved and current and saved != current and not _builds_the_same_model(model, saved_config, current):
+            differences = ""
+            if saved_config is not None:
+                found = _config_differences(_strip_names(saved_config), _strip_names(_model_config(model)))
+                differences = f" ({'; '.join(found)})" if found else " (the weights' shapes)"
             raise ValueError(
-                f"The checkpoint in {self.directory} was written by a model with a different configuration "
-                "(layers, sizes or settings differ, or the dtype policy: --precision). Use another checkpoint folder, "
-                "the earlier --precision, or start over: delete "
+                f"The checkpoint in {self.directory} was written by a model with a different configuration"
+                f"{differences}: layers, sizes or settings differ, or the dtype policy (--precision). Use another "
+                "checkpoint folder, the earlier settings or --precision, or start over: delete "
                 f"{self.directory}, pass resume=False (--fresh where the command has it)."
             )
         folder = self.directory / state["folder"] if "folder" in state else self.directory
@@ -521,23 +527,69 @@ class _Checkpoint:
                 callback.set_resume_state(restored)
 
 
-def _config_fingerprint(model):
-    """A hash of the model's configuration without layer names (names change per process)."""
+def _strip_names(value):
+    """The configuration without layer names (names change per process)."""
+    if isinstance(value, dict):
+        return {k: _strip_names(v) for k, v in value.items() if k != "name"}
+    if isinstance(value, (list, tuple)):
+        return [_strip_names(v) for v in value]
+    return value
 
-    def strip(value):
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "name"}
-        if isinstance(value, (list, tuple)):
-            return [strip(v) for v in value]
-        return value
 
+def _model_config(model):
+    """The model's configuration as JSON data, or None for a model without one."""
     try:
-        config = model.get_config()
+        return json.loads(json.dumps(model.get_config(), default=str))
     except Exception:  # noqa: BLE001 - models without a config are not fingerprinted
         return None
-    text = json.dumps(strip(config), sort_keys=True, default=str)
+
+
+def _config_fingerprint(model, config=None):
+    """A hash of the model's configuration without layer names, and of its weights' shapes."""
+    config = _model_config(model) if config is None else config
+    if config is None:
+        return None
+    text = json.dumps(_strip_names(config), sort_keys=True, default=str)
     shapes = [list(w.shape) for w in model.weights]
     return hashlib.sha256((text + json.dumps(shapes)).encode()).hexdigest()[:16]
+
+
+def _builds_the_same_model(model, saved_config, fingerprint) -> bool:
+    """Whether today's code, given the checkpoint's configuration, builds the model being trained.
+
+    A setting added to a layer after the checkpoint was written is absent from its configuration;
+    rebuilt, it takes its default, and the checkpoint still fits when that is the value in use."""
+    if saved_config is None:
+        return False
+    try:
+        rebuilt = type(model).from_config(saved_config)
+    except Exception:  # noqa: BLE001 - a configuration today's code cannot read is a different model
+        return False
+    return _config_fingerprint(rebuilt) == fingerprint
+
+
+def _config_differences(saved, current, path="", limit=5) -> list:
+    """Up to ``limit`` places where two configurations differ, as 'path: saved -> now'."""
+    if isinstance(saved, dict) and isinstance(current, dict):
+        found = []
+        for key in sorted(set(saved) | set(current), key=str):
+            if len(found) >= limit:
+                break
+            if key not in saved:
+                found.append(f"{path}{key}: (absent) -> {current[key]!r}")
+            elif key not in current:
+                found.append(f"{path}{key}: {saved[key]!r} -> (absent)")
+            else:
+                found += _config_differences(saved[key], current[key], f"{path}{key}.", limit - len(found))
+        return found
+    if isinstance(saved, list) and isinstance(current, list) and len(saved) == len(current):
+        found = []
+        for index, (left, right) in enumerate(zip(saved, current)):
+            if len(found) >= limit:
+                break
+            found += _config_differences(left, right, f"{path}{index}.", limit - len(found))
+        return found
+    return [] if saved == current else [f"{path.rstrip('.') or '(the model)'}: {saved!r} -> {current!r}"[:200]]
 
 
 class _EpochControl(keras.callbacks.Callback):

@@ -387,8 +387,31 @@ def test_checkpoint_of_a_different_model_is_refused(tmp_path):
     x, y = _data()
     training.fit(_build(), (x, y), epochs=1, batch_size=32, verbose=0, checkpoint_dir=tmp_path)
     other = Classifier(Backbone((10, 10, 1), filters=(4,), pooling="fractional", dropout=0.5), 3, dropout=0.3)
-    with pytest.raises(ValueError, match="different configuration"):
+    with pytest.raises(ValueError, match=r"different configuration \(backbone\.config\.dropout: 0\.2 -> 0\.5\)"):
         training.fit(other, (x, y), epochs=2, batch_size=32, verbose=0, checkpoint_dir=tmp_path)
     history = training.fit(other, (x, y), epochs=1, batch_size=32, verbose=0, checkpoint_dir=tmp_path,
                            resume=False)
     assert len(history.history["loss"]) == 1
+
+
+def test_a_checkpoint_from_before_a_setting_existed_resumes_at_its_default(tmp_path):
+    """A checkpoint written by an older cnnkit, whose Backbone had no 'mask_padding' yet, resumes."""
+    x, y = _data()
+    model = _build()
+    training.fit(model, (x, y), epochs=1, batch_size=32, verbose=0, checkpoint_dir=tmp_path)
+    state_path = tmp_path / "state.json"
+    state = json.loads(state_path.read_text())
+    assert state["model_config"]["backbone"]["config"]["mask_padding"] is False
+    del state["model_config"]["backbone"]["config"]["mask_padding"]  # as the older code wrote it
+    state["model_fingerprint"] = training._config_fingerprint(_build(), state["model_config"])
+    state_path.write_text(json.dumps(state))
+    again = _build()
+    history = training.fit(again, (x, y), epochs=1, batch_size=32, verbose=0, checkpoint_dir=tmp_path)
+    assert len(history.history["loss"]) == 1
+    _same_weights(model, again)  # the finished run was loaded, not trained again
+    # the same setting at another value is a different model, and the message says which setting
+    state["model_config"]["backbone"]["config"]["dropout"] = 0.4
+    state["model_fingerprint"] = training._config_fingerprint(_build(), state["model_config"])
+    state_path.write_text(json.dumps(state))
+    with pytest.raises(ValueError, match=r"backbone\.config\.dropout: 0\.4 -> 0\.2"):
+        training.fit(_build(), (x, y), epochs=2, batch_size=32, verbose=0, checkpoint_dir=tmp_path)
