@@ -120,6 +120,26 @@ def airbench_recipe_records(prefix="image_cifar10_airbench94_recipe_seed") -> li
     return [result(name) for name in names]
 
 
+REFERENCE_PREFIX = "image_cifar10_airbench94_reference"  # benchmarks.airbench_reference: airbench94.py itself
+
+
+def reference_row(record: dict) -> list:
+    """A row of airbench94's own script run on the same images and CPU (its time to each accuracy
+    from its per-epoch curve)."""
+    m, curve = record["metrics"], record["curve"]
+
+    def time_to(accuracy):
+        return next((point["seconds"] for point in curve if point["val_accuracy"] >= accuracy), None)
+
+    epochs = float(record["hyp"]["opt"]["train_epochs"])
+    train_images = int(option(record, "--limit", 50000))  # the command's --limit, else CIFAR-10's training set
+    images_per_s = epochs * train_images / m["train_seconds"] if m["train_seconds"] else None
+    return [f"`{record['name']}` (airbench94.py itself, PyTorch)", option(record, "--seed", "0"),
+            percent(m["test_accuracy"]), percent(m["test_accuracy_flip_translate_tta"]), number(m["epochs_run"]),
+            seconds(m["train_seconds"]), seconds(time_to(0.90)), seconds(time_to(0.93)), seconds(time_to(0.94)),
+            number(images_per_s, 1)]
+
+
 @table("image_cifar10_airbench_recipe")
 def cifar10_airbench_recipe() -> str:
     """airbench94's and airbench95's own networks and recipes on this CPU: every seed, their mean and
@@ -146,6 +166,10 @@ def cifar10_airbench_recipe() -> str:
             times = [r["metrics"]["train_seconds_cpu_machine"] for r in records]
             rows.append([f"mean +- std of {len(records)} seeds", "-", *spread, "-",
                          seconds(statistics.median(times)) + " (median)", "-", "-", "-", "-"])
+        if prefix == AIRBENCH_VARIANTS[0][0]:
+            references = airbench_recipe_records(REFERENCE_PREFIX)
+            every += references
+            rows += [reference_row(record) for record in references]
         if records:
             rows.append(["published", *published])
     if not every:
