@@ -16,7 +16,7 @@ This process (cnnkit's environment) writes the decoded images to a scratch folde
 only what ties it to CUDA: ``.cuda()`` leaves tensors on the CPU, CUDA events become wall
 clocks, and float16 (slow and partly missing on CPUs) becomes float32 parameters whose
 convolutions run in bfloat16 under ``torch.autocast`` (``--precision bf16``, as the port's mixed
-bfloat16) or in float32 (``--precision float32``, about four times slower). Its per-epoch test
+bfloat16) or in float32 (``--precision float32``, several times slower on this CPU). Its per-epoch test
 accuracy, final accuracy with airbench's flip + translate test-time augmentation and its own
 timing are written as ``benchmarks/results/<name>.json``.
 """
