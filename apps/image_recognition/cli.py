@@ -73,6 +73,7 @@ _count = _number(int, 0, expected="a whole number of at least 0")
 _positive_rate = _number(float, 0.0, low_open=True, expected="a number above 0")
 _non_negative = _number(float, 0.0, expected="a number of at least 0")
 _fraction = _number(float, 0.0, 1.0, high_open=True, expected="a number at least 0 and below 1")
+_unit_rate = _number(float, 0.0, 1.0, low_open=True, expected="a number above 0 and at most 1")
 
 
 def _classes(text):
@@ -196,7 +197,10 @@ def build_parser():
                           help="extend the softmax head with the data's classes the model does not know")
     finetune.add_argument("--epochs", type=_count, default=3, help="epochs training the head (backbone frozen)")
     finetune.add_argument("--unfreeze-epochs", type=_count, default=0,
-                          help="then this many epochs training everything at a tenth of the rate")
+                          help="then this many epochs training everything at --unfreeze-rate times the rate")
+    finetune.add_argument("--unfreeze-rate", type=_unit_rate, default=0.1,
+                          help="the unfrozen epochs' learning rate as a fraction of --learning-rate (default 0.1; "
+                               "1 when the data hold the old classes' images and the new classes need new features)")
     finetune.add_argument("--batch-size", type=_positive_int, default=64)
     finetune.add_argument("--learning-rate", type=_positive_rate, default=1e-3)
     finetune.add_argument("--keep", default="none", metavar="STRATEGY",
@@ -418,7 +422,7 @@ def cmd_finetune(args):
         out_dir=args.out, compare_scratch=args.compare_scratch, classes=classes,
         limit=args.limit, test_limit=args.test_limit, val_split=args.val_split, seed=args.seed,
         verbose=_verbose(args), arch=model.saved_record(loaded.path).get("arch"), keep=args.keep,
-        rehearsal_size=args.rehearsal_size)
+        rehearsal_size=args.rehearsal_size, unfreeze_rate=args.unfreeze_rate)
     _report_skipped(metrics)
     if not args.json:
         new = ", ".join(map(str, metrics["new_classes"])) or "none"

@@ -2,7 +2,8 @@
 
 The convolution layers are kept; ``shared.finetune.extend_classes`` rebuilds the softmax head
 with more outputs while every old class keeps its weights. The head trains first with the
-backbone frozen; ``unfreeze_epochs`` then trains everything at a tenth of the rate. Old-class
+backbone frozen; ``unfreeze_epochs`` then trains everything at ``unfreeze_rate`` times the rate
+(a tenth by default). Old-class
 accuracy is measured before and after on the same test images, new-class accuracy after, and
 optionally the time and accuracy of training the same architecture from scratch.
 
@@ -97,8 +98,10 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
              learning_rate=1e-3, out_dir=None, compare_scratch=False, classes=None, limit=None,
              test_limit=None, val_split=0.0, seed=0, verbose="auto", arch=None, keep=None,
              rehearsal_size=DEFAULT_REHEARSAL_SIZE, old_images=None, distill_weight=1.0,
-             temperature=DISTILL_TEMPERATURE):
+             temperature=DISTILL_TEMPERATURE, unfreeze_rate=0.1):
     """Fine-tune ``model`` on ``source``; returns ``(new_model, new_class_names, metrics)``.
+
+    ``unfreeze_rate``: the unfrozen epochs' learning rate as a fraction of ``learning_rate``, in (0, 1].
 
     ``keep`` (with new classes only): ``"distill"``, ``"rehearsal"`` or both (see the module).
     ``old_images`` caps each old class's training images (None: all that ``source`` holds);
@@ -112,6 +115,9 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
     if distill_weight <= 0 or temperature <= 0:
         raise ValueError(f"The 'distill_weight' and 'temperature' parameters of finetune must be > 0; got "
                          f"{distill_weight!r} and {temperature!r}.")
+    if isinstance(unfreeze_rate, bool) or not isinstance(unfreeze_rate, (int, float)) or not 0 < unfreeze_rate <= 1:
+        raise ValueError(f"The 'unfreeze_rate' parameter of finetune must be a number in (0, 1]; "
+                         f"got {unfreeze_rate!r}.")
     keras.utils.set_random_seed(seed)
     image_size, channels = image_model.model_input_spec(model)
     prepared = image_train.prepare(source, image_size=image_size, channels=channels, val_split=val_split,
@@ -162,7 +168,7 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
         train_data = _with_teacher_targets(prepared.train, teacher, old_count, temperature)
         validation = None  # the trainer's targets are pairs; old- and new-class accuracy are scored after
     histories = {}
-    stages = (("head", epochs, learning_rate), ("unfrozen", unfreeze_epochs, learning_rate / 10))
+    stages = (("head", epochs, learning_rate), ("unfrozen", unfreeze_epochs, learning_rate * unfreeze_rate))
     for stage, stage_epochs, rate in stages:
         if not stage_epochs:
             continue
@@ -181,7 +187,7 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
     probabilities, labels = _predict(tuned, prepared.validation)
     metrics = {
         "data": str(source), "old_classes": old_classes, "new_classes": new_classes,
-        "head_epochs": epochs, "unfreeze_epochs": unfreeze_epochs,
+        "head_epochs": epochs, "unfreeze_epochs": unfreeze_epochs, "unfreeze_rate": unfreeze_rate,
         "old_class_accuracy_before": before_old,
         "old_class_accuracy_after": _accuracy(probabilities, labels, labels < old_count),
         "old_task_accuracy_after": _old_task_accuracy(probabilities, labels, old_count),
