@@ -227,7 +227,7 @@ def finetune() -> str:
                       commands(*records.values())])
 
 
-KEEP_RUNS = ("image_finetune_keep", "image_finetune_keep_long")
+KEEP_RUNS = ("image_finetune_keep", "image_finetune_keep_long", "image_finetune_keep_full_rate")
 
 
 @table("image_finetune_keep")
@@ -242,6 +242,9 @@ def finetune_keep() -> str:
     for record in records:
         for dataset, values in record["datasets"].items():
             scratch, epochs = values["scratch"], f"{values['head_epochs']} + {values['unfreeze_epochs']}"
+            rate = values.get("unfreeze_rate", 0.1)  # records before --unfreeze-rate used a tenth
+            if rate != 0.1:
+                epochs += f" (unfrozen at {rate:g} x the rate)"
             for label, row in values["strategies"].items():
                 drop, new = row["old_class_drop_points"], row["new_class_accuracy"]
                 images = row["train_images"]

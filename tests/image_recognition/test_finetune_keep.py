@@ -104,3 +104,31 @@ def test_cli_keep_without_new_classes_is_an_error_and_with_them_works(two_class_
     assert code == 0
     metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert metrics["keep"] == ["distill", "rehearsal"] and metrics["train_images"]["old_classes"] == 10
+
+
+def test_the_unfrozen_epochs_train_at_unfreeze_rate_times_the_rate(two_class_model, monkeypatch):
+    rates, compile_stage = [], image_finetune._compile_stage
+
+    def recording(trainee, tuned, learning_rate, total_steps, distill_weight):
+        rates.append(learning_rate)
+        return compile_stage(trainee, tuned, learning_rate, total_steps, distill_weight)
+
+    monkeypatch.setattr(image_finetune, "_compile_stage", recording)
+    _, _, metrics = _finetune(two_class_model, unfreeze_epochs=1, learning_rate=2e-3, unfreeze_rate=0.5)
+    assert rates == [pytest.approx(2e-3), pytest.approx(1e-3)] and metrics["unfreeze_rate"] == 0.5
+    rates.clear()
+    _finetune(two_class_model, unfreeze_epochs=1, learning_rate=2e-3)
+    assert rates == [pytest.approx(2e-3), pytest.approx(2e-4)]  # a tenth by default
+
+
+@pytest.mark.parametrize("rate", [0, 1.5, True, "1"])
+def test_a_bad_unfreeze_rate_is_named(two_class_model, rate):
+    with pytest.raises(ValueError, match=r"The 'unfreeze_rate' parameter of finetune must be a number in "
+                                         rf"\(0, 1\]; got {rate!r}\."):
+        _finetune(two_class_model, unfreeze_rate=rate)
+
+
+def test_cli_rejects_an_unfreeze_rate_outside_zero_to_one(capsys):
+    with pytest.raises(SystemExit):
+        main(["finetune", "--model", "m.keras", "--data", "mnist", "--unfreeze-rate", "0"])
+    assert "--unfreeze-rate: expected a number above 0 and at most 1, got '0'" in capsys.readouterr().err
