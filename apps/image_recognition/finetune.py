@@ -3,9 +3,9 @@
 The convolution layers are kept; ``shared.finetune.extend_classes`` rebuilds the softmax head
 with more outputs while every old class keeps its weights. The head trains first with the
 backbone frozen; ``unfreeze_epochs`` then trains everything at ``unfreeze_rate`` times the rate
-(a tenth by default). Old-class
-accuracy is measured before and after on the same test images, new-class accuracy after, and
-optionally the time and accuracy of training the same architecture from scratch.
+(a tenth by default). Old-class accuracy is measured before and after on the same test images,
+new-class accuracy after, and optionally the time and accuracy of training the same
+architecture from scratch.
 
 Old-class accuracy after adding classes is measured two ways. ``old_class_accuracy_after`` takes
 the argmax over every class, so an old image called new counts as wrong: it mixes forgetting with
