@@ -25,6 +25,12 @@ airbench94, and where:
 384, 384 maps, learning rate 10, 15 epochs, and lookahead from the first step with no extra
 average at the epoch ends (:data:`AIRBENCH95`).
 
+``--recipe airbench96`` is airbench96 (the time-to-96% variant, as revised in June 2024;
+:data:`AIRBENCH96`): 128, 512, 512 maps, a third convolution in each group with a residual
+connection over the group's last two (the activation after the sum), batch-norm momentum at
+PyTorch's default, 12-pixel cutout and 4-pixel translation, learning rate 9 and weight decay
+0.012, a warm-up over the first tenth of the steps and a decay to zero, and 31 epochs.
+
 Two things differ, for Keras: the cross-entropy is averaged over the batch (airbench sums it),
 so the rates are multiplied by the batch size and the weight decay divided by it; and the
 ``logits`` layer of ``shared.Classifier`` is used in place of airbench's ``Linear(bias=False)``
@@ -65,6 +71,8 @@ AIRBENCH94 = {
     "batchnorm_momentum": 0.6,
     "width": 64,
     "width_multipliers": (1, 4, 4),  # the three conv groups' maps: 64, 256, 256
+    "group_depth": 2,           # convolutions per group; 3 adds a residual pair (airbench96)
+    "cutout": 0,                # side of the square blanked in each training image (airbench96: 12)
     "scaling_factor": 1 / 9,
 }
 
@@ -79,7 +87,23 @@ AIRBENCH95 = {
     "lookahead": {"start_epochs": 0, "decay_base": 0.95, "decay_pow": 3.0, "every_n_steps": 5,
                   "sync_each_epoch": False},
 }
-RECIPE_HYPERPARAMETERS = {"airbench": AIRBENCH94, "airbench95": AIRBENCH95}
+
+# airbench96.py (June 2024 revision): wider and deeper groups with a residual pair, cutout,
+# stronger translation, a short warm-up and a decay to zero, 31 epochs.
+AIRBENCH96 = {
+    **AIRBENCH95,
+    "train_epochs": 31,
+    "lr": 9.0,
+    "weight_decay": 0.012,
+    "width": 128,
+    "width_multipliers": (1, 4, 4),
+    "group_depth": 3,
+    "translate": 4,
+    "cutout": 12,
+    "batchnorm_momentum": 0.9,  # PyTorch's default 0.1, in Keras's sense
+    "schedule": {"start": 0.2, "peak": 0.1, "end": 0.0},
+}
+RECIPE_HYPERPARAMETERS = {"airbench": AIRBENCH94, "airbench95": AIRBENCH95, "airbench96": AIRBENCH96}
 
 
 # === Layers and initialisers ===
@@ -173,35 +197,53 @@ def apply_batch_norm(x, momentum, name):
     return layers.BatchNormalization(momentum=momentum, epsilon=1e-12, scale=False, name=name)(x)
 
 
-def apply_conv_group(x, filters, *, momentum, seed, name):
-    """conv -> 2x2 max pool -> batch norm -> GELU -> conv -> batch norm -> GELU."""
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=DiracUniform(seed),
-                      name=f"{name}_conv1")(x)
+def apply_conv(x, filters, seed, name):
+    """airbench's 3x3 convolution: same padding, no bias, Dirac + uniform start."""
+    return layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=DiracUniform(seed),
+                         name=name)(x)
+
+
+def apply_conv_group(x, filters, *, momentum, seed, name, depth=2):
+    """conv -> 2x2 max pool -> batch norm -> GELU -> conv -> batch norm -> GELU.
+
+    With ``depth=3`` (airbench96) the first GELU's output ``x0`` is followed by conv -> batch norm
+    -> GELU -> conv -> batch norm, then ``+ x0`` and GELU.
+    """
+    if depth not in (2, 3):
+        raise ValueError(f"The 'depth' parameter of apply_conv_group must be 2 or 3; got {depth!r}.")
+    x = apply_conv(x, filters, seed, f"{name}_conv1")
     x = layers.MaxPooling2D(2, name=f"{name}_pool")(x)
     x = apply_batch_norm(x, momentum, f"{name}_bn1")
     x = layers.Activation("gelu", name=f"{name}_act1")(x)
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=DiracUniform(seed + 1),
-                      name=f"{name}_conv2")(x)
+    shortcut = x
+    x = apply_conv(x, filters, seed + 1, f"{name}_conv2")
     x = apply_batch_norm(x, momentum, f"{name}_bn2")
-    return layers.Activation("gelu", name=f"{name}_act2")(x)
+    x = layers.Activation("gelu", name=f"{name}_act2")(x)
+    if depth == 2:
+        return x
+    x = apply_conv(x, filters, seed + 2, f"{name}_conv3")
+    x = apply_batch_norm(x, momentum, f"{name}_bn3")
+    x = layers.Add(name=f"{name}_residual")([x, shortcut])
+    return layers.Activation("gelu", name=f"{name}_act3")(x)
 
 
 # === Functional Model ===
 
 
 def airbench94_network(input_shape=(32, 32, 3), width=64, whitening_kernel_size=2, whitening_eps=5e-4,
-                       batchnorm_momentum=0.6, seed=0, name="airbench94", width_multipliers=(1, 4, 4)):
+                       batchnorm_momentum=0.6, seed=0, name="airbench94", width_multipliers=(1, 4, 4),
+                       group_depth=2):
     """airbench94's feature extractor: whitening, GELU, three conv groups (``width`` times
-    ``width_multipliers`` maps: 64, 256, 256 for airbench94) and global max pooling. The
-    classifier's ``logits`` layer comes after it."""
+    ``width_multipliers`` maps: 64, 256, 256 for airbench94; ``group_depth`` convolutions each,
+    3 for airbench96) and global max pooling. The classifier's ``logits`` layer comes after it."""
     inputs = keras.Input(shape=tuple(input_shape), name=f"{name}_input")
     # In float32 under mixed precision: bfloat16's 8-bit mantissa adds noise of 10-20% of the signal
     # to the whitened channels of the smallest eigenvalues (airbench's float16 keeps 11 bits).
     x = PatchWhitening(whitening_kernel_size, whitening_eps, dtype="float32", name="whiten")(inputs)
     x = layers.Activation("gelu", name="whiten_act")(x)
     for index, filters in enumerate(int(width * multiplier) for multiplier in width_multipliers):
-        x = apply_conv_group(x, filters, momentum=batchnorm_momentum, seed=seed + 2 * index,
-                             name=f"group{index + 1}")
+        x = apply_conv_group(x, filters, momentum=batchnorm_momentum, seed=seed + group_depth * index,
+                             name=f"group{index + 1}", depth=group_depth)
     x = layers.GlobalMaxPooling2D(name="global_max_pool")(x)
     return keras.Model(inputs, x, name=name)
 
@@ -220,7 +262,8 @@ def build_airbench_classifier(input_shape, num_classes, mean, variance, class_na
     x = layers.Normalization(mean=mean.tolist(), variance=variance.tolist(), name="normalize")(inputs)
     network = airbench94_network(input_shape, width=width, whitening_kernel_size=hyp["whitening_kernel_size"],
                                  whitening_eps=hyp["whitening_eps"], batchnorm_momentum=hyp["batchnorm_momentum"],
-                                 seed=seed, width_multipliers=hyp["width_multipliers"])
+                                 seed=seed, width_multipliers=hyp["width_multipliers"],
+                                 group_depth=hyp["group_depth"])
     front = keras.Model(inputs, network(x), name="airbench94_with_preprocessing")
     model = Classifier(front, int(num_classes), pooling=None, name="airbench94_classifier", class_names=class_names)
     logits = model.get_layer("logits")
@@ -421,10 +464,14 @@ class AirbenchBatches(EpochSeededDataset):
     is mirrored; every epoch each image is shifted by a random whole number of pixels in [-translate,
     translate] on each axis (reflect padding). With ``rotate`` (degrees; not airbench's), each
     shifted image is then turned by a random angle in [-rotate, rotate] about its centre (bilinear,
-    reflected border), drawn anew each epoch. The last incomplete batch is dropped.
+    reflected border), drawn anew each epoch. With ``cutout`` (airbench96), a ``cutout`` x
+    ``cutout`` square lying wholly inside each image, drawn anew each epoch, is set to ``fill`` (the
+    per-channel mean pixel, which the model's normalisation maps to zero, as airbench's zeros in
+    normalised images). The last incomplete batch is dropped.
     """
 
-    def __init__(self, x, y, batch_size=1024, translate=2, seed=0, flip=True, rotate=0.0, **kwargs):
+    def __init__(self, x, y, batch_size=1024, translate=2, seed=0, flip=True, rotate=0.0, cutout=0, fill=0.0,
+                 **kwargs):
         super().__init__(**kwargs)
         x = np.asarray(x)
         if x.ndim != 4:
@@ -436,6 +483,11 @@ class AirbenchBatches(EpochSeededDataset):
         self.rotate = float(rotate)
         if not 0 <= self.rotate <= 180:
             raise ValueError(f"The 'rotate' parameter of AirbenchBatches must be in [0, 180] degrees; got {rotate!r}.")
+        self.cutout = int(cutout)
+        if not 0 <= self.cutout <= min(x.shape[1:3]):
+            raise ValueError(f"The 'cutout' parameter of AirbenchBatches must be in [0, {min(x.shape[1:3])}] pixels "
+                             f"(the image's shorter side); got {cutout!r}.")
+        self.fill = np.broadcast_to(np.asarray(fill, dtype="float32"), (x.shape[-1],))
         images = x
         if flip:
             mirror = np.random.default_rng([self.seed, 1]).random(len(x)) < 0.5
@@ -451,6 +503,8 @@ class AirbenchBatches(EpochSeededDataset):
         self._shifts = rng.integers(0, 2 * self.translate + 1, size=(len(self.y), 2))
         # Drawn after the shifts, so that without rotation the batches are airbench's as before.
         self._angles = rng.uniform(-self.rotate, self.rotate, size=len(self.y)) if self.rotate else None
+        limits = (self.height - self.cutout + 1, self.width - self.cutout + 1)
+        self._corners = rng.integers(0, limits, size=(len(self.y), 2)) if self.cutout else None
 
     def __len__(self):
         return max(1, len(self.y) // self.batch_size)
@@ -466,7 +520,18 @@ class AirbenchBatches(EpochSeededDataset):
         batch = batch.astype("float32")
         if self._angles is not None:
             batch = rotate_images(batch, self._angles[rows])
+        if self._corners is not None:
+            batch = cut_out(batch, self._corners[rows], self.cutout, self.fill)
         return batch, self.y[rows]
+
+
+def cut_out(images, corners, size, fill):
+    """``images`` (N, H, W, C) with the ``size`` x ``size`` square whose top-left pixel is each
+    row of ``corners`` (N, 2) set to ``fill`` (C,)."""
+    rows = np.arange(images.shape[1])[None, :] - corners[:, :1]
+    columns = np.arange(images.shape[2])[None, :] - corners[:, 1:]
+    inside = ((rows >= 0) & (rows < size))[:, :, None] & ((columns >= 0) & (columns < size))[:, None, :]
+    return np.where(inside[..., None], np.asarray(fill, dtype=images.dtype), images)
 
 
 def rotate_images(images, degrees):
@@ -499,7 +564,7 @@ def train_recipe(train, validation, input_shape, class_names, mean, variance, *,
                  width=None, seed=0, checkpoint_dir=None, log_dir=None, callbacks=None, resume=True, verbose="auto",
                  hyp=AIRBENCH94):
     """Build airbench's network for ``train`` = ``(x, y)`` raw pixels and train it by its recipe
-    (``hyp``: :data:`AIRBENCH94` or :data:`AIRBENCH95`).
+    (``hyp``: :data:`AIRBENCH94`, :data:`AIRBENCH95` or :data:`AIRBENCH96`).
 
     ``epochs`` (a fraction allowed), ``batch_size`` and ``width`` default to the recipe's (9.9,
     1,024 and 64 for airbench94); the rates follow the batch size as airbench's decoupled units
@@ -521,7 +586,7 @@ def train_recipe(train, validation, input_shape, class_names, mean, variance, *,
                   loss=SparseCategoricalCrossentropyWithLabelSmoothing(hyp["label_smoothing"]),
                   metrics=model.default_metrics())
     batches = AirbenchBatches(x, y, hyp["batch_size"], hyp["translate"], seed, flip=hyp["flip"],
-                              rotate=hyp["rotate"])
+                              rotate=hyp["rotate"], cutout=hyp["cutout"], fill=mean)
     recipe_callbacks = [Lookahead(total_steps, **hyp["lookahead"]), StopAtStep(total_steps)]
     history = fit(model, batches, validation, epochs=whole_epochs, batch_size=hyp["batch_size"],
                   checkpoint_dir=checkpoint_dir, log_dir=log_dir, seed=seed, verbose=verbose,

@@ -138,9 +138,10 @@ def build_parser():
     train.add_argument("--recipe", default="default", choices=TRAINING_RECIPES,
                        help="default: Adam(W), cosine decay and --augment; airbench: airbench94's own network and "
                             "training (--arch airbench94, a named dataset; it sets the learning rate, weight decay, "
-                            "label smoothing and augmentation); airbench95: the same, wider and longer (15 epochs)")
+                            "label smoothing and augmentation); airbench95: the same, wider and longer (15 epochs); "
+                            "airbench96: wider still, residual groups of three convolutions, cutout (31 epochs)")
     train.add_argument("--epochs", type=_positive_int, default=None,
-                       help="default 10; 9.9 with --recipe airbench, 15 with airbench95")
+                       help="default 10; 9.9 with --recipe airbench, 15 with airbench95, 31 with airbench96")
     train.add_argument("--batch-size", type=_positive_int, default=None,
                        help="default 64; 1024 with --recipe airbench")
     train.add_argument("--learning-rate", type=_positive_rate, default=1e-3)

@@ -185,7 +185,8 @@ def train(source, arch="convnet", epochs=None, batch_size=None, out_dir=None, le
     smoothing and augmentation are airbench's, so those arguments must keep their defaults, except
     that ``augment="rotate"`` adds random turns of up to 10 degrees to its shifts (not airbench's);
     ``epochs`` (9.9) and ``batch_size`` (1,024) may be changed, ``backbone_kwargs`` may give ``width``.
-    ``recipe="airbench95"`` is the same with airbench95's settings (wider, 15 epochs).
+    ``recipe="airbench95"`` is the same with airbench95's settings (wider, 15 epochs), and
+    ``recipe="airbench96"`` with airbench96's (residual groups of three convolutions, cutout, 31 epochs).
 
     With ``out_dir`` a checkpoint is written every epoch (``out_dir/checkpoints``) and, with
     ``resume``, a rerun with the same arguments continues from it (``shared.training.fit``), and

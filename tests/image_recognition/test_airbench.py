@@ -131,9 +131,61 @@ def test_airbench_batches_rotate_by_seeded_angles_and_leave_the_shifts_as_they_w
         airbench.AirbenchBatches(x, y, rotate=-5)
 
 
+def test_airbench96_schedule_warms_up_over_a_tenth_then_decays_to_zero():
+    schedule = airbench.TriangleSchedule(1.0, total_steps=100, **airbench.AIRBENCH96["schedule"])
+    values = [float(keras.ops.convert_to_numpy(schedule(step))) for step in (0, 5, 10, 55, 100)]
+    np.testing.assert_allclose(values, [0.2, 0.6, 1.0, 0.5, 0.0], atol=1e-6)  # airbench96.py's get_lr
+
+
+def test_airbench_batches_cut_out_one_seeded_square_inside_each_image():
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 256, size=(8, 10, 10, 3)).astype("uint8")  # no pixel equals the fill
+    y = np.arange(8)
+    fill = np.array([0.0, 0.5, 0.25], "float32")
+    plain = airbench.AirbenchBatches(x, y, batch_size=8, translate=1, seed=2)
+    cut = airbench.AirbenchBatches(x, y, batch_size=8, translate=1, seed=2, cutout=4, fill=fill)
+    (still, labels), (holed, holed_labels) = plain[0], cut[0]
+    np.testing.assert_array_equal(labels, holed_labels)  # the same order and shifts: corners come after
+    corners = cut._corners[cut._order[:8]]
+    for image, original, (top, left) in zip(holed, still, corners):
+        blank = np.all(image == fill, axis=-1)
+        assert blank.sum() == 16 and blank[top:top + 4, left:left + 4].all()  # one 4x4 square, wholly inside
+        np.testing.assert_array_equal(image[~blank], original[~blank])
+    assert len({tuple(c) for c in corners}) > 1
+    cut.set_epoch(1)
+    assert not np.array_equal(cut._corners, corners)  # new squares each epoch
+    whole = airbench.cut_out(np.ones((1, 3, 3, 1), "float32"), np.array([[0, 0]]), 3, np.zeros(1))
+    np.testing.assert_array_equal(whole, 0.0)
+    with pytest.raises(ValueError, match=r"The 'cutout' parameter of AirbenchBatches must be in \[0, 10\] pixels "
+                                         r"\(the image's shorter side\); got 11"):
+        airbench.AirbenchBatches(x, y, cutout=11)
+
+
+def test_airbench96_groups_add_their_first_activation_back_after_two_more_convolutions():
+    hyp = airbench.AIRBENCH96
+    assert (hyp["train_epochs"], hyp["lr"], hyp["weight_decay"], hyp["translate"], hyp["cutout"]) == (31, 9.0, 0.012,
+                                                                                                      4, 12)
+    assert [int(hyp["width"] * m) for m in hyp["width_multipliers"]] == [128, 512, 512]
+    model = airbench.build_airbench_classifier((32, 32, 3), 10, 0.0, 1.0, width=8, hyp=hyp)
+    network = model.get_layer("airbench94_with_preprocessing").get_layer("airbench94")
+    assert [network.get_layer(f"group{i}_conv3").filters for i in (1, 2, 3)] == [8, 32, 32]
+    assert network.get_layer("group1_bn1").momentum == 0.9
+    convolutions = [layer for layer in network.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convolutions) == 9
+    # With the third convolution silenced, the group's output is GELU of its first activation.
+    network.get_layer("group1_conv3").kernel.assign(np.zeros(network.get_layer("group1_conv3").kernel.shape))
+    probe = keras.Model(network.input, [network.get_layer("group1_act1").output,
+                                        network.get_layer("group1_act3").output])
+    x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype("float32")
+    first, out = (keras.ops.convert_to_numpy(t) for t in probe(x, training=False))
+    np.testing.assert_allclose(out, keras.ops.convert_to_numpy(keras.activations.gelu(first)), atol=1e-5)
+    with pytest.raises(ValueError, match="The 'depth' parameter of apply_conv_group must be 2 or 3; got 4"):
+        airbench.apply_conv_group(keras.Input((8, 8, 3)), 4, momentum=0.6, seed=0, name="g", depth=4)
+
+
 def test_recipe_checks_name_the_parameter_and_what_is_expected():
     with pytest.raises(ValueError, match=r"The 'recipe' parameter of train must be one of \['default', 'airbench', "
-                                         r"'airbench95'\]"):
+                                         r"'airbench95', 'airbench96'\]"):
         check_recipe("fast", "airbench94")
     with pytest.raises(ValueError, match="must be 'airbench94' with recipe='airbench95'"):
         check_recipe("airbench95", "resnet_small")
@@ -273,3 +325,20 @@ def test_airbench95_recipe_trains_through_train():
     network = model.get_layer("airbench94_with_preprocessing").get_layer("airbench94")
     assert [network.get_layer(f"group{i}_conv1").filters for i in (1, 2, 3)] == [4, 12, 12]
     assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) > 0
+
+
+@pytest.mark.usefixtures("data_available")
+def test_airbench96_recipe_trains_with_cutout_through_train(monkeypatch):
+    seen = {}
+    real = airbench.AirbenchBatches
+
+    def spy(*args, **kwargs):
+        seen.update(cutout=kwargs.get("cutout"), translate=args[3], fill=kwargs.get("fill"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(airbench, "AirbenchBatches", spy)
+    model, _, metrics = train("cifar10", epochs=1, **{**_TINY, "recipe": "airbench96"})
+    assert metrics["recipe"] == "airbench96" and (seen["cutout"], seen["translate"]) == (12, 4)
+    assert 100 < float(np.mean(seen["fill"])) < 150  # the mean pixel of CIFAR-10, in raw units
+    network = model.get_layer("airbench94_with_preprocessing").get_layer("airbench94")
+    assert [network.get_layer(f"group{i}_conv3").filters for i in (1, 2, 3)] == [4, 16, 16]

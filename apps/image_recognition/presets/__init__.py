@@ -39,8 +39,8 @@ ARCHITECTURE_NAMES = (
 AUGMENTATIONS = ("flip", "crop", "translate", "rotate", "zoom")
 NAMED_DATASETS = ("mnist", "cifar10", "digits")
 TTA_MODES = ("none", "flip", "flip_translate", "translate")
-# how `train` trains: Adam(W) + cosine, or airbench94's / airbench95's own procedure
-TRAINING_RECIPES = ("default", "airbench", "airbench95")
+# how `train` trains: Adam(W) + cosine, or airbench94's / airbench95's / airbench96's own procedure
+TRAINING_RECIPES = ("default", "airbench", "airbench95", "airbench96")
 EXPORT_FORMATS = ("keras", "onnx", "savedmodel", "tflite")
 
 PRESETS = {
