@@ -123,6 +123,16 @@ def airbench_recipe_records(prefix="image_cifar10_airbench94_recipe_seed") -> li
 
 
 REFERENCE_PREFIX = "image_cifar10_airbench94_reference"  # benchmarks.airbench_reference: airbench94.py itself
+FLOAT32_PREFIX = "image_cifar10_airbench94_recipe_float32_seed"  # the port in float32 (its seeds: mixed bfloat16)
+
+
+def recipe_row(record: dict, label: str | None = None) -> list:
+    """One seed of a faithful recipe: accuracy, time and time to each accuracy."""
+    m = record["metrics"]
+    return [label or f"`{record['name']}`", option(record, "--seed", "0"), percent(m["test_accuracy"]),
+            percent(m["test_accuracy_flip_translate_tta"]), number(m["epochs_run"]),
+            seconds(m["train_seconds_cpu_machine"]), seconds(m["seconds_to_90"]), seconds(m.get("seconds_to_93")),
+            seconds(m["seconds_to_94"]), number(m["train_images_per_s"], 1)]
 
 
 def reference_row(record: dict) -> list:
@@ -153,13 +163,7 @@ def cifar10_airbench_recipe() -> str:
     for prefix, published in AIRBENCH_VARIANTS:
         records = airbench_recipe_records(prefix)
         every += records
-        for record in records:
-            m = record["metrics"]
-            rows.append([f"`{record['name']}`", option(record, "--seed", "0"), percent(m["test_accuracy"]),
-                         percent(m["test_accuracy_flip_translate_tta"]), number(m["epochs_run"]),
-                         seconds(m["train_seconds_cpu_machine"]), seconds(m["seconds_to_90"]),
-                         seconds(m.get("seconds_to_93")), seconds(m["seconds_to_94"]),
-                         number(m["train_images_per_s"], 1)])
+        rows += [recipe_row(record) for record in records]
         if len(records) > 1:
             spread = []
             for key in columns:
@@ -169,8 +173,10 @@ def cifar10_airbench_recipe() -> str:
             rows.append([f"mean +- std of {len(records)} seeds", "-", *spread, "-",
                          seconds(statistics.median(times)) + " (median)", "-", "-", "-", "-"])
         if prefix == AIRBENCH_VARIANTS[0][0]:
+            float32 = airbench_recipe_records(FLOAT32_PREFIX)
+            rows += [recipe_row(record, f"`{record['name']}` (float32)") for record in float32]
             references = airbench_recipe_records(REFERENCE_PREFIX)
-            every += references
+            every += float32 + references
             rows += [reference_row(record) for record in references]
         if records:
             rows.append(["published", *published])
