@@ -114,8 +114,10 @@ plt.show()
 # `recipe='airbench'` trains airbench94's network (a data-initialised patch-whitening convolution,
 # scale-free batch norm, Dirac-initialised convolutions) by airbench's procedure: SGD with Nesterov
 # momentum and a triangular schedule, lookahead, label smoothing, alternating flips and 2-pixel
-# shifts, batches of 1,024 for 9.9 epochs. Here a small slice; below, the accuracy-vs-time curve of
-# the full CPU runs (`python -m benchmarks.image_cifar10 --recipe airbench --seed N`).
+# shifts, batches of 1,024 for 9.9 epochs. `recipe='airbench95'` and `recipe='airbench96'` are its
+# wider and longer variants (airbench96 adds residual groups and cutout). Here a small slice; below,
+# the accuracy-vs-time curves of the full CPU runs (`python -m benchmarks.image_cifar10 --recipe
+# airbench --seed N`), the float32 run and the variants' runs among them where they are recorded.
 
 # %%
 recipe_model, _, recipe_info = train(
@@ -123,14 +125,14 @@ recipe_model, _, recipe_info = train(
     batch_size=128 if FAST else None, limit=512 if FAST else None, test_limit=200 if FAST else None,
     backbone_kwargs={'width': 4 if FAST else 64}, out_dir=WORK / 'cifar10_airbench', verbose=0 if FAST else 2)
 print({k: recipe_info[k] for k in ('recipe', 'epochs', 'final_val_accuracy', 'seconds')})
-runs = sorted(Path('benchmarks/results').glob('image_cifar10_airbench94_recipe_seed*.json'))
+runs = sorted(Path('benchmarks/results').glob('image_cifar10_airbench9?_recipe_*seed*.json'))
 if runs:
     figure, axis = plt.subplots(figsize=(6, 3.5))
     for path in runs:
         record = json.loads(path.read_text())
         curve = record['curve']
         axis.plot([row['seconds'] / 60 for row in curve], [100 * row['val_accuracy'] for row in curve],
-                  marker='o', label=record['name'].rsplit('_', 1)[-1])
+                  marker='o', label=record['name'].removeprefix('image_cifar10_').replace('_recipe', ''))
     for level in (93, 94):
         axis.axhline(level, color='k', linestyle='--', linewidth=0.8)
     axis.set_xlabel('minutes on the 2-core CPU')
