@@ -1,4 +1,5 @@
-"""Helpers the image benchmarks share: the accuracy-vs-time curve and CIFAR-10 test scoring."""
+"""Helpers the image benchmarks share: the accuracy-vs-time curve, CIFAR-10 test scoring and a
+model's arithmetic per image."""
 
 from __future__ import annotations
 
@@ -50,6 +51,27 @@ def timed_callbacks(budget_s=None):
     if budget_s:
         callbacks.append(TimeBudget(seconds=budget_s, per="epoch", verbose=True))
     return recorder, callbacks
+
+
+def forward_flops_per_image(model) -> int:
+    """Floating-point operations (two per multiply-add) of one image's forward pass through the
+    convolution, whitening and dense layers of ``model``, nested models included. Training costs
+    about three times this (forward, and the two products of the backward pass)."""
+    from apps.image_recognition.airbench import PatchWhitening
+
+    total = 0
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, (keras.layers.Conv2D, PatchWhitening)):
+            positions = 1
+            for size in layer.output.shape[1:-1]:
+                positions *= int(size)
+            kernel = 1
+            for size in layer.kernel.shape:
+                kernel *= int(size)
+            total += 2 * positions * kernel  # a grouped kernel is already (h, w, inputs / groups, filters)
+        elif isinstance(layer, keras.layers.Dense):
+            total += 2 * int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
+    return total
 
 
 def score_cifar10_test_set(model):

@@ -107,10 +107,27 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def gpu_model() -> str | None:
+    """The NVIDIA GPUs' names as ``nvidia-smi`` lists them ("NVIDIA H100 80GB HBM3"), None without
+    one (no ``nvidia-smi``, or it fails): a record made on a GPU must say which."""
+    import shutil
+
+    executable = shutil.which("nvidia-smi")
+    if executable is None or os.environ.get("CUDA_VISIBLE_DEVICES") in ("", "-1"):
+        return None
+    try:
+        done = subprocess.run([executable, "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                              text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    names = [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    return ", ".join(names) if done.returncode == 0 and names else None
+
+
 def machine() -> str:
-    cpu = cpu_model()
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores ({cpu}), no GPU" \
-        if not os.environ.get("CUDA_VISIBLE_DEVICES") else f"{platform.system()} {cpu} with GPU"
+    cpu, gpu = cpu_model(), gpu_model()
+    cores = f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores ({cpu})"
+    return f"{cores}, GPU: {gpu}" if gpu else f"{cores}, no GPU"
 
 
 def write_result(name: str, metrics: dict, references: dict | None = None, command: str | None = None,

@@ -33,10 +33,26 @@ def test_machine_names_the_cpu_model_from_proc_cpuinfo(tmp_path, monkeypatch):
     real_path = benchmarking.Path
     monkeypatch.setattr(benchmarking, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real_path(p))
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(benchmarking, "gpu_model", lambda: None)
     assert benchmarking.cpu_model() == "AMD EPYC 9R14"
     assert "(AMD EPYC 9R14), no GPU" in benchmarking.machine()
     cpuinfo.unlink()  # unreadable: fall back to what platform knows
     assert benchmarking.cpu_model()
+
+
+def test_machine_names_the_gpu_that_nvidia_smi_lists(tmp_path, monkeypatch):
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\necho 'NVIDIA H100 80GB HBM3'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert benchmarking.gpu_model() == "NVIDIA H100 80GB HBM3"
+    assert benchmarking.machine().endswith("CPU cores (" + benchmarking.cpu_model() + "), GPU: NVIDIA H100 80GB HBM3")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # the GPUs hidden from the frameworks
+    assert benchmarking.gpu_model() is None and benchmarking.machine().endswith("no GPU")
+    fake.write_text("#!/bin/sh\necho 'NVIDIA-SMI has failed' >&2\nexit 9\n")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert benchmarking.gpu_model() is None
 
 
 def test_repo_relative_keeps_machine_paths_out_of_records(tmp_path):
