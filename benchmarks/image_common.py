@@ -3,7 +3,9 @@ model's arithmetic per image."""
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import keras
 
@@ -16,15 +18,23 @@ TTA_REFERENCES = {
 
 
 class TimeToAccuracy(keras.callbacks.Callback):
-    """Record wall time and the validation (test) accuracy at every epoch end."""
+    """Record wall time and the validation (test) accuracy at every epoch end.
 
-    def __init__(self):
+    With ``path`` the rows are also written there after each epoch, and a run that resumes reads
+    them back: its clock goes on from the last recorded epoch's time, and an epoch done again
+    replaces its row, so a run stopped and resumed keeps one curve from its first epoch.
+    """
+
+    def __init__(self, path=None):
         super().__init__()
+        self.path = None if path is None else Path(path)
         self.rows = []
         self.start = None
 
     def on_train_begin(self, logs=None):
-        self.start = time.time()
+        if self.path is not None and self.path.exists():
+            self.rows = json.loads(self.path.read_text())
+        self.start = time.time() - (self.rows[-1]["seconds"] if self.rows else 0.0)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -32,7 +42,9 @@ class TimeToAccuracy(keras.callbacks.Callback):
         for key in ("accuracy", "val_accuracy", "loss", "val_loss"):
             if key in logs:
                 row[key] = round(float(logs[key]), 5)
-        self.rows.append(row)
+        self.rows = [kept for kept in self.rows if kept["epoch"] < row["epoch"]] + [row]
+        if self.path is not None:
+            self.path.write_text(json.dumps(self.rows, indent=1) + "\n")
         print(f"[time-to-accuracy] {row}", flush=True)
 
     def first_reaching(self, target):
@@ -43,10 +55,11 @@ class TimeToAccuracy(keras.callbacks.Callback):
         return None
 
 
-def timed_callbacks(budget_s=None):
-    """``(recorder, callbacks)``: a :class:`TimeToAccuracy` and, with ``budget_s``, a
-    ``shared.callbacks.TimeBudget`` that ends training at the first epoch end past the budget."""
-    recorder = TimeToAccuracy()
+def timed_callbacks(budget_s=None, path=None):
+    """``(recorder, callbacks)``: a :class:`TimeToAccuracy` (keeping its curve in ``path``, if
+    given) and, with ``budget_s``, a ``shared.callbacks.TimeBudget`` that ends training at the
+    first epoch end past the budget."""
+    recorder = TimeToAccuracy(path)
     callbacks = [recorder]
     if budget_s:
         callbacks.append(TimeBudget(seconds=budget_s, per="epoch", verbose=True))
