@@ -34,7 +34,6 @@ convolutions, cutout, 31 epochs; 96.01% with TTA on an A100, n=400):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
@@ -92,7 +91,6 @@ def main(argv=None):
     curve = out / "time_to_accuracy.json"  # the curve so far, which --resume continues
     if not args.resume:
         curve.unlink(missing_ok=True)
-    epochs_before = len(json.loads(curve.read_text())) if curve.exists() else 0
     timer, callbacks = timed_callbacks(args.budget_s, curve)
     widened = ("resnet_small", "convnet", "airbench", "airbench94")
     hyp = RECIPE_HYPERPARAMETERS.get(args.recipe)
@@ -185,7 +183,8 @@ def main(argv=None):
         + (f"The >= 93% target without TTA is {'MET' if accuracy >= 0.93 else 'NOT met'}, the >= 94% target with "
            f"TTA {'MET' if accuracy_tta >= 0.94 else 'NOT met'}. " if hyp else
            f"The >= 90% target is {'MET' if accuracy >= 0.9 else 'NOT met'} without TTA. ")
-        + (f"Resumed after epoch {epochs_before}: the times include the stopped run's. " if epochs_before else "")
+        + (f"Resumed after epoch {timer.epochs_before}: the times include the stopped run's. "
+           if timer.epochs_before else "")
         + "No model selection: the last epoch is scored; the test set is also scored after every epoch for the "
         "accuracy-vs-time `curve` only. JPEG re-encoded CIFAR-10 (lossy) is used, as in the data manifest.")
     write_result(args.name, metrics, references, wall_time_s=wall, notes=notes, extra={"curve": timer.rows})

@@ -4,6 +4,7 @@ model's arithmetic per image."""
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -29,11 +30,13 @@ class TimeToAccuracy(keras.callbacks.Callback):
         super().__init__()
         self.path = None if path is None else Path(path)
         self.rows = []
+        self.epochs_before = 0  # epochs a resumed run found recorded
         self.start = None
 
     def on_train_begin(self, logs=None):
         if self.path is not None and self.path.exists():
             self.rows = json.loads(self.path.read_text())
+        self.epochs_before = len(self.rows)
         self.start = time.time() - (self.rows[-1]["seconds"] if self.rows else 0.0)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -75,13 +78,9 @@ def forward_flops_per_image(model) -> int:
     total = 0
     for layer in model._flatten_layers(include_self=False, recursive=True):
         if isinstance(layer, (keras.layers.Conv2D, PatchWhitening)):
-            positions = 1
-            for size in layer.output.shape[1:-1]:
-                positions *= int(size)
-            kernel = 1
-            for size in layer.kernel.shape:
-                kernel *= int(size)
-            total += 2 * positions * kernel  # a grouped kernel is already (h, w, inputs / groups, filters)
+            positions = math.prod(int(size) for size in layer.output.shape[1:-1])
+            # a grouped kernel is already (h, w, inputs / groups, filters)
+            total += 2 * positions * math.prod(int(size) for size in layer.kernel.shape)
         elif isinstance(layer, keras.layers.Dense):
             total += 2 * int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
     return total
