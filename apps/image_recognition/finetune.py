@@ -5,7 +5,8 @@ with more outputs while every old class keeps its weights. The head trains first
 backbone frozen; ``unfreeze_epochs`` then trains everything at ``unfreeze_rate`` times the rate
 (a tenth by default). Old-class accuracy is measured before and after on the same test images,
 new-class accuracy after, and optionally the time and accuracy of training the same
-architecture from scratch.
+architecture from scratch (the extended model re-initialised: same normalisation, same
+augmentation layers, same epochs and rate schedule as a plain training).
 
 Old-class accuracy after adding classes is measured two ways. ``old_class_accuracy_after`` takes
 the argmax over every class, so an old image called new counts as wrong: it mixes forgetting with
@@ -205,15 +206,15 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
         arch = arch or _arch_of(model)
         keras.utils.set_random_seed(seed)
         start = time.time()
-        scratch = image_model.build_classifier(arch, prepared.input_shape, len(all_classes), prepared.mean,
-                                               prepared.variance, seed=seed, class_names=all_classes)
+        scratch = _reinitialised(tuned)
         total = epochs + unfreeze_epochs
         image_train.compile_for_training(scratch, learning_rate, total * steps)
         fit(scratch, prepared.train, prepared.validation, epochs=total, batch_size=batch_size, seed=seed,
             verbose=verbose)
         scratch_probabilities, _ = _predict(scratch, prepared.validation)
         metrics["scratch"] = {
-            "arch": arch, "epochs": total, "seconds": round(time.time() - start, 2),
+            "arch": arch, "epochs": total, "augmentation": _augmentation_names(scratch),
+            "seconds": round(time.time() - start, 2),
             "accuracy": _accuracy(scratch_probabilities, labels, np.ones_like(labels, dtype=bool)),
             "old_class_accuracy": _accuracy(scratch_probabilities, labels, labels < old_count),
             "old_task_accuracy": _old_task_accuracy(scratch_probabilities, labels, old_count),
@@ -229,6 +230,21 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
         metrics["model"] = str(out / "model.keras")
         prepared.skipped.write(out)
     return tuned, all_classes, metrics
+
+
+def _reinitialised(tuned):
+    """The extended model's architecture with fresh weights, every layer trainable: the from-scratch
+    comparison. Being the same model, it keeps the same input normalisation and augmentation layers,
+    so the comparison differs in the starting weights alone."""
+    scratch = tuned.__class__.from_config(tuned.get_config())
+    shared_finetune.unfreeze(scratch)
+    return scratch
+
+
+def _augmentation_names(model) -> list:
+    """The names of ``model``'s training-only augmentation layers, in order."""
+    return [layer.name for layer in model._flatten_layers(include_self=False, recursive=True)
+            if isinstance(layer, image_model.TrainingOnly)]
 
 
 def _cap_old_images(prepared, old_count, cap, seed) -> dict:

@@ -132,3 +132,23 @@ def test_cli_rejects_an_unfreeze_rate_outside_zero_to_one(capsys):
     with pytest.raises(SystemExit):
         main(["finetune", "--model", "m.keras", "--data", "mnist", "--unfreeze-rate", "0"])
     assert "--unfreeze-rate: expected a number above 0 and at most 1, got '0'" in capsys.readouterr().err
+
+
+def test_the_scratch_comparison_is_the_extended_model_reinitialised():
+    from apps.image_recognition.model import build_classifier
+    from shared import finetune as shared_finetune
+
+    keras.utils.set_random_seed(0)
+    model = build_classifier("lenet5", (28, 28, 1), 2, augment="translate", class_names=["0", "1"])
+    tuned = shared_finetune.extend_classes(model, 3, freeze_backbone=True)
+    scratch = image_finetune._reinitialised(tuned)
+    assert scratch is not tuned and scratch.num_classes == 3
+    # every weight trains, though the extended model's backbone was frozen
+    assert all(weight.trainable for weight in scratch.weights if "moving" not in weight.path)
+    assert len(scratch.trainable_weights) > len(tuned.trainable_weights)
+    # the same layers (the augmentation included), with fresh convolution weights
+    assert image_finetune._augmentation_names(scratch) == image_finetune._augmentation_names(tuned) != []
+    kernel = next(w for w in scratch.weights if "conv" in w.path and w.path.endswith("kernel"))
+    old_kernel = next(w for w in tuned.weights if w.path == kernel.path)
+    assert kernel.shape == old_kernel.shape
+    assert not np.allclose(keras.ops.convert_to_numpy(kernel), keras.ops.convert_to_numpy(old_kernel))
