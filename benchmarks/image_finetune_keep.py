@@ -80,7 +80,8 @@ def run_dataset(name, case, strategies, unfreeze_epochs, rehearsal_size, seed=0,
               f"{rows[label]['finetune_seconds']:.0f} s", flush=True)
     return {"strategies": rows, "scratch": scratch, "base_model_seconds": round(base_seconds, 2),
             "base_model_epochs": case["epochs"], "old_classes": case["old"], "new_class": case["new"],
-            "head_epochs": head_epochs, "unfreeze_epochs": unfreeze_epochs, "unfreeze_rate": unfreeze_rate}
+            "head_epochs": head_epochs, "unfreeze_epochs": unfreeze_epochs, "unfreeze_rate": unfreeze_rate,
+            "seed": seed}
 
 
 def main(argv=None):
@@ -95,6 +96,8 @@ def main(argv=None):
     parser.add_argument("--unfreeze-rate", type=float, default=0.1,
                         help="the unfrozen epochs' learning rate as a fraction of the head's (default 0.1)")
     parser.add_argument("--rehearsal-size", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the two-class model, the fine-tunes and the from-scratch model (default 0)")
     parser.add_argument("--limit", type=int, default=None, help="images per split (smoke runs)")
     parser.add_argument("--name", default="image_finetune_keep")
     args = parser.parse_args(argv)
@@ -106,7 +109,8 @@ def main(argv=None):
     results, metrics, references = {}, {}, {}
     for name in args.datasets.split(","):
         results[name] = run_dataset(name, CASES[name], strategies, args.unfreeze_epochs, args.rehearsal_size,
-                                    limit=args.limit, unfreeze_rate=args.unfreeze_rate, head_epochs=args.head_epochs)
+                                    seed=args.seed, limit=args.limit, unfreeze_rate=args.unfreeze_rate,
+                                    head_epochs=args.head_epochs)
         scratch_new = results[name]["scratch"]["new_class_accuracy"]
         for label, row in results[name]["strategies"].items():
             key = f"{name}/{label}"

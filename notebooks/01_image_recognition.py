@@ -32,6 +32,7 @@ from IPython.display import Image, display
 from apps.image_recognition import data, evaluate, gradcam, model
 from apps.image_recognition.finetune import finetune
 from apps.image_recognition.train import train
+from benchmarks.tables.image_recognition import KEEP_RUNS
 from shared.cli import fast_mode
 
 FAST = fast_mode()
@@ -171,8 +172,10 @@ kept_model, _, kept = finetune(
     keep='distill,rehearsal', rehearsal_size=20 if FAST else 100,
     limit=300 if FAST else None, test_limit=150 if FAST else None, verbose=0)
 print({k: kept[k] for k in ('keep', 'train_images', 'old_class_accuracy_after', 'new_class_accuracy')})
-path = Path('benchmarks/results/image_finetune_keep.json')
-if path.is_file():
+for run in KEEP_RUNS:
+    path = Path(f'benchmarks/results/{run}.json')
+    if not path.is_file():
+        continue
     record = json.loads(path.read_text())
     for dataset, values in record['datasets'].items():
         labels = list(values['strategies'])
@@ -186,7 +189,9 @@ if path.is_file():
         axes[1].axvline(100 * values['scratch']['new_class_accuracy'], color='k', linestyle='--')
         axes[1].set_xlabel('new class accuracy, % (dashed: from scratch)')
         axes[1].set_yticks([])
-        figure.suptitle(dataset)
+        rate = values.get('unfreeze_rate', 0.1)
+        figure.suptitle(f"{dataset}, {run}: {values['head_epochs']} head + {values['unfreeze_epochs']} unfrozen "
+                        f"epochs at {rate:g} x the rate")
         plt.tight_layout()
         plt.show()
 

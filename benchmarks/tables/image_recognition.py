@@ -235,7 +235,8 @@ def finetune() -> str:
                       commands(*records.values())])
 
 
-KEEP_RUNS = ("image_finetune_keep", "image_finetune_keep_long", "image_finetune_keep_full_rate")
+KEEP_RUNS = ("image_finetune_keep", "image_finetune_keep_long", "image_finetune_keep_full_rate",
+             "image_finetune_keep_15_epochs")
 
 
 @table("image_finetune_keep")
@@ -268,7 +269,9 @@ def finetune_keep() -> str:
             # What the third class costs a model that forgot nothing, against the same two-class model.
             before = next(iter(values["strategies"].values()))["old_class_accuracy_before"]
             scratch_task = scratch.get("old_task_accuracy")
-            rows.append([f"{dataset}: from scratch, all three classes", str(scratch["epochs"]), "all",
+            # Records before scratch.augmentation built the from-scratch model without augmentation.
+            augmented = ", augmented as the fine-tuned model" if scratch.get("augmentation") else ", no augmentation"
+            rows.append([f"{dataset}: from scratch, all three classes{augmented}", str(scratch["epochs"]), "all",
                          f"- -> {percent(scratch['old_class_accuracy'])}",
                          number(100 * (before - scratch["old_class_accuracy"])),
                          "-" if scratch_task is None else number(100 * (before - scratch_task)),
