@@ -39,17 +39,18 @@ STRATEGIES = {
 
 
 def run_dataset(name, case, strategies, unfreeze_epochs, rehearsal_size, seed=0, limit=None, unfreeze_rate=0.1,
-                head_epochs=None):
+                head_epochs=None, base_epochs=None):
     import keras
 
     from apps.image_recognition import finetune as image_finetune
     from apps.image_recognition import train as image_train
 
     head_epochs = case["head_epochs"] if head_epochs is None else head_epochs
+    base_epochs = case["epochs"] if base_epochs is None else base_epochs
     keras.utils.set_random_seed(seed)
     start = time.time()
     model, class_names, _ = image_train.train(
-        name, arch=case["arch"], epochs=case["epochs"], batch_size=64, classes=case["old"], augment=case["augment"],
+        name, arch=case["arch"], epochs=base_epochs, batch_size=64, classes=case["old"], augment=case["augment"],
         seed=seed, verbose=2, backbone_kwargs={"width": case["width"]}, limit=limit, test_limit=limit)
     base_seconds = time.time() - start
     rows, scratch = {}, None
@@ -79,7 +80,7 @@ def run_dataset(name, case, strategies, unfreeze_epochs, rehearsal_size, seed=0,
               f"{100 * rows[label]['new_class_accuracy']:.1f}% (scratch {100 * scratch['new_class_accuracy']:.1f}%), "
               f"{rows[label]['finetune_seconds']:.0f} s", flush=True)
     return {"strategies": rows, "scratch": scratch, "base_model_seconds": round(base_seconds, 2),
-            "base_model_epochs": case["epochs"], "old_classes": case["old"], "new_class": case["new"],
+            "base_model_epochs": base_epochs, "old_classes": case["old"], "new_class": case["new"],
             "head_epochs": head_epochs, "unfreeze_epochs": unfreeze_epochs, "unfreeze_rate": unfreeze_rate,
             "seed": seed}
 
@@ -90,6 +91,8 @@ def main(argv=None):
     parser.add_argument("--datasets", default="cifar10", help="comma-separated: mnist, cifar10")
     parser.add_argument("--strategies", default=",".join(STRATEGIES),
                         help=f"comma-separated labels (default all): {', '.join(STRATEGIES)}")
+    parser.add_argument("--base-epochs", type=int, default=None,
+                        help="epochs of the two-class model (default: the case's, 6 on CIFAR-10, 3 on MNIST)")
     parser.add_argument("--head-epochs", type=int, default=None,
                         help="epochs with the backbone frozen (default: the case's, 3 on CIFAR-10, 2 on MNIST)")
     parser.add_argument("--unfreeze-epochs", type=int, default=2)
@@ -110,7 +113,7 @@ def main(argv=None):
     for name in args.datasets.split(","):
         results[name] = run_dataset(name, CASES[name], strategies, args.unfreeze_epochs, args.rehearsal_size,
                                     seed=args.seed, limit=args.limit, unfreeze_rate=args.unfreeze_rate,
-                                    head_epochs=args.head_epochs)
+                                    head_epochs=args.head_epochs, base_epochs=args.base_epochs)
         scratch_new = results[name]["scratch"]["new_class_accuracy"]
         for label, row in results[name]["strategies"].items():
             key = f"{name}/{label}"

@@ -32,7 +32,7 @@ from IPython.display import Image, display
 from apps.image_recognition import data, evaluate, gradcam, model
 from apps.image_recognition.finetune import finetune
 from apps.image_recognition.train import train
-from benchmarks.tables.image_recognition import KEEP_RUNS
+from benchmarks.tables.image_recognition import keep_records
 from shared.cli import fast_mode
 
 FAST = fast_mode()
@@ -172,11 +172,8 @@ kept_model, _, kept = finetune(
     keep='distill,rehearsal', rehearsal_size=20 if FAST else 100,
     limit=300 if FAST else None, test_limit=150 if FAST else None, verbose=0)
 print({k: kept[k] for k in ('keep', 'train_images', 'old_class_accuracy_after', 'new_class_accuracy')})
-for run in KEEP_RUNS:
-    path = Path(f'benchmarks/results/{run}.json')
-    if not path.is_file():
-        continue
-    record = json.loads(path.read_text())
+for record in keep_records():
+    run = record['name']
     for dataset, values in record['datasets'].items():
         labels = list(values['strategies'])
         drops = [values['strategies'][label]['old_class_drop_points'] for label in labels]

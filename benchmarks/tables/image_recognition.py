@@ -237,29 +237,76 @@ def finetune() -> str:
 
 KEEP_RUNS = ("image_finetune_keep", "image_finetune_keep_long", "image_finetune_keep_full_rate",
              "image_finetune_keep_15_epochs")
+KEEP_SEEDED = ("image_finetune_keep_25_epochs_seed",)  # one record per --seed, then their mean and spread
+
+
+def keep_records() -> list:
+    """Every recorded fine-tune keep run: the single runs, then each seeded run's seeds in order."""
+    from benchmarks.report import RESULTS
+
+    records = [result(name) for name in KEEP_RUNS if (RESULTS / f"{name}.json").is_file()]
+    for prefix in KEEP_SEEDED:
+        records += airbench_recipe_records(prefix)
+    return records
+
+
+def keep_seed_summary(records: list) -> list:
+    """Rows of mean +- std over the seeds of each seeded keep run, per dataset and strategy, with how
+    many seeds met each target."""
+    import statistics
+
+    def mean_sd(values, scale=1.0, digits=2):
+        return (f"**{number(scale * statistics.mean(values), digits)}** +- "
+                f"{number(scale * statistics.stdev(values), digits)}")
+
+    rows = []
+    for prefix in KEEP_SEEDED:
+        seeds = [r for r in records if r["name"].startswith(prefix)]
+        if len(seeds) < 2:
+            continue
+        for dataset, values in seeds[0]["datasets"].items():
+            for label in values["strategies"]:
+                runs = [(r["datasets"][dataset]["strategies"][label], r["datasets"][dataset]["scratch"])
+                        for r in seeds]
+                drops = [row["old_class_drop_points"] for row, _ in runs]
+                new = [row["new_class_accuracy"] for row, _ in runs]
+                scratch_new = [scratch["new_class_accuracy"] for _, scratch in runs]
+                rows.append([f"{dataset}: {label}, mean +- std of {len(seeds)} seeds", rows_epochs(values), "all",
+                             "-", f"{mean_sd(drops)} (met by {sum(d <= 1.0 for d in drops)} of {len(seeds)})",
+                             mean_sd([row["old_task_drop_points"] for row, _ in runs]),
+                             f"{mean_sd(new, 100, 1)}% against {mean_sd(scratch_new, 100, 1)}% (met by "
+                             f"{sum(n >= s for n, s in zip(new, scratch_new))} of {len(seeds)})",
+                             mean_sd([row["three_class_accuracy"] for row, _ in runs], 100, 1) + "%",
+                             seconds(statistics.median(row["finetune_seconds"] for row, _ in runs)) + " (median)"])
+    return rows
+
+
+def rows_epochs(values: dict) -> str:
+    """A keep run's schedule: the two-class model's epochs; head + unfrozen epochs, and the unfrozen rate
+    where not a tenth."""
+    epochs = f"{values['base_model_epochs']}; {values['head_epochs']} + {values['unfreeze_epochs']}"
+    rate = values.get("unfreeze_rate", 0.1)  # records before --unfreeze-rate used a tenth
+    return epochs + (f" (unfrozen at {rate:g} x the rate)" if rate != 0.1 else "")
 
 
 @table("image_finetune_keep")
 def finetune_keep() -> str:
     """The strategies that keep the old classes, side by side on one two-class model per dataset and run."""
-    from benchmarks.report import RESULTS
-
-    records = [result(name) for name in KEEP_RUNS if (RESULTS / f"{name}.json").is_file()]
+    records = keep_records()
     if not records:
         return "Not run yet: `python -m benchmarks.image_finetune_keep --datasets cifar10`."
     rows = []
     for record in records:
+        seeded = record["name"].startswith(KEEP_SEEDED)
         for dataset, values in record["datasets"].items():
-            scratch, epochs = values["scratch"], f"{values['head_epochs']} + {values['unfreeze_epochs']}"
-            rate = values.get("unfreeze_rate", 0.1)  # records before --unfreeze-rate used a tenth
-            if rate != 0.1:
-                epochs += f" (unfrozen at {rate:g} x the rate)"
+            scratch, epochs = values["scratch"], rows_epochs(values)
+            seed = f", seed {values['seed']}" if seeded else ""
             for label, row in values["strategies"].items():
                 drop, new = row["old_class_drop_points"], row["new_class_accuracy"]
                 images = row["train_images"]
                 trained_on = ("all" if images is None else
                               f"{number(images['old_classes'])} old + {number(images['new_classes'])} new")
-                rows.append([f"{dataset}: {label}", epochs, trained_on,
+                rows.append([f"{dataset}: {label}{seed}", epochs, trained_on,
                              f"{percent(row['old_class_accuracy_before'])} -> "
                              f"{percent(row['old_class_accuracy_after'])}",
                              f"**{number(drop)}** ({'met' if drop <= 1.0 else 'missed'})",
@@ -271,15 +318,17 @@ def finetune_keep() -> str:
             scratch_task = scratch.get("old_task_accuracy")
             # Records before scratch.augmentation built the from-scratch model without augmentation.
             augmented = ", augmented as the fine-tuned model" if scratch.get("augmentation") else ", no augmentation"
-            rows.append([f"{dataset}: from scratch, all three classes{augmented}", str(scratch["epochs"]), "all",
+            rows.append([f"{dataset}: from scratch, all three classes{augmented}{seed}", str(scratch["epochs"]), "all",
                          f"- -> {percent(scratch['old_class_accuracy'])}",
                          number(100 * (before - scratch["old_class_accuracy"])),
                          "-" if scratch_task is None else number(100 * (before - scratch_task)),
                          percent(scratch["new_class_accuracy"], 1), percent(scratch["accuracy"], 1),
                          seconds(scratch["seconds"])])
-    headers = ["strategy", "epochs (head + unfrozen)", "training images (distinct)", "old classes before -> after",
+    headers = ["strategy", "epochs (two-class model; head + unfrozen)", "training images (distinct)",
+               "old classes before -> after",
                "points lost (target <= 1)", "points lost among the old classes alone",
                "new class (target: from scratch's)", "all three", "time"]
+    rows += keep_seed_summary(records)
     return "\n".join([markdown_table(headers, rows), "", provenance(*records), "", commands(*records)])
 
 
