@@ -152,3 +152,26 @@ def test_the_scratch_comparison_is_the_extended_model_reinitialised():
     old_kernel = next(w for w in tuned.weights if w.path == kernel.path)
     assert kernel.shape == old_kernel.shape
     assert not np.allclose(keras.ops.convert_to_numpy(kernel), keras.ops.convert_to_numpy(old_kernel))
+
+
+def test_the_seed_summary_gives_mean_spread_and_how_many_seeds_met_each_target():
+    from benchmarks.tables.image_recognition import KEEP_SEEDED, keep_seed_summary
+
+    def record(seed, drop, new, scratch_new):
+        row = {"old_class_drop_points": drop, "old_task_drop_points": -1.0, "new_class_accuracy": new,
+               "three_class_accuracy": 0.9, "finetune_seconds": 100.0 + seed}
+        values = {"strategies": {"all old images": row}, "scratch": {"new_class_accuracy": scratch_new},
+                  "base_model_epochs": 6, "head_epochs": 1, "unfreeze_epochs": 24, "unfreeze_rate": 1.0}
+        return {"name": f"{KEEP_SEEDED[0]}{seed}", "datasets": {"cifar10": values}}
+
+    rows = keep_seed_summary([record(0, 0.5, 0.92, 0.91), record(1, 1.5, 0.90, 0.91),
+                              {"name": "image_finetune_keep", "datasets": {}}])
+    assert len(rows) == 1
+    label, epochs, _, _, drop, task, new, _, time = rows[0]
+    assert label == "cifar10: all old images, mean +- std of 2 seeds"
+    assert epochs == "6; 1 + 24 (unfrozen at 1 x the rate)"
+    assert drop == "**1.00** +- 0.71 (met by 1 of 2)" and task == "**-1.00** +- 0.00"
+    assert new == "**91.0** +- 1.4% against **91.0** +- 0.0% (met by 1 of 2)"
+    assert time == "100 s (median)"
+    # one seed alone has no spread: no summary row
+    assert keep_seed_summary([record(0, 0.5, 0.92, 0.91)]) == []
