@@ -114,8 +114,9 @@ AIRBENCH_VARIANTS = (  # result-name prefix, published row
 )
 
 
-def airbench_recipe_records(prefix="image_cifar10_airbench94_recipe_seed") -> list:
-    """The seeds of one faithful recipe (``<prefix>N``, airbench94's by default), in seed order."""
+def seeded_records(prefix="image_cifar10_airbench94_recipe_seed") -> list:
+    """The records named ``<prefix>N``, in name order: the seeds of one run (airbench94's recipe by
+    default)."""
     from benchmarks.report import RESULTS
 
     names = sorted(path.stem for path in RESULTS.glob(f"{prefix}*.json"))
@@ -161,7 +162,7 @@ def cifar10_airbench_recipe() -> str:
     rows, every = [], []
     columns = ("test_accuracy", "test_accuracy_flip_translate_tta")
     for prefix, published in AIRBENCH_VARIANTS:
-        records = airbench_recipe_records(prefix)
+        records = seeded_records(prefix)
         every += records
         rows += [recipe_row(record) for record in records]
         if len(records) > 1:
@@ -173,9 +174,9 @@ def cifar10_airbench_recipe() -> str:
             rows.append([f"mean +- std of {len(records)} seeds", "-", *spread, "-",
                          seconds(statistics.median(times)) + " (median)", "-", "-", "-", "-"])
         if prefix == AIRBENCH_VARIANTS[0][0]:
-            float32 = airbench_recipe_records(FLOAT32_PREFIX)
+            float32 = seeded_records(FLOAT32_PREFIX)
             rows += [recipe_row(record, f"`{record['name']}` (float32)") for record in float32]
-            references = airbench_recipe_records(REFERENCE_PREFIX)
+            references = seeded_records(REFERENCE_PREFIX)
             every += float32 + references
             rows += [reference_row(record) for record in references]
         if records:
@@ -247,7 +248,7 @@ def keep_records() -> list:
 
     records = [result(name) for name in KEEP_RUNS if (RESULTS / f"{name}.json").is_file()]
     for prefix in KEEP_SEEDED:
-        records += airbench_recipe_records(prefix)
+        records += seeded_records(prefix)
     return records
 
 
@@ -272,7 +273,7 @@ def keep_seed_summary(records: list) -> list:
                 drops = [row["old_class_drop_points"] for row, _ in runs]
                 new = [row["new_class_accuracy"] for row, _ in runs]
                 scratch_new = [scratch["new_class_accuracy"] for _, scratch in runs]
-                rows.append([f"{dataset}: {label}, mean +- std of {len(seeds)} seeds", rows_epochs(values), "all",
+                rows.append([f"{dataset}: {label}, mean +- std of {len(seeds)} seeds", keep_schedule(values), "all",
                              "-", f"{mean_sd(drops)} (met by {sum(d <= 1.0 for d in drops)} of {len(seeds)})",
                              mean_sd([row["old_task_drop_points"] for row, _ in runs]),
                              f"{mean_sd(new, 100, 1)}% against {mean_sd(scratch_new, 100, 1)}% (met by "
@@ -282,7 +283,7 @@ def keep_seed_summary(records: list) -> list:
     return rows
 
 
-def rows_epochs(values: dict) -> str:
+def keep_schedule(values: dict) -> str:
     """A keep run's schedule: the two-class model's epochs; head + unfrozen epochs, and the unfrozen rate
     where not a tenth."""
     epochs = f"{values['base_model_epochs']}; {values['head_epochs']} + {values['unfreeze_epochs']}"
@@ -300,7 +301,7 @@ def finetune_keep() -> str:
     for record in records:
         seeded = record["name"].startswith(KEEP_SEEDED)
         for dataset, values in record["datasets"].items():
-            scratch, epochs = values["scratch"], rows_epochs(values)
+            scratch, epochs = values["scratch"], keep_schedule(values)
             seed = f", seed {values['seed']}" if seeded else ""
             for label, row in values["strategies"].items():
                 drop, new = row["old_class_drop_points"], row["new_class_accuracy"]
