@@ -238,7 +238,7 @@ def finetune() -> str:
 
 KEEP_RUNS = ("image_finetune_keep", "image_finetune_keep_long", "image_finetune_keep_full_rate",
              "image_finetune_keep_15_epochs", "image_finetune_keep_25_epochs_strategies",
-             "image_finetune_keep_25_epochs_base25")
+             "image_finetune_keep_25_epochs_rehearsal", "image_finetune_keep_25_epochs_base25")
 KEEP_SEEDED = ("image_finetune_keep_25_epochs_seed",)  # one record per --seed, then their mean and spread
 
 
