@@ -6,7 +6,8 @@ backbone frozen; ``unfreeze_epochs`` then trains everything at ``unfreeze_rate``
 (a tenth by default). Old-class accuracy is measured before and after on the same test images,
 new-class accuracy after, and optionally the time and accuracy of training the same
 architecture from scratch (the extended model re-initialised: same normalisation, same
-augmentation layers, same epochs and rate schedule as a plain training).
+augmentation layers, same epochs and rate schedule as a plain training, on every training image
+even where ``keep`` or ``old_images`` hold the fine-tune to a sample).
 
 Old-class accuracy after adding classes is measured two ways. ``old_class_accuracy_after`` takes
 the argmax over every class, so an old image called new counts as wrong: it mixes forgetting with
@@ -153,6 +154,8 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
     cap = old_images
     if "rehearsal" in keep:
         cap = rehearsal_size if cap is None else min(cap, rehearsal_size)
+    # The from-scratch comparison trains on every training image, whatever the fine-tune keeps.
+    full_train, full_size = prepared.train, prepared.train_size
     train_counts = _cap_old_images(prepared, old_count, cap, seed) if cap is not None else None
     teacher = _frozen_copy(model) if "distill" in keep else None
     if new_classes:
@@ -208,13 +211,15 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
         start = time.time()
         scratch = _reinitialised(tuned)
         total = epochs + unfreeze_epochs
-        image_train.compile_for_training(scratch, learning_rate, total * steps)
-        fit(scratch, prepared.train, prepared.validation, epochs=total, batch_size=batch_size, seed=seed,
+        prepared.train, prepared.train_size = full_train, full_size  # the capped set is no longer needed
+        full_steps = image_train.steps_per_epoch(prepared, batch_size)
+        image_train.compile_for_training(scratch, learning_rate, total * full_steps)
+        fit(scratch, full_train, prepared.validation, epochs=total, batch_size=batch_size, seed=seed,
             verbose=verbose)
         scratch_probabilities, _ = _predict(scratch, prepared.validation)
         metrics["scratch"] = {
             "arch": arch, "epochs": total, "augmentation": _augmentation_names(scratch),
-            "seconds": round(time.time() - start, 2),
+            "train_images": full_size, "seconds": round(time.time() - start, 2),
             "accuracy": _accuracy(scratch_probabilities, labels, np.ones_like(labels, dtype=bool)),
             "old_class_accuracy": _accuracy(scratch_probabilities, labels, labels < old_count),
             "old_task_accuracy": _old_task_accuracy(scratch_probabilities, labels, old_count),

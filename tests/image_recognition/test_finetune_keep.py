@@ -175,3 +175,24 @@ def test_the_seed_summary_gives_mean_spread_and_how_many_seeds_met_each_target()
     assert time == "100 s (median)"
     # one seed alone has no spread: no summary row
     assert keep_seed_summary([record(0, 0.5, 0.92, 0.91)]) == []
+
+
+def test_the_scratch_comparison_trains_on_every_image_when_rehearsal_keeps_a_sample(two_class_model, monkeypatch):
+    seen = []
+
+    def recording_fit(model, train, *args, **kwargs):
+        images = np.asarray(train[0])
+        seen.append((len(images), len(np.unique(images.reshape(len(images), -1), axis=0))))
+        return fit(model, train, *args, **kwargs)
+
+    fit = image_finetune.fit
+    monkeypatch.setattr(image_finetune, "fit", recording_fit)
+    _, _, metrics = _finetune(two_class_model, keep="rehearsal", rehearsal_size=5, compare_scratch=True)
+    counts, scratch = metrics["train_images"], metrics["scratch"]
+    assert counts["old_classes"] == 10
+    # the fine-tune's stages saw the new class's images and 5 stored images per old class, repeated
+    fine_tune, from_scratch = seen[:-1], seen[-1]
+    assert all(distinct == counts["new_classes"] + 10 for _, distinct in fine_tune)
+    # the from-scratch model saw every training image of the three classes, once an epoch
+    assert from_scratch == (scratch["train_images"], scratch["train_images"])
+    assert scratch["train_images"] > counts["new_classes"] + 10
