@@ -32,7 +32,7 @@ from IPython.display import Image, display
 from apps.image_recognition import data, evaluate, gradcam, model
 from apps.image_recognition.finetune import finetune
 from apps.image_recognition.train import train
-from benchmarks.tables.image_recognition import keep_records
+from benchmarks.tables.image_recognition import keep_records, keep_schedule
 from shared.cli import fast_mode
 
 FAST = fast_mode()
@@ -173,7 +173,6 @@ kept_model, _, kept = finetune(
     limit=300 if FAST else None, test_limit=150 if FAST else None, verbose=0)
 print({k: kept[k] for k in ('keep', 'train_images', 'old_class_accuracy_after', 'new_class_accuracy')})
 for record in keep_records():
-    run = record['name']
     for dataset, values in record['datasets'].items():
         labels = list(values['strategies'])
         drops = [values['strategies'][label]['old_class_drop_points'] for label in labels]
@@ -186,9 +185,7 @@ for record in keep_records():
         axes[1].axvline(100 * values['scratch']['new_class_accuracy'], color='k', linestyle='--')
         axes[1].set_xlabel('new class accuracy, % (dashed: from scratch)')
         axes[1].set_yticks([])
-        rate = values.get('unfreeze_rate', 0.1)
-        figure.suptitle(f"{dataset}, {run}: {values['head_epochs']} head + {values['unfreeze_epochs']} unfrozen "
-                        f"epochs at {rate:g} x the rate")
+        figure.suptitle(f"{dataset}, {record['name']}: epochs {keep_schedule(values)}")
         plt.tight_layout()
         plt.show()
 

@@ -156,6 +156,7 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
         cap = rehearsal_size if cap is None else min(cap, rehearsal_size)
     # The from-scratch comparison trains on every training image, whatever the fine-tune keeps.
     full_train, full_size = prepared.train, prepared.train_size
+    full_steps = image_train.steps_per_epoch(prepared, batch_size)
     train_counts = _cap_old_images(prepared, old_count, cap, seed) if cap is not None else None
     teacher = _frozen_copy(model) if "distill" in keep else None
     if new_classes:
@@ -211,8 +212,6 @@ def finetune(model, class_names, source, add_classes=False, epochs=3, unfreeze_e
         start = time.time()
         scratch = _reinitialised(tuned)
         total = epochs + unfreeze_epochs
-        prepared.train, prepared.train_size = full_train, full_size  # the capped set is no longer needed
-        full_steps = image_train.steps_per_epoch(prepared, batch_size)
         image_train.compile_for_training(scratch, learning_rate, total * full_steps)
         fit(scratch, full_train, prepared.validation, epochs=total, batch_size=batch_size, seed=seed,
             verbose=verbose)
