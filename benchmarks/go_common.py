@@ -79,16 +79,19 @@ def symmetry_metrics(averaged: dict | None, symmetries: int, keys=("top1", "top1
     return named
 
 
-def preset_line() -> str:
-    """One sentence on the shipped preset that played, for a match result's notes."""
+def preset_line(tactics: bool = False) -> str:
+    """One sentence on the shipped preset that played (with ``tactics``: checked by tactical
+    reading), for a match result's notes."""
     from apps.go_policy.presets import DEFAULT_PRESET, preset_record
 
     preset = preset_record()
     held_out = preset.get("measured_accuracy_held_out") or {}
     accuracy = ", ".join(f"{100 * held_out[key]:.1f}% {label}" for key, label in
                          (("top1", "held-out top-1"), ("top1_8_symmetries", "with 8 symmetries")) if key in held_out)
+    how = ("plays the network's favourite among the moves that lose the fewest stones to tactical reading "
+           "(play.tactics: ladders and ataris of strings of 3+ stones)" if tactics else "plays without search")
     return (f"The preset ({DEFAULT_PRESET.name}, {preset.get('depth')}x{preset.get('filters')}, {accuracy}) "
-            "plays without search; the papers' networks reached 44-57% top-1.")
+            f"{how}; the papers' networks reached 44-57% top-1 without search.")
 
 
 def engine_color(row: dict) -> str:
@@ -104,12 +107,17 @@ def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--level", type=int, default=10, help="GNU Go's level")
     parser.add_argument("--symmetries", type=int, default=1,
                         help="the engine averages the network over this many board symmetries (1 to 8)")
+    parser.add_argument("--tactics", action="store_true",
+                        help="the engine reads out its strings short of liberties before it moves (play.tactics); "
+                             "the result and games folder names get _tactics")
     parser.add_argument("--tag", default="", help="append _TAG to the result and games folder names")
 
 
 def setup_suffix(args) -> str:
-    """``_8_symmetries`` for a match with symmetry averaging, then ``_TAG`` for ``--tag TAG``."""
+    """``_8_symmetries`` for a match with symmetry averaging, ``_tactics`` for an engine with
+    tactical reading, then ``_TAG`` for ``--tag TAG``."""
     suffix = f"_{args.symmetries}_symmetries" if args.symmetries > 1 else ""
+    suffix += "_tactics" if getattr(args, "tactics", False) else ""
     return suffix + (f"_{args.tag}" if args.tag else "")
 
 
@@ -205,5 +213,5 @@ def players(args):
     from apps.go_policy.play.engine import PolicyEngine
 
     gnugo = shutil.which("gnugo") or "/usr/games/gnugo"
-    engine = PolicyEngine(load_preset(), symmetries=args.symmetries)
+    engine = PolicyEngine(load_preset(), symmetries=args.symmetries, tactics=getattr(args, "tactics", False))
     return engine, f"{gnugo} --mode gtp --level {args.level}"

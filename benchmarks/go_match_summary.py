@@ -78,7 +78,7 @@ def summarise(args) -> dict:
              f"command, commit and timing). Komi {KOMI}; each game scored by GNU Go's final_score (dead stones "
              f"removed), at move {args.max_moves} if it had not ended. distinct_*: each different move sequence "
              "counted once (the same game repeated under other GNU Go seeds counts once). "
-             f"{compared}{preset_line()} Games: " +
+             f"{compared}{preset_line(args.tactics)} Games: " +
              "; ".join(f"engine {g['engine_color']} {g['result']} {g['moves']} moves" for g in records))
     return {"metrics": metrics, "notes": notes, "game_records": records}
 

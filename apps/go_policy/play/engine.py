@@ -1,4 +1,5 @@
-"""Move selection with the policy network alone (no search), as in Clark & Storkey 2015.
+"""Move selection with the policy network, alone (no search) as in Clark & Storkey 2015, or
+checked by tactical reading (``tactics=True``, ``play.tactics``).
 
 The network's probabilities are masked to *sensible* moves (legal and not filling
 one of the mover's own true eyes, as in AlphaGo's rollouts and the dlgo book) and
@@ -13,6 +14,11 @@ pass, it plays on only at unsettled points, which neither color owns in 3 play-o
 scoring a stone in its own territory gains nothing and can fill its own eyes, one thrown
 into settled enemy territory dies and is thrown in again, and a self-atari is captured
 and played again: playing on anywhere sensible drags a lost game on without changing it.
+
+With ``tactics=True`` the engine reads out its strings that are short of liberties before
+it moves, and plays the network's favourite among the moves that lose the fewest stones to
+that reading (``play.tactics.safe_moves``): the smallest search, aimed at the strings the
+network leaves in atari or plays into atari.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import numpy as np
 
 from apps.go_policy.model.data import check_symmetries, predict_with_symmetries
 from apps.go_policy.model.features import FeatureEncoder, masked_probabilities, sensible_mask
+from apps.go_policy.play.tactics import safe_moves
 from apps.go_policy.rules.board import BLACK, EMPTY, Board
 from apps.go_policy.rules.scoring import area_score, check_playouts, counted_ownership, self_atari_size
 
@@ -69,13 +76,15 @@ class PolicyEngine:
             network call on a batch of that size), a little stronger and slower.
         playouts: random play-outs that count the position (dead stones off) when the
             opponent has passed; 0 counts the stones as they stand (Tromp-Taylor).
+        tactics: read out the strings short of liberties before moving (``play.tactics``);
+            False plays the network alone.
     """
 
     name = "cnnkit-go"
     version = "0.1.0"
 
     def __init__(self, model, temperature: float = 0.0, seed: int = 0, symmetries: int = 1,
-                 playouts: int = 64):
+                 playouts: int = 64, tactics: bool = False):
         self.model = model
         if getattr(model, "runtime", None) == "onnx":
             features, planes = model.config.get("features") or "small", model.input_shapes[0][-1]
@@ -89,6 +98,7 @@ class PolicyEngine:
             )
         self.symmetries = check_symmetries(symmetries)  # fail now, not at the first genmove
         self.playouts = check_playouts(playouts)
+        self.tactics = bool(tactics)
         self.seed = seed
         self.temperature = float(temperature)
         self.rng = np.random.default_rng(seed)
@@ -142,6 +152,8 @@ class PolicyEngine:
             probabilities = self.move_probabilities(board)
             if owner is not None:
                 probabilities = probabilities * play_on_points(board, owner)
+            if self.tactics and probabilities.sum() > 0:
+                probabilities = probabilities * safe_moves(board, probabilities)
             if probabilities.sum() <= 0:
                 return None
             if self.temperature > 0:

@@ -128,6 +128,30 @@ class Board:
         board.replay(self.setup, self.history)
         return board
 
+    def snapshot(self) -> Board:
+        """A copy of the position alone (stones, strings, ko, side to move; the simple ko rule,
+        no move record), made without replaying anything: tactical reading plays thousands of
+        moves on such copies, where ``copy`` would replay the whole game each time."""
+        board = Board.__new__(Board)
+        board.size, board.komi, board.superko = self.size, self.komi, False
+        board.neighbours, board._zobrist = self.neighbours, self._zobrist
+        board.stones = list(self.stones)
+        clones: dict[int, Group] = {}
+        groups: list[Group | None] = []
+        for group in self.groups:
+            if group is not None and id(group) not in clones:
+                clones[id(group)] = Group(group.color, set(group.stones), set(group.liberties))
+            groups.append(None if group is None else clones[id(group)])
+        board.groups = groups
+        board.to_move, board.ko, board.ko_color, board.hash = self.to_move, self.ko, self.ko_color, self.hash
+        board.history = []
+        board.setup = [(stone, point) for point, stone in enumerate(self.stones) if stone != EMPTY]
+        board.seen = {self.hash}
+        board.consecutive_passes = 0
+        board.captures = dict(self.captures)
+        board.last_played = list(self.last_played)
+        return board
+
     def replay(self, setup, moves) -> None:
         """Reset, place ``setup`` stones, then play ``moves`` as (color, point) pairs."""
         self.clear()
