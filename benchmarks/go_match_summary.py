@@ -2,12 +2,15 @@
 
     python -m benchmarks.go_match_summary --symmetries 8 --tag dead_stone_count
     python -m benchmarks.go_match_summary --symmetries 8 --tag gpu_continuation --compare-with dead_stone_count
+    python -m benchmarks.go_match_summary --symmetries 8 --tactics --tag gpu_continuation \
+        --compare-with gpu_continuation
 
 Reads the SGFs of the set-up's games folder (their RE property: GNU Go's final_score, or the
 resignation) and writes ``go_match_<size>x<size>_level<level>[_8_symmetries][_TAG]_all_games``.
 On small boards different GNU Go seeds often give the same game: ``distinct_*`` counts each move
 sequence once. ``--compare-with TAG`` sets the games game by game (same numbers: same GNU Go seeds
-and colors) next to those of the set-up with ``--tag TAG`` ('' for none), each game's played-out
+and colors) next to those of the set-up with ``--tag TAG`` ('' for none) and the network alone (no
+``--tactics``), each game's played-out
 verdict (``go_match_play_out``) in place of its adjudication where there is one, with the exact
 McNemar test of the games only one side won. Plays nothing: seconds, no GNU Go needed.
 """
@@ -39,7 +42,8 @@ def build_parser():
     parser.add_argument("--max-moves", type=int, default=250,
                         help="the move limit the games were played with (for the notes)")
     parser.add_argument("--compare-with", default=None, metavar="TAG",
-                        help="compare game by game with the games of the set-up with --tag TAG ('' for none)")
+                        help="compare game by game with the games of the set-up with --tag TAG ('' for none), "
+                             "the network alone (without --tactics)")
     parser.add_argument("--summarise-only", action="store_true", help="accepted for older command lines; implied")
     parser.add_argument("--name", default=None,
                         help="result name under benchmarks/results/ (default: the set-up's _all_games)")
@@ -64,7 +68,7 @@ def summarise(args) -> dict:
     if args.compare_with is not None:
         from apps.go_policy.play.match import paired_comparison
 
-        other = games_folder(Namespace(**{**vars(args), "tag": args.compare_with}))
+        other = games_folder(Namespace(**{**vars(args), "tag": args.compare_with, "tactics": False}))
         if not other.is_dir():
             raise SystemExit(f"--compare-with {args.compare_with!r}: no games folder {other.relative_to(ROOT)}")
         paired = paired_comparison(final_verdicts(folder), final_verdicts(other))
@@ -89,6 +93,7 @@ def command(args) -> str:
     parts += [f"--size {args.size}"] if args.size != 19 else []
     parts += [f"--level {args.level}"] if args.level != 10 else []
     parts += [f"--symmetries {args.symmetries}"]
+    parts += ["--tactics"] if args.tactics else []
     parts += [f"--tag {args.tag}"] if args.tag else []
     parts += [f"--compare-with '{args.compare_with}'"] if args.compare_with is not None else []
     parts += [f"--name {args.name}"] if args.name else []

@@ -8,7 +8,8 @@ Measures, in one process on this machine:
 * feature encoding (positions/s) of the small (22) and full (47) plane sets, one
   process, and the parallel spawn-worker pipeline (SGF archive -> cached shards);
 * genmove latency of the shipped preset with TensorFlow limited to 2 threads
-  (the target: under 100 ms on 2 CPU cores), raw and averaged over 8 symmetries;
+  (the target: under 100 ms on 2 CPU cores), raw, averaged over 8 symmetries, and with
+  8 symmetries and tactical reading (``--tactics``);
 * training positions/s of the preset-sized network, cnnkit (PositionDataset
   streaming + symmetries) next to the same network as a plain Keras script
   fitting NumPy arrays, in float32 and (on CPUs with bfloat16 units) mixed bfloat16, and
@@ -123,8 +124,9 @@ def genmove_latency(model, games) -> dict:
     from apps.go_policy.play.engine import PolicyEngine
 
     metrics = {}
-    for symmetries, suffix in ((1, ""), (8, "_8_symmetries")):
-        engine = PolicyEngine(model, symmetries=symmetries)
+    for symmetries, tactics, suffix in ((1, False, ""), (8, False, "_8_symmetries"),
+                                        (8, True, "_8_symmetries_tactics")):
+        engine = PolicyEngine(model, symmetries=symmetries, tactics=tactics)
         board = games[0].board(60)
         times, cpu_times = [], []
         for _ in range(3):
@@ -197,7 +199,7 @@ def main(argv=None):
     metrics["loader_positions_per_s_one_thread_batch_512"] = loader
     metrics["training_positions_per_s"] = training
     references = {"genmove_ms": GENMOVE_TARGET, "genmove_cpu_ms": GENMOVE_TARGET,
-                  "genmove_ms_8_symmetries": GENMOVE_TARGET}
+                  "genmove_ms_8_symmetries": GENMOVE_TARGET, "genmove_ms_8_symmetries_tactics": GENMOVE_TARGET}
     load = os.getloadavg()[0]
     notes = (f"2-core machine ({cpu_model()}); 1-minute load average at the end of the run: {load:.1f} "
              "(this benchmark's own 2 threads count; well above 2 means other jobs were running, and then "

@@ -66,6 +66,13 @@ def _playouts_argument(parser):
                              "pass decision, final_score, final_status_list; default 64); 0: Tromp-Taylor")
 
 
+def _tactics_argument(parser):
+    parser.add_argument("--tactics", action="store_true",
+                        help="read out strings of 3+ stones short of liberties (ladders, ataris) before each "
+                             "move and play the network's favourite among the moves that lose the fewest "
+                             "stones; without it the network plays alone")
+
+
 def _model_argument(parser, symmetries: int = 1):
     parser.add_argument("--model", default=None,
                         help="a .keras file or a preset name (`cnnkit presets`; default: the preset "
@@ -146,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     _temperature_argument(gtp)
     gtp.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
     _playouts_argument(gtp)
+    _tactics_argument(gtp)
     add_common_arguments(gtp)
     gtp.set_defaults(summary=False)  # standard output is the GTP session
 
@@ -162,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
     _temperature_argument(play)
     _playouts_argument(play)
+    _tactics_argument(play)
     add_common_arguments(play)  # --out FILE.sgf: where the game is written when it ends
     play.set_defaults(summary=False)  # standard output is the game; --json adds its outcome
 
@@ -179,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--max-restarts", type=int, default=2,
                        help="restart an opponent that exits mid-game and replay the game, at most this often")
     _playouts_argument(match)
+    _tactics_argument(match)
     add_common_arguments(match, out_default="runs/go_match")
 
     bench = commands.add_parser("bench", help="rules-engine speed: random legal moves per second")
@@ -282,7 +292,7 @@ def _policy_engine(args):
 
         model = load_policy(path)
     return PolicyEngine(model, temperature=args.temperature, seed=args.seed,
-                        symmetries=args.symmetries, playouts=args.playouts)
+                        symmetries=args.symmetries, playouts=args.playouts, tactics=args.tactics)
 
 
 def cmd_export(args) -> dict:

@@ -118,6 +118,18 @@ def test_safe_moves_reads_the_rescue_of_a_string_the_network_overlooks():
     assert np.flatnonzero(mask).tolist() == points("F5")
 
 
+def test_a_stone_or_two_at_stake_is_left_to_the_network():
+    # White's C4-D4 is in atari at E4; extending makes three stones in a ladder that works, and
+    # giving the two up loses two: one stone apart, so both the extension and J9 are kept
+    board = position("B4 C5 D5 C3 D3 E3", "C4 D4")
+    after = board.snapshot()
+    after.play(gtp_to_point("E4", 9), WHITE)
+    assert stones_at_risk(after, WHITE) == 3 and stones_at_risk(board, WHITE, min_stones=2) == 2
+    mask = safe_moves(board, preferring("E4", "J9"), width=2)
+    assert np.flatnonzero(mask).tolist() == sorted(points("E4", "J9"))
+    assert np.flatnonzero(safe_moves(board, preferring("E4", "J9"), width=2, min_stones=1)).tolist() == points("J9")
+
+
 class PreferringPolicy:
     """A stand-in network whose output ranks the given points first."""
 
@@ -136,3 +148,27 @@ def test_the_engine_with_tactics_avoids_the_self_atari_the_network_prefers():
     network = PreferringPolicy("B5", "F5")
     assert PolicyEngine(network).select_move(board) == gtp_to_point("B5", 9)
     assert PolicyEngine(network, tactics=True).select_move(board) == gtp_to_point("F5", 9)
+
+
+def test_a_gtp_session_with_tactics_gets_out_of_the_ladder():
+    import io
+
+    from apps.go_policy.play.gtp import GtpEngine
+
+    gtp = GtpEngine(PolicyEngine(PreferringPolicy("B5", "F5"), tactics=True), size=9, playouts=0)
+    black, white = WALLED
+    commands = [f"play b {vertex}" for vertex in black.split()] + [f"play w {vertex}" for vertex in white.split()]
+    out = io.StringIO()
+    gtp.serve(io.StringIO("\n".join(["boardsize 9", *commands, "genmove w", "quit"]) + "\n"), out)
+    assert out.getvalue().split("\n\n")[-3] == "= F5"
+
+
+def test_the_cli_engines_take_tactics(tiny_model, tmp_path):
+    from apps.go_policy.cli import _policy_engine, build_parser
+
+    path = tmp_path / "m.keras"
+    tiny_model.save(path)
+    for command in ("gtp", "play", "match"):
+        args = build_parser().parse_args([command, "--model", str(path), "--runtime", "keras"])
+        assert not _policy_engine(args).tactics
+        assert _policy_engine(build_parser().parse_args([command, "--model", str(path), "--tactics"])).tactics

@@ -15,10 +15,10 @@ Pachi do, in the simplest form:
   and simple nets of ataris; it does not read semeai, eyes or loose nets.
 
 ``safe_moves`` is how the engine uses it (``PolicyEngine(..., tactics=True)``): of the
-network's likeliest moves and the moves that save or capture a string in danger, keep those
-that leave the fewest of the mover's stones capturable, counting the stones they capture
-themselves. The engine then plays the network's favourite among them, so the network
-decides whenever the reading sees no difference.
+network's likeliest moves and the moves that save or capture a string in danger, drop those
+that leave three or more stones more capturable than the best of them, counting the stones
+they capture themselves. The engine then plays the network's favourite among the rest, so
+the network decides wherever the reading sees less than three stones at stake.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 
 from apps.go_policy.rules.board import Board, other
 
-MIN_STONES = 3  # strings smaller than this are the network's to give up (throw-ins, small sacrifices)
+MIN_STONES = 3  # fewer stones at stake are the network's to judge (throw-ins, small sacrifices)
 WIDTH = 8  # how many of the network's likeliest moves are read
 NODE_BUDGET = 400  # moves read per question before a string is taken to live
 
@@ -156,9 +156,15 @@ def safe_moves(board: Board, probabilities: np.ndarray, width: int = WIDTH, min_
                nodes: int = NODE_BUDGET) -> np.ndarray:
     """A 0/1 mask of the moves to choose from: among the ``width`` likeliest moves and the
     ``rescue_moves`` (only those with a probability above zero, i.e. sensible), those whose
-    loss is the least. A move's loss is the largest string of the mover's that the opponent
-    then captures by reading, less the stones the move captures, and never below 0: reading
-    only keeps the engine from losing stones; it never lures it into a small capture.
+    loss is less than ``min_stones`` above the least.
+
+    A move's loss is the largest string of the mover's, of any size, that the opponent then
+    captures by reading, less the stones the move captures, and never below 0: reading only
+    keeps the engine from losing stones; it never lures it into a small capture. The margin
+    leaves the network its judgement where the reading sees only a stone or two at stake: it
+    may extend a string of two in atari into a ladder of three, or give it up; reading
+    overrules it only where its favourite loses ``min_stones`` or more stones more than the best
+    move read.
 
     All zeros when ``probabilities`` has no move above zero (the engine passes)."""
     probabilities = np.asarray(probabilities)
@@ -173,10 +179,10 @@ def safe_moves(board: Board, probabilities: np.ndarray, width: int = WIDTH, min_
     for move in candidates:
         position = board.snapshot()
         captured = len(position.play(move, color))
-        losses[move] = max(0, stones_at_risk(position, color, min_stones, nodes) - captured)
+        losses[move] = max(0, stones_at_risk(position, color, 1, nodes) - captured)
     least = min(losses.values())
     for move, loss in losses.items():
-        if loss == least:
+        if loss < least + min_stones:
             mask[move] = 1.0
     return mask
 
