@@ -1,11 +1,11 @@
 """Elo-style ratings of every 19x19 preset stage against GNU Go, from the saved match games (plays nothing).
 
 Each set-up of :data:`SETUPS` is a preset stage (the network that played, named in its match
-result) with an engine (raw network or 8 symmetries) whose games are saved under
-``benchmarks/results/go_match_games*``; a game played on to its end (``go_match_play_out``)
-counts with that verdict instead of its adjudication at the move limit. The rating is relative to
-GNU Go 3.8 level 10 (rated 0): ``400 log10(wins / losses)``, the logistic Elo of the win rate, with
-its 95% Wilson interval carried through the same formula.
+result) with an engine (raw network, 8 symmetries, or 8 symmetries with tactical reading) whose
+games are saved under ``benchmarks/results/go_match_games*``; a game played on to its end
+(``go_match_play_out``) counts with that verdict instead of its adjudication at the move limit.
+The rating is relative to GNU Go 3.8 level 10 (rated 0): ``400 log10(wins / losses)``, the
+logistic Elo of the win rate, with its 95% Wilson interval carried through the same formula.
 
 Consecutive set-ups are also compared on the games both played (the same game number: the same
 GNU Go seed and colors): with ``b`` games won only by the later set-up and ``c`` only by the
@@ -31,9 +31,13 @@ SETUPS = (
     ("go_match_19x19_level10_8_symmetries", "go_match_games_8_symmetries"),
     ("go_match_19x19_level10_8_symmetries_dead_stone_count_all_games", "go_match_games_8_symmetries_dead_stone_count"),
     ("go_match_19x19_level10_8_symmetries_gpu_continuation_all_games", "go_match_games_8_symmetries_gpu_continuation"),
+    # the same preset with tactical reading (play.tactics): an engine stage, not a network stage
+    ("go_match_19x19_level10_8_symmetries_tactics_gpu_continuation_all_games",
+     "go_match_games_8_symmetries_tactics_gpu_continuation"),
 )
 TAGS = {"dead_stone_count": "passing only when ahead by its own count of dead stones",
-        "gpu_continuation": "passing by its own count (the shipped preset)"}
+        "gpu_continuation": "passing by its own count (the shipped preset)",
+        "tactics_gpu_continuation": "the shipped preset with tactical reading (`--tactics`)"}
 NETWORK = re.compile(r"\(policy_large\.keras, (\d+x\d+), ([\d.]+)% held-out top-1")
 
 

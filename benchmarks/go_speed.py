@@ -207,7 +207,8 @@ def main(argv=None):
              "the *_cpu_* figures divide by this process's CPU time instead and do not depend on the load. "
              "genmove = feature encoding + sensible-move mask + one network call, TensorFlow limited "
              "to 2 threads; *_8_symmetries: the same with the network called once on the 8 rotated and "
-             "mirrored boards (`--symmetries 8`). Encoding throughput of the pipeline includes SGF parsing, "
+             "mirrored boards (`--symmetries 8`); *_8_symmetries_tactics: that, then tactical reading "
+             "(`--tactics`). Encoding throughput of the pipeline includes SGF parsing, "
              "replay checks, spawn start-up and compressed shard writing.")
     write_result(args.name, metrics, references, wall_time_s=time.perf_counter() - start, notes=notes)
     print(metrics)

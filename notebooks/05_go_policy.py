@@ -139,6 +139,53 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# ## Tactical reading: the smallest search
+# A policy network sees liberties as input planes but does not read a ladder out, and the
+# engine's lost games against GNU Go turn on strings of three or more stones it loses. With
+# `tactics=True` (`cnnkit go gtp --tactics`) the engine reads out every string short of
+# liberties before it moves (`apps.go_policy.play.tactics`). Here White's stone at D4 is in
+# atari: the ladder works on an empty board, and a white stone on its path (G7) breaks it.
+
+# %%
+from apps.go_policy.play.tactics import saving_moves
+from apps.go_policy.rules.board import BLACK, WHITE, Board, gtp_to_point
+
+
+def ladder(breaker=None):
+    board = Board(9)
+    for vertex in ('C4', 'D5', 'D3', 'E3'):
+        board.place_setup(BLACK, gtp_to_point(vertex, 9))
+    for vertex in ['D4'] + ([breaker] if breaker else []):
+        board.place_setup(WHITE, gtp_to_point(vertex, 9))
+    board.to_move = WHITE
+    return board
+
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+for ax, breaker in zip(axes, (None, 'G7')):
+    board = ladder(breaker)
+    escapes = [point_to_gtp(move, 9) for move in saving_moves(board, gtp_to_point('D4', 9))]
+    draw_board(board, ax=ax, title=f"breaker {breaker or 'none'}: White escapes by {escapes or 'nothing'}")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# What the reading changes in the matches against GNU Go, the same preset and the same game
+# numbers (GNU Go seeds and colors) with and without it: the committed records.
+
+# %%
+import json
+
+for name, engine_name in (('go_match_19x19_level10_8_symmetries_gpu_continuation_all_games', 'network alone'),
+                          ('go_match_19x19_level10_8_symmetries_tactics_gpu_continuation_all_games',
+                           'with tactical reading')):
+    record = Path('benchmarks/results') / f'{name}.json'
+    if record.exists():
+        m = json.loads(record.read_text())['metrics']
+        low, high = m['win_rate_ci95']
+        print(f"{engine_name}: {m['wins']} of {m['games']} won, {m['win_rate']:.1%} ({low:.1%}-{high:.1%})")
+
+# %% [markdown]
 # ## Playing it yourself
 # `cnnkit go play` is a game against the engine in the terminal, as GNU Go's ASCII mode: the
 # board with the last move in parentheses, and commands `D4`, `pass`, `undo`, `hint [N]`,

@@ -99,6 +99,8 @@ MATCHES = (
     # (result, label, board, engine, where the win rate is in the record)
     ("go_match_19x19_level10_8_symmetries_gpu_continuation_all_games", "shipped preset",
      "19x19", "8 symmetries", ""),
+    ("go_match_19x19_level10_8_symmetries_tactics_gpu_continuation_all_games", "shipped preset",
+     "19x19", "8 symmetries, tactical reading (`--tactics`)", ""),
     ("go_match_19x19_level10_8_symmetries_dead_stone_count_played_out", "preset before its last training stage",
      "19x19", "8 symmetries", "all_games_"),
     ("go_match_19x19_level10", "preset after its first training stage", "19x19", "raw network", ""),
@@ -138,6 +140,14 @@ def _match_records(name: str) -> tuple[dict, dict]:
     return record, record
 
 
+def paired_sentence(m: dict, this: str, other: str) -> str:
+    """The game-by-game comparison in a match summary's ``compared_*`` metrics, as a sentence."""
+    return (f"On the {m['compared_paired_games']} game numbers (same GNU Go seed and color) both played, {this} won "
+            f"{m['compared_paired_wins']} and {other} {m['compared_paired_wins_other']}: "
+            f"{m['compared_won_only_by_this']} won only by the first, {m['compared_won_only_by_other']} only by the "
+            f"second, exact McNemar p = {m['compared_mcnemar_exact_p']:.2f}.")
+
+
 @table("go_matches")
 def matches() -> str:
     """Win rates against GNU Go level 10 with their Wilson intervals, every game finished unless marked."""
@@ -159,20 +169,53 @@ def matches() -> str:
         records.append(record)
     headers = ["network", "board", "engine", "games won", "win rate (95% Wilson CI)", "won as black / white",
                "distinct games won", "scored at the move limit", "published (network alone)"]
-    compared = result(MATCHES[0][0])["metrics"]
-    paired = (f"On the {compared['compared_paired_games']} game numbers (same GNU Go seed and color) both of the "
-              f"first two rows played, the shipped preset won {compared['compared_paired_wins']} and the preset "
-              f"before its last stage {compared['compared_paired_wins_other']}: {compared['compared_won_only_by_this']}"
-              f" won only by the first, {compared['compared_won_only_by_other']} only by the second, exact McNemar "
-              f"p = {compared['compared_mcnemar_exact_p']:.2f}.")
-    played = result(MATCHES[1][0])
+    paired = " ".join(paired_sentence(result(name)["metrics"], this, other) for name, this, other in (
+        (MATCHES[0][0], "the shipped preset", "the preset before its last stage"),
+        (MATCHES[1][0], "the shipped preset with tactical reading", "the network alone")))
+    played = result(MATCHES[2][0])
     p = played["metrics"]
-    play_out = (f"Row 2's {p['adjudicated_games']} games first scored at the move limit (borders still open) were "
+    play_out = (f"Row 3's {p['adjudicated_games']} games first scored at the move limit (borders still open) were "
                 f"played on to their end (`go_match_play_out`): {p['win_to_loss']} wins became losses and "
                 f"{p['loss_to_win']} losses wins (exact McNemar p = {p['flips_mcnemar_exact_p']:.3f}); where GNU Go "
                 f"passed, the side our count put ahead won {p['ahead_at_first_opponent_pass_won']} of "
                 f"{p['opponent_passed']}.")
     return "\n".join([markdown_table(headers, rows), "", paired, play_out, "", provenance(*records)])
+
+
+BLUNDERS = (
+    # (result, engine): the same preset's games against GNU Go level 10, 8 symmetries
+    ("go_blunders_8_symmetries_gpu_continuation", "network alone"),
+    ("go_blunders_8_symmetries_tactics_gpu_continuation", "with tactical reading (`--tactics`)"),
+)
+
+
+@table("go_blunders")
+def blunders() -> str:
+    """The engine's strings of 3+ stones GNU Go captured, by what the engine's move before did to them."""
+    from benchmarks.go_blunders import MIN_STONES
+
+    records = [result(name) for name, _ in BLUNDERS]
+    rows = []
+    for record, (_, engine) in zip(records, BLUNDERS):
+        m = record["metrics"]
+
+        def captured(cause, outcome="lost"):
+            return f"{m[f'{outcome}.{cause}.captures']} ({m[f'{outcome}.{cause}.stones']} stones)"
+
+        per_game = [number(m[f"{outcome}.stones_captured_per_game"], 1) for outcome in ("lost", "won")]
+        rows.append([engine, number(m["games"]), f"{m['lost.games']} / {m['won.games']}",
+                     f"{m['lost.games_with_a_capture']} of {m['lost.games']}", " / ".join(per_game),
+                     captured("played_into_atari"), captured("left_in_atari_savable"),
+                     captured("left_in_atari_lost")])
+    headers = ["engine", "games", "lost / won", f"lost games with a capture of {MIN_STONES}+",
+               "stones captured per lost / won game", "in lost games: played into atari",
+               "left in atari, savable", "left in atari, lost already"]
+    explained = (f"Each row replays one engine's games: the same preset, game numbers, GNU Go seeds and colors. Every "
+                 f"capture of {MIN_STONES} or more of the engine's stones is classed by the engine's move just before "
+                 "it: that move played the string into atari; or the string was in atari already, and reading "
+                 "finds a move that would have saved it (savable) or none (lost already).")
+    return "\n".join([markdown_table(headers, rows), "", explained, "", provenance(*records), "",
+                      *(rerun(record) for record in records)])
 
 
 @table("go_elo")
@@ -261,12 +304,12 @@ def analysis() -> str:
 
 # --- speed ----------------------------------------------------------------------------------------
 
-SPEED_RECORDS = ("go_speed", "go_speed_slower_amd")
+SPEED_RECORDS = ("go_speed", "go_speed_slower_amd", "go_speed_xeon")
 
 
 @table("go_speed")
 def speed() -> str:
-    """Rules engine, encoding, genmove latency and CPU training throughput on two 2-core machines."""
+    """Rules engine, encoding, genmove latency and CPU training throughput on three 2-core machines."""
     records = [result(name) for name in SPEED_RECORDS]
     # the network measured is the preset's shape, which names the training keys (cnnkit_policy_12x96_...)
     shape = re.search(r"_(\d+x\d+)_", next(iter(records[0]["metrics"]["training_positions_per_s"]))).group(1)
@@ -283,6 +326,8 @@ def speed() -> str:
         ["genmove, ms: mean / 95th percentile", *cells(["genmove_ms.mean", "genmove_ms.p95"], 1), target],
         ["genmove with 8 symmetries, ms: mean / 95th percentile",
          *cells(["genmove_ms_8_symmetries.mean", "genmove_ms_8_symmetries.p95"], 1), target],
+        ["genmove with 8 symmetries and tactical reading (`--tactics`), ms: mean / 95th percentile",
+         *cells(["genmove_ms_8_symmetries_tactics.mean", "genmove_ms_8_symmetries_tactics.p95"], 1), target],
         ["random legal moves/s: 9x9 / 13x13 / 19x19",
          *cells([f"random_play_moves_per_s.{board}" for board in ("9x9", "13x13", "19x19")]), "-"],
         ["encoding positions/s, one process: small / full planes",

@@ -108,6 +108,8 @@ def test_safe_moves_drops_the_self_atari_of_a_big_string():
     quiet = position("G7", "C3")  # nothing short of liberties: every read move is kept
     assert safe_moves(quiet, preferring("D4")).sum() == 8
     assert not safe_moves(quiet, np.zeros(81)).any()
+    occupied = preferring("G7", "C3", "D4")  # raw probabilities: the two favourites are stones already
+    assert np.flatnonzero(safe_moves(quiet, occupied, width=3)).tolist() == points("D4")
 
 
 def test_safe_moves_reads_the_rescue_of_a_string_the_network_overlooks():

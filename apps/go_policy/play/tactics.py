@@ -11,8 +11,8 @@ Pachi do, in the simplest form:
 - a string with two liberties is captured when the attacker can atari it on one of them
   and no answer saves it (``saving_moves``: extend at its liberty, or capture a string
   next to it that is itself in atari), read on until it has three liberties, is captured,
-  or the node budget is spent (then it is taken to live). That reads ladders, snapbacks
-  and simple nets of ataris; it does not read semeai, eyes or loose nets.
+  or the node budget is spent (then it is taken to live). That reads ladders and chains of
+  ataris; it does not read semeai, eyes or loose nets.
 
 ``safe_moves`` is how the engine uses it (``PolicyEngine(..., tactics=True)``): of the
 network's likeliest moves and the moves that save or capture a string in danger, drop those
@@ -155,8 +155,9 @@ def rescue_moves(board: Board, color: int, min_stones: int = MIN_STONES) -> list
 def safe_moves(board: Board, probabilities: np.ndarray, width: int = WIDTH, min_stones: int = MIN_STONES,
                nodes: int = NODE_BUDGET) -> np.ndarray:
     """A 0/1 mask of the moves to choose from: among the ``width`` likeliest moves and the
-    ``rescue_moves`` (only those with a probability above zero, i.e. sensible), those whose
-    loss is less than ``min_stones`` above the least.
+    ``rescue_moves`` (only legal ones with a probability above zero: the engine's masked
+    probabilities keep them to sensible moves), those whose loss is less than ``min_stones``
+    above the least.
 
     A move's loss is the largest string of the mover's, of any size, that the opponent then
     captures by reading, less the stones the move captures, and never below 0: reading only
@@ -172,7 +173,7 @@ def safe_moves(board: Board, probabilities: np.ndarray, width: int = WIDTH, min_
     color = board.to_move
     ranked = [int(p) for p in np.argsort(-probabilities, kind="stable")[:width] if probabilities[p] > 0]
     rescues = [move for move in rescue_moves(board, color, min_stones) if probabilities[move] > 0]
-    candidates = list(dict.fromkeys(ranked + rescues))
+    candidates = [move for move in dict.fromkeys(ranked + rescues) if board.is_legal(move, color)]
     if not candidates:
         return mask
     losses = {}
