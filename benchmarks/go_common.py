@@ -88,8 +88,8 @@ def preset_line(tactics: bool = False) -> str:
     held_out = preset.get("measured_accuracy_held_out") or {}
     accuracy = ", ".join(f"{100 * held_out[key]:.1f}% {label}" for key, label in
                          (("top1", "held-out top-1"), ("top1_8_symmetries", "with 8 symmetries")) if key in held_out)
-    how = ("plays the network's favourite among the moves that lose the fewest stones to tactical reading "
-           "(play.tactics: ladders and ataris of strings of 3+ stones)" if tactics else "plays without search")
+    how = ("plays the network's favourite among the moves that tactical reading (play.tactics: ladders and "
+           "ataris) finds no 3+ stones worse than the best" if tactics else "plays without search")
     return (f"The preset ({DEFAULT_PRESET.name}, {preset.get('depth')}x{preset.get('filters')}, {accuracy}) "
             f"{how}; the papers' networks reached 44-57% top-1 without search.")
 

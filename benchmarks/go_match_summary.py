@@ -9,10 +9,10 @@ Reads the SGFs of the set-up's games folder (their RE property: GNU Go's final_s
 resignation) and writes ``go_match_<size>x<size>_level<level>[_8_symmetries][_TAG]_all_games``.
 On small boards different GNU Go seeds often give the same game: ``distinct_*`` counts each move
 sequence once. ``--compare-with TAG`` sets the games game by game (same numbers: same GNU Go seeds
-and colors) next to those of the set-up with ``--tag TAG`` ('' for none) and the network alone (no
-``--tactics``), each game's played-out
-verdict (``go_match_play_out``) in place of its adjudication where there is one, with the exact
-McNemar test of the games only one side won. Plays nothing: seconds, no GNU Go needed.
+and colors) next to those of the set-up with ``--tag TAG`` ('' for none) and the network alone
+(no ``--tactics``), each game's played-out verdict (``go_match_play_out``) in place of its
+adjudication where there is one, with the exact McNemar test of the games only one side won.
+Plays nothing: seconds, no GNU Go needed.
 """
 
 from __future__ import annotations

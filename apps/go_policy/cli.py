@@ -68,9 +68,9 @@ def _playouts_argument(parser):
 
 def _tactics_argument(parser):
     parser.add_argument("--tactics", action="store_true",
-                        help="read out strings of 3+ stones short of liberties (ladders, ataris) before each "
-                             "move and play the network's favourite among the moves that lose the fewest "
-                             "stones; without it the network plays alone")
+                        help="read out the strings short of liberties (ladders, ataris) before each move and "
+                             "drop the moves that leave 3+ stones more capturable than the best move read; "
+                             "without it the network plays alone")
 
 
 def _model_argument(parser, symmetries: int = 1):

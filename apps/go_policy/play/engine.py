@@ -16,9 +16,9 @@ into settled enemy territory dies and is thrown in again, and a self-atari is ca
 and played again: playing on anywhere sensible drags a lost game on without changing it.
 
 With ``tactics=True`` the engine reads out its strings that are short of liberties before
-it moves, and plays the network's favourite among the moves that lose the fewest stones to
-that reading (``play.tactics.safe_moves``): the smallest search, aimed at the strings the
-network leaves in atari or plays into atari.
+it moves, drops the moves that leave three or more stones more capturable than the best
+move read, and plays the network's favourite among the rest (``play.tactics.safe_moves``):
+the smallest search, aimed at the strings the network leaves in atari or plays into atari.
 """
 
 from __future__ import annotations
