@@ -117,7 +117,7 @@ def setup_suffix(args) -> str:
     """``_8_symmetries`` for a match with symmetry averaging, ``_tactics`` for an engine with
     tactical reading, then ``_TAG`` for ``--tag TAG``."""
     suffix = f"_{args.symmetries}_symmetries" if args.symmetries > 1 else ""
-    suffix += "_tactics" if getattr(args, "tactics", False) else ""
+    suffix += "_tactics" if args.tactics else ""
     return suffix + (f"_{args.tag}" if args.tag else "")
 
 
@@ -213,5 +213,5 @@ def players(args):
     from apps.go_policy.play.engine import PolicyEngine
 
     gnugo = shutil.which("gnugo") or "/usr/games/gnugo"
-    engine = PolicyEngine(load_preset(), symmetries=args.symmetries, tactics=getattr(args, "tactics", False))
+    engine = PolicyEngine(load_preset(), symmetries=args.symmetries, tactics=args.tactics)
     return engine, f"{gnugo} --mode gtp --level {args.level}"
