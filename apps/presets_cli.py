@@ -54,11 +54,14 @@ def same_prediction(expected, actual, tolerance: float = 0.02) -> bool:
 
 
 def check_preset(name: str) -> dict:
-    """Load preset ``name`` and re-predict its recorded examples: ``{"examples": n, "mismatches": [...]}``."""
-    from shared.presets import load_preset, preset_metadata
+    """Load preset ``name`` (an ensemble: its members) and re-predict its recorded examples:
+    ``{"examples": n, "mismatches": [...]}``."""
+    from shared.presets import ensemble_members, load_preset, preset_metadata
 
     record = preset_metadata(name)
-    model = load_preset(name)
+    members = ensemble_members(name)
+    # An ensemble's examples record its members' mean, which its app's hooks compute from the list.
+    model = [load_preset(member) for member in members] if members else load_preset(name)
     hooks = app_hooks(record)
     mismatches = []
     for example in record["examples"]:
@@ -69,10 +72,16 @@ def check_preset(name: str) -> dict:
 
 
 def export_preset(name: str) -> dict:
-    """Export preset ``name`` to the ONNX cache (``shared.runtime``) unless it is there already."""
-    from shared.presets import load_preset, preset_file, preset_metadata
+    """Export preset ``name`` to the ONNX cache (``shared.runtime``) unless it is there already; an
+    ensemble exports its members."""
+    from shared.presets import ensemble_members, load_preset, preset_file, preset_metadata
     from shared.runtime import export_file, exported_path
 
+    members = ensemble_members(name)
+    if members:
+        rows = [export_preset(member) for member in members]
+        return {"onnx": ", ".join(row["onnx"] for row in rows), "exported": any(row["exported"] for row in rows),
+                "members": members}
     record = preset_metadata(name)
     path = preset_file(name)
     parts = getattr(app_hooks(record), "INFERENCE_PARTS", None)
@@ -101,7 +110,9 @@ def cmd_presets(args):
     from shared.presets import list_presets, preset_metadata
 
     if args.export:
-        names = [args.name] if args.name else [record["name"] for record in list_presets(args.app)]
+        # An ensemble's members are presets of their own: exporting them all covers it.
+        names = [args.name] if args.name else [record["name"] for record in list_presets(args.app)
+                                               if not record.get("members")]
         rows = []
         for name in names:
             row = {"name": name, **export_preset(name)}
@@ -118,7 +129,12 @@ def cmd_presets(args):
                   f"(license: {record['dataset']['license']})")
             print(f"{'metrics':13} {_metric_text(record['metrics'])}")
             print(f"{'references':13} {_metric_text(record['references'])}")
-            print(f"{'file':13} {record['file']} ({record['file_bytes'] / 1e6:.2f} MB)")
+            if record.get("members"):
+                scale = f"; spread_scale {record['spread_scale']:g}" if "spread_scale" in record else ""
+                print(f"{'members':13} {', '.join(record['members'])} ({record['file_bytes'] / 1e6:.2f} MB "
+                      f"together{scale})")
+            else:
+                print(f"{'file':13} {record['file']} ({record['file_bytes'] / 1e6:.2f} MB)")
             print(f"{'rebuild':13} {' && '.join(record['command'])}")
         return record
     records = list_presets(args.app)

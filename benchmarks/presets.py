@@ -14,6 +14,10 @@ Training steps write into the cnnkit cache (``$CNNKIT_CACHE/presets/build`` and 
 cache folders) and their ``benchmarks/results`` records. The presets trained before this builder
 (Go, the shot detector) name their shipped file as the trained model; their metadata gives their
 recorded training steps, then ``pack``.
+
+A recipe with ``members`` is an ensemble preset: ``build`` builds the members it lacks, runs its
+steps (the ensemble benchmark, which reads the members' cached test predictions) and packs a
+metadata file only, whose metrics, examples and ``spread_scale`` are those of the members' mean.
 """
 
 from __future__ import annotations
@@ -91,28 +95,22 @@ def benchmark_result(name: str, recipe: dict) -> dict:
     return json.loads(path.read_text())
 
 
-def pack(name: str) -> Path:
-    """Pack the trained model of recipe ``name`` into its app's presets folder; returns the metadata path."""
+def presets_folder(app: str) -> Path:
+    """The ``presets`` folder of ``app`` (image, video, text, dta, go) in the repository."""
+    return ROOT / APPS[app].replace(".", "/") / "presets"
+
+
+def _scored_record(name: str, recipe: dict, model) -> dict:
+    """The metadata that a preset and an ensemble preset share: what the recipe says, and ``model``'s
+    (a list for an ensemble) test metrics and examples beside the benchmark's figures."""
     import keras
 
-    recipe = all_recipes()[name]
     package = importlib.import_module(f"{APPS[recipe['app']]}.presets")
-    importlib.import_module(recipe["module"])
-    source = trained_path(recipe)
-    if not source.is_file():
-        raise FileNotFoundError(f"{source}: not trained yet; run python -m benchmarks.presets build {name}")
-    folder = ROOT / APPS[recipe["app"]].replace(".", "/") / "presets"
-    target = folder / f"{name}.keras"
-    pack_keras_file(source, target)
-    float16 = target.stat().st_size > MAX_PLAIN_BYTES
-    if float16:
-        pack_keras_file(source, target, float16=True)
-    model = keras.saving.load_model(target, compile=False)
     start = time.perf_counter()
     metrics = package.score(model, recipe["dataset"]["name"])
     examples = package.pick_examples(model, recipe["dataset"]["name"])
     result = benchmark_result(name, recipe)
-    record = {
+    return {
         "name": name, "app": recipe["app"], "task": recipe["task"], "module": recipe["module"],
         "description": recipe["description"], "input": recipe["input"], "output": recipe["output"],
         "dataset": recipe["dataset"],
@@ -122,21 +120,59 @@ def pack(name: str) -> Path:
         "result": f"benchmarks/results/{recipe['result']}.json",
         "command": _rebuild_commands(name, recipe),
         "steps": recipe["steps"],
-        "file": target.name,
-        "weights_dtype": "float16 (cast to float32 when loaded)" if float16 else "float32",
-        "parameters": int(model.count_params()),
         "examples": examples,
-        **_kept_record(recipe, folder / f"{name}.json"),
+        **({"spread_scale": round(float(_lookup(result, recipe["spread_scale"])), 4)}
+           if "spread_scale" in recipe else {}),
         "packed": {"commit": git_commit(), "machine": machine(), "backend": keras.backend.backend(),
                    "scoring_seconds": round(time.perf_counter() - start, 1)},
     }
+
+
+def pack(name: str) -> Path:
+    """Pack the trained model of recipe ``name`` into its app's presets folder (an ensemble: its
+    metadata, :func:`pack_ensemble`); returns the metadata path."""
+    import keras
+
+    recipe = all_recipes()[name]
+    if recipe.get("members"):
+        return pack_ensemble(name)
+    importlib.import_module(recipe["module"])
+    source = trained_path(recipe)
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: not trained yet; run python -m benchmarks.presets build {name}")
+    folder = presets_folder(recipe["app"])
+    target = folder / f"{name}.keras"
+    pack_keras_file(source, target)
+    float16 = target.stat().st_size > MAX_PLAIN_BYTES
+    if float16:
+        pack_keras_file(source, target, float16=True)
+    model = keras.saving.load_model(target, compile=False)
+    record = {**_scored_record(name, recipe, model), "file": target.name,
+              "weights_dtype": "float16 (cast to float32 when loaded)" if float16 else "float32",
+              "parameters": int(model.count_params()),
+              **_kept_record(recipe, folder / f"{name}.json")}
     return write_metadata(record, folder)
+
+
+def pack_ensemble(name: str) -> Path:
+    """Write the metadata of ensemble recipe ``name``: its packed member presets scored together on
+    the test split (their mean), and the spread factor its benchmark fitted."""
+    from shared.presets import load_preset, preset_metadata
+
+    recipe = all_recipes()[name]
+    importlib.import_module(recipe["module"])
+    models = [load_preset(member) for member in recipe["members"]]
+    dtypes = {preset_metadata(member)["weights_dtype"] for member in recipe["members"]}
+    record = {**_scored_record(name, recipe, models), "members": recipe["members"],
+              "weights_dtype": dtypes.pop() if len(dtypes) == 1 else "mixed",
+              "parameters": int(sum(model.count_params() for model in models))}
+    return write_metadata(record, presets_folder(recipe["app"]))
 
 
 def _rebuild_commands(name: str, recipe: dict) -> list:
     """``build NAME`` for a recipe whose steps write the model the packer reads; for a preset trained
     before this builder (its ``trained`` file is the shipped one), its recorded steps, then ``pack``."""
-    if recipe["trained"].startswith("apps/"):
+    if recipe.get("trained", "").startswith("apps/"):
         return [*recipe["steps"], f"python -m benchmarks.presets pack {name}"]
     return [f"python -m benchmarks.presets build {name}"]
 
@@ -152,7 +188,11 @@ def _kept_record(recipe: dict, path: Path) -> dict:
 
 
 def build(name: str) -> Path:
-    for step in all_recipes()[name]["steps"]:
+    recipes = all_recipes()
+    for member in recipes[name].get("members", []):
+        if not (presets_folder(recipes[member]["app"]) / f"{member}.json").is_file():
+            build(member)
+    for step in recipes[name]["steps"]:
         print(f"$ {step}", flush=True)
         subprocess.run(shlex.split(_fill(step)), check=True, cwd=ROOT)
     return pack(name)
@@ -170,7 +210,8 @@ def main(argv=None) -> int:
         parser.error(f"unknown recipe(s) {', '.join(unknown)}; recipes: {', '.join(recipes)}")
     for name in names:
         if args.action == "list":
-            state = "trained" if trained_path(recipes[name]).is_file() else "not trained"
+            state = (f"ensemble of {', '.join(recipes[name]['members'])}" if recipes[name].get("members")
+                     else "trained" if trained_path(recipes[name]).is_file() else "not trained")
             print(f"{name:18} {recipes[name]['app']:6} {state}")
             continue
         path = build(name) if args.action == "build" else pack(name)

@@ -16,6 +16,11 @@ names, vocabularies and encoders are inside the ``.keras`` file itself::
 Every command that takes ``--model`` accepts a preset name where it takes a path
 (:func:`resolve_model`). A preset whose file is missing or whose bytes differ from the recorded
 sha256 raises :class:`PresetError` naming it.
+
+An *ensemble* preset has no file of its own: its metadata names other presets of its app as
+``members`` (seeds of one recipe), whose mean is its prediction, and its ``metrics`` are that mean's.
+Commands that take several ``--model`` take its name for its members (:func:`resolve_models`);
+:func:`ensemble_members` lists them, and :func:`load_preset` refuses it with that advice.
 """
 
 from __future__ import annotations
@@ -113,6 +118,10 @@ def preset_file(name: str) -> Path:
 def _checked_file(record: dict) -> Path:
     """The ``.keras`` file a preset's metadata names, after checking that it exists and has the recorded sha256."""
     name = record["name"]
+    if record.get("members"):
+        raise PresetError(f"Preset {name!r} is an ensemble of the presets {', '.join(record['members'])}: it has "
+                          "no file of its own. Pass its name where a command takes several --model, or load "
+                          "its members (shared.presets.ensemble_members).")
     path = Path(record["folder"]) / record["file"]
     if not path.is_file():
         raise PresetError(f"Preset {name!r} is missing its weights file {path}. Restore it from git "
@@ -131,7 +140,7 @@ def recorded_sha256(path) -> str | None:
     path = Path(path).resolve()
     for name, meta in _metadata_files().items():
         record = _read_metadata(name, meta)
-        if (Path(record["folder"]) / record["file"]).resolve() == path:
+        if record["file"] and (Path(record["folder"]) / record["file"]).resolve() == path:
             return record["sha256"]
     return None
 
@@ -153,13 +162,50 @@ def resolve_model(spec, what: str = "--model", app: str | None = None) -> Path:
     files = _metadata_files()  # one scan of the registry for the lookup and the error
     if str(spec) in files:
         record = _read_metadata(str(spec), files[str(spec)])
-        if app is not None and record["app"] != app:
-            raise PresetError(f"{what} {spec} is a preset of the {record['app']} app; cnnkit {app} takes a .keras "
-                              f"file or one of its own presets (`cnnkit presets --app {app}` lists them).")
+        _check_app(record, spec, what, app)
         return _checked_file(record)
     names = ", ".join(sorted(files) if app is None else preset_names(app))
     raise PresetError(f"{what} {spec}: no such file, and not a preset name. Presets: {names} "
                       f"(`cnnkit presets{'' if app is None else ' --app ' + app}` lists them).")
+
+
+def _check_app(record: dict, spec, what: str, app: str | None) -> None:
+    if app is not None and record["app"] != app:
+        raise PresetError(f"{what} {spec} is a preset of the {record['app']} app; cnnkit {app} takes a .keras "
+                          f"file or one of its own presets (`cnnkit presets --app {app}` lists them).")
+
+
+def ensemble_members(name: str) -> list[str]:
+    """The member presets of ensemble preset ``name`` (``[]`` for a preset with a file of its own);
+    a :class:`PresetError` when a member is unknown, of another app, or an ensemble itself."""
+    record = preset_metadata(name)
+    members = list(record.get("members") or [])
+    files = _metadata_files()
+    for member in members:
+        if member not in files:
+            raise PresetError(f"Ensemble preset {name!r} names the member {member!r}, which is not a preset. "
+                              "Restore it from git (git checkout -- <file>) or rebuild it with: "
+                              + " && ".join(record["command"]))
+        member_record = _read_metadata(member, files[member])
+        if member_record["app"] != record["app"] or member_record.get("members"):
+            raise PresetError(f"Ensemble preset {name!r}: its member {member!r} must be a preset of the "
+                              f"{record['app']} app with a file of its own.")
+    return members
+
+
+def resolve_models(specs, what: str = "--model", app: str | None = None) -> list[Path]:
+    """The ``.keras`` files for ``specs`` (paths or preset names, as :func:`resolve_model`), with an
+    ensemble preset standing for its members' files, in order."""
+    specs = [specs] if isinstance(specs, (str, Path)) else list(specs)
+    paths = []
+    for spec in specs:
+        members = ensemble_members(str(spec)) if is_preset(spec) else []
+        if not members:
+            paths.append(resolve_model(spec, what, app))
+            continue
+        _check_app(preset_metadata(str(spec)), spec, what, app)
+        paths.extend(resolve_model(member, what, app) for member in members)
+    return paths
 
 
 def _import_module(record: dict) -> None:
@@ -250,10 +296,15 @@ def pack_keras_file(source, target, float16: bool = False) -> Path:
 
 def write_metadata(record: dict, folder) -> Path:
     """``folder/NAME.json`` for a preset whose ``NAME.keras`` is already in ``folder``: file size and
-    sha256 are measured here; the other required keys come from ``record``."""
+    sha256 are measured here; the other required keys come from ``record``. An ensemble (``members``)
+    gets ``file`` and ``sha256`` null and its members' sizes summed (each member is checked on its own)."""
     folder = Path(folder)
-    weights = folder / record["file"]
-    record = {**record, "file_bytes": weights.stat().st_size, "sha256": sha256_of(weights)}
+    if record.get("members"):
+        sizes = [preset_metadata(member)["file_bytes"] for member in record["members"]]
+        record = {**record, "file": None, "file_bytes": sum(sizes), "sha256": None}
+    else:
+        weights = folder / record["file"]
+        record = {**record, "file_bytes": weights.stat().st_size, "sha256": sha256_of(weights)}
     missing = [key for key in REQUIRED_KEYS if key not in record]
     if missing:
         raise ValueError(f"Preset metadata for {record.get('name')!r} lacks {', '.join(missing)}.")

@@ -30,16 +30,17 @@ EPILOG = """examples:
   cnnkit dta screen --model runs/davis/model.keras --target P00533.fasta --ligands lib.smi --top 20 --out screen/
   cnnkit dta evaluate --model runs/s0/model.keras runs/s1/model.keras --data held_out.csv   # fits spread_scale
   cnnkit dta predict --model runs/s0/model.keras runs/s1/model.keras --spread-scale 2.4 --pairs pairs.csv
+  cnnkit dta predict --model deepdta_ecfp_kiba_ensemble --pairs pairs.csv   # an ensemble preset: 3 seeds, spread
   cnnkit dta export --model runs/davis/model.keras   # predict and screen then start without TensorFlow
 """
 
 
 MODEL_HELP = "a .keras file or a preset name (`cnnkit presets`)"
-ENSEMBLE_HELP = (MODEL_HELP + "; several (models of one task, e.g. seeds of one recipe) predict their mean, "
-                 "with their standard deviation in a spread column")
-SPREAD_SCALE_HELP = ("with several --model: multiply their standard deviation by F in the spread column (default 1; "
-                     "`cnnkit dta evaluate` with the same models on held-out pairs fits F so that about 68%% of "
-                     "them lie within one spread)")
+ENSEMBLE_HELP = (MODEL_HELP + "; several (models of one task, e.g. seeds of one recipe), or an ensemble preset, "
+                 "predict their mean, with their standard deviation in a spread column")
+SPREAD_SCALE_HELP = ("with several --model: multiply their standard deviation by F in the spread column (default: "
+                     "an ensemble preset's recorded factor, else 1; `cnnkit dta evaluate` with the same models on "
+                     "held-out pairs fits F so that about 68%% of them lie within one spread)")
 SPLIT_CHOICES = ("setting1", "random", "cold-drug", "cold-target", "cold")
 ARCH_CHOICES = tuple(ARCHITECTURES)
 
@@ -130,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="predict pairs from a CSV (columns smiles, sequence)",
                                   description="Writes a CSV in input order with a prediction and an error column.")
     predict.add_argument("--model", required=True, nargs="+", help=ENSEMBLE_HELP)
-    predict.add_argument("--spread-scale", type=positive_float, default=1.0, metavar="F", help=SPREAD_SCALE_HELP)
+    predict.add_argument("--spread-scale", type=positive_float, default=None, metavar="F", help=SPREAD_SCALE_HELP)
     predict.add_argument("--pairs", required=True, help="CSV with columns smiles and sequence")
     predict.add_argument("--batch-size", type=positive_int, default=4096,
                          help="rows scored and written at a time; memory follows it, not the file (default 4096)")
@@ -140,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     screen = commands.add_parser("screen", help="rank a ligand library against one target",
                                  description="Writes OUT/ranked.csv and OUT/top_molecules.png (RDKit drawings).")
     screen.add_argument("--model", required=True, nargs="+", help=ENSEMBLE_HELP)
-    screen.add_argument("--spread-scale", type=positive_float, default=1.0, metavar="F", help=SPREAD_SCALE_HELP)
+    screen.add_argument("--spread-scale", type=positive_float, default=None, metavar="F", help=SPREAD_SCALE_HELP)
     screen.add_argument("--target", required=True, help="a protein sequence, or a FASTA file (first record)")
     screen.add_argument("--ligands", required=True, help=".smi file: one SMILES per line, optional name after it")
     screen.add_argument("--top", type=int, default=20)
@@ -215,10 +216,9 @@ def cmd_evaluate(args) -> dict:
     from apps.drug_target.data import load_evaluation_pairs, report_skipped
     from apps.drug_target.model import load_model
     from apps.drug_target.predict import Ensemble, evaluate, input_lengths, truncation_counts
-    from shared.presets import resolve_model
 
-    specs = [args.model] if isinstance(args.model, str) else list(args.model)
-    loaded = [load_model(resolve_model(spec, app="dta")) for spec in specs]
+    specs, paths = _model_files(args.model)
+    loaded = [load_model(path) for path in paths]
     task = _one_task(specs, [task for _, task in loaded])
     models = [model for model, _ in loaded]
     pair_data, indices = load_evaluation_pairs(args.data, args.split, seed=args.seed, task=task)
@@ -264,28 +264,51 @@ def _ensemble_metrics(task, y, scored) -> dict:
     return metrics
 
 
-def _predictor(specs, runtime="auto", spread_scale=1.0):
-    """``(model, task)`` for ``--model``: one model, or an ``Ensemble`` of several of one task whose
-    spread is multiplied by ``spread_scale``."""
-    if isinstance(specs, str) or len(specs) == 1:
-        if spread_scale != 1.0:
+def _model_files(model_option) -> tuple[list, list]:
+    """``(names, .keras files)`` of ``--model``, one each per model: an ensemble preset gives its members'."""
+    from shared.presets import ensemble_members, is_preset, resolve_models
+
+    specs = [model_option] if isinstance(model_option, str) else list(model_option)
+    names = []
+    for spec in specs:
+        names.extend((ensemble_members(spec) if is_preset(spec) else []) or [spec])
+    return names, resolve_models(specs, app="dta")
+
+
+def _predictor(specs, runtime="auto", spread_scale=None):
+    """``(model, task)`` for ``--model``: one model, or an ``Ensemble`` of several of one task (or of
+    an ensemble preset's members) whose spread is multiplied by ``spread_scale`` (default: the
+    ensemble preset's recorded factor when ``--model`` is one, else 1)."""
+    names, paths = _model_files(specs)
+    if len(paths) == 1:
+        if spread_scale is not None:
             raise ValueError(f"--spread-scale scales the spread of several --model; got one model and "
                              f"--spread-scale {spread_scale:g}")
-        return _one_predictor(specs if isinstance(specs, str) else specs[0], runtime)
+        return _one_predictor(paths[0], runtime)
     from apps.drug_target.predict import Ensemble
 
-    loaded = [_one_predictor(spec, runtime) for spec in specs]
-    task = _one_task(specs, [task for _, task in loaded])
-    return Ensemble([model for model, _ in loaded], names=specs, spread_scale=spread_scale), task
+    if spread_scale is None:
+        spread_scale = _recorded_spread_scale(specs)
+    loaded = [_one_predictor(path, runtime) for path in paths]
+    task = _one_task(names, [task for _, task in loaded])
+    return Ensemble([model for model, _ in loaded], names=names, spread_scale=spread_scale), task
 
 
-def _one_predictor(spec, runtime="auto"):
-    """``(model, task)`` for one ``--model``: its exported entity view when ``--runtime`` allows (no
+def _recorded_spread_scale(specs) -> float:
+    """The ``spread_scale`` an ensemble preset records when ``--model`` is that one preset, else 1."""
+    from shared.presets import is_preset, preset_metadata
+
+    specs = [specs] if isinstance(specs, str) else list(specs)
+    if len(specs) == 1 and is_preset(specs[0]):
+        return float(preset_metadata(specs[0]).get("spread_scale", 1.0))
+    return 1.0
+
+
+def _one_predictor(path, runtime="auto"):
+    """``(model, task)`` for one model file: its exported entity view when ``--runtime`` allows (no
     Keras import: ``shared.runtime``), else the Keras model."""
-    from shared.presets import resolve_model
     from shared.runtime import open_exported
 
-    path = resolve_model(spec, app="dta")
     exported = open_exported(path, runtime)
     if exported is not None:
         return exported, "interaction" if exported.class_name == "MultiLabelClassifier" else "affinity"

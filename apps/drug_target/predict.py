@@ -57,6 +57,20 @@ class Ensemble:
     def __len__(self):
         return len(self.members)
 
+    @classmethod
+    def from_preset(cls, name: str, spread_scale: float | None = None) -> Ensemble:
+        """The ensemble preset ``name`` (``cnnkit presets``): its member presets loaded as Keras models,
+        with the ``spread_scale`` it records unless one is given."""
+        from apps.drug_target.model import load_model
+        from shared.presets import PresetError, ensemble_members, preset_metadata
+
+        members = ensemble_members(name)
+        if not members:
+            raise PresetError(f"Preset {name!r} is a single model, not an ensemble; load it with "
+                              "apps.drug_target.model.load_model.")
+        scale = preset_metadata(name).get("spread_scale", 1.0) if spread_scale is None else spread_scale
+        return cls([load_model(member)[0] for member in members], names=members, spread_scale=scale)
+
 
 def input_lengths(model) -> tuple[int, int]:
     """(SMILES, protein) lengths that ``model`` reads: a Keras model, its exported entity view, or the

@@ -149,3 +149,73 @@ def test_predict_pairs_matches_predict_frame_and_names_a_bad_pair(affinity_model
         predict_pairs(affinity_model, ["CCO", "C1CC("], [SEQUENCE] * 2)
     with pytest.raises(ValueError, match="one sequence per SMILES"):
         predict_pairs(affinity_model, ["CCO"], [])
+
+
+# --------------------------------------------------------------------------- ensemble presets
+
+@pytest.fixture
+def ensemble_folder(tmp_path, monkeypatch, affinity_model):
+    """``tiny_a`` and ``tiny_b`` (two initialisations) and ``tiny_pair``, the ensemble of both, which
+    records a spread factor of 2."""
+    import keras
+
+    folder = tmp_path / "presets"
+    keras.utils.set_random_seed(7)
+    register_preset(affinity_model, folder, monkeypatch, "tiny_a", "dta", module="apps.drug_target.model")
+    register_preset(build_deepdta("affinity", **TINY), folder, monkeypatch, "tiny_b", "dta",
+                    module="apps.drug_target.model")
+    record = {**presets.preset_metadata("tiny_a"), "name": "tiny_pair", "members": ["tiny_a", "tiny_b"],
+              "spread_scale": 2.0}
+    record.pop("folder")
+    presets.write_metadata(record, folder)
+    return folder
+
+
+def test_ensemble_preset_predicts_its_members_mean_with_the_recorded_spread(ensemble_folder, pairs_csv, tmp_path,
+                                                                            capsys):
+    from apps.drug_target.predict import Ensemble
+
+    outputs = {}
+    for name, extra in (("a", ["--model", "tiny_a"]), ("b", ["--model", "tiny_b"]), ("pair", ["--model", "tiny_pair"]),
+                        ("scale1", ["--model", "tiny_pair", "--spread-scale", "1"]),
+                        ("listed", ["--model", "tiny_a", "tiny_b"])):
+        result = cli_json(main, ["predict", *extra, "--pairs", pairs_csv, "--out", tmp_path / f"{name}.csv"], capsys)
+        outputs[name] = (result, pd.read_csv(tmp_path / f"{name}.csv"))
+    a, b = outputs["a"][1]["prediction"], outputs["b"][1]["prediction"]
+    result, pair = outputs["pair"]
+    assert result["models"] == 2 and result["spread_scale"] == 2.0
+    assert pair["prediction"].tolist() == pytest.approx(((a + b) / 2).tolist(), abs=1e-5)
+    assert pair["spread"].tolist() == pytest.approx((2.0 * (a - b).abs() / 2).tolist(), abs=1e-5)
+    assert (a != b).any()  # two initialisations disagree, so the spread is not trivially 0
+    assert outputs["scale1"][1]["spread"].tolist() == pytest.approx((pair["spread"] / 2).tolist(), abs=1e-5)
+    assert outputs["listed"][0]["spread_scale"] == 1.0  # models listed one by one: the std as it is
+
+    ensemble = Ensemble.from_preset("tiny_pair")
+    assert ensemble.names == ["tiny_a", "tiny_b"] and ensemble.spread_scale == 2.0
+    assert Ensemble.from_preset("tiny_pair", spread_scale=3.0).spread_scale == 3.0
+    with pytest.raises(presets.PresetError, match="'tiny_a' is a single model, not an ensemble"):
+        Ensemble.from_preset("tiny_a")
+    with pytest.raises(presets.PresetError, match="'tiny_pair' is an ensemble of the presets tiny_a, tiny_b"):
+        load_model("tiny_pair")
+
+
+def test_hooks_score_an_ensemble_as_its_members_mean(affinity_model, data_available):
+    import numpy as np
+
+    from apps.drug_target.data import load_dataset
+    from apps.drug_target.metrics import score
+    from apps.drug_target.predict import evaluate
+
+    other = build_deepdta("affinity", **TINY)
+    pair_data, split = load_dataset("davis", "setting1")
+    test = split["test"]
+    mean = (evaluate(affinity_model, pair_data, test)[1] + evaluate(other, pair_data, test)[1]) / 2
+    expected = score("affinity", pair_data.y[test], mean)
+    metrics = dta_presets.score([affinity_model, other], "davis")
+    assert metrics["ci"] == pytest.approx(expected["ci"], abs=1e-5)
+    assert metrics["mse"] == pytest.approx(expected["mse"], rel=1e-4)
+    example = dta_presets.pick_examples([affinity_model, other], "davis", count=2)[1]
+    alone = [dta_presets.predict_example(model, example) for model in (affinity_model, other)]
+    assert example["prediction"] == pytest.approx(np.mean(alone), abs=2e-4)
+    assert dta_presets.predict_example([affinity_model, other], example) == pytest.approx(example["prediction"],
+                                                                                         abs=1e-4)

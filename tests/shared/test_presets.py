@@ -16,6 +16,7 @@ from shared import Backbone, Classifier, Regressor, presets
 from tests.testing import cli_json, register_preset, run_cli
 
 SHIPPED = [record["name"] for record in presets.list_presets()]
+SINGLE_FILE = [record["name"] for record in presets.list_presets() if not record.get("members")]
 
 
 # --------------------------------------------------------------------------- registry mechanics
@@ -124,6 +125,51 @@ def test_metadata_needs_every_required_key(folder):
         presets.write_metadata(record, tmp_path)
 
 
+def _ensemble(tmp_path, members, name="tiny_pair", app="image"):
+    record = {**presets.preset_metadata("tiny_classifier"), "name": name, "app": app, "members": members}
+    record.pop("folder")
+    return presets.write_metadata(record, tmp_path)
+
+
+def test_ensemble_preset_stands_for_its_members(folder):
+    tmp_path, _ = folder
+    path = _ensemble(tmp_path, ["tiny_classifier", "tiny_f16"])
+    record = json.loads(path.read_text())
+    assert record["file"] is None and record["sha256"] is None
+    sizes = [presets.preset_metadata(member)["file_bytes"] for member in ("tiny_classifier", "tiny_f16")]
+    assert record["file_bytes"] == sum(sizes)
+    assert presets.ensemble_members("tiny_pair") == ["tiny_classifier", "tiny_f16"]
+    assert presets.ensemble_members("tiny_f16") == []
+    assert [p.name for p in presets.resolve_models(["tiny_pair", "tiny_f16"])] == \
+        ["tiny_classifier.keras", "tiny_f16.keras", "tiny_f16.keras"]
+    with pytest.raises(presets.PresetError, match=r"'tiny_pair' is an ensemble of the presets tiny_classifier, "
+                                                  r"tiny_f16: it has no file of its own"):
+        presets.load_preset("tiny_pair")
+    with pytest.raises(presets.PresetError, match=r"--model tiny_pair is a preset of the image app; cnnkit text"):
+        presets.resolve_models(["tiny_pair"], app="text")
+    assert presets.recorded_sha256(tmp_path / "tiny_f16.keras") == presets.preset_metadata("tiny_f16")["sha256"]
+
+
+def test_ensemble_preset_with_a_bad_member_is_refused_naming_it(folder):
+    tmp_path, _ = folder
+    path = _ensemble(tmp_path, ["tiny_classifier", "tiny_f16"])
+    broken = {**json.loads(path.read_text()), "name": "tiny_broken", "members": ["tiny_classifier", "tiny_gone"]}
+    (tmp_path / "tiny_broken.json").write_text(json.dumps(broken))
+    with pytest.raises(presets.PresetError, match=r"'tiny_broken' names the member 'tiny_gone', which is not a preset"):
+        presets.resolve_models("tiny_broken")
+    _ensemble(tmp_path, ["tiny_classifier", "tiny_pair"], name="tiny_nested")
+    with pytest.raises(presets.PresetError, match=r"its member 'tiny_pair' must be a preset of the image app with a "
+                                                  r"file of its own"):
+        presets.ensemble_members("tiny_nested")
+
+
+def test_cli_shows_an_ensemble_with_its_members(folder, capsys):
+    tmp_path, _ = folder
+    _ensemble(tmp_path, ["tiny_classifier", "tiny_f16"])
+    code, out, _ = run_cli(presets_main, ["tiny_pair"], capsys)
+    assert code == 0 and "members       tiny_classifier, tiny_f16 (" in out and "MB together)" in out
+
+
 def test_same_prediction_compares_labels_exactly_and_numbers_within_tolerance():
     assert same_prediction("cat", "cat") and not same_prediction("cat", "dog")
     assert same_prediction(7.012, 7.0) and not same_prediction(7.1, 7.0)
@@ -163,7 +209,7 @@ def test_shipped_preset_predicts_its_recorded_examples(name, tmp_path):
     assert outcome["examples"] >= 3 and outcome["mismatches"] == []
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", SINGLE_FILE)
 def test_shipped_preset_round_trips_through_save_and_load(name, tmp_path):
     record = presets.preset_metadata(name)
     model = presets.load_preset(name)

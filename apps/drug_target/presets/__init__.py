@@ -7,7 +7,9 @@ other dataset (Human, the BindingDB sample, a user's CSV) gets the KIBA lengths
 
 Trained models ship as ``NAME.keras`` + ``NAME.json`` in this folder (built from :data:`RECIPES`
 by ``python -m benchmarks.presets build NAME``): ``deepdta_davis``, ``deepdta_ecfp_davis``,
-``deepdta_kiba``, ``deepdta_ecfp_kiba`` and ``deepdta_human`` load by name wherever a model is taken::
+``deepdta_kiba``, ``deepdta_ecfp_kiba`` (and its seeds ``_seed1``, ``_seed2``) and ``deepdta_human``
+load by name wherever a model is taken; ``deepdta_ecfp_kiba_ensemble`` names the three KIBA seeds
+together (an ensemble preset: their mean and spread, :class:`predict.Ensemble`)::
 
     from apps.drug_target.model import load_model
     from apps.drug_target.predict import predict_frame
@@ -16,6 +18,7 @@ by ``python -m benchmarks.presets build NAME``): ``deepdta_davis``, ``deepdta_ec
     predict_frame(model, pairs)                 # a DataFrame with columns smiles, sequence
 
     cnnkit dta predict --model deepdta_davis --pairs pairs.csv
+    cnnkit dta predict --model deepdta_ecfp_kiba_ensemble --pairs pairs.csv    # with a spread column
 
 :func:`score`, :func:`pick_examples` and :func:`predict_example` are the hooks ``benchmarks.presets``
 packs a trained model with and ``cnnkit presets --check`` checks it with. This module imports
@@ -130,6 +133,7 @@ _KIBA_PRESET = _affinity_preset(
     description="KIBA kinase scores, DeepDTA setting 1: 98,545 training / 19,709 test pairs",
     license="no explicit license (DeepDTA's copy of Tang et al. 2014)",
     citation="Tang et al. 2014; Öztürk et al. 2018")
+_KIBA_TARGETS = {"ci": "GraphDTA GAT_GCN: 0.891; DeepDTA: 0.863", "mse": "GraphDTA GAT_GCN: 0.139; DeepDTA: 0.194"}
 RECIPES = {
     "deepdta_davis": dict(
         _DAVIS_PRESET,
@@ -153,16 +157,28 @@ RECIPES = {
                "--name preset_deepdta_kiba"],
         trained="drug_target/bench/preset_deepdta_kiba/model.keras", result="preset_deepdta_kiba",
         references={"ci": "DeepDTA (100 epochs): 0.863", "mse": "DeepDTA (100 epochs): 0.194"}),
-    "deepdta_ecfp_kiba": dict(
+    **{f"deepdta_ecfp_kiba{'' if seed == 0 else f'_seed{seed}'}": dict(
         _KIBA_PRESET,
         description="DeepDTA with the drug's ECFP4 bits joined to its learned vector (--arch ecfp), trained on "
-                    "KIBA in mixed bfloat16 (setting 1: all five training folds, 100 epochs; seed 0 of the "
-                    "variants benchmark)",
-        steps=["python -m benchmarks.dta_affinity --data kiba --arch ecfp --seed 0 --name kiba_ecfp_seed0 "
+                    "KIBA in mixed bfloat16 (setting 1: all five training folds, 100 epochs; seed "
+                    f"{seed} of the variants benchmark)",
+        steps=[f"python -m benchmarks.dta_affinity --data kiba --arch ecfp --seed {seed} --name kiba_ecfp_seed{seed} "
                "--skip-baselines --precision mixed_bfloat16 --time-budget-min 110"],
-        trained="drug_target/bench/kiba_ecfp_seed0/model.keras", result="kiba_ecfp_seed0",
-        references={"ci": "GraphDTA GAT_GCN: 0.891; DeepDTA: 0.863",
-                    "mse": "GraphDTA GAT_GCN: 0.139; DeepDTA: 0.194"}),
+        trained=f"drug_target/bench/kiba_ecfp_seed{seed}/model.keras", result=f"kiba_ecfp_seed{seed}",
+        references=_KIBA_TARGETS) for seed in (0, 1, 2)},
+    # The three seeds above together (their mean; their spread, widened by the factor fitted on
+    # KIBA's test fold, in the spread column of predict and screen).
+    "deepdta_ecfp_kiba_ensemble": dict(
+        _KIBA_PRESET,
+        description="The three seeds of DeepDTA with ECFP4 bits on KIBA (deepdta_ecfp_kiba, _seed1, _seed2): "
+                    "their mean, with their spread",
+        members=["deepdta_ecfp_kiba", "deepdta_ecfp_kiba_seed1", "deepdta_ecfp_kiba_seed2"],
+        steps=["python -m benchmarks.dta_ensemble --data kiba --arch ecfp --seeds 0 1 2 "
+               "--precision mixed_bfloat16 --time-budget-min 110"],
+        result="dta_ensemble_kiba_ecfp",
+        benchmark_metrics={"ci": "metrics.ensemble_ci", "mse": "metrics.ensemble_mse"},
+        spread_scale="metrics.spread_scale",
+        references=_KIBA_TARGETS),
     "deepdta_human": dict(
         _DTA_PRESET, task="MultiLabelClassifier",
         output="probability that the compound interacts with the protein",
@@ -206,20 +222,28 @@ def _check_task(model, pair_data) -> None:
         raise ValueError(f"model {model.name!r} predicts {task} but {pair_data.name} holds {pair_data.task} targets.")
 
 
+def _members(model) -> list:
+    """The models of ``model``: itself, or the members of an ensemble given as a list."""
+    return list(model) if isinstance(model, (list, tuple)) else [model]
+
+
 def _predict_pairs(model, pair_data, pairs) -> list:
-    """The model's predictions for pair indices ``pairs`` of ``pair_data``, rounded to 4 decimals."""
+    """The model's predictions (an ensemble's: its members' mean) for pair indices ``pairs`` of
+    ``pair_data``, rounded to 4 decimals."""
     import numpy as np
 
     from apps.drug_target.encoders import ProteinEncoder
     from apps.drug_target.model import drug_encoder, input_lengths
     from apps.drug_target.predict import predict_entities
 
-    protein_length = input_lengths(model)[1]
-    smiles = drug_encoder(model).encode_many([pair_data.drugs[i] for i in pair_data.drug_index[pairs]])
-    proteins = ProteinEncoder(protein_length).encode_many(
-        [pair_data.proteins[i] for i in pair_data.protein_index[pairs]])
     order = np.arange(len(pairs))
-    return [round(float(value), 4) for value in predict_entities(model, smiles, proteins, order, order)]
+    predictions = []
+    for member in _members(model):
+        smiles = drug_encoder(member).encode_many([pair_data.drugs[i] for i in pair_data.drug_index[pairs]])
+        proteins = ProteinEncoder(input_lengths(member)[1]).encode_many(
+            [pair_data.proteins[i] for i in pair_data.protein_index[pairs]])
+        predictions.append(predict_entities(member, smiles, proteins, order, order))
+    return [round(float(value), 4) for value in np.mean(predictions, axis=0)]
 
 
 def _protein_name(pair_data, protein: int) -> str:
@@ -231,24 +255,32 @@ def _protein_name(pair_data, protein: int) -> str:
 
 
 def score(model, dataset: str) -> dict:
-    """Test metrics of a DeepDTA ``model`` on ``dataset``: ``ci`` and ``mse`` on Davis or KIBA's
-    setting-1 test fold, ``auroc`` and ``auprc`` on Human's random test.csv (:func:`predict.evaluate`)."""
+    """Test metrics of a DeepDTA ``model`` (or a list of them: their mean) on ``dataset``: ``ci`` and
+    ``mse`` on Davis or KIBA's setting-1 test fold, ``auroc`` and ``auprc`` on Human's random test.csv
+    (:func:`predict.evaluate`, :func:`metrics.score`)."""
+    import numpy as np
+
+    from apps.drug_target.metrics import score as task_score
     from apps.drug_target.predict import evaluate
 
     pair_data, test = _test_pairs(dataset)
-    _check_task(model, pair_data)
-    metrics, _ = evaluate(model, pair_data, test)
+    members = _members(model)
+    for member in members:
+        _check_task(member, pair_data)
+    mean = np.mean([evaluate(member, pair_data, test)[1] for member in members], axis=0)
+    metrics = task_score(pair_data.task, pair_data.y[test], mean)
     return {key: round(float(metrics[key]), 5) for key in TASK_METRICS[pair_data.task]}
 
 
 def pick_examples(model, dataset: str, count: int = EXAMPLE_COUNT) -> list:
     """``count`` test pairs at fixed positions of the test split: ``{"input": {"dataset", "split",
     "index", "drug", "smiles", "protein"}, "label": the measured affinity (or 0/1 interaction),
-    "prediction": the model's value rounded to 4 decimals}``."""
+    "prediction": the model's value (a list of models: their mean) rounded to 4 decimals}``."""
     import numpy as np
 
     pair_data, test = _test_pairs(dataset)
-    _check_task(model, pair_data)
+    for member in _members(model):
+        _check_task(member, pair_data)
     positions = sorted({int(i) for i in np.linspace(0, len(test) - 1, min(count, len(test))).round()})
     pairs = test[positions]
     predictions = _predict_pairs(model, pair_data, pairs)
@@ -274,7 +306,7 @@ def inference_graph(model):
 
 
 def predict_example(model, example: dict) -> float:
-    """The prediction of ``model`` (rounded to 4 decimals) for the test pair an example of
+    """The prediction of ``model`` (a list of models: their mean; rounded to 4 decimals) for the test pair an example of
     :func:`pick_examples` names; a ValueError when the data no longer holds that pair."""
     source = example["input"]
     if source.get("split") != "test":
