@@ -216,6 +216,25 @@ for name in ('dta_ensemble_davis', 'dta_ensemble_kiba_ecfp'):
             print(f"  spread {group['mean_spread']:.3f}: RMSE {group['rmse']:.3f} over {group['pairs']} pairs")
 
 # %% [markdown]
+# Those three KIBA seeds ship together as the ensemble preset `deepdta_ecfp_kiba_ensemble`
+# (`cnnkit presets`). `Ensemble.from_preset` loads its three member presets with the widening factor
+# fitted on KIBA's test fold (`cnnkit dta predict --model deepdta_ecfp_kiba_ensemble` does the same).
+# Here it predicts five KIBA test pairs, each with its widened spread:
+
+# %%
+kiba, kiba_split = load_dataset('kiba', 'setting1')
+shipped = Ensemble.from_preset('deepdta_ecfp_kiba_ensemble')
+some = kiba_split['test'][::4000]
+kiba_pairs = pd.DataFrame({'drug': [kiba.drug_ids[i] for i in kiba.drug_index[some]],
+                           'protein': [kiba.protein_ids[i] for i in kiba.protein_index[some]],
+                           'smiles': [kiba.drugs[i] for i in kiba.drug_index[some]],
+                           'sequence': [kiba.proteins[i] for i in kiba.protein_index[some]]})
+shipped_frame, _ = predict_frame(shipped, kiba_pairs)
+shipped_frame['measured'] = kiba.y[some]
+print(f'spread_scale {shipped.spread_scale:g}, members: {", ".join(shipped.names)}')
+display(shipped_frame[['drug', 'protein', 'measured', 'prediction', 'spread']].round(3))
+
+# %% [markdown]
 # ## Variants of the network
 #
 # `--arch` swaps parts of DeepDTA for options of the same backbone: attention pooling instead of
