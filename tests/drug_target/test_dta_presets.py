@@ -219,3 +219,35 @@ def test_hooks_score_an_ensemble_as_its_members_mean(affinity_model, data_availa
     assert example["prediction"] == pytest.approx(np.mean(alone), abs=2e-4)
     assert dta_presets.predict_example([affinity_model, other], example) == pytest.approx(example["prediction"],
                                                                                          abs=1e-4)
+
+
+def test_evaluate_scores_an_ensemble_preset_as_its_members_together(ensemble_folder, capsys, data_available):
+    listed = cli_json(main, ["evaluate", "--model", "tiny_a", "tiny_b", "--data", "davis", "--limit", "40"], capsys)
+    named = cli_json(main, ["evaluate", "--model", "tiny_pair", "--data", "davis", "--limit", "40"], capsys)
+    assert named["models"] == 2 and named["n"] == 40
+    assert {key: named[key] for key in ("ci", "mse", "spread_scale")} == \
+        pytest.approx({key: listed[key] for key in ("ci", "mse", "spread_scale")})
+
+
+def test_pack_writes_an_ensemble_recipe_as_its_members_mean(ensemble_folder, monkeypatch, tmp_path, data_available):
+    from apps.presets_cli import check_preset
+    from benchmarks import presets as builder
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "tiny_ensemble.json").write_text(json.dumps(
+        {"metrics": {"ensemble_ci": 0.5, "spread_scale": 1.23456}}))
+    recipe = dict(dta_presets._DAVIS_PRESET, app="dta", description="two tiny initialisations together",
+                  members=["tiny_a", "tiny_b"], steps=["true"], result="tiny_ensemble",
+                  benchmark_metrics={"ci": "metrics.ensemble_ci"}, spread_scale="metrics.spread_scale",
+                  references={"ci": "none"})
+    monkeypatch.setattr(builder, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(builder, "all_recipes", lambda: {"tiny_ensemble": recipe})
+    monkeypatch.setattr(builder, "presets_folder", lambda app: ensemble_folder)
+    record = json.loads(builder.pack("tiny_ensemble").read_text())
+    assert record["members"] == ["tiny_a", "tiny_b"] and record["file"] is None and record["sha256"] is None
+    assert record["spread_scale"] == 1.2346 and record["benchmark_metrics"] == {"ci": 0.5}
+    assert record["command"] == ["python -m benchmarks.presets build tiny_ensemble"]
+    members = [load_model(name)[0] for name in ("tiny_a", "tiny_b")]
+    assert record["metrics"] == dta_presets.score(members, "davis")
+    assert record["parameters"] == sum(model.count_params() for model in members)
+    assert check_preset("tiny_ensemble") == {"examples": 5, "mismatches": []}
