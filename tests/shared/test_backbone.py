@@ -279,6 +279,7 @@ def _airbench94():
 _KIM = {"kim_cnn": ["kim_cnn_input", "embedding", *(f"stage1_block1_k{k}_conv" for k in (3, 4, 5)),
                     *(f"stage1_block1_k{k}_act" for k in (3, 4, 5)), "stage1_block1_concat", "global_max_pool"]}
 _DEEPDTA = {"drug_branch": _token_stack("drug_branch", 3), "protein_branch": _token_stack("protein_branch", 3)}
+_DEEPDTA_ECFP = {"drug_cnn": _token_stack("drug_cnn", 3), "protein_branch": _token_stack("protein_branch", 3)}
 
 # Shipped preset file -> the module that registers its classes, and each Backbone's layer names in order.
 PRESETS = {
@@ -296,13 +297,11 @@ PRESETS = {
     "kim_rand_sst2.keras": ("apps.text_classification.models", _KIM),
     "kim_rand_trec.keras": ("apps.text_classification.models", _KIM),
     "deepdta_davis.keras": ("apps.drug_target.model", _DEEPDTA),
-    "deepdta_ecfp_davis.keras": ("apps.drug_target.model",
-                                 {"drug_cnn": _token_stack("drug_cnn", 3),
-                                  "protein_branch": _token_stack("protein_branch", 3)}),
+    "deepdta_ecfp_davis.keras": ("apps.drug_target.model", _DEEPDTA_ECFP),
     "deepdta_kiba.keras": ("apps.drug_target.model", _DEEPDTA),
-    "deepdta_ecfp_kiba.keras": ("apps.drug_target.model",
-                                {"drug_cnn": _token_stack("drug_cnn", 3),
-                                 "protein_branch": _token_stack("protein_branch", 3)}),
+    # The three seeds that the ensemble preset deepdta_ecfp_kiba_ensemble names.
+    **{f"deepdta_ecfp_kiba{suffix}.keras": ("apps.drug_target.model", _DEEPDTA_ECFP)
+       for suffix in ("", "_seed1", "_seed2")},
     "deepdta_human.keras": ("apps.drug_target.model", _DEEPDTA),
 }
 
