@@ -113,12 +113,13 @@ def cmd_presets(args):
         # An ensemble's members are presets of their own: exporting them all covers it.
         names = [args.name] if args.name else [record["name"] for record in list_presets(args.app)
                                                if not record.get("members")]
+        width = max(map(len, names), default=0)
         rows = []
         for name in names:
             row = {"name": name, **export_preset(name)}
             rows.append(row)
             if not args.json:
-                print(f"{name:18} {'exported to' if row['exported'] else 'up to date:'} {row['onnx']}", flush=True)
+                print(f"{name:{width}} {'exported to' if row['exported'] else 'up to date:'} {row['onnx']}", flush=True)
         return {"exports": rows}
     if args.name:
         record = preset_metadata(args.name)
@@ -138,6 +139,7 @@ def cmd_presets(args):
             print(f"{'rebuild':13} {' && '.join(record['command'])}")
         return record
     records = list_presets(args.app)
+    width = max((len(record["name"]) for record in records), default=0)
     rows = []
     for record in records:
         row = {"name": record["name"], "app": record["app"], "task": record["task"],
@@ -151,7 +153,7 @@ def cmd_presets(args):
     if not args.json:
         for row in rows:
             check = f"  [{row['check']}]" if "check" in row else ""
-            print(f"{row['name']:18} {row['app']:6} {row['dataset']:13} {_metric_text(row['metrics']):40} "
+            print(f"{row['name']:{width}} {row['app']:6} {row['dataset']:13} {_metric_text(row['metrics']):40} "
                   f"{row['megabytes']:5.2f} MB{check}")
     failed = [row["name"] for row in rows if row.get("mismatches")]
     if failed:
