@@ -208,11 +208,12 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in recipes]
     if unknown:
         parser.error(f"unknown recipe(s) {', '.join(unknown)}; recipes: {', '.join(recipes)}")
+    width = max(map(len, names))
     for name in names:
         if args.action == "list":
             state = (f"ensemble of {', '.join(recipes[name]['members'])}" if recipes[name].get("members")
                      else "trained" if trained_path(recipes[name]).is_file() else "not trained")
-            print(f"{name:18} {recipes[name]['app']:6} {state}")
+            print(f"{name:{width}} {recipes[name]['app']:6} {state}")
             continue
         path = build(name) if args.action == "build" else pack(name)
         record = json.loads(path.read_text())

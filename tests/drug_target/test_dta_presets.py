@@ -251,3 +251,19 @@ def test_pack_writes_an_ensemble_recipe_as_its_members_mean(ensemble_folder, mon
     assert record["metrics"] == dta_presets.score(members, "davis")
     assert record["parameters"] == sum(model.count_params() for model in members)
     assert check_preset("tiny_ensemble") == {"examples": 5, "mismatches": []}
+
+
+@pytest.mark.parametrize("data", ["davis", "kiba"])
+def test_ecfp_seed_recipes_train_what_their_ensemble_benchmark_reads(data):
+    from benchmarks.dta_ensemble import run_name
+
+    ensemble = dta_presets.RECIPES[f"deepdta_ecfp_{data}_ensemble"]
+    assert ensemble["members"] == [f"deepdta_ecfp_{data}", f"deepdta_ecfp_{data}_seed1", f"deepdta_ecfp_{data}_seed2"]
+    assert ensemble["result"] == f"dta_ensemble_{data}_ecfp" and "file" not in ensemble
+    options = ensemble["steps"][0].split("--seeds 0 1 2")[1].strip()
+    for seed, member in enumerate(ensemble["members"]):
+        recipe = dta_presets.RECIPES[member]
+        assert recipe["result"] == run_name(data, seed, "ecfp") == f"{data}_ecfp_seed{seed}"
+        assert recipe["trained"] == f"drug_target/bench/{recipe['result']}/model.keras"
+        assert recipe["steps"][0].endswith(options) and f"--data {data} --arch ecfp --seed {seed} " in recipe["steps"][0]
+        assert recipe["dataset"] == ensemble["dataset"] and recipe["references"] == ensemble["references"]

@@ -221,3 +221,16 @@ def test_shipped_preset_round_trips_through_save_and_load(name, tmp_path):
     hooks = app_hooks(record)
     example = record["examples"][0]
     assert same_prediction(hooks.predict_example(model, example), hooks.predict_example(again, example), 1e-5)
+
+
+def test_builder_lists_every_recipe_in_aligned_columns(capsys):
+    from benchmarks import presets as builder
+
+    assert builder.main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    recipes = builder.all_recipes()
+    width = max(map(len, recipes))
+    assert [line[:width].rstrip() for line in lines] == list(recipes)
+    for line, (name, recipe) in zip(lines, recipes.items()):
+        assert line[width] == " " and line[width + 1:].split()[0] == recipe["app"], line
+        assert ("ensemble of " in line) == bool(recipe.get("members")), line

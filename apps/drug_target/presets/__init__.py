@@ -6,10 +6,11 @@ other dataset (Human, the BindingDB sample, a user's CSV) gets the KIBA lengths
 (:data:`PRESETS`, :func:`preset_config`).
 
 Trained models ship as ``NAME.keras`` + ``NAME.json`` in this folder (built from :data:`RECIPES`
-by ``python -m benchmarks.presets build NAME``): ``deepdta_davis``, ``deepdta_ecfp_davis``,
-``deepdta_kiba``, ``deepdta_ecfp_kiba`` (and its seeds ``_seed1``, ``_seed2``) and ``deepdta_human``
-load by name wherever a model is taken; ``deepdta_ecfp_kiba_ensemble`` names the three KIBA seeds
-together (an ensemble preset: their mean and spread, :class:`predict.Ensemble`)::
+by ``python -m benchmarks.presets build NAME``): ``deepdta_davis``, ``deepdta_kiba``,
+``deepdta_ecfp_davis``, ``deepdta_ecfp_kiba`` (each with its seeds ``_seed1``, ``_seed2``) and
+``deepdta_human`` load by name wherever a model is taken; ``deepdta_ecfp_davis_ensemble`` and
+``deepdta_ecfp_kiba_ensemble`` name the three seeds together (ensemble presets: their mean and
+spread, :class:`predict.Ensemble`)::
 
     from apps.drug_target.model import load_model
     from apps.drug_target.predict import predict_frame
@@ -134,6 +135,39 @@ _KIBA_PRESET = _affinity_preset(
     license="no explicit license (DeepDTA's copy of Tang et al. 2014)",
     citation="Tang et al. 2014; Öztürk et al. 2018")
 _KIBA_TARGETS = {"ci": "GraphDTA GAT_GCN: 0.891; DeepDTA: 0.863", "mse": "GraphDTA GAT_GCN: 0.139; DeepDTA: 0.194"}
+_DAVIS_TARGETS = {"ci": "GraphDTA GIN: 0.893; DeepDTA: 0.878", "mse": "GraphDTA GIN: 0.229; DeepDTA: 0.261"}
+
+
+def _ecfp_seeds(data: str, preset: dict, targets: dict, options: str) -> dict:
+    """The recipes of DeepDTA with ECFP4 bits on ``data``: seeds 0, 1 and 2 of the variants benchmark
+    (``deepdta_ecfp_<data>``, ``_seed1``, ``_seed2``), each trained with ``options``, and the ensemble
+    preset ``deepdta_ecfp_<data>_ensemble`` of the three (their mean; their spread, widened by the
+    factor fitted on the test fold, in the spread column of predict and screen)."""
+    names = [f"deepdta_ecfp_{data}{'' if seed == 0 else f'_seed{seed}'}" for seed in (0, 1, 2)]
+    label = {"davis": "Davis", "kiba": "KIBA"}[data]
+    precision = " in mixed bfloat16" if "mixed_bfloat16" in options else ""
+    recipes = {name: dict(
+        preset,
+        description="DeepDTA with the drug's ECFP4 bits joined to its learned vector (--arch ecfp), trained on "
+                    f"{label}{precision} (setting 1: all five training folds, 100 epochs; seed {seed} of the "
+                    "variants benchmark)",
+        steps=[f"python -m benchmarks.dta_affinity --data {data} --arch ecfp --seed {seed} --name {data}_ecfp_seed{seed} "
+               f"--skip-baselines {options}"],
+        trained=f"drug_target/bench/{data}_ecfp_seed{seed}/model.keras", result=f"{data}_ecfp_seed{seed}",
+        references=targets) for seed, name in zip((0, 1, 2), names)}
+    recipes[f"deepdta_ecfp_{data}_ensemble"] = dict(
+        preset,
+        description=f"The three seeds of DeepDTA with ECFP4 bits on {label} ({names[0]}, _seed1, _seed2): "
+                    "their mean, with their spread",
+        members=names,
+        steps=[f"python -m benchmarks.dta_ensemble --data {data} --arch ecfp --seeds 0 1 2 {options}"],
+        result=f"dta_ensemble_{data}_ecfp",
+        benchmark_metrics={"ci": "metrics.ensemble_ci", "mse": "metrics.ensemble_mse"},
+        spread_scale="metrics.spread_scale",
+        references=targets)
+    return recipes
+
+
 RECIPES = {
     "deepdta_davis": dict(
         _DAVIS_PRESET,
@@ -142,14 +176,6 @@ RECIPES = {
                "--name preset_deepdta_davis"],
         trained="drug_target/bench/preset_deepdta_davis/model.keras", result="preset_deepdta_davis",
         references={"ci": "DeepDTA: 0.878", "mse": "DeepDTA: 0.261"}),
-    "deepdta_ecfp_davis": dict(
-        _DAVIS_PRESET,
-        description="DeepDTA with the drug's ECFP4 bits joined to its learned vector (--arch ecfp), trained on "
-                    "Davis (setting 1: all five training folds, 100 epochs; seed 0 of the variants benchmark)",
-        steps=["python -m benchmarks.dta_affinity --data davis --arch ecfp --skip-baselines --time-budget-min 90 "
-               "--seed 0 --name davis_ecfp_seed0"],
-        trained="drug_target/bench/davis_ecfp_seed0/model.keras", result="davis_ecfp_seed0",
-        references={"ci": "GraphDTA GIN: 0.893; DeepDTA: 0.878", "mse": "GraphDTA GIN: 0.229; DeepDTA: 0.261"}),
     "deepdta_kiba": dict(
         _KIBA_PRESET,
         description="DeepDTA trained on KIBA (setting 1: all five training folds) within a 22-minute CPU budget",
@@ -157,28 +183,8 @@ RECIPES = {
                "--name preset_deepdta_kiba"],
         trained="drug_target/bench/preset_deepdta_kiba/model.keras", result="preset_deepdta_kiba",
         references={"ci": "DeepDTA (100 epochs): 0.863", "mse": "DeepDTA (100 epochs): 0.194"}),
-    **{f"deepdta_ecfp_kiba{'' if seed == 0 else f'_seed{seed}'}": dict(
-        _KIBA_PRESET,
-        description="DeepDTA with the drug's ECFP4 bits joined to its learned vector (--arch ecfp), trained on "
-                    "KIBA in mixed bfloat16 (setting 1: all five training folds, 100 epochs; seed "
-                    f"{seed} of the variants benchmark)",
-        steps=[f"python -m benchmarks.dta_affinity --data kiba --arch ecfp --seed {seed} --name kiba_ecfp_seed{seed} "
-               "--skip-baselines --precision mixed_bfloat16 --time-budget-min 110"],
-        trained=f"drug_target/bench/kiba_ecfp_seed{seed}/model.keras", result=f"kiba_ecfp_seed{seed}",
-        references=_KIBA_TARGETS) for seed in (0, 1, 2)},
-    # The three seeds above together (their mean; their spread, widened by the factor fitted on
-    # KIBA's test fold, in the spread column of predict and screen).
-    "deepdta_ecfp_kiba_ensemble": dict(
-        _KIBA_PRESET,
-        description="The three seeds of DeepDTA with ECFP4 bits on KIBA (deepdta_ecfp_kiba, _seed1, _seed2): "
-                    "their mean, with their spread",
-        members=["deepdta_ecfp_kiba", "deepdta_ecfp_kiba_seed1", "deepdta_ecfp_kiba_seed2"],
-        steps=["python -m benchmarks.dta_ensemble --data kiba --arch ecfp --seeds 0 1 2 "
-               "--precision mixed_bfloat16 --time-budget-min 110"],
-        result="dta_ensemble_kiba_ecfp",
-        benchmark_metrics={"ci": "metrics.ensemble_ci", "mse": "metrics.ensemble_mse"},
-        spread_scale="metrics.spread_scale",
-        references=_KIBA_TARGETS),
+    **_ecfp_seeds("davis", _DAVIS_PRESET, _DAVIS_TARGETS, "--time-budget-min 90"),
+    **_ecfp_seeds("kiba", _KIBA_PRESET, _KIBA_TARGETS, "--precision mixed_bfloat16 --time-budget-min 110"),
     "deepdta_human": dict(
         _DTA_PRESET, task="MultiLabelClassifier",
         output="probability that the compound interacts with the protein",
