@@ -297,11 +297,10 @@ PRESETS = {
     "kim_rand_sst2.keras": ("apps.text_classification.models", _KIM),
     "kim_rand_trec.keras": ("apps.text_classification.models", _KIM),
     "deepdta_davis.keras": ("apps.drug_target.model", _DEEPDTA),
-    "deepdta_ecfp_davis.keras": ("apps.drug_target.model", _DEEPDTA_ECFP),
     "deepdta_kiba.keras": ("apps.drug_target.model", _DEEPDTA),
-    # The three seeds that the ensemble preset deepdta_ecfp_kiba_ensemble names.
-    **{f"deepdta_ecfp_kiba{suffix}.keras": ("apps.drug_target.model", _DEEPDTA_ECFP)
-       for suffix in ("", "_seed1", "_seed2")},
+    # The three seeds that the ensemble presets deepdta_ecfp_davis_ensemble and _kiba_ensemble name.
+    **{f"deepdta_ecfp_{data}{suffix}.keras": ("apps.drug_target.model", _DEEPDTA_ECFP)
+       for data in ("davis", "kiba") for suffix in ("", "_seed1", "_seed2")},
     "deepdta_human.keras": ("apps.drug_target.model", _DEEPDTA),
 }
 
