@@ -217,7 +217,8 @@ for name in ('dta_ensemble_davis', 'dta_ensemble_kiba_ecfp'):
 
 # %% [markdown]
 # Those three KIBA seeds ship together as the ensemble preset `deepdta_ecfp_kiba_ensemble`
-# (`cnnkit presets`), and the same network's three Davis seeds as `deepdta_ecfp_davis_ensemble`. `Ensemble.from_preset` loads its three member presets with the widening factor
+# (`cnnkit presets`), and the same network's three Davis seeds as `deepdta_ecfp_davis_ensemble`.
+# `Ensemble.from_preset` loads its three member presets with the widening factor
 # fitted on KIBA's test fold (`cnnkit dta predict --model deepdta_ecfp_kiba_ensemble` does the same).
 # Here it predicts five KIBA test pairs, each with its widened spread:
 

@@ -265,5 +265,6 @@ def test_ecfp_seed_recipes_train_what_their_ensemble_benchmark_reads(data):
         recipe = dta_presets.RECIPES[member]
         assert recipe["result"] == run_name(data, seed, "ecfp") == f"{data}_ecfp_seed{seed}"
         assert recipe["trained"] == f"drug_target/bench/{recipe['result']}/model.keras"
-        assert recipe["steps"][0].endswith(options) and f"--data {data} --arch ecfp --seed {seed} " in recipe["steps"][0]
+        step = recipe["steps"][0]
+        assert step.endswith(options) and f"--data {data} --arch ecfp --seed {seed} " in step
         assert recipe["dataset"] == ensemble["dataset"] and recipe["references"] == ensemble["references"]

@@ -151,8 +151,8 @@ def _ecfp_seeds(data: str, preset: dict, targets: dict, options: str) -> dict:
         description="DeepDTA with the drug's ECFP4 bits joined to its learned vector (--arch ecfp), trained on "
                     f"{label}{precision} (setting 1: all five training folds, 100 epochs; seed {seed} of the "
                     "variants benchmark)",
-        steps=[f"python -m benchmarks.dta_affinity --data {data} --arch ecfp --seed {seed} --name {data}_ecfp_seed{seed} "
-               f"--skip-baselines {options}"],
+        steps=[f"python -m benchmarks.dta_affinity --data {data} --arch ecfp --seed {seed} "
+               f"--name {data}_ecfp_seed{seed} --skip-baselines {options}"],
         trained=f"drug_target/bench/{data}_ecfp_seed{seed}/model.keras", result=f"{data}_ecfp_seed{seed}",
         references=targets) for seed, name in zip((0, 1, 2), names)}
     recipes[f"deepdta_ecfp_{data}_ensemble"] = dict(
