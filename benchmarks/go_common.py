@@ -27,6 +27,7 @@ PUBLISHED_TOP1 = "0.444 (Clark & Storkey 2015, 8 layers); 0.552-0.570 (Maddison 
 PUBLISHED_WIN_RATE = "0.86-0.97 (Clark & Storkey 2015: 86-91%; Maddison et al. 2015: 97%)"
 GNUGO_VERSION = "GNU Go 3.8"
 KOMI = 7.5
+VALUE_HEAD = RESULTS / "go_value" / "value_head.keras"  # written by benchmarks.go_value
 
 
 def argument_parser(doc: str, script: str) -> argparse.ArgumentParser:
@@ -79,9 +80,9 @@ def symmetry_metrics(averaged: dict | None, symmetries: int, keys=("top1", "top1
     return named
 
 
-def preset_line(tactics: bool = False) -> str:
+def preset_line(tactics: bool = False, value: bool = False) -> str:
     """One sentence on the shipped preset that played (with ``tactics``: checked by tactical
-    reading), for a match result's notes."""
+    reading; with ``value``: reading one move ahead with the value head), for a match result's notes."""
     from apps.go_policy.presets import DEFAULT_PRESET, preset_record
 
     preset = preset_record()
@@ -90,6 +91,10 @@ def preset_line(tactics: bool = False) -> str:
                          (("top1", "held-out top-1"), ("top1_8_symmetries", "with 8 symmetries")) if key in held_out)
     how = ("plays the network's favourite among the moves that tactical reading (play.tactics: ladders and "
            "ataris) finds no 3+ stones worse than the best" if tactics else "plays without search")
+    if value:
+        how += (", and reads one move ahead with the value head of benchmarks/results/go_value (play.lookahead: of "
+                "its up to 4 likeliest moves with at least a quarter of the favourite's probability, another than "
+                "the favourite only where the value after it is higher by more than 0.1)")
     return (f"The preset ({DEFAULT_PRESET.name}, {preset.get('depth')}x{preset.get('filters')}, {accuracy}) "
             f"{how}; the papers' networks reached 44-57% top-1 without search.")
 
@@ -110,14 +115,18 @@ def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tactics", action="store_true",
                         help="the engine reads out its strings short of liberties before it moves (play.tactics); "
                              "the result and games folder names get _tactics")
+    parser.add_argument("--value", action="store_true",
+                        help="the engine reads one move ahead with the value head of benchmarks.go_value "
+                             "(play.lookahead); the result and games folder names get _value")
     parser.add_argument("--tag", default="", help="append _TAG to the result and games folder names")
 
 
 def setup_suffix(args) -> str:
     """``_8_symmetries`` for a match with symmetry averaging, ``_tactics`` for an engine with
-    tactical reading, then ``_TAG`` for ``--tag TAG``."""
+    tactical reading, ``_value`` for one reading ahead with the value head, then ``_TAG`` for ``--tag TAG``."""
     suffix = f"_{args.symmetries}_symmetries" if args.symmetries > 1 else ""
     suffix += "_tactics" if args.tactics else ""
+    suffix += "_value" if getattr(args, "value", False) else ""
     return suffix + (f"_{args.tag}" if args.tag else "")
 
 
@@ -213,5 +222,11 @@ def players(args):
     from apps.go_policy.play.engine import PolicyEngine
 
     gnugo = shutil.which("gnugo") or "/usr/games/gnugo"
-    engine = PolicyEngine(load_preset(), symmetries=args.symmetries, tactics=args.tactics)
+    policy = load_preset()
+    value = None
+    if getattr(args, "value", False):
+        from apps.go_policy.play.engine import load_value
+
+        value = load_value(VALUE_HEAD, policy)
+    engine = PolicyEngine(policy, symmetries=args.symmetries, tactics=args.tactics, value=value)
     return engine, f"{gnugo} --mode gtp --level {args.level}"

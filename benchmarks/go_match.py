@@ -87,7 +87,8 @@ def main(argv=None):
              f"budget ({args.parallel} processes) on a shared 2-core CPU (GNU Go level {args.level} needs seconds "
              f"per move there); komi {KOMI}, area scoring by GNU Go's final_score; games reaching {args.max_moves} "
              "moves are scored at that point. The engine passes after an opponent's pass only when ahead by its "
-             f"own count with the dead stones off (64 play-outs). {preset_line(args.tactics)} Per-game records: " +
+             f"own count with the dead stones off (64 play-outs). {preset_line(args.tactics, args.value)} "
+             "Per-game records: " +
              "; ".join(f"{g['engine_color']} {g['result']} {g['moves']} moves" for g in records))
     games_range = f"_games_{args.first_game + 1}_{args.first_game + args.games}" if args.first_game else ""
     write_result(result_name(args, games_range), metrics, match_references(args),

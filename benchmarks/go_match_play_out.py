@@ -83,7 +83,8 @@ def main(argv=None):
              f"limit, those won by the side our count (64 play-outs, dead stones off) put ahead at its first pass, "
              f"where the engine decides between passing and playing on. all_games_*: every "
              f"game of the folder with the played-out verdicts in place of the adjudications "
-             f"(all_games_still_adjudicated were not reached within the budget). {preset_line(args.tactics)} Games: " +
+             "(all_games_still_adjudicated were not reached within the budget). "
+             f"{preset_line(args.tactics, args.value)} Games: " +
              "; ".join(f"{r['game']} engine {r['engine_color']} {r['adjudicated_result']} at {r['adjudicated_at']} "
                        f"-> {r['result']} at {r['moves']}" for r in rows))
     reference = match_references(args).get("win_rate")

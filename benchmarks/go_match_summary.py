@@ -43,7 +43,9 @@ def build_parser():
                         help="the move limit the games were played with (for the notes)")
     parser.add_argument("--compare-with", default=None, metavar="TAG",
                         help="compare game by game with the games of the set-up with --tag TAG ('' for none), "
-                             "the network alone (without --tactics)")
+                             "the network alone (without --tactics, unless --compare-tactics)")
+    parser.add_argument("--compare-tactics", action="store_true",
+                        help="the set-up of --compare-with reads tactics too (it never reads ahead with the value)")
     parser.add_argument("--summarise-only", action="store_true", help="accepted for older command lines; implied")
     parser.add_argument("--name", default=None,
                         help="result name under benchmarks/results/ (default: the set-up's _all_games)")
@@ -68,7 +70,8 @@ def summarise(args) -> dict:
     if args.compare_with is not None:
         from apps.go_policy.play.match import paired_comparison
 
-        other = games_folder(Namespace(**{**vars(args), "tag": args.compare_with, "tactics": False}))
+        other = games_folder(Namespace(**{**vars(args), "tag": args.compare_with,
+                                             "tactics": args.compare_tactics, "value": False}))
         if not other.is_dir():
             raise SystemExit(f"--compare-with {args.compare_with!r}: no games folder {other.relative_to(ROOT)}")
         paired = paired_comparison(final_verdicts(folder), final_verdicts(other))
@@ -82,7 +85,7 @@ def summarise(args) -> dict:
              f"command, commit and timing). Komi {KOMI}; each game scored by GNU Go's final_score (dead stones "
              f"removed), at move {args.max_moves} if it had not ended. distinct_*: each different move sequence "
              "counted once (the same game repeated under other GNU Go seeds counts once). "
-             f"{compared}{preset_line(args.tactics)} Games: " +
+             f"{compared}{preset_line(args.tactics, args.value)} Games: " +
              "; ".join(f"engine {g['engine_color']} {g['result']} {g['moves']} moves" for g in records))
     return {"metrics": metrics, "notes": notes, "game_records": records}
 
@@ -94,8 +97,10 @@ def command(args) -> str:
     parts += [f"--level {args.level}"] if args.level != 10 else []
     parts += [f"--symmetries {args.symmetries}"]
     parts += ["--tactics"] if args.tactics else []
+    parts += ["--value"] if args.value else []
     parts += [f"--tag {args.tag}"] if args.tag else []
     parts += [f"--compare-with '{args.compare_with}'"] if args.compare_with is not None else []
+    parts += ["--compare-tactics"] if args.compare_tactics else []
     parts += [f"--name {args.name}"] if args.name else []
     return " ".join(parts)
 

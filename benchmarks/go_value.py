@@ -49,6 +49,7 @@ def main(argv=None):
     from apps.go_policy.presets import DEFAULT_PRESET
     from shared.benchmarking import write_result
     from shared.data import path
+    from shared.training import ArrayDataset
 
     start = time.perf_counter()
     policy = load_preset()
@@ -67,18 +68,21 @@ def main(argv=None):
     test = timed("encode_test_s", value_positions, [path("go_pro", HELD_OUT_SHARD)], max_games=args.test_games,
                  per_game=args.per_game, seed=args.seed + 1)
     validation = train["split"] == "validation"
-    features = timed("trunk_features_train_s", trunk_features, policy, train["x"])
-    head, history = timed("fit_s", fit_value_head, features[~validation], train["z"][~validation],
-                          validation=(features[validation], train["z"][validation]), epochs=args.epochs,
+    # two arrays computed apart: boolean indexing of one would copy gigabytes of feature maps
+    features = timed("trunk_features_train_s", trunk_features, policy, train["x"][~validation])
+    held = trunk_features(policy, train["x"][validation])
+    z_fit, z_held = train["z"][~validation], train["z"][validation]
+    head, history = timed("fit_s", fit_value_head, features, z_fit, validation=(held, z_held), epochs=args.epochs,
                           seed=args.seed)
-    fitted = np.asarray(head.predict(features, batch_size=1024, verbose=0))
-    del features
+    fitted = np.asarray(head.predict(ArrayDataset(features, batch_size=1024, shuffle=False), verbose=0))
+    fitted_held = np.asarray(head.predict(held, batch_size=1024, verbose=0))
+    del features, held
     network = build_value_network(policy, head)  # the engine's composition, scored on the test games
     predicted = timed("predict_test_s", lambda x: np.asarray(network.predict(x, batch_size=256, verbose=0)), test["x"])
     FOLDER.mkdir(parents=True, exist_ok=True)
     head.save(FOLDER / "value_head.keras")
-    train_fit = value_metrics(fitted[~validation], train["z"][~validation])
-    validation_fit = value_metrics(fitted[validation], train["z"][validation])
+    train_fit = value_metrics(fitted, z_fit)
+    validation_fit = value_metrics(fitted_held, z_held)
     test_fit = value_metrics(predicted, test["z"], test["move_number"])
     metrics = {
         "test_mse": test_fit["mse"], "test_winner_accuracy": test_fit["winner_accuracy"],

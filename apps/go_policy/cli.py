@@ -73,6 +73,13 @@ def _tactics_argument(parser):
                              "without it the network plays alone")
 
 
+def _value_argument(parser):
+    parser.add_argument("--value", default=None, metavar="HEAD.keras",
+                        help="read one move ahead on 19x19 boards with this value head under the network's trunk "
+                             "(written by `python -m benchmarks.go_value`; needs the Keras runtime): of the likeliest "
+                             "moves, play another than the favourite only where the value after it is clearly higher")
+
+
 def _model_argument(parser, symmetries: int = 1):
     parser.add_argument("--model", default=None,
                         help="a .keras file or a preset name (`cnnkit presets`; default: the preset "
@@ -154,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     gtp.add_argument("--superko", action="store_true", help="positional superko instead of simple ko")
     _playouts_argument(gtp)
     _tactics_argument(gtp)
+    _value_argument(gtp)
     add_common_arguments(gtp)
     gtp.set_defaults(summary=False)  # standard output is the GTP session
 
@@ -171,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     _temperature_argument(play)
     _playouts_argument(play)
     _tactics_argument(play)
+    _value_argument(play)
     add_common_arguments(play)  # --out FILE.sgf: where the game is written when it ends
     play.set_defaults(summary=False)  # standard output is the game; --json adds its outcome
 
@@ -189,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="restart an opponent that exits mid-game and replay the game, at most this often")
     _playouts_argument(match)
     _tactics_argument(match)
+    _value_argument(match)
     add_common_arguments(match, out_default="runs/go_match")
 
     bench = commands.add_parser("bench", help="rules-engine speed: random legal moves per second")
@@ -286,13 +296,20 @@ def _policy_engine(args):
     from shared.runtime import open_exported
 
     path = resolve_model(args.model or DEFAULT_PRESET_NAME, "--model", app="go")
-    model = open_exported(path, args.runtime)
+    if args.value and args.runtime == "onnx":
+        raise ValueError("--value reads the network's trunk, which needs the Keras runtime: drop --runtime onnx")
+    model = open_exported(path, "keras" if args.value else args.runtime)
     if model is None:
         from apps.go_policy.play.engine import load_policy
 
         model = load_policy(path)
+    value = None
+    if args.value:
+        from apps.go_policy.play.engine import load_value
+
+        value = load_value(args.value, model)
     return PolicyEngine(model, temperature=args.temperature, seed=args.seed,
-                        symmetries=args.symmetries, playouts=args.playouts, tactics=args.tactics)
+                        symmetries=args.symmetries, playouts=args.playouts, tactics=args.tactics, value=value)
 
 
 def cmd_export(args) -> dict:

@@ -12,8 +12,8 @@ module has only the professional records and a CPU, so it keeps to what they all
   went on to win and -1 when they lost; games without a winner (jigo, void, unknown) and
   games outside ``komi_range`` are skipped and counted, since the network sees no komi;
 - ``build_value_network``: the shipped policy network's trunk (its ``shared.Backbone``,
-  frozen) under AlphaGo's value head: a 1x1 convolution to one map, a dense layer of 256
-  units and a tanh unit. Only the head learns (about 93k weights), so the trunk's features,
+  frozen) under AlphaGo Zero's value head: a 1x1 convolution to one normalised map, a dense
+  layer of 256 units and a tanh unit. Only the head learns (about 93k weights), so the trunk's features,
   learnt from millions of moves, keep the head from memorising games;
 - ``fit_value_head``: trains the head on the trunk's feature maps, computed once
   (``trunk_features``), the slow part on a CPU.
@@ -107,8 +107,15 @@ def _skip_reason(winner, komi, komi_range):
 
 
 def apply_value_head(feature_maps, hidden_units: int = HIDDEN_UNITS):
-    """AlphaGo's value head: 1x1 convolution to one map, dense ``hidden_units``, tanh."""
-    x = keras.layers.Conv2D(1, 1, activation="relu", name="value_conv")(feature_maps)
+    """The value head of AlphaGo Zero (Silver et al. 2017): a 1x1 convolution to one map, batch
+    normalisation, ReLU, dense ``hidden_units`` with ReLU, one tanh unit.
+
+    The normalisation matters on a trunk trained for another task: its maps are all >= 0 and
+    of any scale, so without it one weighted sum of them starts far from zero, where the
+    ReLU is dead or the tanh saturated, and the head learns nothing from some starts."""
+    x = keras.layers.Conv2D(1, 1, use_bias=False, name="value_conv")(feature_maps)
+    x = keras.layers.BatchNormalization(name="value_norm")(x)
+    x = keras.layers.Activation("relu", name="value_relu")(x)
     x = keras.layers.Flatten(name="value_flatten")(x)
     x = keras.layers.Dense(hidden_units, activation="relu", name="value_dense")(x)
     return keras.layers.Dense(1, activation="tanh", dtype="float32", name="value")(x)
@@ -132,7 +139,7 @@ def build_value_network(policy, head: keras.Model | None = None) -> keras.Model:
     outputs = apply_value_head(feature_maps, HIDDEN_UNITS if head is None else head.get_layer("value_dense").units)
     model = keras.Model(inputs, outputs, name="value_network")
     if head is not None:
-        for name in ("value_conv", "value_dense", "value"):
+        for name in ("value_conv", "value_norm", "value_dense", "value"):
             model.get_layer(name).set_weights(head.get_layer(name).get_weights())
     return model
 
@@ -154,16 +161,23 @@ def trunk_features(policy, x: np.ndarray, batch_size: int = 256, dtype="float16"
 def fit_value_head(features: np.ndarray, z: np.ndarray, validation: tuple | None = None, epochs: int = 20,
                    batch_size: int = 256, learning_rate: float = 1e-3, patience: int = 3, seed: int = 0):
     """Train a value head on trunk features (mean squared error against ``z``, as AlphaGo),
-    keeping the weights of the epoch with the lowest validation loss. Returns (head, history dict)."""
+    keeping the weights of the epoch with the lowest validation loss. Returns (head, history dict).
+
+    The features are read batch by batch (``shared.training.ArrayDataset``), never copied
+    whole: a hundred thousand positions of 19x19x96 maps are several gigabytes."""
+    from shared.training import ArrayDataset
+
     keras.utils.set_random_seed(seed)
     head = build_value_head(int(features.shape[-1]))
     head.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-    callbacks = []
+    callbacks, validation_data = [], None
     if validation is not None:
         callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
+        validation_data = ArrayDataset(validation[0], np.asarray(validation[1], np.float32), batch_size=batch_size,
+                                       shuffle=False)
     start = time.perf_counter()
-    history = head.fit(features, z, validation_data=validation, epochs=epochs, batch_size=batch_size,
-                       callbacks=callbacks, verbose=0)
+    history = head.fit(ArrayDataset(features, np.asarray(z, np.float32), batch_size=batch_size, seed=seed),
+                       validation_data=validation_data, epochs=epochs, callbacks=callbacks, verbose=0)
     out = {key: [float(v) for v in values] for key, values in history.history.items()}
     out["seconds"] = time.perf_counter() - start
     return head, out

@@ -19,6 +19,10 @@ With ``tactics=True`` the engine reads out its strings that are short of liberti
 it moves, drops the moves that leave three or more stones more capturable than the best
 move read, and plays the network's favourite among the rest (``play.tactics.safe_moves``):
 the smallest search, aimed at the strings the network leaves in atari or plays into atari.
+
+With a value network (``value=``, ``load_value``) the engine also reads one move ahead on
+19x19 boards: of its likeliest moves, it plays another than its favourite only where the
+value of the position after it is clearly higher (``play.lookahead``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import numpy as np
 
 from apps.go_policy.model.data import check_symmetries, predict_with_symmetries
 from apps.go_policy.model.features import FeatureEncoder, masked_probabilities, sensible_mask
+from apps.go_policy.play.lookahead import value_choice
 from apps.go_policy.play.tactics import safe_moves
 from apps.go_policy.rules.board import BLACK, EMPTY, Board
 from apps.go_policy.rules.scoring import area_score, check_playouts, counted_ownership, self_atari_size
@@ -64,6 +69,28 @@ def load_policy(path=None):
         return keras.saving.load_model(path, compile=False)
 
 
+def load_value(head_path, policy):
+    """The value network of ``policy`` (a Keras ``PolicyNetwork``): its trunk under the value
+    head saved at ``head_path`` by ``model.value.fit_value_head`` (``benchmarks.go_value``).
+    The head only fits the trunk it was trained on; the benchmark's result names that preset."""
+    head_path = Path(head_path)
+    if not head_path.is_file():
+        raise FileNotFoundError(f"value head {head_path} not found: pass --value PATH to a .keras file written by "
+                                "`python -m benchmarks.go_value` (its value_head.keras)")
+    if getattr(policy, "runtime", None) == "onnx":
+        raise ValueError("--value needs the Keras policy network (its trunk); pass --runtime keras")
+    import keras
+
+    from apps.go_policy.model.value import build_value_network
+
+    head = keras.saving.load_model(head_path, compile=False)
+    filters = int(policy.backbone.output_shape[-1])
+    if int(head.input_shape[-1]) != filters:
+        raise ValueError(f"value head {head_path} reads {head.input_shape[-1]} feature maps but the policy's trunk "
+                         f"gives {filters}: it was trained on another network")
+    return build_value_network(policy, head)
+
+
 class PolicyEngine:
     """Choose moves for a ``Board`` with a policy network.
 
@@ -78,14 +105,18 @@ class PolicyEngine:
             opponent has passed; 0 counts the stones as they stand (Tromp-Taylor).
         tactics: read out the strings short of liberties before moving (``play.tactics``);
             False plays the network alone.
+        value: a value network (``load_value``) for a one-move lookahead on 19x19 boards
+            (``play.lookahead``) when the engine plays its best move (``temperature=0``);
+            None: no lookahead.
     """
 
     name = "cnnkit-go"
     version = "0.1.0"
 
     def __init__(self, model, temperature: float = 0.0, seed: int = 0, symmetries: int = 1,
-                 playouts: int = 64, tactics: bool = False):
+                 playouts: int = 64, tactics: bool = False, value=None):
         self.model = model
+        self.value = value
         if getattr(model, "runtime", None) == "onnx":
             features, planes = model.config.get("features") or "small", model.input_shapes[0][-1]
         else:
@@ -156,6 +187,8 @@ class PolicyEngine:
                 probabilities = probabilities * safe_moves(board, probabilities)
             if probabilities.sum() <= 0:
                 return None
+            if self.value is not None and self.temperature == 0 and board.size == self.value.input_shape[1]:
+                return value_choice(board, probabilities, self.value, self.encoder)[0]
             if self.temperature > 0:
                 weights = probabilities ** (1.0 / self.temperature)
                 weights /= weights.sum()
