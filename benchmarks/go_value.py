@@ -32,6 +32,10 @@ def build_parser():
     parser.add_argument("--per-game", type=int, default=6)
     parser.add_argument("--test-games", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--train-trunk", action="store_true",
+                        help="the trunk learns too (from the policy's weights; --precision auto: mixed bfloat16 "
+                             "where it is fast); the result is go_value_trunk and the file value_network.keras")
     parser.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -39,20 +43,12 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     limit_tensorflow_threads()
-    from apps.go_policy.model.value import (
-        build_value_network,
-        fit_value_head,
-        trunk_features,
-        value_metrics,
-        value_positions,
-    )
+    from apps.go_policy.model.value import value_metrics, value_positions
     from apps.go_policy.presets import DEFAULT_PRESET
     from shared.benchmarking import write_result
     from shared.data import path
-    from shared.training import ArrayDataset
 
     start = time.perf_counter()
-    policy = load_preset()
     timings = {}
 
     def timed(name, function, *a, **k):
@@ -67,46 +63,92 @@ def main(argv=None):
                   seed=args.seed)
     test = timed("encode_test_s", value_positions, [path("go_pro", HELD_OUT_SHARD)], max_games=args.test_games,
                  per_game=args.per_game, seed=args.seed + 1)
-    validation = train["split"] == "validation"
-    # two arrays computed apart: boolean indexing of one would copy gigabytes of feature maps
-    features = timed("trunk_features_train_s", trunk_features, policy, train["x"][~validation])
-    held = trunk_features(policy, train["x"][validation])
-    z_fit, z_held = train["z"][~validation], train["z"][validation]
-    head, history = timed("fit_s", fit_value_head, features, z_fit, validation=(held, z_held), epochs=args.epochs,
-                          seed=args.seed)
-    fitted = np.asarray(head.predict(ArrayDataset(features, batch_size=1024, shuffle=False), verbose=0))
-    fitted_held = np.asarray(head.predict(held, batch_size=1024, verbose=0))
-    del features, held
-    network = build_value_network(policy, head)  # the engine's composition, scored on the test games
-    predicted = timed("predict_test_s", lambda x: np.asarray(network.predict(x, batch_size=256, verbose=0)), test["x"])
-    FOLDER.mkdir(parents=True, exist_ok=True)
-    head.save(FOLDER / "value_head.keras")
-    train_fit = value_metrics(fitted, z_fit)
-    validation_fit = value_metrics(fitted_held, z_held)
+    held = train["split"] == "validation"
+    z_fit, z_held = train["z"][~held], train["z"][held]
+    fit = (_fit_network if args.train_trunk else _fit_head)(args, train["x"], held, z_fit, z_held, timed)
+    predicted = timed("predict_test_s", lambda x: np.asarray(fit["network"].predict(x, batch_size=256, verbose=0)),
+                      test["x"])
+    train_fit = value_metrics(fit["fitted"], fit["fitted_z"])
+    validation_fit = value_metrics(fit["fitted_held"], z_held)
     test_fit = value_metrics(predicted, test["z"], test["move_number"])
     metrics = {
         "test_mse": test_fit["mse"], "test_winner_accuracy": test_fit["winner_accuracy"],
         "test_positions": test_fit["positions"], "test_by_phase": test_fit["by_phase"],
         "train_mse": train_fit["mse"], "train_winner_accuracy": train_fit["winner_accuracy"],
-        "train_positions": train_fit["positions"],
+        "train_positions": int(len(z_fit)), "train_positions_scored": train_fit["positions"],
         "validation_mse": validation_fit["mse"], "validation_winner_accuracy": validation_fit["winner_accuracy"],
         "validation_positions": validation_fit["positions"],
-        "epochs_run": len(history["loss"]), "train_games_report": train["report"],
+        "epochs_run": len(fit["history"]["loss"]), "train_games_report": train["report"],
         "test_games_report": test["report"], **timings,
     }
     sha = hashlib.sha256(DEFAULT_PRESET.read_bytes()).hexdigest()
-    notes = (f"A value head (1x1 convolution, dense 256, tanh; AlphaGo's) on the frozen trunk of the shipped "
-             f"policy ({DEFAULT_PRESET.name}, sha256 {sha[:12]}), trained with mean squared error on "
-             f"{args.per_game} positions a game (move 20 or later) of the first {args.games} games of each of "
-             "shards 1-11 (komi 5.5-7.5, a winner recorded), labelled +1 when the player to move won; early "
-             "stopping on the validation hash split (restoring the best epoch). Test: the first "
+    scored = f"the first {len(fit['fitted'])}" if args.train_trunk else "all"
+    what = ("The value network: the trunk of the shipped policy "
+            f"({DEFAULT_PRESET.name}, sha256 {sha[:12]}) and AlphaGo Zero's value head (a normalised 1x1 map, dense "
+            "256, tanh), all of it trained from the policy's weights in "
+            f"{fit['precision']}" if args.train_trunk else
+            "AlphaGo Zero's value head (a normalised 1x1 map, dense 256, tanh) on the frozen trunk of the shipped "
+            f"policy ({DEFAULT_PRESET.name}, sha256 {sha[:12]}), trained on the trunk's feature maps")
+    notes = (f"{what}, with mean squared error on {args.per_game} positions a game (move 20 or later) of the first "
+             f"{args.games} games of each of shards 1-11 (komi 5.5-7.5, a winner recorded), labelled +1 when the "
+             f"player to move won; Adam at {args.learning_rate:g}; early stopping on the games of the validation "
+             f"hash split (restoring the best epoch). train_* scores {scored} training positions. Test: the first "
              f"{args.test_games} games of shard 12 (held out), the same sampling. winner_accuracy: the share of "
-             "positions whose eventual winner the sign of the value names. The network sees no komi: it learns "
-             "the collection's 5.5-7.5. The trunk was trained for moves, not outcomes, and only the head "
-             "learns; AlphaGo trained its whole value network on self-play games, one position a game.")
-    write_result("go_value", metrics, {"test_mse": ALPHAGO_MSE}, wall_time_s=time.perf_counter() - start,
-                 notes=notes, extra={"history": history, "head": "benchmarks/results/go_value/value_head.keras",
-                                     "policy_sha256": sha})
+             "positions whose eventual winner the sign of the value names (0.5: chance). The network sees no "
+             "komi. AlphaGo trained its value network on 30 million self-play positions, one a game.")
+    name = "go_value_trunk" if args.train_trunk else "go_value"
+    write_result(name, metrics, {"test_mse": ALPHAGO_MSE}, wall_time_s=time.perf_counter() - start, notes=notes,
+                 extra={"history": fit["history"], "file": fit["file"], "policy_sha256": sha})
+
+
+def _fit_head(args, x, held, z_fit, z_held, timed) -> dict:
+    """The head alone, on the frozen trunk's feature maps (computed once)."""
+    from apps.go_policy.model.value import build_value_network, fit_value_head, trunk_features
+    from shared.training import ArrayDataset
+
+    policy = load_preset()
+    # two arrays computed apart: boolean indexing of one would copy gigabytes of feature maps
+    features = timed("trunk_features_train_s", trunk_features, policy, x[~held])
+    features_held = trunk_features(policy, x[held])
+    head, history = timed("fit_s", fit_value_head, features, z_fit, validation=(features_held, z_held),
+                          epochs=args.epochs, learning_rate=args.learning_rate, seed=args.seed)
+    fitted = np.asarray(head.predict(ArrayDataset(features, batch_size=1024, shuffle=False), verbose=0))
+    fitted_held = np.asarray(head.predict(features_held, batch_size=1024, verbose=0))
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    head.save(FOLDER / "value_head.keras")
+    return {"network": build_value_network(policy, head), "history": history, "fitted": fitted,
+            "fitted_z": z_fit, "fitted_held": fitted_held, "precision": "float32",
+            "file": "benchmarks/results/go_value/value_head.keras (written by the run, not committed)"}
+
+
+def _fit_network(args, x, held, z_fit, z_held, timed, scored: int = 5000) -> dict:
+    """The whole value network, trunk included, from the policy's weights."""
+    import keras
+
+    from apps.go_policy.model.network import with_dtype_policy
+    from apps.go_policy.model.value import build_value_network, fit_value
+    from shared.cli import choose_precision
+    from shared.training import save_float32
+
+    precision = choose_precision("auto")
+    copy = with_dtype_policy(load_preset(), precision)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)  # the head's layers take it as they are made
+    try:
+        network = build_value_network(copy, train_trunk=True)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    keras.utils.set_random_seed(args.seed)
+    fit_x = x[~held]
+    history = timed("fit_s", fit_value, network, fit_x, z_fit, validation=(x[held], z_held), epochs=args.epochs,
+                    learning_rate=args.learning_rate, seed=args.seed)
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    save_float32(network, FOLDER / "value_network.keras")
+    fitted = np.asarray(network.predict(fit_x[:scored], batch_size=256, verbose=0))
+    fitted_held = np.asarray(network.predict(x[held], batch_size=256, verbose=0))
+    return {"network": network, "history": history, "fitted": fitted, "fitted_z": z_fit[:scored],
+            "fitted_held": fitted_held, "precision": precision,
+            "file": "benchmarks/results/go_value/value_network.keras (written by the run, not committed)"}
 
 
 if __name__ == "__main__":

@@ -127,12 +127,13 @@ def build_value_head(filters: int, hidden_units: int = HIDDEN_UNITS) -> keras.Mo
     return keras.Model(inputs, apply_value_head(inputs, hidden_units), name="value_head")
 
 
-def build_value_network(policy, head: keras.Model | None = None) -> keras.Model:
-    """The policy's trunk (frozen, shared weights) under a value head, for 19x19 boards:
-    (n, 19, 19, planes) -> (n, 1) in [-1, 1] for the player to move. ``head`` (from
-    ``build_value_head``) supplies trained head weights; without it the head is new."""
+def build_value_network(policy, head: keras.Model | None = None, train_trunk: bool = False) -> keras.Model:
+    """The policy's trunk (shared weights; frozen unless ``train_trunk``) under a value head, for
+    19x19 boards: (n, 19, 19, planes) -> (n, 1) in [-1, 1] for the player to move. ``head`` (from
+    ``build_value_head``) supplies trained head weights; without it the head is new. With
+    ``train_trunk`` the trunk learns too, so pass a copy of the policy (``network.with_dtype_policy``)."""
     backbone = policy.backbone
-    backbone.trainable = False
+    backbone.trainable = bool(train_trunk)
     planes = int(policy.input_shape[-1])
     inputs = keras.Input((VALUE_SIZE, VALUE_SIZE, planes), name="planes")
     feature_maps = backbone(inputs)
@@ -165,22 +166,30 @@ def fit_value_head(features: np.ndarray, z: np.ndarray, validation: tuple | None
 
     The features are read batch by batch (``shared.training.ArrayDataset``), never copied
     whole: a hundred thousand positions of 19x19x96 maps are several gigabytes."""
-    from shared.training import ArrayDataset
-
     keras.utils.set_random_seed(seed)
     head = build_value_head(int(features.shape[-1]))
-    head.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    return head, fit_value(head, features, z, validation, epochs, batch_size, learning_rate, patience, seed)
+
+
+def fit_value(model: keras.Model, x: np.ndarray, z: np.ndarray, validation: tuple | None = None, epochs: int = 20,
+              batch_size: int = 256, learning_rate: float = 1e-3, patience: int = 3, seed: int = 0) -> dict:
+    """Train ``model`` (a value head on features, or a value network on planes, ``train_trunk``)
+    with Adam and mean squared error against ``z``, batch by batch, keeping the weights of the
+    epoch with the lowest validation loss. Returns the history as a dict, with ``seconds``."""
+    from shared.training import ArrayDataset
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     callbacks, validation_data = [], None
     if validation is not None:
         callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
         validation_data = ArrayDataset(validation[0], np.asarray(validation[1], np.float32), batch_size=batch_size,
                                        shuffle=False)
     start = time.perf_counter()
-    history = head.fit(ArrayDataset(features, np.asarray(z, np.float32), batch_size=batch_size, seed=seed),
-                       validation_data=validation_data, epochs=epochs, callbacks=callbacks, verbose=0)
+    history = model.fit(ArrayDataset(x, np.asarray(z, np.float32), batch_size=batch_size, seed=seed),
+                        validation_data=validation_data, epochs=epochs, callbacks=callbacks, verbose=0)
     out = {key: [float(v) for v in values] for key, values in history.history.items()}
     out["seconds"] = time.perf_counter() - start
-    return head, out
+    return out
 
 
 def value_metrics(predicted: np.ndarray, z: np.ndarray, move_numbers=None) -> dict:
@@ -214,4 +223,4 @@ def mover_value(value_model, boards, encoder: FeatureEncoder) -> np.ndarray:
 
 
 __all__ = ["DEFAULT_KOMI_RANGE", "VALUE_SIZE", "apply_value_head", "build_value_head", "build_value_network",
-           "fit_value_head", "mover_value", "trunk_features", "value_metrics", "value_positions"]
+           "fit_value", "fit_value_head", "mover_value", "trunk_features", "value_metrics", "value_positions"]
