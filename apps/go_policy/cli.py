@@ -74,10 +74,11 @@ def _tactics_argument(parser):
 
 
 def _value_argument(parser):
-    parser.add_argument("--value", default=None, metavar="HEAD.keras",
-                        help="read one move ahead on 19x19 boards with this value head under the network's trunk "
-                             "(written by `python -m benchmarks.go_value`; needs the Keras runtime): of the likeliest "
-                             "moves, play another than the favourite only where the value after it is clearly higher")
+    parser.add_argument("--value", default=None, metavar="VALUE.keras",
+                        help="read one move ahead on 19x19 boards with this value network, or value head under the "
+                             "network's trunk (written by `python -m benchmarks.go_value`; needs the Keras runtime): "
+                             "of the likeliest moves, play another than the favourite only where the value after it "
+                             "is clearly higher")
 
 
 def _model_argument(parser, symmetries: int = 1):
@@ -297,7 +298,7 @@ def _policy_engine(args):
 
     path = resolve_model(args.model or DEFAULT_PRESET_NAME, "--model", app="go")
     if args.value and args.runtime == "onnx":
-        raise ValueError("--value reads the network's trunk, which needs the Keras runtime: drop --runtime onnx")
+        raise ValueError("--value needs the Keras runtime (the value network runs in Keras): drop --runtime onnx")
     model = open_exported(path, "keras" if args.value else args.runtime)
     if model is None:
         from apps.go_policy.play.engine import load_policy

@@ -174,6 +174,9 @@ def test_load_value_round_trip_and_errors(tiny_model, tmp_path):
                                np.asarray(build_value_network(tiny_model, head).predict_on_batch(x)), atol=1e-6)
     with pytest.raises(FileNotFoundError, match="missing.keras not found"):
         load_value(tmp_path / "missing.keras", tiny_model)
+    network.save(tmp_path / "whole.keras")  # a whole value network loads as it is
+    np.testing.assert_allclose(np.asarray(load_value(tmp_path / "whole.keras", None).predict_on_batch(x)),
+                               np.asarray(network.predict_on_batch(x)), atol=1e-6)
     build_value_head(tiny_model.filters + 1).save(tmp_path / "other.keras")
     with pytest.raises(ValueError, match="reads 5 feature maps but the policy's trunk gives 4"):
         load_value(tmp_path / "other.keras", tiny_model)

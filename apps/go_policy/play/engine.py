@@ -69,26 +69,30 @@ def load_policy(path=None):
         return keras.saving.load_model(path, compile=False)
 
 
-def load_value(head_path, policy):
-    """The value network of ``policy`` (a Keras ``PolicyNetwork``): its trunk under the value
-    head saved at ``head_path`` by ``model.value.fit_value_head`` (``benchmarks.go_value``).
-    The head only fits the trunk it was trained on; the benchmark's result names that preset."""
-    head_path = Path(head_path)
-    if not head_path.is_file():
-        raise FileNotFoundError(f"value head {head_path} not found: pass --value PATH to a .keras file written by "
-                                "`python -m benchmarks.go_value` (its value_head.keras)")
-    if getattr(policy, "runtime", None) == "onnx":
-        raise ValueError("--value needs the Keras policy network (its trunk); pass --runtime keras")
+def load_value(path, policy):
+    """The value network for ``policy`` (a Keras ``PolicyNetwork``) from ``path``: a whole value
+    network (``benchmarks.go_value --train-trunk``: value_network.keras), or a value head
+    (value_head.keras), which goes under the policy's own trunk. A head only fits the trunk it
+    was trained on; the benchmark's result names that preset."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"value network {path} not found: pass --value PATH to a .keras file written by "
+                                "`python -m benchmarks.go_value` (value_head.keras or value_network.keras)")
     import keras
 
+    import apps.go_policy.model.network  # noqa: F401  (registers the custom classes)
     from apps.go_policy.model.value import build_value_network
 
-    head = keras.saving.load_model(head_path, compile=False)
+    loaded = keras.saving.load_model(path, compile=False)
+    if loaded.name == "value_network":
+        return loaded
+    if getattr(policy, "runtime", None) == "onnx":
+        raise ValueError("a value head needs the Keras policy network (its trunk); pass --runtime keras")
     filters = int(policy.backbone.output_shape[-1])
-    if int(head.input_shape[-1]) != filters:
-        raise ValueError(f"value head {head_path} reads {head.input_shape[-1]} feature maps but the policy's trunk "
+    if int(loaded.input_shape[-1]) != filters:
+        raise ValueError(f"value head {path} reads {loaded.input_shape[-1]} feature maps but the policy's trunk "
                          f"gives {filters}: it was trained on another network")
-    return build_value_network(policy, head)
+    return build_value_network(policy, loaded)
 
 
 class PolicyEngine:
