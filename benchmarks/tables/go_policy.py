@@ -218,6 +218,40 @@ def blunders() -> str:
                       *(rerun(record) for record in records)])
 
 
+VALUE_RESULTS = (
+    # (result, what learns): value estimates trained on the outcomes of the professional games
+    ("go_value", "the head alone, on the frozen policy trunk"),
+    ("go_value_trunk", "the whole network, from the policy's weights"),
+)
+
+
+@table("go_value")
+def value_estimates() -> str:
+    """How well each value estimate names the eventual winner: training, validation and held-out positions."""
+    records = [result(name) for name, _ in VALUE_RESULTS]
+    rows = []
+    for record, (_, learns) in zip(records, VALUE_RESULTS):
+        m = record["metrics"]
+        phases = m["test_by_phase"]
+        rows.append([learns, f"{number(m['train_positions'])} / {number(m['epochs_run'])}",
+                     f"{number(m['train_mse'], 3)} / {percent(m['train_winner_accuracy'], 1)}",
+                     f"{number(m['validation_mse'], 3)} / {percent(m['validation_winner_accuracy'], 1)}",
+                     f"{number(m['test_mse'], 3)} / {percent(m['test_winner_accuracy'], 1)}",
+                     " / ".join(percent(phases[phase]["winner_accuracy"], 1) for phase in ("opening", "middlegame",
+                                                                                            "endgame")),
+                     " + ".join(number(m[key] / 60, 1) for key in ("trunk_features_train_s", "fit_s") if key in m)])
+    headers = ["what learns", "training positions / epochs", "training: MSE / winner named",
+               "validation: MSE / winner named", "test (shard 12): MSE / winner named",
+               "test, winner named: opening / middlegame / endgame",
+               "minutes: feature maps + fitting"]
+    explained = ("MSE: mean squared error of the value against the outcome (+1 / -1 for the player to move; a value "
+                 "of 0 everywhere scores 1.000). Winner named: the share of positions whose eventual winner the "
+                 "sign of the value names (50%: chance). Published MSE: "
+                 f"{lookup(records[0], 'references.test_mse')}.")
+    return "\n".join([markdown_table(headers, rows), "", explained, "", provenance(*records), "",
+                      *(rerun(record) for record in records)])
+
+
 @table("go_elo")
 def elo_ratings() -> str:
     """Every 19x19 preset stage's Elo against GNU Go level 10, and the paired differences between stages."""
