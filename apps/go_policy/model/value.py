@@ -5,18 +5,18 @@ Why: the policy network says which moves a professional would play, not which of
 wins; a search needs an estimate of the position it reaches. AlphaGo trained its value
 network on 30 million self-play positions, one per game, because successive positions of
 one game share their outcome and a network fitted on whole games memorises them. This
-module has only the professional records and a CPU, so it keeps to what they allow:
+module has only the professional records, so it keeps to what they allow:
 
-- ``value_positions``: a few positions from each game (``per_game``, never two from one
-  game's consecutive moves by design of the sampling), labelled +1 when the player to move
-  went on to win and -1 when they lost; games without a winner (jigo, void, unknown) and
-  games outside ``komi_range`` are skipped and counted, since the network sees no komi;
-- ``build_value_network``: the shipped policy network's trunk (its ``shared.Backbone``,
-  frozen) under AlphaGo Zero's value head: a 1x1 convolution to one normalised map, a dense
-  layer of 256 units and a tanh unit. Only the head learns (about 93k weights), so the trunk's features,
-  learnt from millions of moves, keep the head from memorising games;
-- ``fit_value_head``: trains the head on the trunk's feature maps, computed once
-  (``trunk_features``), the slow part on a CPU.
+- ``value_positions``: a few positions drawn from each game (``per_game``), labelled +1
+  when the player to move went on to win and -1 when they lost; games without a winner
+  (jigo, void, unknown) and games outside ``komi_range`` are skipped and counted, since the
+  network sees no komi;
+- ``build_value_network``: the shipped policy network's trunk (its ``shared.Backbone``)
+  under AlphaGo Zero's value head: a 1x1 convolution to one normalised map, a dense layer
+  of 256 units and a tanh unit. The trunk is frozen unless ``train_trunk``;
+- ``fit_value_head``: trains the head alone (about 93k weights) on the frozen trunk's
+  feature maps, computed once (``trunk_features``), the slow part on a CPU; ``fit_value``
+  trains any value model, the whole network included.
 
 The head is dense over the 19x19 points: the value network reads 19x19 boards only.
 """
@@ -30,7 +30,7 @@ import numpy as np
 
 from apps.go_policy.model.data import split_of
 from apps.go_policy.model.features import FeatureEncoder
-from apps.go_policy.rules.records import SkipReport, read_games
+from apps.go_policy.rules.records import SkippedGame, SkipReport, read_games
 
 VALUE_SIZE = 19
 HIDDEN_UNITS = 256
@@ -96,8 +96,6 @@ def value_positions(sources, features="small", max_games: int | None = None, ski
 
 
 def _skip_reason(winner, komi, komi_range):
-    from apps.go_policy.rules.records import SkippedGame
-
     if winner is None:
         return SkippedGame("no winner", "the result names no winner (jigo, void or unknown)")
     return SkippedGame("komi out of range", f"komi {komi} outside {komi_range[0]}-{komi_range[1]}")
