@@ -211,14 +211,5 @@ def value_metrics(predicted: np.ndarray, z: np.ndarray, move_numbers=None) -> di
     return out
 
 
-def mover_value(value_model, boards, encoder: FeatureEncoder) -> np.ndarray:
-    """The value of each board for its player to move, shape (n,)."""
-    sizes = {board.size for board in boards}
-    if sizes != {VALUE_SIZE}:
-        raise ValueError(f"the value network reads {VALUE_SIZE}x{VALUE_SIZE} boards only, got sizes {sorted(sizes)}")
-    x = np.stack([encoder.encode(board) for board in boards]).astype("float32")
-    return np.asarray(value_model.predict_on_batch(x), dtype=float).reshape(-1)
-
-
 __all__ = ["DEFAULT_KOMI_RANGE", "VALUE_SIZE", "apply_value_head", "build_value_head", "build_value_network",
-           "fit_value", "fit_value_head", "mover_value", "trunk_features", "value_metrics", "value_positions"]
+           "fit_value", "fit_value_head", "trunk_features", "value_metrics", "value_positions"]

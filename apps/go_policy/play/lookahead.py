@@ -13,13 +13,14 @@ batched value call of a few positions, so it reads one move ahead, cautiously:
 - the favourite is kept unless another candidate's value, for the mover, beats it by more
   than ``margin`` (values run from -1, a loss, to +1, a win): the policy decides wherever
   the value sees no clear difference.
+
+This module imports no Keras (the engine that imports it runs from ONNX too): the value
+network is any model with ``input_shape`` and ``predict_on_batch`` (``model.value``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-from apps.go_policy.model.value import VALUE_SIZE, mover_value
 
 WIDTH = 4
 MIN_SHARE = 0.25
@@ -41,9 +42,9 @@ def value_choice(board, probabilities: np.ndarray, value_model, encoder, width: 
     """(the point to play, {point: value for the mover after it}) for ``board.to_move``: the
     favourite unless a candidate's value beats its own by more than ``margin``. (None, {}) when
     no move has a probability. Raises ValueError for a board the value network cannot read."""
-    if board.size != VALUE_SIZE:
-        raise ValueError(f"the value network reads {VALUE_SIZE}x{VALUE_SIZE} boards only, "
-                         f"got {board.size}x{board.size}")
+    size = value_model.input_shape[1]
+    if board.size != size:
+        raise ValueError(f"the value network reads {size}x{size} boards only, got {board.size}x{board.size}")
     candidates = lookahead_candidates(probabilities, width, min_share)
     if len(candidates) < 2:
         return (candidates[0] if candidates else None), {}
@@ -59,4 +60,10 @@ def value_choice(board, probabilities: np.ndarray, value_model, encoder, width: 
     return chosen, dict(zip(candidates, values.tolist()))
 
 
-__all__ = ["MARGIN", "MIN_SHARE", "WIDTH", "lookahead_candidates", "value_choice"]
+def mover_value(value_model, boards, encoder) -> np.ndarray:
+    """The value of each board for its player to move, shape (n,)."""
+    x = np.stack([encoder.encode(board) for board in boards]).astype("float32")
+    return np.asarray(value_model.predict_on_batch(x), dtype=float).reshape(-1)
+
+
+__all__ = ["MARGIN", "MIN_SHARE", "WIDTH", "lookahead_candidates", "mover_value", "value_choice"]
