@@ -126,7 +126,7 @@ def setup_suffix(args) -> str:
     tactical reading, ``_value`` for one reading ahead with the value head, then ``_TAG`` for ``--tag TAG``."""
     suffix = f"_{args.symmetries}_symmetries" if args.symmetries > 1 else ""
     suffix += "_tactics" if args.tactics else ""
-    suffix += "_value" if getattr(args, "value", False) else ""
+    suffix += "_value" if args.value else ""
     return suffix + (f"_{args.tag}" if args.tag else "")
 
 
@@ -224,7 +224,7 @@ def players(args):
     gnugo = shutil.which("gnugo") or "/usr/games/gnugo"
     policy = load_preset()
     value = None
-    if getattr(args, "value", False):
+    if args.value:
         from apps.go_policy.play.engine import load_value
 
         value = load_value(VALUE_HEAD, policy)

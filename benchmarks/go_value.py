@@ -131,13 +131,7 @@ def _fit_network(args, x, held, z_fit, z_held, timed, scored: int = 5000) -> dic
     from shared.training import save_float32
 
     precision = choose_precision("auto")
-    copy = with_dtype_policy(load_preset(), precision)
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(precision)  # the head's layers take it as they are made
-    try:
-        network = build_value_network(copy, train_trunk=True)
-    finally:
-        keras.config.set_dtype_policy(previous)
+    network = build_value_network(with_dtype_policy(load_preset(), precision), train_trunk=True)
     keras.utils.set_random_seed(args.seed)
     fit_x = x[~held]
     history = timed("fit_s", fit_value, network, fit_x, z_fit, validation=(x[held], z_held), epochs=args.epochs,

@@ -104,18 +104,19 @@ def _skip_reason(winner, komi, komi_range):
 # === Value head ===
 
 
-def apply_value_head(feature_maps, hidden_units: int = HIDDEN_UNITS):
+def apply_value_head(feature_maps, hidden_units: int = HIDDEN_UNITS, dtype=None):
     """The value head of AlphaGo Zero (Silver et al. 2017): a 1x1 convolution to one map, batch
     normalisation, ReLU, dense ``hidden_units`` with ReLU, one tanh unit.
 
     The normalisation matters on a trunk trained for another task: its maps are all >= 0 and
     of any scale, so without it one weighted sum of them starts far from zero, where the
-    ReLU is dead or the tanh saturated, and the head learns nothing from some starts."""
-    x = keras.layers.Conv2D(1, 1, use_bias=False, name="value_conv")(feature_maps)
-    x = keras.layers.BatchNormalization(name="value_norm")(x)
-    x = keras.layers.Activation("relu", name="value_relu")(x)
-    x = keras.layers.Flatten(name="value_flatten")(x)
-    x = keras.layers.Dense(hidden_units, activation="relu", name="value_dense")(x)
+    ReLU is dead or the tanh saturated, and the head learns nothing from some starts.
+    ``dtype`` is the layers' dtype policy (default: the global one); the output is float32."""
+    x = keras.layers.Conv2D(1, 1, use_bias=False, dtype=dtype, name="value_conv")(feature_maps)
+    x = keras.layers.BatchNormalization(dtype=dtype, name="value_norm")(x)
+    x = keras.layers.Activation("relu", dtype=dtype, name="value_relu")(x)
+    x = keras.layers.Flatten(dtype=dtype, name="value_flatten")(x)
+    x = keras.layers.Dense(hidden_units, activation="relu", dtype=dtype, name="value_dense")(x)
     return keras.layers.Dense(1, activation="tanh", dtype="float32", name="value")(x)
 
 
@@ -129,13 +130,15 @@ def build_value_network(policy, head: keras.Model | None = None, train_trunk: bo
     """The policy's trunk (shared weights; frozen unless ``train_trunk``) under a value head, for
     19x19 boards: (n, 19, 19, planes) -> (n, 1) in [-1, 1] for the player to move. ``head`` (from
     ``build_value_head``) supplies trained head weights; without it the head is new. With
-    ``train_trunk`` the trunk learns too, so pass a copy of the policy (``network.with_dtype_policy``)."""
+    ``train_trunk`` the trunk learns too, so pass a copy of the policy (``network.with_dtype_policy``,
+    which also sets the precision: the head computes under the trunk's dtype policy)."""
     backbone = policy.backbone
     backbone.trainable = bool(train_trunk)
     planes = int(policy.input_shape[-1])
     inputs = keras.Input((VALUE_SIZE, VALUE_SIZE, planes), name="planes")
     feature_maps = backbone(inputs)
-    outputs = apply_value_head(feature_maps, HIDDEN_UNITS if head is None else head.get_layer("value_dense").units)
+    outputs = apply_value_head(feature_maps, HIDDEN_UNITS if head is None else head.get_layer("value_dense").units,
+                               dtype=backbone.dtype_policy)
     model = keras.Model(inputs, outputs, name="value_network")
     if head is not None:
         for name in ("value_conv", "value_norm", "value_dense", "value"):
